@@ -1,0 +1,39 @@
+# IMS Screen. Needs only Python 3.11+; everything else is installed into .venv.
+#   make run          serve on http://127.0.0.1:$(PORT) (PORT=5000 unless set)
+#   make test         run the test suite (on PostgreSQL too when its binaries are installed)
+#   make db-upgrade   apply database migrations
+#   make clean        remove caches; keeps .venv and instance/ (your local database)
+
+PYTHON ?= python3
+PORT ?= 5000
+
+VENV := .venv
+BIN := $(VENV)/bin
+# Touched after a successful install, so requirements are re-installed only when
+# requirements.txt is newer than the last install.
+INSTALLED := $(VENV)/.requirements-installed
+
+.PHONY: run test db-upgrade clean
+
+run: db-upgrade
+	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+db-upgrade: $(INSTALLED) | instance
+	$(BIN)/flask --app wsgi db upgrade
+
+clean:
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
+	rm -rf .pytest_cache .hypothesis
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALLED): requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+instance:
+	mkdir -p $@

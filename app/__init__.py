@@ -1,0 +1,44 @@
+"""IMS Screen: the web application around the clinical rules in `rules/`."""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from app.config import config_from_env
+from app.extensions import csrf, db, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and wire the application; `test_config` overrides the environment's settings."""
+    # Templates sit at the top level, beside `rules/` and `migrations/`.
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+    )
+    app.config.from_mapping(config_from_env(os.environ, app.instance_path))
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+
+    # The default SQLite database lives in the instance folder, which a fresh clone lacks.
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    # An absolute directory, so `flask db` and the tests work from any working directory.
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+
+    # Imported inside the factory, as in Flask's tutorial, so that these modules can import from
+    # the `app` package without a circular import.
+    from app import cli, errors, health, patient
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(patient.bp)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,72 @@
+"""Command-line interface: ``flask --app wsgi rules ...`` for the clinical rule set."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import IO, NoReturn
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+import rules
+
+rules_cli = AppGroup("rules", help="Inspect and run the IMS candidacy rules.")
+
+
+def _echo_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@rules_cli.command("dictionary")
+def dictionary() -> None:
+    """Print the data dictionary: every question with its choices, range and enable_when."""
+    _echo_json(rules.questionnaire().dictionary())
+
+
+@rules_cli.command("evaluate")
+@click.argument("answers_file", metavar="FILE", type=click.File("r", encoding="utf-8"))
+def evaluate(answers_file: IO[str]) -> None:
+    """Evaluate answers (JSON: question id -> value) from FILE, or '-' for standard input.
+
+    Prints the outcome, the fired rules with their texts, the indicators and the rule-set
+    version as JSON. Exits with status 2 and names each problem when the answers are invalid.
+    """
+    try:
+        answers = json.load(answers_file)
+    except json.JSONDecodeError as error:
+        _fail([f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"])
+    try:
+        result = rules.evaluate(answers)
+    except rules.InvalidAnswers as error:
+        _fail(error.problems)
+    _echo_json(result.to_dict())
+
+
+@rules_cli.command("check")
+def check() -> None:
+    """Validate the questionnaire and rule set; exit non-zero listing every problem."""
+    problems = rules.check()
+    if problems:
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
+        raise SystemExit(1)
+    ruleset = rules.ruleset()
+    click.echo(
+        f"ok: {len(rules.questionnaire().questions)} questions, {len(ruleset.rules)} rules, "
+        f"rule set {ruleset.ruleset_version}"
+    )
+
+
+def _fail(problems: list[str]) -> NoReturn:
+    """Report invalid answers on stderr and exit with status 2, as design.md specifies."""
+    click.echo("invalid answers:", err=True)
+    for problem in problems:
+        click.echo(f"  - {problem}", err=True)
+    sys.exit(2)
+
+
+def init_app(app: Flask) -> None:
+    """Register the command groups on the app."""
+    app.cli.add_command(rules_cli)

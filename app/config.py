@@ -1,0 +1,77 @@
+"""Configuration, read from environment variables only.
+
+Every variable has a safe default for a laptop, so `make run` needs no set-up. Production is
+opt-in (`IMS_ENV=production`) and refuses to start with a secret key anyone could know.
+"""
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+ENVIRONMENTS = ("development", "production")
+
+#: Signs session cookies on development machines only. It is public (it is in this file), so
+#: production refuses it.
+DEV_SECRET_KEY = "ims-screen-development-only-secret-key"
+
+#: 32 characters of `secrets.token_urlsafe` carry about 190 bits; shorter keys are usually typed
+#: by hand and guessable.
+MIN_SECRET_KEY_LENGTH = 32
+
+SQLITE_FILENAME = "ims_screen.sqlite3"
+
+
+class ConfigError(RuntimeError):
+    """The environment describes a configuration the app must not run with."""
+
+
+def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
+    """Build the Flask config from `environ`; raise `ConfigError` if it is unsafe or invalid."""
+    env = environ.get("IMS_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"IMS_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}.")
+    production = env == "production"
+
+    secret_key = environ.get("SECRET_KEY", "" if production else DEV_SECRET_KEY)
+    if production:
+        _check_production_secret_key(secret_key)
+
+    default_database_url = "sqlite:///" + os.path.join(instance_path, SQLITE_FILENAME)
+    return {
+        "IMS_ENV": env,
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
+            environ.get("DATABASE_URL", default_database_url)
+        ),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # Development is served over plain http on 127.0.0.1, where a Secure cookie is never sent.
+        "SESSION_COOKIE_SECURE": production,
+    }
+
+
+def normalise_database_url(url: str) -> str:
+    """Point PostgreSQL URLs at psycopg 3, the only PostgreSQL driver installed.
+
+    Hosting platforms hand out `postgres://` (which SQLAlchemy no longer accepts) or plain
+    `postgresql://` (which SQLAlchemy maps to psycopg2).
+    """
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
+
+
+def _check_production_secret_key(secret_key: str) -> None:
+    if not secret_key:
+        problem = "SECRET_KEY is not set"
+    elif secret_key == DEV_SECRET_KEY:
+        problem = "SECRET_KEY is the development default, which is public"
+    elif len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        problem = f"SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters"
+    else:
+        return
+    raise ConfigError(
+        f"Refusing to start in production: {problem}. Generate one with "
+        '`python -c "import secrets; print(secrets.token_urlsafe(32))"`.'
+    )

@@ -1,0 +1,63 @@
+"""Error pages: a plain-language page for people, JSON for machine endpoints, never a traceback."""
+
+from typing import NamedTuple
+
+from flask import Flask, render_template, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+
+class ErrorPage(NamedTuple):
+    """What a person is told when a request fails."""
+
+    title: str
+    message: str
+
+
+ERROR_PAGES = {
+    400: ErrorPage(
+        "Something was wrong with that request",
+        "The page could not use what your browser sent. Please go back and try again.",
+    ),
+    403: ErrorPage(
+        "You can't open this page",
+        "You don't have permission to see this page.",
+    ),
+    404: ErrorPage(
+        "Page not found",
+        "There is no page at this address. Check the address, or go back to the start.",
+    ),
+    405: ErrorPage(
+        "This page can't be used that way",
+        "Please go back to the start and follow the links from there.",
+    ),
+    429: ErrorPage(
+        "Too many requests",
+        "There were too many requests in a short time. Please wait a minute, then try again.",
+    ),
+    500: ErrorPage(
+        "Something went wrong on our side",
+        "The problem has been logged. Please try again in a few minutes.",
+    ),
+}
+
+#: Endpoints read by programs rather than people; their errors are JSON.
+JSON_PATHS = ("/healthz",)
+
+
+def init_app(app: Flask) -> None:
+    """Register one handler for every status code in ERROR_PAGES."""
+    for code in ERROR_PAGES:
+        app.register_error_handler(code, handle_http_error)
+
+
+def handle_http_error(error: HTTPException) -> ResponseReturnValue:
+    """Render `error` as a page (or JSON), keeping headers such as Allow and Retry-After."""
+    # Flask hands unhandled exceptions to the 500 handler as an InternalServerError wrapping
+    # them, so the original exception and its text never reach this response.
+    code = error.code or 500
+    page = ERROR_PAGES[code]
+    headers = [(name, value) for name, value in error.get_headers() if name != "Content-Type"]
+    if request.path in JSON_PATHS:
+        return {"status": "error", "error": error.name}, code, headers
+    return render_template("errors/error.html", code=code, page=page), code, headers

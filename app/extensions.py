@@ -1,0 +1,65 @@
+"""Flask extensions, created unbound here and bound to the app in `create_app`."""
+
+import sqlite3
+from typing import Any
+
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
+
+#: Deterministic constraint names (from the Alembic docs), so a later migration can drop or
+#: alter a constraint by name on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every model.
+
+    Models subclass this rather than `db.Model`: type checkers understand it, and it leaves out
+    the legacy `Model.query` API. Flask-SQLAlchemy still shares its metadata and sessions.
+    """
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+# SQLite cannot ALTER most of a table in place; batch mode rebuilds the table instead.
+migrate = Migrate(render_as_batch=True, compare_type=True)
+
+csrf = CSRFProtect()
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite_connection(dbapi_connection: Any, _connection_record: Any) -> None:
+    """Tune each new SQLite connection for a web server with concurrent requests.
+
+    - WAL lets readers carry on while one request writes (the default journal blocks them).
+    - busy_timeout makes a second writer wait up to 5 s instead of failing at once with
+      "database is locked".
+    - foreign_keys is off by default in SQLite, and is per connection.
+    - synchronous=NORMAL is durable across application crashes in WAL mode; only a power cut can
+      lose the last commits, and it saves an fsync per commit.
+    """
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in (
+            "journal_mode=WAL",
+            "busy_timeout=5000",
+            "foreign_keys=ON",
+            "synchronous=NORMAL",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+    finally:
+        cursor.close()

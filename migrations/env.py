@@ -1,0 +1,62 @@
+"""Alembic environment, run by `flask --app wsgi db ...` inside the app context.
+
+The database, the metadata and the options (batch mode for SQLite, type comparison) all come
+from the app, so migrations never need a configuration of their own.
+"""
+
+from logging.config import fileConfig
+from typing import Any, Literal
+
+from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from flask import current_app
+
+# Importing app.models also registers its tables on the metadata that autogenerate compares.
+from app.models import UtcDateTime
+
+config = context.config
+if config.config_file_name is not None:
+    # fileConfig disables every logger that already exists unless told not to, which would
+    # silence the app's own loggers for the rest of the process (the tests run migrations).
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+migrate = current_app.extensions["migrate"]
+target_metadata = migrate.db.metadata
+
+
+def render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Write UtcDateTime columns as the type they store, so revisions never import app code."""
+    if kind == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def run_migrations_offline() -> None:
+    """Print the migration SQL (`flask db upgrade --sql`) instead of running it."""
+    context.configure(
+        url=migrate.db.engine.url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        **migrate.configure_args,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    """Run the migrations on the app's database, in one transaction where the backend allows."""
+    with migrate.db.engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_item=render_item,
+            **migrate.configure_args,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

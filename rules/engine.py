@@ -1,0 +1,173 @@
+"""The evaluator: answers in, outcome and its reasons out. Pure: no I/O, no clock, no Flask."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from rules.outcomes import CANDIDACY_OUTCOMES, Outcome
+from rules.questionnaire import Category, Questionnaire
+from rules.ruleset import Rule, RuleSet
+
+#: Raw answers copied into the indicators because staff read them at a glance (B6).
+KEY_ANSWERS = (
+    "age", "pain_duration_weeks", "pain_now", "pain_average", "pain_worst", "pain_interference",
+    "needle_fear",
+)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One fired rule, with the texts as they were when the screening was judged."""
+
+    rule_id: str
+    title: str
+    outcome: Outcome
+    patient_text: str
+    staff_rationale: str
+    sources: tuple[str, ...]
+    #: The answers the rule read, so staff can see why it fired.
+    answers: Mapping[str, object]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "rule_id": self.rule_id,
+            "title": self.title,
+            "outcome": self.outcome.value,
+            "patient_text": self.patient_text,
+            "staff_rationale": self.staff_rationale,
+            "sources": list(self.sources),
+            "answers": dict(self.answers),
+        }
+
+
+@dataclass(frozen=True)
+class Result:
+    outcome: Outcome
+    #: How well IMS fits, before safety is considered; None only when answers are too incomplete.
+    candidacy: Outcome | None
+    #: Every fired rule, most urgent outcome first.
+    reasons: tuple[Reason, ...]
+    indicators: Mapping[str, object]
+    ruleset_version: str
+    unsure: tuple[str, ...] = field(default=())
+    missing: tuple[str, ...] = field(default=())
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return [reason.rule_id for reason in self.reasons]
+
+    def explaining(self) -> list[Reason]:
+        """The reasons to show the patient: those behind the outcome, not every fired rule.
+
+        A red flag's page shows only the medical reasons; a candidacy page shows why IMS may
+        or may not fit and any precaution a physiotherapist will check.
+        """
+        if self.outcome in (Outcome.EMERGENCY, Outcome.SEE_DOCTOR, Outcome.NOT_SUITABLE):
+            return [r for r in self.reasons if r.outcome is self.outcome]
+        return [r for r in self.reasons if r.outcome is Outcome.CLINICIAN_REVIEW
+                or r.outcome is self.candidacy]
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON form used by the CLI and stored with a submitted screening."""
+        return {
+            "outcome": self.outcome.value,
+            "candidacy": self.candidacy.value if self.candidacy else None,
+            "reasons": [reason.to_dict() for reason in self.reasons],
+            "indicators": dict(self.indicators),
+            "ruleset_version": self.ruleset_version,
+        }
+
+
+@dataclass
+class _Facts:
+    """Answers, built-in facts and derived values, readable by name."""
+
+    values: dict[str, object]
+
+    def value(self, name: str) -> object | None:
+        return self.values.get(name)
+
+
+def evaluate(answers: Mapping[str, object], questionnaire: Questionnaire, ruleset: RuleSet) -> Result:
+    """Judge one set of answers.
+
+    Raises InvalidAnswers (listing every problem) when the answers do not fit the
+    questionnaire. Missing and "not sure" answers are not errors: built-in facts expose them
+    and the rule set's safety-net rules turn them into a clinician review.
+    """
+    answers = questionnaire.validate(answers)
+    applicable = questionnaire.applicable(answers)
+    unsure = tuple(q.id for q in applicable if q.id in answers and q.is_unsure(answers[q.id]))
+    missing = questionnaire.missing(answers)
+
+    facts = _Facts(dict(answers))
+    by_category = {q.id: q.category for q in applicable}
+    facts.values.update({
+        "unsure_red_flag": any(by_category[qid] is Category.RED_FLAG for qid in unsure),
+        "unsure_safety": any(by_category[qid] is Category.SAFETY for qid in unsure),
+        "missing_red_flag": any(q.category is Category.RED_FLAG for q in missing),
+        "missing_safety": any(q.category is Category.SAFETY for q in missing),
+        "missing_other": any(q.category is None for q in missing),
+    })
+    for derived in ruleset.derived:
+        facts.values[derived.name] = derived.compute(facts)
+
+    fired = [rule for rule in ruleset.rules if rule.when.holds(facts)]
+    candidacy = _candidacy(fired)
+    outcome = _outcome(fired, candidacy)
+    reasons = tuple(
+        _reason(rule, answers, ruleset)
+        for rule in sorted(fired, key=lambda rule: rule.outcome.rank)  # stable: file order within an outcome
+    )
+    indicators: dict[str, object] = {name: answers.get(name) for name in KEY_ANSWERS}
+    indicators.update({derived.name: facts.values[derived.name] for derived in ruleset.derived})
+    indicators["candidacy"] = candidacy.value if candidacy else None
+    indicators["unsure_answers"] = list(unsure)
+    indicators["missing_answers"] = [q.id for q in missing]
+    return Result(outcome, candidacy, reasons, indicators, ruleset.ruleset_version,
+                  unsure, tuple(q.id for q in missing))
+
+
+def _candidacy(fired: list[Rule]) -> Outcome | None:
+    """The least favourable candidacy among fired candidacy rules (unlikely over possible over likely)."""
+    found = [rule.outcome for rule in fired if rule.outcome in CANDIDACY_OUTCOMES]
+    return max(found, key=lambda outcome: outcome.rank) if found else None
+
+
+def _outcome(fired: list[Rule], candidacy: Outcome | None) -> Outcome:
+    """Precedence (clinical-evidence.md B0): red flags, then absolute contraindications, then candidacy.
+
+    A precaution turns likely/possible into clinician_review and leaves unlikely alone, except
+    for safety-net rules (`even_if_unlikely`), which never let a gap pass silently.
+    """
+    outcomes = {rule.outcome for rule in fired}
+    for urgent in (Outcome.EMERGENCY, Outcome.SEE_DOCTOR, Outcome.NOT_SUITABLE):
+        if urgent in outcomes:
+            return urgent
+    reviews = [rule for rule in fired if rule.outcome is Outcome.CLINICIAN_REVIEW]
+    if candidacy is None:
+        # Only reachable with required answers missing, which a safety-net rule reports.
+        return Outcome.CLINICIAN_REVIEW
+    if candidacy is Outcome.UNLIKELY:
+        return Outcome.CLINICIAN_REVIEW if any(r.even_if_unlikely for r in reviews) else candidacy
+    return Outcome.CLINICIAN_REVIEW if reviews else candidacy
+
+
+def _reason(rule: Rule, answers: Mapping[str, object], ruleset: RuleSet) -> Reason:
+    derived = {d.name: d for d in ruleset.derived}
+    read: dict[str, object] = {}
+    visited: set[str] = set()
+    pending = list(rule.when.names())
+    while pending:  # follow derived facts down to the answers they read
+        name = pending.pop(0)
+        if name in visited:
+            continue
+        visited.add(name)
+        if name in derived:
+            for condition in derived[name].reads():
+                pending.extend(condition.names())
+        elif name in answers:
+            read[name] = answers[name]
+    return Reason(rule.id, rule.title, rule.outcome, rule.patient_text, rule.staff_rationale,
+                  rule.sources, read)

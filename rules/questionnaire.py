@@ -1,0 +1,408 @@
+"""The questionnaire: every question the patient journey asks, loaded from data.
+
+The questions live in ``data/questionnaire.yaml`` so that the clinical wording, the forms the
+web app builds, the data dictionary and the rules all read one definition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from rules import conditions
+from rules.conditions import Condition
+from rules.datafile import DATA_DIR, load_yaml
+from rules.errors import DataError, InvalidAnswers
+
+#: The value of the "not sure" choice that safety and red-flag questions must offer.
+UNSURE = "unsure"
+
+
+class QuestionType(StrEnum):
+    SINGLE = "single"  #: one choice (radios)
+    MULTIPLE = "multiple"  #: one or more choices (checkboxes); a list of values
+    INTEGER = "integer"  #: a whole number within [minimum, maximum], in `unit`
+    SCALE = "scale"  #: a 0-10 style rating with labelled ends
+    DURATION = "duration"  #: a length of time, stored as whole weeks
+    TEXT = "text"  #: short free text, at most `max_length` characters
+
+
+NUMERIC_TYPES = (QuestionType.INTEGER, QuestionType.SCALE, QuestionType.DURATION)
+CHOICE_TYPES = (QuestionType.SINGLE, QuestionType.MULTIPLE)
+
+
+class Category(StrEnum):
+    """Questions whose answer can make needling unsafe; both must offer "not sure"."""
+
+    RED_FLAG = "red_flag"  #: a sign of something serious that needs a doctor
+    SAFETY = "safety"  #: a contraindication or precaution for needling
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    hint: str | None = None
+    #: An answer that cannot be combined with others ("None of these", "Not sure").
+    exclusive: bool = False
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    section_id: str
+    type: QuestionType
+    text: str
+    #: The wording when someone answers for another person ("Does the person ...").
+    text_proxy: str
+    hint: str | None = None
+    hint_proxy: str | None = None
+    choices: tuple[Choice, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    unit: str | None = None
+    #: Labels of the two ends of a scale, e.g. ("No pain", "Worst pain imaginable").
+    scale_labels: tuple[str, str] | None = None
+    max_length: int | None = None
+    required: bool = True
+    category: Category | None = None
+    enable_when: Condition | None = None
+    #: The data-file form of `enable_when`, for the data dictionary and FHIR export.
+    enable_when_data: object = None
+
+    @property
+    def choice_values(self) -> tuple[str, ...]:
+        return tuple(choice.value for choice in self.choices)
+
+    def label_for(self, value: str) -> str:
+        """The label of a choice value, for showing an answer back to people."""
+        for choice in self.choices:
+            if choice.value == value:
+                return choice.label
+        raise KeyError(f"{self.id} has no choice {value!r}")
+
+    def wording(self, for_someone_else: bool = False) -> tuple[str, str | None]:
+        """The (text, hint) to show, addressed to the patient or to the person answering for them."""
+        if for_someone_else:
+            return self.text_proxy, self.hint_proxy or self.hint
+        return self.text, self.hint
+
+    def problem_with(self, value: object) -> str | None:
+        """Why `value` is not a valid answer to this question, or None when it is."""
+        if self.type in NUMERIC_TYPES:
+            if not isinstance(value, int) or isinstance(value, bool):
+                return f"{self.id}: expects a whole number, got {value!r}"
+            assert self.minimum is not None and self.maximum is not None
+            if not self.minimum <= value <= self.maximum:
+                return f"{self.id}: {value} is outside {self.minimum} to {self.maximum}"
+            return None
+        if self.type is QuestionType.TEXT:
+            if not isinstance(value, str):
+                return f"{self.id}: expects text, got {value!r}"
+            if self.max_length is not None and len(value) > self.max_length:
+                return f"{self.id}: is longer than {self.max_length} characters"
+            return None
+        if self.type is QuestionType.SINGLE:
+            if value not in self.choice_values:
+                return f"{self.id}: {value!r} is not one of {', '.join(self.choice_values)}"
+            return None
+        if not isinstance(value, list) or not value:
+            return f"{self.id}: expects a non-empty list of choices, got {value!r}"
+        unknown = [v for v in value if v not in self.choice_values]
+        if unknown:
+            return f"{self.id}: {', '.join(map(repr, unknown))} not among {', '.join(self.choice_values)}"
+        if len(set(value)) != len(value):
+            return f"{self.id}: a choice is repeated"
+        exclusive = [c.value for c in self.choices if c.exclusive and c.value in value]
+        if exclusive and len(value) > 1:
+            return f"{self.id}: {exclusive[0]!r} cannot be combined with other choices"
+        return None
+
+    def is_unsure(self, value: object) -> bool:
+        """True when the answer is, or includes, "not sure"."""
+        return value == UNSURE or (isinstance(value, list) and UNSURE in value)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One page of the patient journey: one topic."""
+
+    id: str
+    title: str
+    intro: str | None
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True)
+class _AnswerFacts:
+    """Answers seen as facts for `enable_when` conditions."""
+
+    answers: Mapping[str, object]
+
+    def value(self, name: str) -> object | None:
+        return self.answers.get(name)
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    version: str
+    sections: tuple[Section, ...]
+    #: The parsed file, for the content hash of the rule-set version.
+    source_data: object = field(repr=False, compare=False, default=None)
+
+    def __iter__(self) -> Iterator[Question]:
+        for section in self.sections:
+            yield from section.questions
+
+    @property
+    def questions(self) -> dict[str, Question]:
+        return {question.id: question for question in self}
+
+    def applicable(self, answers: Mapping[str, object]) -> list[Question]:
+        """The questions that apply given these answers, in order.
+
+        A question's `enable_when` may read only earlier questions (checked at load), and
+        only answers to questions that themselves apply count, so a chain of follow-ups
+        switches off together.
+        """
+        seen: dict[str, object] = {}
+        result = []
+        for question in self:
+            if question.enable_when is None or question.enable_when.holds(_AnswerFacts(seen)):
+                result.append(question)
+                if answers.get(question.id) is not None:
+                    seen[question.id] = answers[question.id]
+        return result
+
+    def applicable_answers(self, answers: Mapping[str, object]) -> dict[str, object]:
+        """The answers without those to questions that no longer apply (or are unknown)."""
+        return {
+            q.id: answers[q.id] for q in self.applicable(answers) if answers.get(q.id) is not None
+        }
+
+    def problems(self, answers: Mapping[str, object]) -> list[str]:
+        """Every reason why `answers` do not fit the questionnaire; empty when they do.
+
+        An answer of None counts as no answer. Missing answers are not problems here: the
+        rule set handles them explicitly (see the M- rules).
+        """
+        known = self.questions
+        problems = [f"{qid}: unknown question id" for qid in answers if qid not in known]
+        applicable = {q.id for q in self.applicable(answers)}
+        for qid, value in answers.items():
+            if qid not in known or value is None:
+                continue
+            if qid not in applicable:
+                problems.append(f"{qid}: does not apply given the other answers, so it must not be answered")
+            elif (problem := known[qid].problem_with(value)) is not None:
+                problems.append(problem)
+        return problems
+
+    def validate(self, answers: object) -> dict[str, object]:
+        """Return the answers without empty values; raise InvalidAnswers listing every problem."""
+        if not isinstance(answers, Mapping):
+            raise InvalidAnswers(["answers must be an object mapping question ids to values"])
+        if problems := self.problems(answers):
+            raise InvalidAnswers(problems)
+        return {qid: value for qid, value in answers.items() if value is not None}
+
+    def missing(self, answers: Mapping[str, object]) -> list[Question]:
+        """Required questions that apply but have no answer."""
+        return [q for q in self.applicable(answers) if q.required and answers.get(q.id) is None]
+
+    def dictionary(self) -> list[dict[str, object]]:
+        """The data dictionary: every question as plain data (see design.md, stable interfaces)."""
+        return [
+            {
+                "id": q.id,
+                "section": q.section_id,
+                "text": q.text,
+                "text_proxy": q.text_proxy,
+                "hint": q.hint,
+                "type": q.type.value,
+                "required": q.required,
+                "category": q.category.value if q.category else None,
+                "choices": [{"value": c.value, "label": c.label} for c in q.choices],
+                "range": (
+                    {"minimum": q.minimum, "maximum": q.maximum, "unit": q.unit}
+                    if q.type in NUMERIC_TYPES
+                    else None
+                ),
+                "max_length": q.max_length,
+                "enable_when": q.enable_when_data,
+            }
+            for q in self
+        ]
+
+
+def load_questionnaire(path: Path = DATA_DIR / "questionnaire.yaml") -> Questionnaire:
+    """Load and check the questionnaire; raise DataError listing every problem found."""
+    data = load_yaml(path)
+    builder = _Builder(path.name, data)
+    questionnaire = builder.build()
+    if builder.problems:
+        raise DataError(*builder.problems)
+    return questionnaire
+
+
+class _Builder:
+    """Turns the parsed file into a Questionnaire, collecting problems instead of stopping."""
+
+    def __init__(self, filename: str, data: object) -> None:
+        self.filename = filename
+        self.data = data
+        self.problems: list[str] = []
+        self.choice_sets: Mapping[str, object] = {}
+
+    def problem(self, where: str, message: str) -> None:
+        self.problems.append(f"{self.filename}: {where}: {message}")
+
+    def build(self) -> Questionnaire:
+        data = self.data
+        if not isinstance(data, Mapping) or not isinstance(data.get("sections"), list):
+            self.problem("top level", "expects a mapping with `version`, `choice_sets` and a `sections` list")
+            return Questionnaire(version="", sections=())
+        self.choice_sets = data.get("choice_sets") or {}
+        sections = []
+        seen: set[str] = set()
+        for index, section_data in enumerate(data["sections"]):
+            section = self._section(section_data, f"sections[{index}]", seen)
+            if section is not None:
+                sections.append(section)
+        return Questionnaire(version=str(data.get("version", "")), sections=tuple(sections), source_data=data)
+
+    def _section(self, data: object, where: str, seen: set[str]) -> Section | None:
+        if not isinstance(data, Mapping) or not {"id", "title", "questions"} <= set(data):
+            self.problem(where, "a section needs `id`, `title` and `questions`")
+            return None
+        where = f"section {data['id']}"
+        questions = []
+        for index, question_data in enumerate(data["questions"] or []):
+            question = self._question(question_data, data["id"], f"{where}, question {index + 1}", seen)
+            if question is not None:
+                questions.append(question)
+        if not questions:
+            self.problem(where, "has no questions")
+        return Section(id=data["id"], title=data["title"], intro=data.get("intro"), questions=tuple(questions))
+
+    def _question(self, data: object, section_id: str, where: str, seen: set[str]) -> Question | None:
+        if not isinstance(data, Mapping) or not {"id", "type", "text"} <= set(data):
+            self.problem(where, "a question needs `id`, `type` and `text`")
+            return None
+        qid = data["id"]
+        where = f"question {qid}"
+        allowed = {
+            "id", "type", "text", "text_proxy", "hint", "hint_proxy", "choices", "minimum",
+            "maximum", "unit", "scale_labels", "max_length", "required", "category", "enable_when",
+        }
+        for key in set(data) - allowed:
+            self.problem(where, f"unknown key {key!r}")
+        if qid in seen:
+            self.problem(where, "duplicate question id")
+        try:
+            qtype = QuestionType(data["type"])
+        except ValueError:
+            self.problem(where, f"unknown type {data['type']!r}")
+            return None
+        try:
+            category = Category(data["category"]) if data.get("category") else None
+        except ValueError:
+            self.problem(where, f"unknown category {data['category']!r}")
+            category = None
+        choices = self._choices(data.get("choices"), qtype, where)
+        enable_when = None
+        if data.get("enable_when") is not None:
+            try:
+                enable_when = conditions.parse(data["enable_when"], f"{self.filename}: {where}: enable_when")
+            except DataError as error:
+                self.problems.extend(error.problems)
+        question = Question(
+            id=qid,
+            section_id=section_id,
+            type=qtype,
+            text=data["text"],
+            text_proxy=data.get("text_proxy") or data["text"],
+            hint=data.get("hint"),
+            hint_proxy=data.get("hint_proxy"),
+            choices=choices,
+            minimum=data.get("minimum"),
+            maximum=data.get("maximum"),
+            unit=data.get("unit"),
+            scale_labels=tuple(data["scale_labels"]) if data.get("scale_labels") else None,
+            max_length=data.get("max_length"),
+            required=data.get("required", True),
+            category=category,
+            enable_when=enable_when,
+            enable_when_data=data.get("enable_when"),
+        )
+        self._check_question(question, where, seen)
+        seen.add(qid)
+        return question
+
+    def _choices(self, data: object, qtype: QuestionType, where: str) -> tuple[Choice, ...]:
+        if isinstance(data, str):
+            if data not in self.choice_sets:
+                self.problem(where, f"unknown choice set {data!r}")
+                return ()
+            data = self.choice_sets[data]
+        if data is None:
+            return ()
+        if qtype not in CHOICE_TYPES:
+            self.problem(where, f"a {qtype} question cannot have choices")
+            return ()
+        choices = []
+        for item in data:
+            if not isinstance(item, Mapping) or not isinstance(item.get("value"), str) or not item.get("label"):
+                self.problem(where, f"a choice needs a text `value` and a `label`, got {item!r}")
+                continue
+            choices.append(
+                Choice(item["value"], item["label"], item.get("hint"), bool(item.get("exclusive", False)))
+            )
+        values = [c.value for c in choices]
+        if len(set(values)) != len(values):
+            self.problem(where, "duplicate choice values")
+        return tuple(choices)
+
+    def _check_question(self, question: Question, where: str, earlier: set[str]) -> None:
+        if question.type in CHOICE_TYPES and not question.choices:
+            self.problem(where, f"a {question.type} question needs choices")
+        if question.type in NUMERIC_TYPES:
+            if not isinstance(question.minimum, int) or not isinstance(question.maximum, int):
+                self.problem(where, "a numeric question needs whole-number `minimum` and `maximum`")
+            elif question.minimum >= question.maximum:
+                self.problem(where, "`minimum` must be below `maximum`")
+            if not question.unit and question.type is not QuestionType.SCALE:
+                self.problem(where, "a numeric question needs a `unit`")
+        if question.type is QuestionType.SCALE and (not question.scale_labels or len(question.scale_labels) != 2):
+            self.problem(where, "a scale needs two `scale_labels` (low end, high end)")
+        if question.type is QuestionType.DURATION and question.unit != "weeks":
+            self.problem(where, "a duration is stored in weeks (`unit: weeks`)")
+        if question.type is QuestionType.TEXT and not isinstance(question.max_length, int):
+            self.problem(where, "a text question needs `max_length`")
+        if question.category is not None:
+            if question.type not in CHOICE_TYPES or UNSURE not in question.choice_values:
+                self.problem(where, f"a {question.category} question must offer the choice {UNSURE!r}")
+            if not question.required:
+                self.problem(where, f"a {question.category} question must be required")
+        if question.enable_when is not None:
+            for name in question.enable_when.names():
+                if name not in earlier:
+                    self.problem(where, f"enable_when reads {name!r}, which is not an earlier question")
+            for name, value in question.enable_when.compared_values():
+                self._check_value(name, value, where)
+
+    def _check_value(self, name: str, value: object, where: str) -> None:
+        """A compared value must be one of the question's choices (catches typos in conditions)."""
+        # Called during the build, so look the question up in the data built so far.
+        for section in self.data.get("sections", []):  # type: ignore[union-attr]
+            for item in section.get("questions") or []:
+                if isinstance(item, Mapping) and item.get("id") == name:
+                    choices = item.get("choices")
+                    if isinstance(choices, str):
+                        choices = self.choice_sets.get(choices) or []
+                    values = [c.get("value") for c in choices or [] if isinstance(c, Mapping)]
+                    if values and value not in values:
+                        self.problem(where, f"compares {name} with {value!r}, which is not one of its choices")
+                    return

@@ -1,0 +1,260 @@
+"""Shared fixtures: the app on a fresh database per test, on SQLite and on PostgreSQL.
+
+Each backend migrates one template database per session with the real Alembic history, then
+gives every test its own copy (a file copy for SQLite, `CREATE DATABASE ... TEMPLATE` for
+PostgreSQL). Tests therefore run on exactly the schema production gets from `flask db upgrade`,
+cannot see each other's rows, and don't pay for a migration each.
+"""
+
+import itertools
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import Protocol
+
+import flask_migrate
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from psycopg import sql
+
+import rules
+from app import create_app
+from app.extensions import db
+from rules.datafile import load_yaml
+
+BACKENDS = ("sqlite", "postgresql")
+
+#: Variables read by app.config; cleared so a developer's shell cannot change the tests.
+APP_ENVIRONMENT_VARIABLES = ("IMS_ENV", "SECRET_KEY", "DATABASE_URL")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # As in Flask's own tutorial: a deprecation should break a test, not a later upgrade.
+    config.addinivalue_line("filterwarnings", "error")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_environment() -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        for name in APP_ENVIRONMENT_VARIABLES:
+            monkeypatch.delenv(name, raising=False)
+        yield
+
+
+@contextmanager
+def app_on(database_url: str) -> Iterator[Flask]:
+    """A test app on `database_url`, with its connections closed afterwards."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def migrate_to_head(database_url: str) -> None:
+    """Apply every migration to the database at `database_url`."""
+    with app_on(database_url) as app, app.app_context():
+        flask_migrate.upgrade()
+
+
+class Databases(Protocol):
+    """Creates and drops throwaway databases on one backend."""
+
+    def create(self, *, migrated: bool) -> str:
+        """Return the URL of a new database, empty or at the latest migration."""
+
+    def drop(self, url: str) -> None:
+        """Delete a database made by `create`."""
+
+
+class SQLiteDatabases:
+    """SQLite files in a temporary folder, copied from a migrated template file."""
+
+    def __init__(self, directory: Path) -> None:
+        self._directory = directory
+        self._numbers = itertools.count()
+        self._template = self._new_path()
+        migrate_to_head(self._url(self._template))
+
+    def create(self, *, migrated: bool) -> str:
+        path = self._new_path()
+        if migrated:
+            # The backup API copies a consistent snapshot, including pages still in the WAL.
+            with (
+                closing(sqlite3.connect(self._template)) as source,
+                closing(sqlite3.connect(path)) as target,
+            ):
+                source.backup(target)
+        return self._url(path)
+
+    def drop(self, url: str) -> None:
+        path = Path(url.removeprefix("sqlite:///"))
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+    def _new_path(self) -> Path:
+        return self._directory / f"db{next(self._numbers)}.sqlite3"
+
+    @staticmethod
+    def _url(path: Path) -> str:
+        return f"sqlite:///{path}"
+
+
+class PostgreSQLDatabases:
+    """Databases in a throwaway cluster, cloned from a migrated template database."""
+
+    TEMPLATE = "ims_template"
+
+    def __init__(self, server_url: str, admin: psycopg.Connection) -> None:
+        self._server_url = server_url
+        self._admin = admin
+        self._numbers = itertools.count()
+        self._execute("CREATE DATABASE {}", self.TEMPLATE)
+        migrate_to_head(self._url(self.TEMPLATE))
+
+    def create(self, *, migrated: bool) -> str:
+        name = f"test_{next(self._numbers)}"
+        if migrated:
+            self._execute("CREATE DATABASE {} TEMPLATE {}", name, self.TEMPLATE)
+        else:
+            self._execute("CREATE DATABASE {}", name)
+        return self._url(name)
+
+    def drop(self, url: str) -> None:
+        # FORCE: a test that failed half-way may still hold a connection.
+        self._execute("DROP DATABASE {} WITH (FORCE)", url.rpartition("/")[2])
+
+    def _execute(self, statement: str, *names: str) -> None:
+        self._admin.execute(sql.SQL(statement).format(*map(sql.Identifier, names)))
+
+    def _url(self, name: str) -> str:
+        return f"{self._server_url}/{name}"
+
+
+def find_pg_ctl() -> Path | None:
+    """pg_ctl from PATH, or else the newest in Debian's /usr/lib/postgresql/<version>/bin."""
+    on_path = shutil.which("pg_ctl")
+    if on_path is not None:
+        # Resolved, because initdb sits beside the real binary, not beside a symlink to it.
+        return Path(on_path).resolve()
+    installed = Path("/usr/lib/postgresql").glob("[0-9]*/bin/pg_ctl")
+    newest_first = sorted(installed, key=lambda path: int(path.parents[1].name), reverse=True)
+    return newest_first[0] if newest_first else None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.fixture(scope="session")
+def postgresql_server() -> Iterator[str]:
+    """Start a throwaway PostgreSQL cluster for the session and yield its server URL.
+
+    Skips when PostgreSQL is not installed, except on CI (`CI` set), which always has it: there
+    a missing PostgreSQL must fail rather than quietly test only SQLite.
+    """
+    pg_ctl = find_pg_ctl()
+    if pg_ctl is None:
+        reason = "PostgreSQL is not installed (no pg_ctl on PATH or in /usr/lib/postgresql/*/bin)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason}, but CI must run every test on PostgreSQL.", pytrace=False)
+        pytest.skip(f"{reason}; install it (apt-get install postgresql) to run these tests.")
+
+    root = Path(tempfile.mkdtemp(prefix="ims-screen-pg-"))
+    # initdb refuses to run as root, so as root the cluster is run by the postgres user.
+    as_owner: list[str] = []
+    if os.geteuid() == 0:
+        as_owner = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(root, "postgres")
+
+    def run(*command: str) -> None:
+        subprocess.run([*as_owner, *command], check=True, stdout=subprocess.DEVNULL)
+
+    data, log, port = str(root / "data"), str(root / "server.log"), free_port()
+    options = (
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1"
+        # Durability is pointless for a cluster deleted at the end of the run; speed is not.
+        " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    )
+    initdb = str(pg_ctl.parent / "initdb")
+    run(initdb, "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "-N")
+    run(str(pg_ctl), "-D", data, "-l", log, "-w", "-o", options, "start")
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    finally:
+        run(str(pg_ctl), "-D", data, "-m", "immediate", "-w", "stop")
+        shutil.rmtree(root)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def databases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Databases]:
+    """The database backend under test; every test that uses it runs once per backend."""
+    if request.param == "sqlite":
+        yield SQLiteDatabases(tmp_path_factory.mktemp("sqlite"))
+        return
+    server_url = request.getfixturevalue("postgresql_server")
+    conninfo = server_url.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    with psycopg.connect(conninfo, autocommit=True) as admin:
+        yield PostgreSQLDatabases(server_url, admin)
+
+
+@pytest.fixture
+def database_url(databases: Databases) -> Iterator[str]:
+    """A new database at the latest migration, dropped after the test."""
+    url = databases.create(migrated=True)
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def empty_database_url(databases: Databases) -> Iterator[str]:
+    """A new database with no tables, dropped after the test."""
+    url = databases.create(migrated=False)
+    yield url
+    databases.drop(url)
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    """The app on its own database at the latest migration."""
+    with app_on(database_url) as app:
+        yield app
+
+
+@pytest.fixture
+def empty_app(empty_database_url: str) -> Iterator[Flask]:
+    """The app on its own database with no tables, for testing the migrations themselves."""
+    with app_on(empty_database_url) as app:
+        yield app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ideal_answers() -> dict[str, object]:
+    """A complete screening of a typical IMS candidate (profile `ideal_neck` of the named cases)."""
+    profiles = load_yaml(Path(rules.__file__).parent / "cases" / "profiles.yaml")
+    assert isinstance(profiles, dict)
+    return dict(profiles["ideal_neck"])

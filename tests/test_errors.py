@@ -1,0 +1,68 @@
+"""Error pages: plain language for people, never a traceback or an exception's text."""
+
+from typing import NoReturn
+
+import pytest
+from flask import Flask, abort
+from flask.testing import FlaskClient
+from markupsafe import escape
+
+from app.errors import ERROR_PAGES
+
+
+@pytest.fixture
+def failing_app(app: Flask) -> Flask:
+    """The app with extra routes that fail on purpose."""
+
+    def abort_with(code: int) -> NoReturn:
+        abort(code)
+
+    def crash() -> NoReturn:
+        raise RuntimeError("secret detail from deep inside the app")
+
+    def accept_post() -> str:
+        return "accepted"
+
+    app.add_url_rule("/test/abort/<int:code>", view_func=abort_with)
+    app.add_url_rule("/test/crash", view_func=crash)
+    app.add_url_rule("/test/post", view_func=accept_post, methods=["POST"])
+    # TESTING re-raises exceptions into the test; production renders the 500 page instead.
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    return app
+
+
+@pytest.mark.parametrize("code", sorted(ERROR_PAGES))
+def test_each_error_has_a_page(failing_app: Flask, code: int) -> None:
+    response = failing_app.test_client().get(f"/test/abort/{code}")
+    assert response.status_code == code
+    assert response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert f"<h1>{escape(ERROR_PAGES[code].title)}</h1>" in html
+    assert f"Error {code}" in html
+
+
+def test_unknown_page(client: FlaskClient) -> None:
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_wrong_method_keeps_the_allow_header(client: FlaskClient) -> None:
+    response = client.post("/")
+    assert response.status_code == 405
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def test_crash_shows_no_traceback(failing_app: Flask) -> None:
+    response = failing_app.test_client().get("/test/crash")
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "Something went wrong on our side" in html
+    assert "Traceback" not in html
+    assert "secret detail" not in html
+
+
+def test_post_without_csrf_token_is_refused(failing_app: Flask) -> None:
+    response = failing_app.test_client().post("/test/post")
+    assert response.status_code == 400
+    assert "accepted" not in response.get_data(as_text=True)

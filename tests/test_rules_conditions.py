@@ -1,0 +1,100 @@
+"""The condition vocabulary: truth tables, missing answers, and malformed data."""
+
+from __future__ import annotations
+
+import pytest
+
+from rules import conditions
+from rules.errors import DataError
+
+
+class Facts(dict):
+    def value(self, name: str) -> object | None:
+        return self.get(name)
+
+
+def holds(data: object, **facts: object) -> bool:
+    return conditions.parse(data, "test").holds(Facts(facts))
+
+
+@pytest.mark.parametrize(
+    ("data", "facts", "expected"),
+    [
+        ({"equals": ["a", "yes"]}, {"a": "yes"}, True),
+        ({"equals": ["a", "yes"]}, {"a": "no"}, False),
+        ({"one_of": ["a", ["x", "y"]]}, {"a": "y"}, True),
+        ({"one_of": ["a", ["x", "y"]]}, {"a": "z"}, False),
+        ({"includes": ["a", "x"]}, {"a": ["w", "x"]}, True),
+        ({"includes": ["a", "x"]}, {"a": ["w"]}, False),
+        ({"includes": ["a", "x"]}, {"a": "x"}, False),  # a single answer is not a list
+        ({"includes_any": ["a", ["x", "y"]]}, {"a": ["y"]}, True),
+        ({"includes_any": ["a", ["x", "y"]]}, {"a": ["z"]}, False),
+        ({"at_least": ["n", 12]}, {"n": 12}, True),
+        ({"at_least": ["n", 12]}, {"n": 11}, False),
+        ({"at_most": ["n", 5]}, {"n": 5}, True),
+        ({"at_most": ["n", 5]}, {"n": 6}, False),
+        ({"at_least": ["n", 1]}, {"n": True}, False),  # booleans are not numbers
+        ({"answered": "a"}, {"a": "no"}, True),
+        ({"fact": "f"}, {"f": True}, True),
+        ({"fact": "f"}, {"f": 1}, False),  # only a real True is a fact
+        ({"all": [{"fact": "f"}, {"fact": "g"}]}, {"f": True, "g": True}, True),
+        ({"all": [{"fact": "f"}, {"fact": "g"}]}, {"f": True, "g": False}, False),
+        ({"any": [{"fact": "f"}, {"fact": "g"}]}, {"f": False, "g": True}, True),
+        ({"any": [{"fact": "f"}, {"fact": "g"}]}, {"f": False, "g": False}, False),
+        ({"not": {"fact": "f"}}, {"f": False}, True),
+        ({"count_of": {"at_least": 2, "of": [{"fact": "f"}, {"fact": "g"}, {"fact": "h"}]}},
+         {"f": True, "h": True}, True),
+        ({"count_of": {"at_least": 2, "of": [{"fact": "f"}, {"fact": "g"}, {"fact": "h"}]}},
+         {"h": True}, False),
+    ],
+)
+def test_operator_truth_table(data: object, facts: dict[str, object], expected: bool) -> None:
+    assert holds(data, **facts) is expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"equals": ["a", "yes"]},
+        {"one_of": ["a", ["yes"]]},
+        {"includes": ["a", "yes"]},
+        {"at_least": ["a", 0]},
+        {"at_most": ["a", 10]},
+        {"answered": "a"},
+        {"fact": "a"},
+    ],
+)
+def test_a_missing_answer_never_satisfies_a_comparison(data: object) -> None:
+    assert holds(data) is False
+    assert holds({"not": data}) is True  # which is why the rule set has explicit M- rules
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"equal": ["a", 1]}, "unknown condition operator 'equal'"),
+        ({"equals": ["a", 1], "any": []}, "exactly one operator"),
+        ("a", "exactly one operator"),
+        ({"all": []}, "non-empty list"),
+        ({"equals": ["a"]}, "expects [name, value]"),
+        ({"one_of": ["a", "yes"]}, "non-empty list"),
+        ({"at_least": ["a", "3"]}, "must be a number"),
+        ({"count_of": {"at_least": 0, "of": [{"fact": "f"}]}}, "at least 1"),
+        ({"answered": ""}, "question id or fact name"),
+    ],
+)
+def test_malformed_conditions_name_the_place_and_problem(data: object, message: str) -> None:
+    with pytest.raises(DataError) as raised:
+        conditions.parse(data, "rule X-1.when")
+    assert "rule X-1.when" in str(raised.value)
+    assert message in str(raised.value)
+
+
+def test_names_and_compared_values_cover_nested_conditions() -> None:
+    condition = conditions.parse(
+        {"all": [{"equals": ["a", "yes"]}, {"not": {"includes_any": ["b", ["x", "y"]]}},
+                 {"at_least": ["c", 3]}]},
+        "test",
+    )
+    assert list(condition.names()) == ["a", "b", "c"]
+    assert list(condition.compared_values()) == [("a", "yes"), ("b", "x"), ("b", "y")]

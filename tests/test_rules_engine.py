@@ -1,0 +1,122 @@
+"""The evaluator's promises, checked over generated answers as well as by hand."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rules
+from rules import Outcome
+from rules.questionnaire import Category
+from tests.rules_strategies import complete_answers
+
+QUESTIONNAIRE = rules.questionnaire()
+RED_FLAGS = [q for q in QUESTIONNAIRE if q.category is Category.RED_FLAG and "yes" in q.choice_values]
+SAFETY = [q for q in QUESTIONNAIRE if q.category is Category.SAFETY]
+BOOKING_OUTCOMES = {Outcome.NOT_SUITABLE, Outcome.CLINICIAN_REVIEW, Outcome.LIKELY, Outcome.POSSIBLE,
+                    Outcome.UNLIKELY}
+
+
+@settings(max_examples=300, deadline=None)
+@given(complete_answers())
+def test_complete_answers_always_get_a_candidacy_and_a_consistent_outcome(answers: dict[str, object]) -> None:
+    result = rules.evaluate(answers)
+    assert result.candidacy in (Outcome.LIKELY, Outcome.POSSIBLE, Outcome.UNLIKELY)
+    fired_outcomes = {reason.outcome for reason in result.reasons}
+    assert result.outcome in fired_outcomes | {Outcome.CLINICIAN_REVIEW}
+    if result.outcome is Outcome.CLINICIAN_REVIEW:
+        assert Outcome.CLINICIAN_REVIEW in fired_outcomes  # always explained by a rule
+    assert [r.outcome.rank for r in result.reasons] == sorted(r.outcome.rank for r in result.reasons)
+    assert result.explaining(), "the patient always sees at least one reason"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_a_yes_to_any_red_flag_never_reaches_a_booking_outcome(data: st.DataObject) -> None:
+    flag = data.draw(st.sampled_from(RED_FLAGS))
+    answers = data.draw(complete_answers(overrides={flag.id: "yes"}))
+    if flag.id == "cancer_history":  # its "yes" is split into past/current and needs spinal pain
+        return
+    result = rules.evaluate(answers)
+    if flag.id in ("osteoporosis", "rf_night_pain", "rf_major_trauma"):
+        # Weak alone (B1): shown to the clinician, never silently passed to an IMS booking.
+        assert result.outcome is not Outcome.LIKELY and result.outcome is not Outcome.POSSIBLE
+        return
+    assert result.outcome in (Outcome.EMERGENCY, Outcome.SEE_DOCTOR), (flag.id, result.rule_ids)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_not_sure_to_any_safety_or_red_flag_question_is_never_silent(data: st.DataObject) -> None:
+    question = data.draw(st.sampled_from([q for q in QUESTIONNAIRE if q.category is not None]))
+    unsure = ["unsure"] if question.type.value == "multiple" else "unsure"
+    answers = data.draw(complete_answers(overrides={question.id: unsure}))
+    if question not in QUESTIONNAIRE.applicable(answers):
+        return
+    result = rules.evaluate(answers)
+    assert question.id in result.unsure
+    assert result.outcome not in (Outcome.LIKELY, Outcome.POSSIBLE, Outcome.UNLIKELY), result.rule_ids
+    assert {"U-1", "U-2"} & set(result.rule_ids)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_a_missing_required_answer_is_never_silent(data: st.DataObject) -> None:
+    answers = data.draw(complete_answers())
+    required = [q.id for q in QUESTIONNAIRE.applicable(answers) if q.required]
+    dropped = data.draw(st.sampled_from(required))
+    del answers[dropped]
+    answers = QUESTIONNAIRE.applicable_answers(answers)  # follow-ups of the dropped answer go too
+    result = rules.evaluate(answers)
+    assert dropped in result.missing
+    assert result.outcome not in (Outcome.LIKELY, Outcome.POSSIBLE, Outcome.UNLIKELY), result.rule_ids
+    assert {"M-1", "M-2", "M-3"} & set(result.rule_ids)
+
+
+@settings(max_examples=50, deadline=None)
+@given(complete_answers())
+def test_evaluation_is_pure_and_its_result_is_json(answers: dict[str, object]) -> None:
+    before = copy.deepcopy(answers)
+    first = rules.evaluate(answers)
+    assert answers == before
+    assert rules.evaluate(answers) == first
+    assert json.loads(json.dumps(first.to_dict())) == first.to_dict()
+
+
+def test_an_empty_answer_set_asks_for_a_clinician_and_lists_what_is_missing() -> None:
+    result = rules.evaluate({})
+    assert result.outcome is Outcome.CLINICIAN_REVIEW
+    assert result.candidacy is None
+    assert {"M-1", "M-2", "M-3"} <= set(result.rule_ids)
+    assert "age" in result.indicators["missing_answers"]
+
+
+def test_the_result_dictionary_has_the_documented_shape(ideal_answers: dict[str, object]) -> None:
+    result = rules.evaluate(ideal_answers).to_dict()
+    assert set(result) == {"outcome", "candidacy", "reasons", "indicators", "ruleset_version"}
+    assert result["outcome"] == "likely"
+    (reason,) = result["reasons"]
+    assert set(reason) == {"rule_id", "title", "outcome", "patient_text", "staff_rationale", "sources", "answers"}
+    assert reason["rule_id"] == "C-L1"
+    assert reason["answers"]["pain_duration_weeks"] == 52  # the answers behind the rule
+    for indicator in ("chronic_pain", "muscle_component", "tried_without_lasting_relief", "widespread_pain",
+                      "nerve_type_count", "needle_fear", "candidacy"):
+        assert indicator in result["indicators"]
+
+
+def test_explaining_shows_only_the_medical_reasons_for_an_emergency(ideal_answers: dict[str, object]) -> None:
+    answers = dict(ideal_answers, rf_calf_swelling="yes", diabetes="yes", diabetes_feet="no")
+    result = rules.evaluate(answers)
+    assert result.outcome is Outcome.EMERGENCY
+    assert set(result.rule_ids) == {"RF-E5", "P-4", "C-L1"}
+    assert [r.rule_id for r in result.explaining()] == ["RF-E5"]
+
+
+def test_explaining_a_clinician_review_shows_the_precaution_and_the_candidacy(ideal_answers: dict[str, object]) -> None:
+    result = rules.evaluate(dict(ideal_answers, metal_allergy="yes"))
+    assert result.outcome is Outcome.CLINICIAN_REVIEW
+    assert result.candidacy is Outcome.LIKELY
+    assert [r.rule_id for r in result.explaining()] == ["P-7", "C-L1"]

@@ -1,0 +1,221 @@
+"""The questionnaire data: loading checks, answer validation, branching and the data dictionary."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+
+import rules
+from rules.errors import DataError, InvalidAnswers
+from rules.questionnaire import UNSURE, Category, QuestionType, load_questionnaire
+from tests.rules_strategies import complete_answers
+
+QUESTIONNAIRE = rules.questionnaire()
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "questionnaire.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+GOOD_HEADER = """
+    version: "1"
+    choice_sets:
+      yes_no_unsure:
+        - {value: "yes", label: "Yes"}
+        - {value: "no", label: "No"}
+        - {value: unsure, label: "Not sure"}
+    sections:
+      - id: one
+        title: "One"
+        questions:
+"""
+
+
+@pytest.mark.parametrize(
+    ("questions", "message"),
+    [
+        ("""
+          - {id: a, type: single, text: "A?", choices: yes_no_unsure}
+          - {id: a, type: single, text: "A again?", choices: yes_no_unsure}
+         """, "question a: duplicate question id"),
+        ("""
+          - {id: a, type: single, text: "A?", choices: no_such_set}
+         """, "question a: unknown choice set 'no_such_set'"),
+        ("""
+          - {id: a, type: single, text: "A?", category: red_flag, choices: [{value: "yes", label: "Yes"}]}
+         """, "question a: a red_flag question must offer the choice 'unsure'"),
+        ("""
+          - {id: a, type: single, text: "A?", enable_when: {equals: [b, "yes"]}, choices: yes_no_unsure}
+          - {id: b, type: single, text: "B?", choices: yes_no_unsure}
+         """, "question a: enable_when reads 'b', which is not an earlier question"),
+        ("""
+          - {id: a, type: single, text: "A?", choices: yes_no_unsure}
+          - {id: b, type: single, text: "B?", enable_when: {equals: [a, "maybe"]}, choices: yes_no_unsure}
+         """, "question b: compares a with 'maybe', which is not one of its choices"),
+        ("""
+          - {id: a, type: integer, text: "A?", minimum: 5, maximum: 1, unit: years}
+         """, "question a: `minimum` must be below `maximum`"),
+        ("""
+          - {id: a, type: duration, text: "A?", minimum: 0, maximum: 9, unit: days}
+         """, "question a: a duration is stored in weeks"),
+        ("""
+          - {id: a, type: colour, text: "A?"}
+         """, "question a: unknown type 'colour'"),
+        ("""
+          - {id: a, type: single, text: "A?", choices: yes_no_unsure, colour: red}
+         """, "question a: unknown key 'colour'"),
+        ("""
+          - {id: a, type: text, text: "A?"}
+         """, "question a: a text question needs `max_length`"),
+    ],
+)
+def test_a_malformed_questionnaire_names_the_file_and_question(tmp_path: Path, questions: str, message: str) -> None:
+    path = write(tmp_path, GOOD_HEADER + textwrap.indent(textwrap.dedent(questions), " " * 10))
+    with pytest.raises(DataError) as raised:
+        load_questionnaire(path)
+    assert any(p.startswith("questionnaire.yaml: ") and message in p for p in raised.value.problems), raised.value.problems
+
+
+def test_invalid_yaml_is_a_data_error_naming_the_file(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"questionnaire.yaml: not valid YAML"):
+        load_questionnaire(write(tmp_path, "sections: [unclosed"))
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD_HEADER + textwrap.indent(textwrap.dedent("""
+        - {id: a, type: colour, text: "A?"}
+        - {id: b, type: single, text: "B?", choices: nope}
+    """), " " * 10))
+    with pytest.raises(DataError) as raised:
+        load_questionnaire(path)
+    problems = raised.value.problems
+    assert any("question a: unknown type" in p for p in problems)
+    assert any("question b: unknown choice set" in p for p in problems)
+
+
+def test_safety_and_red_flag_questions_all_offer_not_sure_and_are_required() -> None:
+    categorised = [q for q in QUESTIONNAIRE if q.category is not None]
+    assert {q.category for q in categorised} == {Category.RED_FLAG, Category.SAFETY}
+    assert all(UNSURE in q.choice_values and q.required for q in categorised)
+
+
+def test_the_questionnaire_covers_every_domain_of_the_evidence_base() -> None:
+    ids = set(QUESTIONNAIRE.questions)
+    domains = {
+        "A1 who is answering": {"respondent", "proxy_person_can_consent", "age", "interpreter_needed"},
+        "A2 where": {"pain_regions", "main_region"},
+        "A3 duration and onset": {"pain_duration_weeks", "pain_onset", "pain_pattern", "pain_trend"},
+        "A4 intensity": {"pain_now", "pain_average", "pain_worst", "pain_interference"},
+        "A5 muscle": {"muscle_tightness", "tender_spots", "movement_limited", "cramp_ache", "skin_changes"},
+        "A6 nerve-type": {"nerve_symptoms"},
+        "A7 tried": {"treatments_tried", "treatment_length", "treatment_effect", "needling_response"},
+        "A8 needles": {"needle_fear", "needle_avoidance", "needle_fainting", "willing_to_try"},
+        "A9 safety": {"blood_thinners", "blood_thinner_names", "bleeding_disorder", "immune_treatment",
+                      "pregnant", "epilepsy", "diabetes", "metal_allergy", "lung_condition", "implants",
+                      "recent_surgery", "skin_problem", "lymph_nodes_removed", "lymphoedema"},
+        "A10 red flags": {"rf_saddle_numbness", "rf_bladder_bowel", "rf_stroke_signs", "rf_exertion_chest",
+                          "rf_calf_swelling", "rf_weight_loss", "rf_fever_unwell", "rf_major_trauma",
+                          "cancer_history", "rf_hands_walking", "rf_after_needling"},
+    }
+    for domain, questions in domains.items():
+        assert questions <= ids, f"{domain}: missing {questions - ids}"
+
+
+def test_someone_answering_for_another_person_is_addressed_as_such() -> None:
+    pain_regions = QUESTIONNAIRE.questions["pain_regions"]
+    assert pain_regions.wording(for_someone_else=False)[0] == "Where do you have pain?"
+    assert pain_regions.wording(for_someone_else=True)[0] == "Where does the person have pain?"
+    second_person = [q.id for q in QUESTIONNAIRE if " you " in f" {q.text_proxy} " and q.text_proxy != q.text]
+    assert second_person == []
+
+
+@pytest.mark.parametrize(
+    ("answers", "problem"),
+    [
+        ({"favourite_colour": "blue"}, "favourite_colour: unknown question id"),
+        ({"age": "forty"}, "age: expects a whole number, got 'forty'"),
+        ({"age": 40.5}, "age: expects a whole number"),
+        ({"age": True}, "age: expects a whole number, got True"),
+        ({"age": 121}, "age: 121 is outside 0 to 120"),
+        ({"pain_now": -1}, "pain_now: -1 is outside 0 to 10"),
+        ({"respondent": "neighbour"}, "respondent: 'neighbour' is not one of self, proxy"),
+        ({"pain_regions": "neck"}, "pain_regions: expects a non-empty list of choices"),
+        ({"pain_regions": []}, "pain_regions: expects a non-empty list of choices"),
+        ({"pain_regions": ["neck", "tail"]}, "pain_regions: 'tail' not among"),
+        ({"pain_regions": ["neck", "neck"]}, "pain_regions: a choice is repeated"),
+        ({"treatments_tried": ["none", "massage"]}, "treatments_tried: 'none' cannot be combined"),
+        ({"blood_thinners": "no", "blood_thinner_names": ["warfarin"]},
+         "blood_thinner_names: does not apply given the other answers"),
+        ({"interpreter_needed": "yes", "interpreter_language": "x" * 61},
+         "interpreter_language: is longer than 60 characters"),
+    ],
+)
+def test_invalid_answers_name_each_bad_id_or_value(answers: dict[str, object], problem: str) -> None:
+    with pytest.raises(InvalidAnswers) as raised:
+        QUESTIONNAIRE.validate(answers)
+    assert any(problem in p for p in raised.value.problems), raised.value.problems
+
+
+def test_all_invalid_answers_are_reported_together() -> None:
+    with pytest.raises(InvalidAnswers) as raised:
+        QUESTIONNAIRE.validate({"nope": 1, "age": -3, "respondent": "x"})
+    assert len(raised.value.problems) == 3
+
+
+def test_answers_must_be_a_mapping() -> None:
+    with pytest.raises(InvalidAnswers, match="must be an object"):
+        QUESTIONNAIRE.validate(["age", 40])
+
+
+def test_none_counts_as_no_answer() -> None:
+    assert QUESTIONNAIRE.validate({"age": None, "respondent": "self"}) == {"respondent": "self"}
+
+
+def test_follow_up_questions_apply_only_after_the_answer_that_opens_them() -> None:
+    def applicable(answers: dict[str, object]) -> set[str]:
+        return {q.id for q in QUESTIONNAIRE.applicable(answers)}
+
+    assert "blood_thinner_names" not in applicable({})
+    assert "blood_thinner_names" in applicable({"blood_thinners": "yes"})
+    assert "blood_thinner_names" not in applicable({"blood_thinners": "unsure"})
+    assert "treatment_effect" in applicable({"treatments_tried": ["massage"]})
+    assert "treatment_effect" not in applicable({"treatments_tried": ["none"]})
+    assert "pregnant" not in applicable({"age": 8})
+    assert "pregnant" in applicable({"age": 30})
+
+
+def test_answers_that_stop_applying_are_discarded_together_with_their_follow_ups() -> None:
+    answers = {"diabetes": "yes", "diabetes_feet": "no", "epilepsy": "yes", "last_seizure": "over_12_months"}
+    answers["epilepsy"] = "no"
+    kept = QUESTIONNAIRE.applicable_answers(answers)
+    assert kept == {"diabetes": "yes", "diabetes_feet": "no", "epilepsy": "no"}
+
+
+def test_missing_lists_required_questions_that_apply() -> None:
+    missing = {q.id for q in QUESTIONNAIRE.missing({"respondent": "self"})}
+    assert "age" in missing
+    assert "proxy_relationship" not in missing  # does not apply to someone answering for themselves
+    assert "skin_changes" not in missing  # optional
+
+
+@settings(max_examples=60, deadline=None)
+@given(complete_answers())
+def test_generated_complete_answers_are_valid_and_complete(answers: dict[str, object]) -> None:
+    assert QUESTIONNAIRE.problems(answers) == []
+    assert QUESTIONNAIRE.missing(answers) == []
+
+
+def test_the_data_dictionary_describes_every_question() -> None:
+    dictionary = QUESTIONNAIRE.dictionary()
+    assert [entry["id"] for entry in dictionary] == list(QUESTIONNAIRE.questions)
+    by_id = {entry["id"]: entry for entry in dictionary}
+    assert by_id["age"]["range"] == {"minimum": 0, "maximum": 120, "unit": "years"}
+    assert by_id["blood_thinner_names"]["enable_when"] == {"equals": ["blood_thinners", "yes"]}
+    assert {"value": "unsure", "label": "Not sure"} in by_id["rf_saddle_numbness"]["choices"]
+    assert by_id["rf_saddle_numbness"]["category"] == "red_flag"
+    assert {entry["type"] for entry in dictionary} == {t.value for t in QuestionType}
