@@ -266,14 +266,14 @@ class _Builder:
             return Questionnaire(version="", sections=())
         self.choice_sets = data.get("choice_sets") or {}
         sections = []
-        seen: set[str] = set()
+        seen: dict[str, Question] = {}
         for index, section_data in enumerate(data["sections"]):
             section = self._section(section_data, f"sections[{index}]", seen)
             if section is not None:
                 sections.append(section)
         return Questionnaire(version=str(data.get("version", "")), sections=tuple(sections), source_data=data)
 
-    def _section(self, data: object, where: str, seen: set[str]) -> Section | None:
+    def _section(self, data: object, where: str, seen: dict[str, Question]) -> Section | None:
         if not isinstance(data, Mapping) or not {"id", "title", "questions"} <= set(data):
             self.problem(where, "a section needs `id`, `title` and `questions`")
             return None
@@ -287,7 +287,8 @@ class _Builder:
             self.problem(where, "has no questions")
         return Section(id=data["id"], title=data["title"], intro=data.get("intro"), questions=tuple(questions))
 
-    def _question(self, data: object, section_id: str, where: str, seen: set[str]) -> Question | None:
+    def _question(self, data: object, section_id: str, where: str,
+                  seen: dict[str, Question]) -> Question | None:
         if not isinstance(data, Mapping) or not {"id", "type", "text"} <= set(data):
             self.problem(where, "a question needs `id`, `type` and `text`")
             return None
@@ -338,7 +339,7 @@ class _Builder:
             enable_when_data=data.get("enable_when"),
         )
         self._check_question(question, where, seen)
-        seen.add(qid)
+        seen[qid] = question
         return question
 
     def _choices(self, data: object, qtype: QuestionType, where: str) -> tuple[Choice, ...]:
@@ -351,6 +352,9 @@ class _Builder:
             return ()
         if qtype not in CHOICE_TYPES:
             self.problem(where, f"a {qtype} question cannot have choices")
+            return ()
+        if not isinstance(data, list):
+            self.problem(where, f"`choices` must be a list or the name of a choice set, got {data!r}")
             return ()
         choices = []
         for item in data:
@@ -365,7 +369,7 @@ class _Builder:
             self.problem(where, "duplicate choice values")
         return tuple(choices)
 
-    def _check_question(self, question: Question, where: str, earlier: set[str]) -> None:
+    def _check_question(self, question: Question, where: str, earlier: Mapping[str, Question]) -> None:
         if question.type in CHOICE_TYPES and not question.choices:
             self.problem(where, f"a {question.type} question needs choices")
         if question.type in NUMERIC_TYPES:
@@ -391,18 +395,6 @@ class _Builder:
                 if name not in earlier:
                     self.problem(where, f"enable_when reads {name!r}, which is not an earlier question")
             for name, value in question.enable_when.compared_values():
-                self._check_value(name, value, where)
-
-    def _check_value(self, name: str, value: object, where: str) -> None:
-        """A compared value must be one of the question's choices (catches typos in conditions)."""
-        # Called during the build, so look the question up in the data built so far.
-        for section in self.data.get("sections", []):  # type: ignore[union-attr]
-            for item in section.get("questions") or []:
-                if isinstance(item, Mapping) and item.get("id") == name:
-                    choices = item.get("choices")
-                    if isinstance(choices, str):
-                        choices = self.choice_sets.get(choices) or []
-                    values = [c.get("value") for c in choices or [] if isinstance(c, Mapping)]
-                    if values and value not in values:
-                        self.problem(where, f"compares {name} with {value!r}, which is not one of its choices")
-                    return
+                compared = earlier.get(name)
+                if compared is not None and compared.choices and value not in compared.choice_values:
+                    self.problem(where, f"compares {name} with {value!r}, which is not one of its choices")

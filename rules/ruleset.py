@@ -191,7 +191,7 @@ class _Builder:
             if source_id not in sources:
                 self.problem(where, f"cites {source_id!r}, which is not in sources.yaml")
         try:
-            outcome = Outcome(entry.get("outcome"))
+            outcome = Outcome(str(entry.get("outcome")))
         except ValueError:
             self.problem(where, f"unknown outcome {entry.get('outcome')!r}")
             return None

@@ -9,7 +9,12 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from app import create_app
-from app.config import DEV_SECRET_KEY, ConfigError, config_from_env, normalise_database_url
+from app.config import (
+    DEV_SECRET_KEY,
+    ConfigError,
+    config_from_env,
+    normalise_database_url,
+)
 from app.extensions import db
 
 STRONG_KEY = secrets.token_urlsafe(32)
