@@ -20,6 +20,14 @@ MIN_SECRET_KEY_LENGTH = 32
 
 SQLITE_FILENAME = "ims_screen.sqlite3"
 
+#: The clinic shown on development machines. Its phone number is in the 555-01xx range that
+#: North American numbering reserves for fiction, and production refuses to start with it.
+DEV_CLINIC = {
+    "CLINIC_NAME": "Example Physiotherapy (development)",
+    "CLINIC_PHONE": "604-555-0100",
+    "CLINIC_LOCATIONS": "Vancouver; Surrey",
+}
+
 
 class ConfigError(RuntimeError):
     """The environment describes a configuration the app must not run with."""
@@ -36,6 +44,10 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
     if production:
         _check_production_secret_key(secret_key)
 
+    clinic = {name: environ.get(name, "" if production else default) for name, default in DEV_CLINIC.items()}
+    if production:
+        _check_production_clinic(clinic)
+
     default_database_url = "sqlite:///" + os.path.join(instance_path, SQLITE_FILENAME)
     return {
         "IMS_ENV": env,
@@ -47,7 +59,46 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Development is served over plain http on 127.0.0.1, where a Secure cookie is never sent.
         "SESSION_COOKIE_SECURE": production,
+        "CLINIC_NAME": clinic["CLINIC_NAME"],
+        "CLINIC_PHONE": clinic["CLINIC_PHONE"],
+        "CLINIC_LOCATIONS": parse_locations(clinic["CLINIC_LOCATIONS"]),
+        "BOOKING_URL": _booking_url(environ.get("BOOKING_URL", "")),
+        "DRAFT_RETENTION_DAYS": _positive_int(environ, "DRAFT_RETENTION_DAYS", 7),
     }
+
+
+def parse_locations(value: str) -> list[str]:
+    """Clinic locations from "Vancouver, 123 Main St; Surrey, 456 King George Blvd"."""
+    return [location.strip() for location in value.split(";") if location.strip()]
+
+
+def _booking_url(url: str) -> str:
+    # Shown as a link to patients: only a web address may go there, never javascript: or data:.
+    if url and not url.startswith(("https://", "http://")):
+        raise ConfigError(f"BOOKING_URL must start with https:// (or http://), not {url[:20]!r}.")
+    return url
+
+
+def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number of days, not {raw!r}.") from None
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, not {value}.")
+    return value
+
+
+def _check_production_clinic(clinic: Mapping[str, str]) -> None:
+    for name, development_value in DEV_CLINIC.items():
+        if not clinic[name] or clinic[name] == development_value:
+            raise ConfigError(
+                f"Refusing to start in production: {name} is not set. Patients are shown the "
+                "clinic's name, phone number and locations on every result page."
+            )
 
 
 def normalise_database_url(url: str) -> str:

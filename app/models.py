@@ -10,21 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from app.extensions import Base
+from rules.outcomes import CANDIDACY_OUTCOMES, Outcome
 
-#: Every screening outcome, most urgent first. The same codes are used by the rules, the
+#: Every screening outcome, most urgent first: the rules' vocabulary, used unchanged by the
 #: database, the staff portal, exports and the CLI.
-OUTCOMES = (
-    "emergency",
-    "see_doctor",
-    "not_suitable",
-    "clinician_review",
-    "likely",
-    "possible",
-    "unlikely",
-)
+OUTCOMES = tuple(outcome.value for outcome in Outcome)
 
 #: How well IMS fits, before any precaution turns the outcome into `clinician_review`.
-CANDIDACIES = ("likely", "possible", "unlikely")
+CANDIDACIES = tuple(outcome.value for outcome in CANDIDACY_OUTCOMES)
 
 STATES = ("draft", "submitted")
 
@@ -126,6 +119,9 @@ class Screening(Base):
     indicators: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     #: Version of the rule set that produced the outcome.
     ruleset_version: Mapped[str | None] = mapped_column(String(80))
+    #: When the person gave express consent to keep their answers for the clinic to review.
+    #: Nothing is stored before it (a screening is created at consent).
+    consented_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -1,11 +1,275 @@
-"""The public, patient-facing pages."""
+"""The public, patient-facing pages: information, consent, the questionnaire, the result.
 
-from flask import Blueprint, render_template
+Views stay thin: they read the request, call one use-case in `app.services`, commit, and
+redirect (POST-redirect-GET). The session cookie holds only the resume token, never answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import (
+    Blueprint, Response, abort, current_app, g, redirect, render_template, request, session, url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+
+import rules
+from app import forms, reveal, services
+from app.extensions import db
+from rules.questionnaire import Section
 
 bp = Blueprint("patient", __name__)
+
+#: The session key holding the patient's resume token (the only thing the cookie carries).
+TOKEN_KEY = "screening_token"
+
+
+class ConsentForm(FlaskForm):
+    consent = BooleanField("I agree that my answers can be kept for the clinic's physiotherapists to review")
 
 
 @bp.get("/")
 def landing() -> str:
-    """Explain what IMS is, who it tends to help, and that an assessment always decides."""
+    """Explain what IMS is, who it tends to help, what the screening is, and offer to start."""
     return render_template("patient/landing.html")
+
+
+@bp.get("/privacy")
+def privacy() -> str:
+    """The privacy notice: what is collected, why, who sees it, how long, how to ask."""
+    return render_template("patient/privacy.html")
+
+
+@bp.route("/start", methods=["GET", "POST"])
+def start() -> ResponseReturnValue:
+    """Ask for consent; on consent, create the draft and go to the first page."""
+    form = ConsentForm()
+    if form.validate_on_submit():
+        if not form.consent.data:
+            form.consent.errors.append(
+                "Tick the box to agree, or choose “I do not want to continue”"
+            )
+            return render_template("patient/consent.html", form=form), 400
+        screening, token = services.start_screening(current_app.config["DRAFT_RETENTION_DAYS"])
+        db.session.commit()
+        session.clear()  # a new screening never inherits anything from an earlier one
+        session[TOKEN_KEY] = token
+        return redirect(url_for("patient.step", section_id=rules.questionnaire().sections[0].id))
+    return render_template("patient/consent.html", form=form)
+
+
+@bp.get("/no-consent")
+def declined() -> str:
+    """Nothing is stored without consent; say how to reach the clinic instead."""
+    return render_template("patient/declined.html")
+
+
+@bp.get("/resume/<token>")
+def resume(token: str) -> ResponseReturnValue:
+    """Swap a resume link's token for the session cookie, then leave the token out of the URL."""
+    screening = services.find_by_token(token)
+    if screening is None:
+        return render_template("patient/resume_invalid.html"), 404
+    session.clear()
+    session[TOKEN_KEY] = token
+    return redirect(url_for("patient.continue_screening"))
+
+
+def with_screening(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+    """Load the session's screening into `g.screening`, or send the person to the start."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        token = session.get(TOKEN_KEY)
+        screening = services.find_by_token(token) if isinstance(token, str) else None
+        if screening is None:
+            if token is not None:
+                session.pop(TOKEN_KEY, None)
+                return render_template("patient/resume_invalid.html"), 404
+            return redirect(url_for("patient.start"))
+        g.screening = screening
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def with_draft(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+    """As `with_screening`, but a submitted screening goes to its result: it cannot change."""
+
+    @wraps(view)
+    @with_screening
+    def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
+        if g.screening.state == "submitted":
+            return redirect(url_for("patient.result"), code=303)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.get("/screening")
+@with_screening
+def continue_screening() -> ResponseReturnValue:
+    """Go to where the person left off: the first unfinished page, the check page, or the result."""
+    if g.screening.state == "submitted":
+        return redirect(url_for("patient.result"))
+    incomplete = rules.questionnaire().first_incomplete_section(g.screening.answers)
+    if incomplete is None:
+        return redirect(url_for("patient.check"))
+    return redirect(url_for("patient.step", section_id=incomplete.id))
+
+
+@bp.route("/screening/<section_id>", methods=["GET", "POST"])
+@with_draft
+def step(section_id: str) -> ResponseReturnValue:
+    """One page of questions: show it with the saved answers, or save it and move on."""
+    screening = g.screening
+    section = rules.questionnaire().section(section_id)
+    if section is None:
+        abort(404)
+    sections = rules.questionnaire().applicable_sections(screening.answers)
+    if section not in sections:  # its questions no longer apply: carry on past it
+        return redirect(url_for("patient.continue_screening"))
+    first_gap = rules.questionnaire().first_incomplete_section(screening.answers)
+    if first_gap is not None and sections.index(section) > sections.index(first_gap):
+        return redirect(url_for("patient.step", section_id=first_gap.id))
+
+    form_class = forms.page_form_class(section.id)
+    if request.method == "GET":
+        form = form_class(formdata=None, data=forms.stored_to_form_data(section, screening.answers))
+        form.decide_applicability(screening.answers)
+        return _render_step(form, section, sections)
+
+    form = form_class()
+    if forms.unexpected_fields(form, request.form):
+        abort(400)
+    form.decide_applicability(screening.answers)
+    if not form.validate():
+        return _render_step(form, section, sections), 400
+    services.save_section(screening, section, form.answers(), current_app.config["DRAFT_RETENTION_DAYS"])
+    db.session.commit()
+    return redirect(_after_saving(section), code=303)
+
+
+def _after_saving(section: Section) -> str:
+    """Where a saved page leads: saved-link page, back to the check page, reassurance, or onward."""
+    answers = g.screening.answers
+    if request.form.get("action") == "save":
+        return url_for("patient.saved")
+    if request.form.get("return_to") == "check":
+        return url_for("patient.continue_screening")
+    if section.id == "needles" and services.needs_needle_reassurance(answers):
+        return url_for("patient.needle_reassurance")
+    return _next_page(section)
+
+
+def _next_page(section: Section) -> str:
+    sections = rules.questionnaire().applicable_sections(g.screening.answers)
+    following = sections[sections.index(section) + 1:] if section in sections else []
+    if following:
+        return url_for("patient.step", section_id=following[0].id)
+    return url_for("patient.continue_screening")
+
+
+def _render_step(form: forms.QuestionPage, section: Section, sections: list[Section]) -> str:
+    index = sections.index(section)
+    previous = sections[index - 1] if index else None
+    return render_template(
+        "patient/step.html",
+        form=form,
+        section=section,
+        questions=[q for q in section.questions if _shown(q.id, form)],
+        step_number=index + 1,
+        step_count=len(sections),
+        back_url=url_for("patient.step", section_id=previous.id) if previous else url_for("patient.start"),
+        return_to=request.values.get("return_to", ""),
+        for_someone_else=_for_someone_else(),
+        revealed=reveal.revealed_questions(section),
+    )
+
+
+def _shown(question_id: str, form: forms.QuestionPage) -> bool:
+    """Show a question that applies now, or one that CSS reveals as the person answers."""
+    return question_id in form.applicable_ids or question_id in reveal.revealed_questions(form.section)
+
+
+def _for_someone_else() -> bool:
+    return g.screening.answers.get("respondent") == "proxy"
+
+
+@bp.get("/screening/needles-and-you")
+@with_draft
+def needle_reassurance() -> str:
+    """Plain words for someone nervous about needles or prone to fainting, before going on."""
+    return render_template(
+        "patient/needle_reassurance.html",
+        next_url=_next_page(rules.questionnaire().section("needles")),  # type: ignore[arg-type]
+        for_someone_else=_for_someone_else(),
+    )
+
+
+@bp.get("/screening/saved")
+@with_draft
+def saved() -> str:
+    """The resume link to copy or bookmark, and until when it works."""
+    link = url_for("patient.resume", token=session[TOKEN_KEY], _external=True)
+    return render_template("patient/saved.html", resume_link=link, expires_at=g.screening.expires_at)
+
+
+@bp.get("/screening/check")
+@with_draft
+def check() -> ResponseReturnValue:
+    """Every answer, grouped by page, each with a link to change it."""
+    answers = g.screening.answers
+    incomplete = rules.questionnaire().first_incomplete_section(answers)
+    return render_template(
+        "patient/check.html",
+        sections=rules.questionnaire().applicable_sections(answers),
+        answers=answers,
+        applicable={q.id for q in rules.questionnaire().applicable(answers)},
+        incomplete=incomplete,
+        for_someone_else=_for_someone_else(),
+        form=FlaskForm(),
+    )
+
+
+@bp.post("/screening/submit")
+@with_screening
+def submit() -> ResponseReturnValue:
+    """Judge the answers and store the result; a repeat (double click, refresh) changes nothing."""
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    screening = g.screening
+    if screening.state == "draft":
+        if rules.questionnaire().first_incomplete_section(screening.answers) is not None:
+            return redirect(url_for("patient.continue_screening"), code=303)
+        services.submit_screening(screening)
+        db.session.commit()
+    return redirect(url_for("patient.result"), code=303)
+
+
+@bp.get("/screening/result")
+@with_screening
+def result() -> ResponseReturnValue:
+    """The outcome in plain words, its reasons, and the right next step."""
+    screening = g.screening
+    if screening.state != "submitted":
+        return redirect(url_for("patient.check"))
+    return render_template(
+        "patient/result.html",
+        screening=screening,
+        result=services.stored_result(screening),
+        for_someone_else=_for_someone_else(),
+    )
+
+
+@bp.get("/screening/questions.css")
+def reveal_css() -> Response:
+    """The generated stylesheet that reveals follow-up questions (see app/reveal.py)."""
+    response = Response(reveal.stylesheet(), mimetype="text/css")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from rules.outcomes import CANDIDACY_OUTCOMES, Outcome
 from rules.questionnaire import Category, Questionnaire
@@ -67,6 +68,24 @@ class Result:
             return [r for r in self.reasons if r.outcome is self.outcome]
         return [r for r in self.reasons if r.outcome is Outcome.CLINICIAN_REVIEW
                 or r.outcome is self.candidacy]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Result:
+        """Rebuild a stored result (the inverse of `to_dict`), e.g. to explain it again later."""
+        indicators = dict(data["indicators"])
+        return cls(
+            outcome=Outcome(data["outcome"]),
+            candidacy=Outcome(data["candidacy"]) if data.get("candidacy") else None,
+            reasons=tuple(
+                Reason(r["rule_id"], r["title"], Outcome(r["outcome"]), r["patient_text"],
+                       r["staff_rationale"], tuple(r["sources"]), dict(r.get("answers", {})))
+                for r in data["reasons"]
+            ),
+            indicators=indicators,
+            ruleset_version=data["ruleset_version"],
+            unsure=tuple(indicators.get("unsure_answers", ())),
+            missing=tuple(indicators.get("missing_answers", ())),
+        )
 
     def to_dict(self) -> dict[str, object]:
         """The JSON form used by the CLI and stored with a submitted screening."""

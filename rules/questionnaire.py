@@ -76,6 +76,11 @@ class Question:
     def choice_values(self) -> tuple[str, ...]:
         return tuple(choice.value for choice in self.choices)
 
+    @property
+    def labels(self) -> dict[str, str]:
+        """Choice value -> label."""
+        return {choice.value: choice.label for choice in self.choices}
+
     def label_for(self, value: str) -> str:
         """The label of a choice value, for showing an answer back to people."""
         for choice in self.choices:
@@ -133,6 +138,12 @@ class Section:
     title: str
     intro: str | None
     questions: tuple[Question, ...]
+    #: Wording for someone answering for another person, where it differs.
+    intro_proxy: str | None = None
+
+    def intro_for(self, for_someone_else: bool = False) -> str | None:
+        """The page's introduction, addressed to the patient or to the person answering for them."""
+        return (self.intro_proxy or self.intro) if for_someone_else else self.intro
 
 
 @dataclass(frozen=True)
@@ -175,6 +186,20 @@ class Questionnaire:
                 if answers.get(question.id) is not None:
                     seen[question.id] = answers[question.id]
         return result
+
+    def section(self, section_id: str) -> Section | None:
+        """The section (page) with this id, or None."""
+        return next((section for section in self.sections if section.id == section_id), None)
+
+    def applicable_sections(self, answers: Mapping[str, object]) -> list[Section]:
+        """The pages to show given these answers: those with at least one question that applies."""
+        applicable = {question.id for question in self.applicable(answers)}
+        return [s for s in self.sections if any(q.id in applicable for q in s.questions)]
+
+    def first_incomplete_section(self, answers: Mapping[str, object]) -> Section | None:
+        """The first page with a required question that applies and has no answer, if any."""
+        missing = {question.section_id for question in self.missing(answers)}
+        return next((s for s in self.applicable_sections(answers) if s.id in missing), None)
 
     def applicable_answers(self, answers: Mapping[str, object]) -> dict[str, object]:
         """The answers without those to questions that no longer apply (or are unknown)."""
@@ -285,7 +310,8 @@ class _Builder:
                 questions.append(question)
         if not questions:
             self.problem(where, "has no questions")
-        return Section(id=data["id"], title=data["title"], intro=data.get("intro"), questions=tuple(questions))
+        return Section(id=data["id"], title=data["title"], intro=data.get("intro"), questions=tuple(questions),
+                       intro_proxy=data.get("intro_proxy"))
 
     def _question(self, data: object, section_id: str, where: str,
                   seen: dict[str, Question]) -> Question | None:

@@ -33,7 +33,10 @@ from rules.datafile import load_yaml
 BACKENDS = ("sqlite", "postgresql")
 
 #: Variables read by app.config; cleared so a developer's shell cannot change the tests.
-APP_ENVIRONMENT_VARIABLES = ("IMS_ENV", "SECRET_KEY", "DATABASE_URL")
+APP_ENVIRONMENT_VARIABLES = (
+    "IMS_ENV", "SECRET_KEY", "DATABASE_URL", "CLINIC_NAME", "CLINIC_PHONE", "CLINIC_LOCATIONS",
+    "BOOKING_URL", "DRAFT_RETENTION_DAYS",
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -63,13 +63,58 @@ def test_production_refuses_a_weak_secret_key(
         create_app()
 
 
+REAL_CLINIC = {
+    "CLINIC_NAME": "Kitsilano Physiotherapy",
+    "CLINIC_PHONE": "604-736-0000",
+    "CLINIC_LOCATIONS": "Vancouver, 2150 W Broadway; Surrey, 10355 King George Blvd",
+}
+
+
 def test_production_accepts_a_strong_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IMS_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
+    for name, value in REAL_CLINIC.items():
+        monkeypatch.setenv(name, value)
     app = create_app()
     assert app.config["SECRET_KEY"] == STRONG_KEY
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert not app.debug
+
+
+@pytest.mark.parametrize("missing", sorted(REAL_CLINIC))
+def test_production_refuses_to_run_without_the_clinic_details(missing: str) -> None:
+    environ = {"IMS_ENV": "production", "SECRET_KEY": STRONG_KEY, **REAL_CLINIC}
+    del environ[missing]
+    with pytest.raises(ConfigError, match=f"Refusing to start in production: {missing} is not set"):
+        config_from_env(environ, "/srv/ims/instance")
+
+
+def test_production_refuses_the_development_clinic() -> None:
+    environ = {"IMS_ENV": "production", "SECRET_KEY": STRONG_KEY, **REAL_CLINIC, "CLINIC_PHONE": "604-555-0100"}
+    with pytest.raises(ConfigError, match="CLINIC_PHONE is not set"):
+        config_from_env(environ, "/srv/ims/instance")
+
+
+def test_clinic_locations_are_a_semicolon_separated_list() -> None:
+    config = config_from_env({"CLINIC_LOCATIONS": " Vancouver, 2150 W Broadway ;; Surrey ;"}, "/i")
+    assert config["CLINIC_LOCATIONS"] == ["Vancouver, 2150 W Broadway", "Surrey"]
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,x", "clinic.example"])
+def test_a_booking_url_must_be_a_web_address(url: str) -> None:
+    with pytest.raises(ConfigError, match="BOOKING_URL must start with https://"):
+        config_from_env({"BOOKING_URL": url}, "/i")
+
+
+@pytest.mark.parametrize(("value", "message"), [("seven", "whole number"), ("0", "at least 1")])
+def test_draft_retention_must_be_a_positive_number_of_days(value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=f"DRAFT_RETENTION_DAYS must be .*{message}"):
+        config_from_env({"DRAFT_RETENTION_DAYS": value}, "/i")
+
+
+def test_draft_retention_defaults_to_a_week() -> None:
+    assert config_from_env({}, "/i")["DRAFT_RETENTION_DAYS"] == 7
+    assert config_from_env({"DRAFT_RETENTION_DAYS": "3"}, "/i")["DRAFT_RETENTION_DAYS"] == 3
 
 
 def test_unknown_environment_is_refused() -> None:

@@ -20,7 +20,8 @@ from app.models import (
 
 
 def draft(**overrides: Any) -> Screening:
-    return Screening(expires_at=utcnow() + timedelta(days=30), **overrides)
+    now = utcnow()
+    return Screening(consented_at=now, expires_at=now + timedelta(days=30), **overrides)
 
 
 def submitted(**overrides: Any) -> Screening:
@@ -60,7 +61,7 @@ def test_timestamps_come_back_timezone_aware_in_utc(app: Flask) -> None:
     vancouver_winter = timezone(timedelta(hours=-8))
     expires_at = datetime(2026, 3, 1, 16, 0, tzinfo=vancouver_winter)
     with app.app_context():
-        screening = save(Screening(expires_at=expires_at))
+        screening = save(Screening(consented_at=expires_at, expires_at=expires_at))
         assert screening.expires_at == expires_at
         assert screening.expires_at.utcoffset() == timedelta(0)
         assert screening.created_at.tzinfo is not None

@@ -120,3 +120,23 @@ def test_explaining_a_clinician_review_shows_the_precaution_and_the_candidacy(id
     assert result.outcome is Outcome.CLINICIAN_REVIEW
     assert result.candidacy is Outcome.LIKELY
     assert [r.rule_id for r in result.explaining()] == ["P-7", "C-L1"]
+
+
+@settings(max_examples=50, deadline=None)
+@given(complete_answers())
+def test_a_stored_result_rebuilds_to_the_same_result(answers: dict[str, object]) -> None:
+    result = rules.evaluate(answers)
+    stored = json.loads(json.dumps(result.to_dict()))
+    rebuilt = rules.Result.from_dict(stored)
+    assert rebuilt.to_dict() == result.to_dict()
+    assert rebuilt.explaining() == result.explaining()
+
+
+def test_pages_follow_the_answers(ideal_answers: dict[str, object]) -> None:
+    assert [s.id for s in QUESTIONNAIRE.applicable_sections({})] == [s.id for s in QUESTIONNAIRE.sections]
+    assert QUESTIONNAIRE.first_incomplete_section({}).id == "about"
+    assert QUESTIONNAIRE.first_incomplete_section(ideal_answers) is None
+    without_trend = {k: v for k, v in ideal_answers.items() if k != "pain_trend"}
+    assert QUESTIONNAIRE.first_incomplete_section(without_trend).id == "pain_history"
+    assert QUESTIONNAIRE.section("needles").title.startswith("Needles")
+    assert QUESTIONNAIRE.section("nope") is None

@@ -1,0 +1,51 @@
+"""How stored values read to people: answers in words, dates in the clinic's time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+
+from rules.questionnaire import Question, QuestionType
+
+#: The clinics are in British Columbia; people read dates in their local time.
+CLINIC_TIME_ZONE = ZoneInfo("America/Vancouver")
+
+
+def answer_text(value: object, question: Question) -> str:
+    """An answer as the person would say it: choice labels, "6 out of 10", "2 years"."""
+    if question.type is QuestionType.SINGLE:
+        return question.labels.get(str(value), str(value))
+    if question.type is QuestionType.MULTIPLE and isinstance(value, list):
+        return "; ".join(question.labels.get(str(v), str(v)) for v in value)
+    if question.type is QuestionType.SCALE:
+        return f"{value} out of {question.maximum}"
+    if question.type is QuestionType.DURATION and isinstance(value, int):
+        return duration_text(value)
+    if question.type is QuestionType.INTEGER:
+        return f"{value} {question.unit}"
+    return str(value)
+
+
+def duration_text(weeks: int) -> str:
+    """A number of weeks in words, e.g. "104 weeks (2 years)"."""
+    plural = "week" if weeks == 1 else "weeks"
+    if weeks >= 52 and weeks % 52 == 0:
+        years = weeks // 52
+        return f"{years} year" if years == 1 else f"{years} years"
+    if weeks >= 9:
+        return f"{weeks} {plural} (about {round(weeks * 12 / 52)} months)"
+    return f"{weeks} {plural}"
+
+
+def local_date(moment: datetime) -> str:
+    """A date as people in the clinic read it, e.g. "3 December 2026"."""
+    local = moment.astimezone(CLINIC_TIME_ZONE)
+    return f"{local.day} {local:%B %Y}"
+
+
+def init_app(app: Flask) -> None:
+    """Register the template filters."""
+    app.add_template_filter(answer_text)
+    app.add_template_filter(local_date)

@@ -1,0 +1,199 @@
+"""WTForms forms built from the questionnaire in `rules/`: one form class per page.
+
+Field names are question ids, so the forms, the rules and the data dictionary cannot disagree.
+Validation follows the questionnaire too: a required question that applies must be answered;
+a question that does not apply (its `enable_when` is false, given the answers so far and this
+page's own answers) is ignored and its answer discarded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import Field, IntegerField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import StopValidation
+from wtforms.widgets import CheckboxInput, ListWidget
+
+import rules
+from rules.questionnaire import Question, QuestionType, Section
+
+#: A duration is entered as a number and a unit, and stored in whole weeks.
+WEEKS_PER_UNIT = {"weeks": 1, "months": 52 / 12, "years": 52}
+UNIT_SUFFIX = "__unit"
+
+#: Form fields a page may post besides its questions.
+CONTROL_FIELDS = {"csrf_token", "action", "return_to"}
+
+
+class WholeNumberField(IntegerField):
+    """An integer field whose parse error speaks plainly and keeps what was typed."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = int(valuelist[0].strip())
+        except ValueError:
+            self.data = None
+            self.raw_data = valuelist
+            raise ValueError("Enter a whole number using digits, like 12") from None
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes: one for each choice."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class Answer:
+    """The one validator of every question field: applicability, presence, then the question's own checks."""
+
+    def __init__(self, question: Question) -> None:
+        self.question = question
+
+    def __call__(self, form: QuestionPage, field: Field) -> None:
+        question = self.question
+        if question.id not in form.applicable_ids:
+            field.errors.clear()  # an answer to a question that does not apply is ignored
+            raise StopValidation()
+        value = form.answer_of(question)
+        if value is None:
+            if field.errors:  # an unparseable number already has its message
+                raise StopValidation()
+            if question.required:
+                raise StopValidation(_missing_message(question))
+            raise StopValidation()
+        problem = question.problem_with(value)
+        if problem is not None:
+            raise StopValidation(_problem_message(question, value))
+
+
+def _missing_message(question: Question) -> str:
+    if question.type is QuestionType.MULTIPLE:
+        none = next((c.label for c in question.choices if c.exclusive and c.value == "none"), None)
+        return f"Select at least one, or “{none}”" if none else "Select at least one"
+    if question.type in (QuestionType.INTEGER, QuestionType.DURATION):
+        return f"Enter a number from {question.minimum} to {question.maximum}"
+    if question.type is QuestionType.TEXT:
+        return "Enter an answer"
+    return "Select an answer"
+
+
+def _problem_message(question: Question, value: object) -> str:
+    if question.type in (QuestionType.INTEGER, QuestionType.DURATION, QuestionType.SCALE):
+        unit = f" {question.unit}" if question.unit and question.type is not QuestionType.DURATION else ""
+        if question.type is QuestionType.DURATION:
+            return f"Enter a length of time up to {question.maximum // 52} years"
+        return f"Enter a number from {question.minimum} to {question.maximum}{unit}"
+    if question.type is QuestionType.TEXT:
+        return f"Use {question.max_length} characters or fewer"
+    if question.type is QuestionType.MULTIPLE and isinstance(value, list):
+        exclusive = [c.label for c in question.choices if c.exclusive and c.value in value]
+        if exclusive and len(value) > 1:
+            return f"“{exclusive[0]}” cannot be selected together with other answers"
+    return "Select one of the answers shown"
+
+
+class QuestionPage(FlaskForm):
+    """Base of the generated page forms; `section` and `questions` are set on each subclass."""
+
+    section: Section
+    questions: tuple[Question, ...]
+    #: The questions that apply given the stored answers and this page's own answers.
+    applicable_ids: set[str] = set()
+
+    def answer_of(self, question: Question) -> object | None:
+        """The posted answer to `question`, in the questionnaire's terms (None when empty)."""
+        field = self[question.id]
+        if question.type is QuestionType.DURATION:
+            amount, unit = field.data, self[question.id + UNIT_SUFFIX].data
+            if amount is None:
+                return None
+            return round(amount * WEEKS_PER_UNIT.get(unit, 1))
+        if question.type is QuestionType.MULTIPLE:
+            return list(field.data) if field.data else None
+        if question.type is QuestionType.TEXT:
+            return field.data.strip() if field.data and field.data.strip() else None
+        return field.data if field.data not in (None, "") else None
+
+    def posted_answers(self) -> dict[str, object]:
+        """Every non-empty answer on the page, whether or not its question applies."""
+        answers = {q.id: self.answer_of(q) for q in self.questions}
+        return {qid: value for qid, value in answers.items() if value is not None}
+
+    def decide_applicability(self, stored: Mapping[str, object]) -> None:
+        """Work out which questions apply, from the other pages' answers plus this page's."""
+        own = {question.id for question in self.questions}
+        merged = {qid: value for qid, value in stored.items() if qid not in own}
+        merged.update(self.posted_answers())
+        self.applicable_ids = {q.id for q in rules.questionnaire().applicable(merged)}
+
+    def answers(self) -> dict[str, object]:
+        """The validated answers of the questions that apply."""
+        return {qid: value for qid, value in self.posted_answers().items() if qid in self.applicable_ids}
+
+
+def _field_for(question: Question) -> Field:
+    validators = [Answer(question)]
+    choices = [(choice.value, choice.label) for choice in question.choices]
+    if question.type is QuestionType.SINGLE:
+        return RadioField(question.text, choices=choices, validators=validators, validate_choice=False)
+    if question.type is QuestionType.MULTIPLE:
+        return MultiCheckboxField(question.text, choices=choices, validators=validators, validate_choice=False)
+    if question.type is QuestionType.SCALE:
+        assert question.minimum is not None and question.maximum is not None
+        scale = [(n, str(n)) for n in range(question.minimum, question.maximum + 1)]
+        return RadioField(question.text, choices=scale, coerce=_int_or_none, validators=validators,
+                          validate_choice=False)
+    if question.type is QuestionType.TEXT:
+        return StringField(question.text, validators=validators)
+    return WholeNumberField(question.text, validators=validators)
+
+
+def _int_or_none(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[call-overload, no-any-return]
+    except (TypeError, ValueError):
+        return None
+
+
+@cache
+def page_form_class(section_id: str) -> type[QuestionPage]:
+    """The form class for one page of the questionnaire (built once per page)."""
+    section = rules.questionnaire().section(section_id)
+    if section is None:
+        raise KeyError(section_id)
+    attributes: dict[str, Any] = {"section": section, "questions": section.questions}
+    for question in section.questions:
+        attributes[question.id] = _field_for(question)
+        if question.type is QuestionType.DURATION:
+            attributes[question.id + UNIT_SUFFIX] = SelectField(
+                "Unit", choices=[(unit, unit) for unit in WEEKS_PER_UNIT], default="weeks",
+                validate_choice=False,
+            )
+    return type(f"{section.id.title().replace('_', '')}Page", (QuestionPage,), attributes)
+
+
+def stored_to_form_data(section: Section, answers: Mapping[str, object]) -> dict[str, object]:
+    """The stored answers of a page as form data, e.g. 104 weeks shown as 2 years."""
+    data: dict[str, object] = {}
+    for question in section.questions:
+        value = answers.get(question.id)
+        if value is None:
+            continue
+        if question.type is QuestionType.DURATION and isinstance(value, int):
+            amount, unit = (value // 52, "years") if value >= 52 and value % 52 == 0 else (value, "weeks")
+            data[question.id], data[question.id + UNIT_SUFFIX] = amount, unit
+        else:
+            data[question.id] = value
+    return data
+
+
+def unexpected_fields(form: QuestionPage, posted: Mapping[str, object]) -> set[str]:
+    """Posted names that are neither this page's fields nor its controls: a tampered request."""
+    return set(posted) - set(form._fields) - CONTROL_FIELDS

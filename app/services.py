@@ -1,0 +1,146 @@
+"""Use-cases of the patient journey: start, save a page, submit, purge. Views call these.
+
+Each function works on the current database session and leaves committing to its caller (the
+view), so one request is one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+import rules
+from app.extensions import db
+from app.models import Screening, utcnow
+from rules.questionnaire import Section
+
+#: 32 random bytes: 256 bits, twice what ASVS 7.2.3 asks of a token that grants access.
+RESUME_TOKEN_BYTES = 32
+
+#: A new reference is drawn again when it clashes with an existing one (rare: 30**8 codes).
+REFERENCE_ATTEMPTS = 5
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a resume token. A fast hash suffices: the token has 256 random bits."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def start_screening(retention_days: int, now: datetime | None = None) -> tuple[Screening, str]:
+    """Create a draft at the moment of consent; return it with its resume token.
+
+    The token is returned once and stored only hashed, so it must be handed to the patient now.
+    """
+    now = now or utcnow()
+    token = secrets.token_urlsafe(RESUME_TOKEN_BYTES)
+    for attempt in range(REFERENCE_ATTEMPTS):
+        screening = Screening(
+            resume_token_hash=hash_token(token),
+            answers={},
+            consented_at=now,
+            created_at=now,
+            expires_at=now + timedelta(days=retention_days),
+        )
+        try:
+            with db.session.begin_nested():  # a savepoint, so a clash undoes only this insert
+                db.session.add(screening)
+        except IntegrityError:
+            if attempt == REFERENCE_ATTEMPTS - 1:
+                raise
+            continue
+        return screening, token
+    raise AssertionError("unreachable")
+
+
+def find_by_token(token: str, now: datetime | None = None) -> Screening | None:
+    """The screening a resume token opens: a live draft or a submitted screening, else None."""
+    screening = db.session.scalar(select(Screening).where(Screening.resume_token_hash == hash_token(token)))
+    if screening is None:
+        return None
+    if screening.state == "draft" and screening.expires_at <= (now or utcnow()):
+        return None
+    return screening
+
+
+def save_section(screening: Screening, section: Section, posted: Mapping[str, object],
+                 retention_days: int, now: datetime | None = None) -> None:
+    """Replace the answers of one page and drop any answer that no longer applies.
+
+    `posted` holds this page's validated answers. Answers to questions that stop applying
+    because of them (on any page) are discarded, so the draft never holds a contradiction.
+    The draft's expiry moves forward: it counts from the last time the person worked on it.
+    """
+    if screening.state != "draft":
+        raise ValueError(f"{screening!r} is submitted and can no longer change")
+    own = {question.id for question in section.questions}
+    merged = {qid: value for qid, value in screening.answers.items() if qid not in own}
+    merged.update({qid: value for qid, value in posted.items() if qid in own and value is not None})
+    screening.answers = rules.questionnaire().applicable_answers(merged)
+    screening.expires_at = (now or utcnow()) + timedelta(days=retention_days)
+
+
+def submit_screening(screening: Screening, now: datetime | None = None) -> Screening:
+    """Judge a complete draft and store the result; submitting again changes nothing.
+
+    The state change is one conditional UPDATE (``... WHERE state = 'draft'``), so two
+    concurrent submits of the same draft cannot both write: the loser finds it submitted.
+    Raises ValueError when required answers are missing.
+    """
+    if screening.state == "submitted":
+        return screening
+    if rules.questionnaire().missing(screening.answers):
+        raise ValueError("the screening has unanswered required questions")
+    result = rules.evaluate(screening.answers).to_dict()
+    db.session.execute(
+        update(Screening)
+        .where(Screening.id == screening.id, Screening.state == "draft")
+        .values(
+            state="submitted",
+            outcome=result["outcome"],
+            candidacy=result["candidacy"],
+            reasons=result["reasons"],
+            indicators=result["indicators"],
+            ruleset_version=result["ruleset_version"],
+            submitted_at=now or utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(screening)
+    return screening
+
+
+def stored_result(screening: Screening) -> rules.Result:
+    """The result stored at submission, as the rules returned it then."""
+    if screening.state != "submitted":
+        raise ValueError(f"{screening!r} has no result yet")
+    return rules.Result.from_dict({
+        "outcome": screening.outcome,
+        "candidacy": screening.candidacy,
+        "reasons": screening.reasons,
+        "indicators": screening.indicators,
+        "ruleset_version": screening.ruleset_version,
+    })
+
+
+def needs_needle_reassurance(answers: Mapping[str, object]) -> bool:
+    """Whether the needle answers call for the reassurance page: moderate fear, fainting, avoidance, or unsure."""
+    fear = answers.get("needle_fear")
+    return (
+        (isinstance(fear, int) and fear >= 4)
+        or answers.get("needle_fainting") in ("yes", "unsure")
+        or answers.get("needle_avoidance") == "yes"
+        or answers.get("willing_to_try") == "unsure"
+    )
+
+
+def purge_expired_drafts(now: datetime | None = None, dry_run: bool = False) -> int:
+    """Delete drafts past their expiry; return how many there were. Submitted screenings stay."""
+    expired = (Screening.state == "draft") & (Screening.expires_at <= (now or utcnow()))
+    if dry_run:
+        return len(db.session.scalars(select(Screening.id).where(expired)).all())
+    return db.session.execute(delete(Screening).where(expired)).rowcount  # type: ignore[attr-defined]
