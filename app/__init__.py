@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from jinja2 import StrictUndefined
 
 from app.config import config_from_env
 from app.extensions import csrf, db, migrate
@@ -24,6 +25,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config_from_env(os.environ, app.instance_path))
     if test_config is not None:
         app.config.from_mapping(test_config)
+
+    # A misspelt name in a template must fail loudly in the tests, not render as nothing: a
+    # result page silently missing its headline could hide "call 911".
+    app.jinja_env.undefined = StrictUndefined
 
     # The default SQLite database lives in the instance folder, which a fresh clone lacks.
     os.makedirs(app.instance_path, exist_ok=True)

@@ -8,9 +8,11 @@ from typing import IO, NoReturn
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 import rules
+from app import services
+from app.extensions import db
 
 rules_cli = AppGroup("rules", help="Inspect and run the IMS candidacy rules.")
 
@@ -67,6 +69,20 @@ def _fail(problems: list[str]) -> NoReturn:
     sys.exit(2)
 
 
+@click.command("purge")
+@with_appcontext
+@click.option("--dry-run", is_flag=True, help="Report what would be deleted, delete nothing.")
+def purge(dry_run: bool) -> None:
+    """Delete unfinished screenings past their expiry (run it daily, e.g. from cron)."""
+    count = services.purge_expired_drafts(dry_run=dry_run)
+    if dry_run:
+        click.echo(f"dry run: {count} expired unfinished screening(s) would be deleted")
+        return
+    db.session.commit()
+    click.echo(f"deleted {count} expired unfinished screening(s)")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups on the app."""
     app.cli.add_command(rules_cli)
+    app.cli.add_command(purge)
