@@ -9,7 +9,7 @@ from flask import Flask
 from jinja2 import StrictUndefined
 
 from app.config import config_from_env
-from app.extensions import csrf, db, migrate
+from app.extensions import csrf, db, limiter, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,14 +37,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # An absolute directory, so `flask db` and the tests work from any working directory.
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
+    limiter.init_app(app)
 
     # Imported inside the factory, as in Flask's tutorial, so that these modules can import from
     # the `app` package without a circular import.
-    from app import cli, display, errors, health, patient, security
+    from app import cli, display, errors, health, patient, security, staff
 
     app.register_blueprint(health.bp)
     app.register_blueprint(patient.bp)
     errors.init_app(app)
+    staff.init_app(app)
     display.init_app(app)
     security.init_app(app)
     cli.init_app(app)

@@ -11,7 +11,8 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 import rules
-from app import services
+from app import audit, services
+from app import auth as credentials
 from app.extensions import db
 
 rules_cli = AppGroup("rules", help="Inspect and run the IMS candidacy rules.")
@@ -82,7 +83,33 @@ def purge(dry_run: bool) -> None:
     click.echo(f"deleted {count} expired unfinished screening(s)")
 
 
+@click.command("create-staff")
+@with_appcontext
+@click.option("--email", prompt="Email address", help="Sign-in address of the new account.")
+@click.option("--name", prompt="Full name", help="The name shown to other staff.")
+@click.option("--role", type=click.Choice(["physio", "admin"]), default="physio", show_default=True,
+              prompt="Role (physio or admin)", help="Admins also manage accounts, exports and the audit trail.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from standard input instead of prompting (for scripts).")
+def create_staff(email: str, name: str, role: str, password_stdin: bool) -> None:
+    """Create a staff account. The password is prompted for, hidden, or read from stdin: never an argument."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password (at least 12 characters)", hide_input=True,
+                                confirmation_prompt="Repeat the password")
+    try:
+        user = credentials.create_staff(email, name, role, password)
+    except ValueError as problem:
+        click.echo(f"error: {problem}", err=True)
+        raise SystemExit(1) from None
+    audit.record("create_account", actor=None, email=user.email, role=role, via="command line")
+    db.session.commit()
+    click.echo(f"Created {role} account for {user.email}. They sign in at /staff/sign-in.")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups on the app."""
     app.cli.add_command(rules_cli)
     app.cli.add_command(purge)
+    app.cli.add_command(create_staff)

@@ -64,7 +64,25 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "CLINIC_LOCATIONS": parse_locations(clinic["CLINIC_LOCATIONS"]),
         "BOOKING_URL": _booking_url(environ.get("BOOKING_URL", "")),
         "DRAFT_RETENTION_DAYS": _positive_int(environ, "DRAFT_RETENTION_DAYS", 7),
+        "STAFF_MFA_REQUIRED": _flag(environ, "STAFF_MFA_REQUIRED", default=production),
+        "STAFF_IDLE_MINUTES": _positive_int(environ, "STAFF_IDLE_MINUTES", 30),
+        "STAFF_SESSION_HOURS": _positive_int(environ, "STAFF_SESSION_HOURS", 8),
+        "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _flag(environ, "RATELIMIT_ENABLED", default=True),
+        # Limits are for people, not for a health check or the tests' own traffic.
+        "RATELIMIT_HEADERS_ENABLED": True,
     }
+
+
+def _flag(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}.")
 
 
 def parse_locations(value: str) -> list[str]:
@@ -86,7 +104,7 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number of days, not {raw!r}.") from None
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
     if value < 1:
         raise ConfigError(f"{name} must be at least 1, not {value}.")
     return value

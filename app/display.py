@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+import rules
+from app.models import Screening, utcnow
 from rules.questionnaire import Question, QuestionType
 
 #: The clinics are in British Columbia; people read dates in their local time.
@@ -45,7 +47,38 @@ def local_date(moment: datetime) -> str:
     return f"{local.day} {local:%B %Y}"
 
 
+def local_datetime(moment: datetime) -> str:
+    """A date and time in the clinic's zone, e.g. "3 Dec 2026, 14:05"."""
+    local = moment.astimezone(CLINIC_TIME_ZONE)
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+#: Fired-rule outcomes worth naming in the queue's one-line summary.
+FLAG_OUTCOMES = ("emergency", "see_doctor", "not_suitable", "clinician_review")
+
+
+def screening_summary(screening: Screening) -> str:
+    """One line for the queue: main pain area, how long, and the key flags."""
+    questions = rules.questionnaire().questions
+    answers = screening.answers
+    parts = []
+    if "main_region" in answers:
+        parts.append(answer_text(answers["main_region"], questions["main_region"]))
+    if isinstance(answers.get("pain_duration_weeks"), int):
+        parts.append(duration_text(answers["pain_duration_weeks"]))
+    flags = [reason["title"] for reason in screening.reasons or [] if reason["outcome"] in FLAG_OUTCOMES]
+    unsure = (screening.indicators or {}).get("unsure_answers") or []
+    if unsure:
+        flags.append(f"{len(unsure)} not sure")
+    if flags:
+        parts.append("flags: " + "; ".join(flags))
+    return ", ".join(parts)
+
+
 def init_app(app: Flask) -> None:
     """Register the template filters."""
     app.add_template_filter(answer_text)
     app.add_template_filter(local_date)
+    app.add_template_filter(local_datetime)
+    app.add_template_filter(screening_summary)
+    app.add_template_global(utcnow, "now")

@@ -3,6 +3,9 @@
 import sqlite3
 from typing import Any
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -37,6 +40,17 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 
 csrf = CSRFProtect()
+
+login_manager = LoginManager()
+login_manager.login_view = "staff_auth.sign_in"
+login_manager.login_message = "Sign in to see that page."
+login_manager.login_message_category = "info"
+# Flask-Login's "session protection" would silently drop sessions when an address changes
+# (common on phones); sessions are ended explicitly instead (see StaffUser.session_version).
+login_manager.session_protection = None
+
+#: Limits are declared on the views that need them; nothing is limited by default.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 @event.listens_for(Engine, "connect")

@@ -1,12 +1,15 @@
 """Database models (typed SQLAlchemy 2.0). They hold data only: no commits, I/O or Flask."""
 
+from __future__ import annotations
+
 import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Dialect, Index, String
-from sqlalchemy.ext.mutable import MutableDict
-from sqlalchemy.orm import Mapped, mapped_column
+from flask_login import UserMixin
+from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, Dialect, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.ext.mutable import MutableDict, MutableList
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from app.extensions import Base
@@ -20,6 +23,12 @@ OUTCOMES = tuple(outcome.value for outcome in Outcome)
 CANDIDACIES = tuple(outcome.value for outcome in CANDIDACY_OUTCOMES)
 
 STATES = ("draft", "submitted")
+
+#: The staff follow-up workflow of a submitted screening: new -> in review -> contacted ->
+#: booked, or declined / referred elsewhere at any point.
+REVIEW_STATUSES = ("new", "in_review", "contacted", "booked", "declined", "referred")
+
+ROLES = ("physio", "admin")
 
 #: Letters and digits that cannot be mistaken for one another when read out over the phone or
 #: copied by hand: no 0/O, 1/I/L, and no U (fewer accidental words).
@@ -93,8 +102,12 @@ class Screening(Base):
             " AND submitted_at IS NOT NULL)",
             name="submitted_has_result",
         ),
+        CheckConstraint(_one_of("review_status", REVIEW_STATUSES), name="review_status"),
+        CheckConstraint(_one_of("clinician_outcome", OUTCOMES), name="clinician_outcome"),
         # For the staff triage queue, which filters on state and outcome, oldest first.
         Index("ix_screening_triage", "state", "outcome", "submitted_at"),
+        Index("ix_screening_review", "state", "review_status", "submitted_at"),
+        Index("ix_screening_queue", "state", "outcome_rank", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -127,7 +140,145 @@ class Screening(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     #: When an unsubmitted draft may be purged.
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: Outcome.rank of `outcome` (0 = emergency): the triage queue sorts on it with an index,
+    #: which an expression over `outcome` could not use.
+    outcome_rank: Mapped[int | None] = mapped_column(Integer)
+    #: Where the staff follow-up stands (REVIEW_STATUSES); the timeline is in StatusChange.
+    review_status: Mapped[str] = mapped_column(String(16), default="new")
+    #: The latest physiotherapist's own outcome, beside (never instead of) the rules' `outcome`;
+    #: the history is in ClinicianJudgement.
+    clinician_outcome: Mapped[str | None] = mapped_column(String(20))
+
+    notes: Mapped[list[ScreeningNote]] = relationship(
+        back_populates="screening", order_by="ScreeningNote.created_at", cascade="all, delete-orphan"
+    )
+    status_changes: Mapped[list[StatusChange]] = relationship(
+        back_populates="screening", order_by="StatusChange.changed_at", cascade="all, delete-orphan"
+    )
+    judgements: Mapped[list[ClinicianJudgement]] = relationship(
+        back_populates="screening", order_by="ClinicianJudgement.recorded_at", cascade="all, delete-orphan"
+    )
 
     def __repr__(self) -> str:
         # Never the answers: reprs end up in logs, and answers are health data.
         return f"<Screening {self.reference} {self.state}>"
+
+
+class StaffUser(UserMixin, Base):
+    """A physiotherapist or clinic admin who signs in to the staff portal."""
+
+    __tablename__ = "staff_user"
+    __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-cased, so sign-in ignores the case of the address.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16), default="physio")
+    #: argon2id hash (with its parameters) of the password.
+    password_hash: Mapped[str] = mapped_column(String(255))
+    #: Base32 TOTP secret once enrolment is confirmed; None before.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: The last TOTP time step accepted, so a code cannot be used twice.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    #: SHA-256 digests of the unused one-time recovery codes.
+    recovery_code_hashes: Mapped[list[str]] = mapped_column(MutableList.as_mutable(JSON), default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Part of the session's user id: raising it ends every session of this account at once
+    #: (sign-out, password change, disabling), although the session cookie lives in the browser.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def get_id(self) -> str:
+        """The session's user id: the account and its session version (see `session_version`)."""
+        return f"{self.id}:{self.session_version}"
+
+    def __repr__(self) -> str:
+        return f"<StaffUser {self.id} {self.role}>"
+
+
+class ScreeningNote(Base):
+    """A staff note on a screening. Notes are never edited: a correction is a new note."""
+
+    __tablename__ = "screening_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screening.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    body: Mapped[str] = mapped_column(Text)
+
+    screening: Mapped[Screening] = relationship(back_populates="notes")
+    author: Mapped[StaffUser] = relationship()
+
+
+class StatusChange(Base):
+    """One step of a screening's follow-up workflow: who moved it, from what, to what, when."""
+
+    __tablename__ = "status_change"
+    __table_args__ = (
+        CheckConstraint(_one_of("from_status", REVIEW_STATUSES), name="from_status"),
+        CheckConstraint(_one_of("to_status", REVIEW_STATUSES), name="to_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screening.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+
+    screening: Mapped[Screening] = relationship(back_populates="status_changes")
+    author: Mapped[StaffUser] = relationship()
+
+
+class ClinicianJudgement(Base):
+    """A physiotherapist's own outcome for a screening, with their reason, beside the rules' outcome."""
+
+    __tablename__ = "clinician_judgement"
+    __table_args__ = (CheckConstraint(_one_of("outcome", OUTCOMES), name="outcome"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screening.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+
+    screening: Mapped[Screening] = relationship(back_populates="judgements")
+    author: Mapped[StaffUser] = relationship()
+
+
+class AuditEvent(Base):
+    """One staff action or sign-in attempt. Append-only: database triggers refuse UPDATE and DELETE.
+
+    It names screenings by id and reference without a foreign key, so deleting a screening on a
+    patient's request leaves the record that it was accessed (and deleted).
+    """
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: The signed-in staff member, if any (None for a failed sign-in).
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    #: The email typed or used, kept as evidence of who tried; never a password.
+    actor_email: Mapped[str | None] = mapped_column(String(254))
+    #: What happened, e.g. "sign_in", "sign_in_failed", "view_screening", "export_csv".
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    screening_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    screening_reference: Mapped[str | None] = mapped_column(String(12))
+    #: The client address, as seen behind the configured proxies.
+    ip_address: Mapped[str | None] = mapped_column(String(45))
+    #: Non-health facts about the action: a new status, an export's filters, a row count.
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

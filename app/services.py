@@ -102,6 +102,7 @@ def submit_screening(screening: Screening, now: datetime | None = None) -> Scree
         .values(
             state="submitted",
             outcome=result["outcome"],
+            outcome_rank=rules.Outcome(result["outcome"]).rank,
             candidacy=result["candidacy"],
             reasons=result["reasons"],
             indicators=result["indicators"],

@@ -35,7 +35,8 @@ BACKENDS = ("sqlite", "postgresql")
 #: Variables read by app.config; cleared so a developer's shell cannot change the tests.
 APP_ENVIRONMENT_VARIABLES = (
     "IMS_ENV", "SECRET_KEY", "DATABASE_URL", "CLINIC_NAME", "CLINIC_PHONE", "CLINIC_LOCATIONS",
-    "BOOKING_URL", "DRAFT_RETENTION_DAYS",
+    "BOOKING_URL", "DRAFT_RETENTION_DAYS", "STAFF_MFA_REQUIRED", "STAFF_IDLE_MINUTES",
+    "STAFF_SESSION_HOURS", "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED",
 )
 
 
@@ -261,3 +262,73 @@ def ideal_answers() -> dict[str, object]:
     profiles = load_yaml(Path(rules.__file__).parent / "cases" / "profiles.yaml")
     assert isinstance(profiles, dict)
     return dict(profiles["ideal_neck"])
+
+
+#: The password of every test staff account (long enough, and not a common password).
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+class StaffAccounts:
+    """Creates staff accounts and signs clients in, for the staff portal's tests."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def create(self, email: str = "physio@clinic.example", role: str = "physio", *, mfa: bool = False) -> int:
+        """Add an account (with an enrolled authenticator app when `mfa`); return its id."""
+        from app import auth as credentials
+
+        with self.app.app_context():
+            user = credentials.create_staff(email, email.split("@")[0].title(), role, STAFF_PASSWORD)
+            if mfa:
+                user.totp_secret = credentials.new_totp_secret()
+            db.session.commit()
+            return user.id
+
+    def totp_secret(self, user_id: int) -> str:
+        from app.models import StaffUser
+
+        with self.app.app_context():
+            secret = db.session.get(StaffUser, user_id).totp_secret  # type: ignore[union-attr]
+            assert secret is not None
+            return secret
+
+    def sign_in(self, client: FlaskClient, email: str = "physio@clinic.example") -> None:
+        """Sign `client` in with the password (accounts without an authenticator app, MFA optional)."""
+        page = client.get("/staff/sign-in")
+        token = csrf_token_from(page.get_data(as_text=True))
+        response = client.post("/staff/sign-in", data={"email": email, "password": STAFF_PASSWORD,
+                                                        "csrf_token": token})
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    import re
+
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture
+def staff(app: Flask) -> StaffAccounts:
+    return StaffAccounts(app)
+
+
+@pytest.fixture
+def physio_client(app: Flask, staff: StaffAccounts) -> FlaskClient:
+    """A client signed in as a physiotherapist."""
+    staff.create("physio@clinic.example", "physio")
+    client = app.test_client()
+    staff.sign_in(client, "physio@clinic.example")
+    return client
+
+
+@pytest.fixture
+def admin_client(app: Flask, staff: StaffAccounts) -> FlaskClient:
+    """A client signed in as an admin."""
+    staff.create("admin@clinic.example", "admin")
+    client = app.test_client()
+    staff.sign_in(client, "admin@clinic.example")
+    return client

@@ -1,0 +1,178 @@
+"""Staff credentials: passwords (argon2id), authenticator-app codes (TOTP) and recovery codes.
+
+Small functions over `StaffUser`; the views in `app.staff` call them and commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from functools import cache
+from pathlib import Path
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import ROLES, StaffUser, utcnow
+
+#: NIST SP 800-63B and ASVS 6.2: length, not composition rules; 12 is the clinic's floor.
+MIN_PASSWORD_LENGTH = 12
+#: Long passphrases are welcome; the cap only stops absurd inputs from costing a hash.
+MAX_PASSWORD_LENGTH = 256
+
+#: argon2-cffi's defaults are argon2id with RFC 9106's low-memory profile (64 MiB, t=3).
+_hasher = PasswordHasher()
+
+#: A hash to verify against when the email is unknown, so that a wrong email costs the same
+#: time as a wrong password and timing does not reveal which addresses have accounts.
+_DUMMY_HASH = _hasher.hash("not a real password, only here to spend the same time")
+
+RECOVERY_CODE_COUNT = 10
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    path = Path(__file__).parent / "data" / "common-passwords.txt"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def password_problem(password: str, email: str = "") -> str | None:
+    """Why a new password is not acceptable, in words for the person choosing it; None if it is."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a good password."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+    if password.lower() in _common_passwords():
+        return "This password is too common. Choose one that others are unlikely to use."
+    if email and password.lower() == email.lower():
+        return "Do not use your email address as your password."
+    return None
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def find_staff(email: str) -> StaffUser | None:
+    return db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+
+
+def check_password(email: str, password: str) -> StaffUser | None:
+    """The active account with this email and password, or None (same cost either way)."""
+    user = find_staff(email)
+    if user is None or not user.active:
+        _verify(_DUMMY_HASH, password)
+        return None
+    if not _verify(user.password_hash, password):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):  # parameters were raised since
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def create_staff(email: str, name: str, role: str, password: str) -> StaffUser:
+    """Add an account; raise ValueError with a readable reason when the details are not acceptable."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise ValueError("Enter an email address, like name@clinic.ca.")
+    if not name.strip():
+        raise ValueError("Enter the person's name.")
+    if role not in ROLES:
+        raise ValueError(f"The role must be one of: {', '.join(ROLES)}.")
+    if find_staff(email) is not None:
+        raise ValueError("There is already an account with this email address.")
+    if (problem := password_problem(password, email)) is not None:
+        raise ValueError(problem)
+    user = StaffUser(email=email, name=name.strip(), role=role, password_hash=hash_password(password))
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def staff_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(StaffUser)) or 0
+
+
+def change_password(user: StaffUser, new_password: str) -> None:
+    """Set a new password and end every session of the account (the current one signs in again)."""
+    if (problem := password_problem(new_password, user.email)) is not None:
+        raise ValueError(problem)
+    user.password_hash = hash_password(new_password)
+    user.password_changed_at = utcnow()
+    end_all_sessions(user)
+
+
+def end_all_sessions(user: StaffUser) -> None:
+    """Invalidate every session cookie of this account, on every device, at once."""
+    user.session_version += 1
+
+
+# ---- Authenticator app (TOTP, RFC 6238) -----------------------------------------------------
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(user: StaffUser, secret: str, issuer: str) -> str:
+    """The otpauth:// URI an authenticator app reads from the enrolment QR code."""
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=issuer)
+
+
+def verify_totp(user: StaffUser, code: str, secret: str | None = None, now: float | None = None) -> bool:
+    """Check a 6-digit code, allowing one 30-second step of clock drift; each code works once.
+
+    `secret` is the one being enrolled, when the account has none yet.
+    """
+    secret = secret or user.totp_secret
+    code = "".join(code.split())
+    if secret is None or not code.isdigit() or len(code) != 6:
+        return False
+    totp = pyotp.TOTP(secret)
+    now = time.time() if now is None else now
+    current_step = int(now // totp.interval)
+    for step in (current_step - 1, current_step, current_step + 1):
+        if hmac.compare_digest(totp.at(step * totp.interval), code):
+            if user.totp_last_step is not None and step <= user.totp_last_step:
+                return False  # replayed, or older than a code already used
+            user.totp_last_step = step
+            return True
+    return False
+
+
+def new_recovery_codes(user: StaffUser) -> list[str]:
+    """Replace the account's recovery codes; return the new ones, to be shown once."""
+    codes = [_format_code(secrets.token_hex(8)) for _ in range(RECOVERY_CODE_COUNT)]  # 64 bits each
+    user.recovery_code_hashes = [_code_hash(code) for code in codes]
+    return codes
+
+
+def use_recovery_code(user: StaffUser, code: str) -> bool:
+    """Accept an unused recovery code once."""
+    digest = _code_hash(code)
+    for stored in list(user.recovery_code_hashes):
+        if hmac.compare_digest(stored, digest):
+            user.recovery_code_hashes.remove(stored)
+            return True
+    return False
+
+
+def _format_code(hex_digits: str) -> str:
+    return "-".join(hex_digits[i:i + 4] for i in range(0, len(hex_digits), 4))
+
+
+def _code_hash(code: str) -> str:
+    normalised = "".join(ch for ch in code.lower() if ch.isalnum())
+    return hashlib.sha256(normalised.encode("ascii", "ignore")).hexdigest()

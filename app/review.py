@@ -1,0 +1,72 @@
+"""Use-cases of the staff follow-up: status, notes, the clinician's own outcome. Each is audited."""
+
+from __future__ import annotations
+
+from app import audit
+from app.extensions import db
+from app.models import OUTCOMES, ClinicianJudgement, Screening, ScreeningNote, StaffUser, StatusChange
+
+#: Where a screening may go from each status. Declined and referred can be reopened for review.
+NEXT_STATUSES = {
+    "new": ("in_review", "contacted", "booked", "declined", "referred"),
+    "in_review": ("contacted", "booked", "declined", "referred"),
+    "contacted": ("in_review", "booked", "declined", "referred"),
+    "booked": ("contacted", "declined", "referred"),
+    "declined": ("in_review",),
+    "referred": ("in_review",),
+}
+
+STATUS_LABELS = {
+    "new": "New",
+    "in_review": "In review",
+    "contacted": "Contacted",
+    "booked": "Booked",
+    "declined": "Declined",
+    "referred": "Referred elsewhere",
+}
+
+NOTE_MAX_LENGTH = 4000
+
+
+def change_status(screening: Screening, to_status: str, author: StaffUser) -> StatusChange:
+    """Move a screening along the workflow; raise ValueError for a move the workflow does not allow."""
+    if to_status not in NEXT_STATUSES.get(screening.review_status, ()):
+        raise ValueError(
+            f"A screening that is {STATUS_LABELS[screening.review_status].lower()} cannot become "
+            f"{STATUS_LABELS.get(to_status, to_status).lower()}."
+        )
+    change = StatusChange(screening=screening, author=author, from_status=screening.review_status,
+                          to_status=to_status)
+    screening.review_status = to_status
+    db.session.add(change)
+    audit.record("change_status", screening=screening, actor=author, from_status=change.from_status,
+                 to_status=to_status)
+    return change
+
+
+def add_note(screening: Screening, body: str, author: StaffUser) -> ScreeningNote:
+    """Append a note; notes are never edited (the database refuses updates)."""
+    body = body.strip()
+    if not body:
+        raise ValueError("Write the note before adding it.")
+    if len(body) > NOTE_MAX_LENGTH:
+        raise ValueError(f"A note can be at most {NOTE_MAX_LENGTH} characters.")
+    note = ScreeningNote(screening=screening, author=author, body=body)
+    db.session.add(note)
+    audit.record("add_note", screening=screening, actor=author)
+    return note
+
+
+def record_judgement(screening: Screening, outcome: str, reason: str, author: StaffUser) -> ClinicianJudgement:
+    """Record a physiotherapist's own outcome beside the rules' outcome, which is never changed."""
+    reason = reason.strip()
+    if outcome not in OUTCOMES:
+        raise ValueError("Choose one of the outcomes.")
+    if not reason:
+        raise ValueError("Give the reason for your judgement.")
+    judgement = ClinicianJudgement(screening=screening, author=author, outcome=outcome, reason=reason[:NOTE_MAX_LENGTH])
+    screening.clinician_outcome = outcome
+    db.session.add(judgement)
+    audit.record("record_judgement", screening=screening, actor=author, outcome=outcome,
+                 rules_outcome=screening.outcome)
+    return judgement

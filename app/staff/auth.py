@@ -1,0 +1,195 @@
+"""Signing in to the staff portal: password, then authenticator-app code; enrolment; sign-out.
+
+A password alone never signs anyone in when the account has two-factor sign-in, or when the
+configuration requires it: the account waits in `session[PENDING]` for the second step.
+"""
+
+from __future__ import annotations
+
+import time
+
+import segno
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_user, logout_user
+from markupsafe import Markup
+
+from app import audit
+from app import auth as credentials
+from app.extensions import db, limiter
+from app.models import StaffUser
+from app.staff.access import LAST_SEEN, SIGNED_IN_AT, load_user
+from app.staff.forms import CodeForm, PasswordChangeForm, SignInForm
+
+bp = Blueprint("staff_auth", __name__, url_prefix="/staff")
+
+#: Session keys: the account that passed the password step, when, and a secret being enrolled.
+PENDING, PENDING_AT, ENROLLING = "staff_pending", "staff_pending_at", "staff_enrolling_secret"
+#: The staff page asked for before signing in (e.g. a screening linked from an email).
+NEXT = "staff_next"
+
+#: Minutes between the password step and the code step before the password is asked again.
+PENDING_MINUTES = 5
+
+#: Failed attempts allowed per window, per account and per address. A window, not a lock: an
+#: attacker can slow a real user down for minutes, never lock them out for good.
+ACCOUNT_LIMIT = "5 per 15 minutes"
+ADDRESS_LIMIT = "20 per 15 minutes"
+
+
+def _failed(response: Response) -> bool:
+    """Only failed attempts count towards the limits (success redirects with 303)."""
+    return response.status_code != 303
+
+
+def _email_key() -> str:
+    return "sign-in:" + request.form.get("email", "").strip().lower()[:254]
+
+
+def _pending_key() -> str:
+    return "two-factor:" + str(session.get(PENDING, "none"))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(ACCOUNT_LIMIT, key_func=_email_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit(ADDRESS_LIMIT, methods=["POST"], deduct_when=_failed)
+def sign_in() -> ResponseReturnValue:
+    """Step one: email and password. The same message whether the email or the password was wrong."""
+    if current_user.is_authenticated:
+        return redirect(url_for("staff.queue"))
+    form = SignInForm()
+    if not form.validate_on_submit():
+        return render_template("staff/sign_in.html", form=form), 400 if form.is_submitted() else 200
+    user = credentials.check_password(form.email.data or "", form.password.data or "")
+    if user is None:
+        audit.record("sign_in_failed", email=(form.email.data or "").strip().lower()[:254])
+        db.session.commit()
+        form.password.errors.append("The email address or password is not right")
+        return render_template("staff/sign_in.html", form=form), 401
+    db.session.commit()  # a rehashed password, if argon2's parameters were raised
+    session.clear()  # nothing from before the sign-in survives it (session fixation)
+    if (target := _safe_next(request.args.get("next"))) is not None:
+        session[NEXT] = target
+    if user.totp_secret is None and not current_app.config["STAFF_MFA_REQUIRED"]:
+        return _complete_sign_in(user, method="password")
+    session[PENDING], session[PENDING_AT] = user.get_id(), int(time.time())
+    if user.totp_secret is None:
+        return redirect(url_for("staff_auth.enrol"), code=303)
+    return redirect(url_for("staff_auth.two_factor"), code=303)
+
+
+def _pending_user() -> StaffUser | None:
+    """The account waiting for its second step, if the wait has not timed out."""
+    user_id, started = session.get(PENDING), session.get(PENDING_AT, 0)
+    if not isinstance(user_id, str) or time.time() - started > PENDING_MINUTES * 60:
+        return None
+    return load_user(user_id)
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@limiter.limit(ACCOUNT_LIMIT, key_func=_pending_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit(ADDRESS_LIMIT, methods=["POST"], deduct_when=_failed)
+def two_factor() -> ResponseReturnValue:
+    """Step two: a code from the authenticator app, or a one-time recovery code."""
+    user = _pending_user()
+    if user is None or user.totp_secret is None:
+        flash("Please sign in again.", "info")
+        return redirect(url_for("staff_auth.sign_in"))
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return render_template("staff/two_factor.html", form=form), 400 if form.is_submitted() else 200
+    code = form.code.data or ""
+    if credentials.verify_totp(user, code):
+        return _complete_sign_in(user, method="totp")
+    if credentials.use_recovery_code(user, code):
+        return _complete_sign_in(user, method="recovery_code")
+    audit.record("sign_in_failed", actor=user, step="second_factor")
+    db.session.commit()
+    form.code.errors.append("That code is not right, or it has already been used")
+    return render_template("staff/two_factor.html", form=form), 401
+
+
+@bp.route("/two-factor/set-up", methods=["GET", "POST"])
+def enrol() -> ResponseReturnValue:
+    """Set up an authenticator app: scan the QR code, confirm with a code, keep the recovery codes."""
+    user = current_user if current_user.is_authenticated else _pending_user()
+    if user is None:
+        return redirect(url_for("staff_auth.sign_in"))
+    secret = session.get(ENROLLING)
+    if not isinstance(secret, str):
+        secret = session[ENROLLING] = credentials.new_totp_secret()
+    form = CodeForm()
+    if form.validate_on_submit():
+        if credentials.verify_totp(user, form.code.data or "", secret=secret):
+            user.totp_secret = secret
+            codes = credentials.new_recovery_codes(user)
+            session.pop(ENROLLING, None)
+            audit.record("two_factor_enrolled", actor=user)
+            if not current_user.is_authenticated:
+                _complete_sign_in(user, method="totp_enrolment")
+            else:
+                db.session.commit()
+            # Shown once, in this response only (never stored in the session or a URL).
+            return render_template("staff/recovery_codes.html", codes=codes)
+        form.code.errors.append("That code is not right. Check the time on your phone is correct, then try the newest code")
+    uri = credentials.totp_uri(user, secret, issuer=f"IMS Screen ({current_app.config['CLINIC_NAME']})")
+    qr_svg = Markup(segno.make(uri, error="m").svg_inline(scale=5, dark="#0b0c0c", light="#ffffff",
+                                                          title="QR code for your authenticator app"))
+    status = 400 if form.is_submitted() and form.errors else 200
+    return render_template("staff/enrol.html", form=form, qr_svg=qr_svg, secret=secret), status
+
+
+def _complete_sign_in(user: StaffUser, method: str) -> ResponseReturnValue:
+    """Finish signing in: a fresh session carrying only the account and its clocks."""
+    target = _safe_next(session.get(NEXT)) or url_for("staff.queue")
+    session.clear()
+    login_user(user)
+    now = int(time.time())
+    session[SIGNED_IN_AT], session[LAST_SEEN] = now, now
+    audit.record("sign_in", actor=user, method=method)
+    db.session.commit()
+    return redirect(target, code=303)
+
+
+def _safe_next(target: str | None) -> str | None:
+    """A staff page to return to after signing in; never another site (open redirect)."""
+    if target and target.startswith("/staff/") and "//" not in target and "\\" not in target:
+        return target
+    return None
+
+
+@bp.post("/sign-out")
+def sign_out() -> ResponseReturnValue:
+    """Sign out everywhere: every session of this account ends on the server side."""
+    user: StaffUser = current_user  # type: ignore[assignment]
+    credentials.end_all_sessions(user)
+    audit.record("sign_out", actor=user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "info")
+    return redirect(url_for("staff_auth.sign_in"), code=303)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def change_password() -> ResponseReturnValue:
+    """Change the password after re-entering the current one; every session then ends."""
+    user: StaffUser = current_user  # type: ignore[assignment]
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        if credentials.check_password(user.email, form.current_password.data or "") is None:
+            form.current_password.errors.append("Your current password is not right")
+        else:
+            try:
+                credentials.change_password(user, form.new_password.data or "")
+            except ValueError as problem:
+                form.new_password.errors.append(str(problem))
+            else:
+                audit.record("password_changed", actor=user)
+                db.session.commit()
+                logout_user()
+                session.clear()
+                flash("Your password has been changed. Please sign in with the new password.", "info")
+                return redirect(url_for("staff_auth.sign_in"), code=303)
+    status = 400 if form.is_submitted() and form.errors else 200
+    return render_template("staff/password.html", form=form), status

@@ -1,0 +1,69 @@
+"""Finding screenings for the staff: the triage queue's filters, order and counts.
+
+One definition serves the queue page and the exports, so an export always holds exactly what
+the queue showed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Select, func, select
+
+from app.display import CLINIC_TIME_ZONE
+from app.extensions import db
+from app.models import Screening
+from rules import Outcome
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the queue shows; every field None means "any"."""
+
+    outcome: str | None = None
+    review_status: str | None = None
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    #: A reference code, in full or in part ("IMS-7K" finds IMS-7KQ2XW9D).
+    reference: str | None = None
+
+
+def _local_midnight(day: date) -> datetime:
+    """The start of a day in the clinic's time zone, as people mean "from 3 March"."""
+    return datetime.combine(day, time.min, tzinfo=CLINIC_TIME_ZONE)
+
+
+def filtered(query_filter: QueueFilter) -> Select[tuple[Screening]]:
+    """Submitted screenings matching the filter, most urgent first, oldest first within an outcome."""
+    query = select(Screening).where(Screening.state == "submitted")
+    if query_filter.outcome:
+        query = query.where(Screening.outcome_rank == Outcome(query_filter.outcome).rank)
+    if query_filter.review_status:
+        query = query.where(Screening.review_status == query_filter.review_status)
+    if query_filter.submitted_from:
+        query = query.where(Screening.submitted_at >= _local_midnight(query_filter.submitted_from))
+    if query_filter.submitted_to:
+        query = query.where(Screening.submitted_at < _local_midnight(query_filter.submitted_to + timedelta(days=1)))
+    if query_filter.reference:
+        code = query_filter.reference.strip().upper()
+        query = query.where(Screening.reference.startswith(code if code.startswith("IMS-") else "IMS-" + code,
+                                                           autoescape=True))
+    return query.order_by(Screening.outcome_rank, Screening.submitted_at, Screening.id)
+
+
+def page_of(query_filter: QueueFilter, page: int, per_page: int) -> tuple[list[Screening], int]:
+    """One page of the queue and the number of matching screenings (LIMIT/OFFSET on an index)."""
+    query = filtered(query_filter)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    return list(rows), total
+
+
+def counts_by(column: str) -> dict[str, int]:
+    """How many submitted screenings there are per outcome or per review status."""
+    attribute = getattr(Screening, column)
+    rows = db.session.execute(
+        select(attribute, func.count()).where(Screening.state == "submitted").group_by(attribute)
+    ).all()
+    return {value: count for value, count in rows}

@@ -1,0 +1,203 @@
+"""The triage queue and one screening: answers, rule trace, workflow, notes, judgement, print."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import DateField, Form, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
+
+import rules
+from app import audit, review
+from app.extensions import db
+from app.models import REVIEW_STATUSES, Screening
+from app.staff import queries
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+PER_PAGE = 50
+
+OUTCOME_LABELS = {
+    "emergency": "Emergency",
+    "see_doctor": "See doctor",
+    "not_suitable": "Not suitable",
+    "clinician_review": "Clinician review",
+    "likely": "Likely",
+    "possible": "Possible",
+    "unlikely": "Unlikely",
+}
+
+
+def choices(labels: dict[str, str], blank: str | None = None) -> list[SelectChoice]:
+    """Select options from a value -> label mapping, optionally led by an "any" option."""
+    options = [SelectChoice("", blank)] if blank else []
+    return options + [SelectChoice(value, label) for value, label in labels.items()]
+
+
+class QueueFilterForm(Form):
+    """The queue's filters, read from the query string (a GET form: no CSRF token needed)."""
+
+    outcome = SelectField("Outcome", choices=choices(OUTCOME_LABELS, "Any outcome"), default="")
+    status = SelectField("Status", choices=choices(review.STATUS_LABELS, "Any status"), default="")
+    submitted_from = DateField("Submitted from", validators=[Optional()])
+    submitted_to = DateField("Submitted to", validators=[Optional()])
+    reference = StringField("Reference", validators=[Optional(), Length(max=12)])
+
+    def to_filter(self) -> queries.QueueFilter:
+        return queries.QueueFilter(
+            outcome=self.outcome.data or None,
+            review_status=self.status.data or None,
+            submitted_from=self.submitted_from.data,
+            submitted_to=self.submitted_to.data,
+            reference=self.reference.data or None,
+        )
+
+
+class StatusForm(FlaskForm):
+    status = SelectField("New status", choices=choices(review.STATUS_LABELS), validators=[InputRequired()])
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField("Add a note", validators=[InputRequired("Write the note before adding it"),
+                                                  Length(max=review.NOTE_MAX_LENGTH)])
+
+
+class JudgementForm(FlaskForm):
+    outcome = SelectField("Your outcome", choices=choices(OUTCOME_LABELS), validators=[InputRequired()])
+    reason = TextAreaField("Your reason", validators=[InputRequired("Give the reason for your judgement"),
+                                                      Length(max=review.NOTE_MAX_LENGTH)])
+
+
+@bp.get("/")
+def queue() -> ResponseReturnValue:
+    """Submitted screenings, most urgent first, with filters and counts."""
+    form = QueueFilterForm(request.args)
+    valid = form.validate()
+    query_filter = form.to_filter() if valid else queries.QueueFilter()
+    page = request.args.get("page", "1")
+    page_number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    screenings, total = queries.page_of(query_filter, page_number, PER_PAGE)
+    return render_template(
+        "staff/queue.html",
+        form=form,
+        filter_valid=valid,
+        screenings=screenings,
+        total=total,
+        page=page_number,
+        pages=max(1, -(-total // PER_PAGE)),
+        outcome_counts=queries.counts_by("outcome"),
+        status_counts=queries.counts_by("review_status"),
+        outcome_labels=OUTCOME_LABELS,
+        status_labels=review.STATUS_LABELS,
+        page_args={k: v for k, v in request.args.items() if k != "page"},
+    )
+
+
+def _screening_or_404(reference: str) -> Screening:
+    """A submitted screening by reference; drafts are the patient's, not the clinic's, until sent."""
+    screening = db.session.scalar(
+        select(Screening).where(Screening.reference == reference.upper(), Screening.state == "submitted")
+    )
+    if screening is None:
+        abort(404)
+    return screening
+
+
+def _render_screening(screening: Screening, template: str = "staff/screening.html", status: int = 200,
+                      **forms: FlaskForm) -> ResponseReturnValue:
+    status_form = forms.get("status_form") or StatusForm()
+    status_form.status.choices = [SelectChoice(s, review.STATUS_LABELS[s])
+                                  for s in review.NEXT_STATUSES[screening.review_status]]
+    return render_template(
+        template,
+        screening=screening,
+        result=rules.Result.from_dict({
+            "outcome": screening.outcome, "candidacy": screening.candidacy, "reasons": screening.reasons,
+            "indicators": screening.indicators, "ruleset_version": screening.ruleset_version,
+        }),
+        questionnaire=rules.questionnaire(),
+        ruleset=rules.ruleset(),
+        applicable={q.id for q in rules.questionnaire().applicable(screening.answers)},
+        status_form=status_form,
+        note_form=forms.get("note_form") or NoteForm(),
+        judgement_form=forms.get("judgement_form") or JudgementForm(),
+        outcome_labels=OUTCOME_LABELS,
+        status_labels=review.STATUS_LABELS,
+    ), status
+
+
+@bp.get("/screenings/<reference>")
+def screening(reference: str) -> ResponseReturnValue:
+    """Every answer, the rule trace, the timeline, notes and judgements of one screening (audited)."""
+    found = _screening_or_404(reference)
+    audit.record("view_screening", screening=found)
+    db.session.commit()
+    return _render_screening(found)
+
+
+@bp.get("/screenings/<reference>/print")
+def print_screening(reference: str) -> ResponseReturnValue:
+    """The whole screening laid out for printing into the patient's chart (audited)."""
+    found = _screening_or_404(reference)
+    audit.record("print_screening", screening=found)
+    db.session.commit()
+    return _render_screening(found, template="staff/screening_print.html")
+
+
+@bp.post("/screenings/<reference>/status")
+def change_status(reference: str) -> ResponseReturnValue:
+    """Move the screening along the workflow."""
+    found = _screening_or_404(reference)
+    form = StatusForm()
+    form.status.choices = [SelectChoice(s, review.STATUS_LABELS[s]) for s in REVIEW_STATUSES]
+    if form.validate_on_submit():
+        try:
+            review.change_status(found, form.status.data or "", current_user)  # type: ignore[arg-type]
+        except ValueError as problem:
+            form.status.errors.append(str(problem))
+        else:
+            db.session.commit()
+            flash(f"Status changed to {review.STATUS_LABELS[found.review_status].lower()}.", "success")
+            return redirect(url_for("staff.screening", reference=found.reference, _anchor="workflow"), code=303)
+    return _render_screening(found, status=400, status_form=form)
+
+
+@bp.post("/screenings/<reference>/notes")
+def add_note(reference: str) -> ResponseReturnValue:
+    """Append a note."""
+    found = _screening_or_404(reference)
+    form = NoteForm()
+    if form.validate_on_submit():
+        try:
+            review.add_note(found, form.body.data or "", current_user)  # type: ignore[arg-type]
+        except ValueError as problem:
+            form.body.errors.append(str(problem))
+        else:
+            db.session.commit()
+            flash("Note added.", "success")
+            return redirect(url_for("staff.screening", reference=found.reference, _anchor="notes"), code=303)
+    return _render_screening(found, status=400, note_form=form)
+
+
+@bp.post("/screenings/<reference>/judgement")
+def record_judgement(reference: str) -> ResponseReturnValue:
+    """Record the physiotherapist's own outcome and reason beside the rules' outcome."""
+    found = _screening_or_404(reference)
+    form = JudgementForm()
+    if form.validate_on_submit():
+        try:
+            review.record_judgement(found, form.outcome.data or "", form.reason.data or "", current_user)  # type: ignore[arg-type]
+        except ValueError as problem:
+            form.reason.errors.append(str(problem))
+        else:
+            db.session.commit()
+            flash("Your judgement has been recorded.", "success")
+            return redirect(url_for("staff.screening", reference=found.reference, _anchor="judgement"), code=303)
+    return _render_screening(found, status=400, judgement_form=form)
+
+
+
