@@ -1,0 +1,125 @@
+"""The overview: screenings per week by outcome, the follow-up funnel, and how often the
+physiotherapists' own judgement agreed with the rules. Charts are SVG drawn here, with the
+numbers beside them in tables (the tables are the accessible form of the charts)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask import Blueprint, render_template
+from sqlalchemy import distinct, func, select
+
+from app.display import CLINIC_TIME_ZONE
+from app.extensions import db
+from app.models import OUTCOMES, Screening, StatusChange, utcnow
+from app.staff.queue import OUTCOME_LABELS
+
+bp = Blueprint("staff_reports", __name__, url_prefix="/staff")
+
+WEEKS_SHOWN = 12
+
+#: The funnel's steps, each reached by a screening that ever had one of these statuses.
+FUNNEL = (
+    ("Submitted", None),
+    ("Reviewed", ("in_review", "contacted", "booked", "declined", "referred")),
+    ("Contacted", ("contacted", "booked")),
+    ("Booked", ("booked",)),
+)
+
+
+@dataclass(frozen=True)
+class Week:
+    starts: date
+    counts: dict[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def _week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())  # Mondays, as Canadian calendars at work do
+
+
+def weekly_counts(today: date, weeks: int = WEEKS_SHOWN) -> list[Week]:
+    """Screenings submitted per week (clinic time) and outcome, oldest week first."""
+    first = _week_start(today) - timedelta(weeks=weeks - 1)
+    result = []
+    for index in range(weeks):
+        starts = first + timedelta(weeks=index)
+        begin = datetime.combine(starts, time.min, tzinfo=CLINIC_TIME_ZONE)
+        end = begin + timedelta(weeks=1)
+        rows = db.session.execute(
+            select(Screening.outcome, func.count())
+            .where(Screening.state == "submitted", Screening.submitted_at >= begin, Screening.submitted_at < end)
+            .group_by(Screening.outcome)
+        ).all()
+        result.append(Week(starts, {outcome: count for outcome, count in rows}))
+    return result
+
+
+def funnel_counts() -> list[tuple[str, int]]:
+    """How many submitted screenings reached each step of the follow-up."""
+    submitted = db.session.scalar(select(func.count()).select_from(Screening).where(Screening.state == "submitted")) or 0
+    steps = [(FUNNEL[0][0], submitted)]
+    for label, statuses in FUNNEL[1:]:
+        assert statuses is not None
+        ever = select(distinct(StatusChange.screening_id)).where(StatusChange.to_status.in_(statuses))
+        now = select(Screening.id).where(Screening.state == "submitted", Screening.review_status.in_(statuses))
+        reached = db.session.scalar(select(func.count()).select_from(ever.union(now).subquery())) or 0
+        steps.append((label, reached))
+    return steps
+
+
+@dataclass(frozen=True)
+class Agreement:
+    key: str
+    judged: int
+    agreed: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.agreed / self.judged) if self.judged else 0
+
+
+def agreement() -> tuple[list[Agreement], list[Agreement]]:
+    """Agreement of physiotherapists' outcomes with the rules', by rules' outcome and by fired rule."""
+    rows = db.session.execute(
+        select(Screening.outcome, Screening.clinician_outcome, Screening.reasons)
+        .where(Screening.state == "submitted", Screening.clinician_outcome.is_not(None))
+    ).all()
+    by_outcome_judged, by_outcome_agreed = Counter[str](), Counter[str]()
+    by_rule_judged, by_rule_agreed = Counter[str](), Counter[str]()
+    for outcome, clinician_outcome, reasons in rows:
+        agreed = outcome == clinician_outcome
+        by_outcome_judged[outcome] += 1
+        by_outcome_agreed[outcome] += agreed
+        for rule_id in {reason["rule_id"] for reason in reasons or []}:
+            by_rule_judged[rule_id] += 1
+            by_rule_agreed[rule_id] += agreed
+    outcomes = [Agreement(o, by_outcome_judged[o], by_outcome_agreed[o]) for o in OUTCOMES if by_outcome_judged[o]]
+    by_rule = sorted(
+        (Agreement(rule, by_rule_judged[rule], by_rule_agreed[rule]) for rule in by_rule_judged),
+        key=lambda item: (item.percent, -item.judged, item.key),
+    )
+    return outcomes, by_rule
+
+
+@bp.get("/overview")
+def overview() -> str:
+    """Weekly volume by outcome, the follow-up funnel, and agreement with the rules."""
+    today = utcnow().astimezone(CLINIC_TIME_ZONE).date()
+    weeks = weekly_counts(today)
+    by_outcome, by_rule = agreement()
+    return render_template(
+        "staff/overview.html",
+        weeks=weeks,
+        tallest=max((week.total for week in weeks), default=0) or 1,
+        funnel=funnel_counts(),
+        agreement_by_outcome=by_outcome,
+        agreement_by_rule=by_rule,
+        outcome_labels=OUTCOME_LABELS,
+        outcomes=OUTCOMES,
+    )
