@@ -16,6 +16,7 @@ INSTALLED := $(VENV)/.requirements-installed
 .PHONY: run test db-upgrade clean
 
 run: db-upgrade
+	@$(BIN)/flask --app wsgi list-staff
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
 test: $(INSTALLED)

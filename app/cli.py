@@ -108,8 +108,31 @@ def create_staff(email: str, name: str, role: str, password_stdin: bool) -> None
     click.echo(f"Created {role} account for {user.email}. They sign in at /staff/sign-in.")
 
 
+@click.command("list-staff")
+@with_appcontext
+def list_staff() -> None:
+    """List the staff accounts; with none yet, say how to create the first one."""
+    from sqlalchemy import select
+
+    from app.models import StaffUser
+
+    accounts = db.session.scalars(select(StaffUser).order_by(StaffUser.email)).all()
+    if not accounts:
+        click.echo(
+            "No staff accounts yet. Create the first admin with:\n"
+            "  .venv/bin/flask --app wsgi create-staff --role admin\n"
+            "then sign in at /staff/sign-in."
+        )
+        return
+    for account in accounts:
+        state = "active" if account.active else "disabled"
+        two_factor = "two-factor on" if account.totp_secret else "two-factor off"
+        click.echo(f"{account.email}  {account.role}  {state}  {two_factor}")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups on the app."""
     app.cli.add_command(rules_cli)
     app.cli.add_command(purge)
     app.cli.add_command(create_staff)
+    app.cli.add_command(list_staff)
