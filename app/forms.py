@@ -9,19 +9,29 @@ page's own answers) is ignored and its answer discarded.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fractions import Fraction
 from functools import cache
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import Field, IntegerField, RadioField, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    Field,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
 import rules
 from rules.questionnaire import Question, QuestionType, Section
 
-#: A duration is entered as a number and a unit, and stored in whole weeks.
-WEEKS_PER_UNIT = {"weeks": 1, "months": 52 / 12, "years": 52}
+#: A duration is entered as a number and a unit, and stored in whole weeks. Fractions, not
+#: floats: a float overflows on a very long number of months, and exact is as easy.
+WEEKS_PER_UNIT = {"weeks": Fraction(1), "months": Fraction(52, 12), "years": Fraction(52)}
 UNIT_SUFFIX = "__unit"
 
 #: Form fields a page may post besides its questions.
@@ -35,8 +45,12 @@ class WholeNumberField(IntegerField):
         if not valuelist or not valuelist[0].strip():
             self.data = None
             return
+        text = valuelist[0].strip()
         try:
-            self.data = int(valuelist[0].strip())
+            # Digits with an optional sign only: int() would also read "4_5" as 45.
+            if not text.removeprefix("-").removeprefix("+").isdecimal():
+                raise ValueError(text)
+            self.data = int(text)
         except ValueError:
             self.data = None
             self.raw_data = valuelist
@@ -61,6 +75,9 @@ class Answer:
         if question.id not in form.applicable_ids:
             field.errors.clear()  # an answer to a question that does not apply is ignored
             raise StopValidation()
+        unit = form[question.id + UNIT_SUFFIX].data if question.type is QuestionType.DURATION else None
+        if question.type is QuestionType.DURATION and unit not in WEEKS_PER_UNIT:
+            raise StopValidation("Choose weeks, months or years")  # a tampered unit, never guessed
         value = form.answer_of(question)
         if value is None:
             if field.errors:  # an unparseable number already has its message
@@ -105,16 +122,16 @@ class QuestionPage(FlaskForm):
     section: Section
     questions: tuple[Question, ...]
     #: The questions that apply given the stored answers and this page's own answers.
-    applicable_ids: set[str] = set()
+    applicable_ids: frozenset[str] = frozenset()
 
     def answer_of(self, question: Question) -> object | None:
         """The posted answer to `question`, in the questionnaire's terms (None when empty)."""
         field = self[question.id]
         if question.type is QuestionType.DURATION:
             amount, unit = field.data, self[question.id + UNIT_SUFFIX].data
-            if amount is None:
+            if amount is None or unit not in WEEKS_PER_UNIT:
                 return None
-            return round(amount * WEEKS_PER_UNIT.get(unit, 1))
+            return round(amount * WEEKS_PER_UNIT[unit])
         if question.type is QuestionType.MULTIPLE:
             return list(field.data) if field.data else None
         if question.type is QuestionType.TEXT:
@@ -131,23 +148,32 @@ class QuestionPage(FlaskForm):
         own = {question.id for question in self.questions}
         merged = {qid: value for qid, value in stored.items() if qid not in own}
         merged.update(self.posted_answers())
-        self.applicable_ids = {q.id for q in rules.questionnaire().applicable(merged)}
+        self.applicable_ids = frozenset(q.id for q in rules.questionnaire().applicable(merged))
 
     def answers(self) -> dict[str, object]:
         """The validated answers of the questions that apply."""
         return {qid: value for qid, value in self.posted_answers().items() if qid in self.applicable_ids}
 
+    def valid_answers(self, stored: Mapping[str, object]) -> dict[str, object]:
+        """After a failed validation: the answers without problems, and the stored ones where there were."""
+        answers = {qid: value for qid, value in self.answers().items() if not self[qid].errors}
+        for question in self.questions:
+            if self[question.id].errors and question.id in stored:
+                answers[question.id] = stored[question.id]
+        return answers
+
 
 def _field_for(question: Question) -> Field:
     validators = [Answer(question)]
-    choices = [(choice.value, choice.label) for choice in question.choices]
+    # SelectChoice, not (value, label) tuples, which WTForms 3.3 deprecates.
+    choices = [SelectChoice(choice.value, choice.label) for choice in question.choices]
     if question.type is QuestionType.SINGLE:
         return RadioField(question.text, choices=choices, validators=validators, validate_choice=False)
     if question.type is QuestionType.MULTIPLE:
         return MultiCheckboxField(question.text, choices=choices, validators=validators, validate_choice=False)
     if question.type is QuestionType.SCALE:
         assert question.minimum is not None and question.maximum is not None
-        scale = [(n, str(n)) for n in range(question.minimum, question.maximum + 1)]
+        scale = [SelectChoice(n, str(n)) for n in range(question.minimum, question.maximum + 1)]  # type: ignore[arg-type]
         return RadioField(question.text, choices=scale, coerce=_int_or_none, validators=validators,
                           validate_choice=False)
     if question.type is QuestionType.TEXT:
@@ -173,7 +199,7 @@ def page_form_class(section_id: str) -> type[QuestionPage]:
         attributes[question.id] = _field_for(question)
         if question.type is QuestionType.DURATION:
             attributes[question.id + UNIT_SUFFIX] = SelectField(
-                "Unit", choices=[(unit, unit) for unit in WEEKS_PER_UNIT], default="weeks",
+                "Unit", choices=[SelectChoice(unit) for unit in WEEKS_PER_UNIT], default="weeks",
                 validate_choice=False,
             )
     return type(f"{section.id.title().replace('_', '')}Page", (QuestionPage,), attributes)

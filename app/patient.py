@@ -11,7 +11,16 @@ from functools import wraps
 from typing import Any
 
 from flask import (
-    Blueprint, Response, abort, current_app, g, redirect, render_template, request, session, url_for,
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
@@ -54,7 +63,7 @@ def start() -> ResponseReturnValue:
                 "Tick the box to agree, or choose “I do not want to continue”"
             )
             return render_template("patient/consent.html", form=form), 400
-        screening, token = services.start_screening(current_app.config["DRAFT_RETENTION_DAYS"])
+        _, token = services.start_screening(current_app.config["DRAFT_RETENTION_DAYS"])
         db.session.commit()
         session.clear()  # a new screening never inherits anything from an earlier one
         session[TOKEN_KEY] = token
@@ -147,9 +156,13 @@ def step(section_id: str) -> ResponseReturnValue:
     if forms.unexpected_fields(form, request.form):
         abort(400)
     form.decide_applicability(screening.answers)
-    if not form.validate():
+    complete = form.validate()
+    if not complete and request.form.get("action") != "save":
         return _render_step(form, section, sections), 400
-    services.save_section(screening, section, form.answers(), current_app.config["DRAFT_RETENTION_DAYS"])
+    # "Save and come back later" keeps what is valid on a half-filled page; an answer with a
+    # problem keeps its previously saved value rather than being lost.
+    answers = form.answers() if complete else form.valid_answers(screening.answers)
+    services.save_section(screening, section, answers, current_app.config["DRAFT_RETENTION_DAYS"])
     db.session.commit()
     return redirect(_after_saving(section), code=303)
 

@@ -15,8 +15,8 @@ from app.models import Screening, utcnow
 def make_drafts(app: Flask, ideal_answers: dict[str, object]) -> None:
     """One expired draft, one live draft, and one expired-looking submitted screening."""
     with app.app_context():
-        expired, _ = services.start_screening(7, now=utcnow() - timedelta(days=10))
-        live, _ = services.start_screening(7)
+        services.start_screening(7, now=utcnow() - timedelta(days=10))  # expired
+        services.start_screening(7)  # live
         submitted, _ = services.start_screening(7, now=utcnow() - timedelta(days=30))
         submitted.answers = dict(ideal_answers)
         services.submit_screening(submitted)

@@ -1,0 +1,273 @@
+"""One topic per page: the walk from the first page to "Check your answers", progress, Back
+links, follow-up questions, discarded answers, wording for someone else, needle reassurance."""
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+import rules
+from tests.journey import (
+    CHECK,
+    REASSURANCE,
+    SECTIONS,
+    Duration,
+    Journey,
+    Page,
+    answers_before,
+    form_data,
+    only_screening,
+    profile,
+    seed_draft,
+)
+
+
+def test_every_page_in_order_from_consent_to_check_your_answers(app: Flask, client: FlaskClient) -> None:
+    answers = profile("ideal_neck")
+    journey = Journey(client)
+    location = journey.consent().location
+    count = len(SECTIONS)
+    for number, section in enumerate(SECTIONS, start=1):
+        assert location == f"/screening/{section.id}"
+        page = journey.page(location)
+        assert f"Step {number} of {count}" in page.text
+        assert page.title.startswith(f"{section.title} (step {number} of {count})")
+        assert len(re.findall(r"<h1[ >]", page.html)) == 1
+        assert page.back_link == ("/start" if number == 1 else f"/screening/{SECTIONS[number - 2].id}")
+        # One topic per page: the page's own questions, no other page's.
+        own = {q.id for q in section.questions}
+        posted = page.field_names() - {"csrf_token", "action", "return_to"}
+        assert {name.removesuffix("__unit") for name in posted} <= own
+        response = journey.answer(section.id, answers)
+        assert response.status_code == 303, Page(response).field_errors()
+        location = response.location
+    # The last page leads on to wherever is next: with everything answered, the check page.
+    assert client.get(location).location == CHECK
+    assert only_screening(app)["answers"] == answers
+
+
+def test_walk_helper_visits_every_page_then_the_check_page(client: FlaskClient) -> None:
+    journey = Journey(client)
+    page = Page(journey.walk(profile("ideal_neck")))
+    assert journey.visited == [f"/screening/{s.id}" for s in SECTIONS] + [CHECK]
+    assert page.title.startswith("Check your answers")
+
+
+def test_back_link_of_a_page_opens_the_previous_page_with_its_answers(client: FlaskClient) -> None:
+    answers = profile("ideal_neck")
+    journey = Journey(client)
+    journey.walk(answers, until="pain_severity")
+    back = journey.page("/screening/pain_severity").back_link
+    assert back == "/screening/pain_history"
+    previous = journey.page(back)
+    assert previous.value("pain_duration_weeks") == "1"
+    assert previous.selected("pain_duration_weeks__unit") == "years"
+    assert previous.checked("pain_onset") == {"gradual"}
+
+
+def test_follow_up_on_the_same_page_is_hidden_until_its_answer_reveals_it(client: FlaskClient) -> None:
+    journey = Journey(client)
+    journey.walk(profile("ideal_neck"), until="medicines")
+    page = journey.page("/screening/medicines")
+    assert re.search(r'class="question question--conditional" id="question-blood_thinner_names"', page.html)
+    css = client.get("/screening/questions.css").get_data(as_text=True)
+    assert "form.question-page #question-blood_thinner_names" in css
+    assert re.search(
+        r'form\.question-page:has\(input\[name="blood_thinners"\]\[value="yes"\]:checked\) '
+        r'#question-blood_thinner_names \{ display: block; \}', css)
+    # Unconditional questions are never hidden.
+    assert 'class="question" id="question-blood_thinners"' in page.html
+
+
+def test_question_that_does_not_apply_from_an_earlier_page_is_not_shown(client: FlaskClient) -> None:
+    """The pregnancy question applies from age 10 to 60 only."""
+    older = Journey(client)
+    older.walk(profile("older_adult"), until="conditions")
+    assert "pregnant" not in older.page("/screening/conditions").field_names()
+    check = Page(older.walk(profile("older_adult"), start=False))
+    assert "pregnant" not in check.text.lower()
+
+
+def test_question_that_applies_from_an_earlier_page_is_shown(app: Flask) -> None:
+    journey = Journey(app.test_client())
+    journey.walk(profile("ideal_neck"), until="conditions")
+    assert "pregnant" in journey.page("/screening/conditions").field_names()
+
+
+def test_an_answer_to_a_question_that_does_not_apply_is_ignored(app: Flask, client: FlaskClient) -> None:
+    journey = Journey(client)
+    journey.walk(profile("ideal_neck"), until="about")
+    response = journey.answer("about", profile("ideal_neck"), proxy_relationship="family",
+                              interpreter_language="French")
+    assert response.status_code == 303
+    stored = only_screening(app)["answers"]
+    assert "proxy_relationship" not in stored
+    assert "interpreter_language" not in stored
+
+
+def test_changing_blood_thinners_to_no_discards_their_names(app: Flask, client: FlaskClient) -> None:
+    answers = profile("ideal_neck", blood_thinners="yes", blood_thinner_names=["warfarin", "aspirin"])
+    journey = Journey(client)
+    journey.walk(answers)
+    assert only_screening(app)["answers"]["blood_thinner_names"] == ["warfarin", "aspirin"]
+    assert journey.page("/screening/medicines").checked("blood_thinner_names") == {"warfarin", "aspirin"}
+
+    # The names stay ticked (only hidden) in the browser, so they are posted again with "No".
+    response = journey.answer("medicines", {**answers, "blood_thinners": "no"}, return_to="check")
+    assert response.status_code == 303
+    stored = only_screening(app)["answers"]
+    assert stored["blood_thinners"] == "no"
+    assert "blood_thinner_names" not in stored
+    assert journey.page("/screening/medicines").checked("blood_thinner_names") == set()
+    assert "Warfarin" not in journey.page(CHECK).text
+
+
+def test_changing_respondent_from_proxy_to_self_discards_the_proxy_answers(
+    app: Flask, client: FlaskClient
+) -> None:
+    answers = profile("proxy_teen")
+    journey = Journey(client)
+    journey.walk(answers)
+    assert only_screening(app)["answers"]["proxy_relationship"] == "parent_guardian"
+    response = journey.answer("about", {**answers, "respondent": "self"})
+    assert response.status_code == 303
+    stored = only_screening(app)["answers"]
+    assert stored["respondent"] == "self"
+    assert "proxy_relationship" not in stored
+    assert "proxy_person_can_consent" not in stored
+    assert "Where do you have pain?" in journey.page("/screening/pain_location").text
+
+
+def test_a_change_on_one_page_discards_answers_on_another(app: Flask, client: FlaskClient) -> None:
+    answers = profile("ideal_neck")
+    journey = Journey(client)
+    journey.walk(answers)
+    assert only_screening(app)["answers"]["pregnant"] == "no"
+    journey.answer("about", {**answers, "age": 74}, return_to="check")
+    assert "pregnant" not in only_screening(app)["answers"]
+
+
+def test_a_change_that_makes_a_question_apply_leads_back_to_it(app: Flask, client: FlaskClient) -> None:
+    answers = profile("older_adult")
+    journey = Journey(client)
+    journey.walk(answers)
+    response = journey.answer("about", {**answers, "age": 40}, return_to="check")
+    assert response.status_code == 303
+    assert client.get(response.location).location == "/screening/conditions"
+    page = journey.page("/screening/conditions")
+    assert "pregnant" in page.field_names()
+
+
+def test_answering_for_someone_else_uses_the_proxy_wording(client: FlaskClient) -> None:
+    journey = Journey(client)
+    journey.walk(profile("proxy_teen"), until="pain_location")
+    page = journey.page("/screening/pain_location")
+    assert "Where does the person have pain?" in page.text
+    assert "Where do you have pain?" not in page.text
+    assert "You are answering for someone else" in page.text
+    check = Page(journey.walk(profile("proxy_teen"), start=False))
+    assert "How old is the person?" in check.text
+    assert "How old are you?" not in check.text
+
+
+def test_answering_for_yourself_uses_your_wording(client: FlaskClient) -> None:
+    journey = Journey(client)
+    journey.walk(profile("ideal_neck"), until="pain_location")
+    page = journey.page("/screening/pain_location")
+    assert "Where do you have pain?" in page.text
+    assert "the person" not in page.text
+    assert "You are answering for someone else" not in page.text
+
+
+def _needles(**changes: object) -> dict[str, object]:
+    needles = rules.questionnaire().section("needles")
+    assert needles is not None
+    answers = profile("ideal_neck", **changes)
+    return {q.id: answers[q.id] for q in needles.questions}
+
+
+REASSURED = {
+    "fear 4": _needles(needle_fear=4),
+    "fear 10": _needles(needle_fear=10),
+    "fainted": _needles(needle_fainting="yes"),
+    "not sure about fainting": _needles(needle_fainting="unsure"),
+    "avoided care": _needles(needle_avoidance="yes"),
+    "not sure about trying": _needles(willing_to_try="unsure"),
+}
+NOT_REASSURED = {
+    "fear 3": _needles(needle_fear=3),
+    "fear 0": _needles(needle_fear=0),
+}
+
+
+@pytest.mark.parametrize("needles", REASSURED.values(), ids=REASSURED.keys())
+def test_needle_reassurance_follows_the_needles_page(
+    app: Flask, client: FlaskClient, needles: dict[str, object]
+) -> None:
+    seed_draft(app, client, answers_before("needles", profile("ideal_neck")))
+    journey = Journey(client)
+    response = journey.answer("needles", needles)
+    assert response.status_code == 303
+    assert response.location == REASSURANCE
+    page = journey.page(REASSURANCE)
+    assert "About needles" in page.text
+    assert page.back_link == "/screening/needles"
+    assert "/screening/medicines" in page.links
+    journey.page("/screening/medicines")
+
+
+@pytest.mark.parametrize("needles", NOT_REASSURED.values(), ids=NOT_REASSURED.keys())
+def test_no_needle_reassurance_without_fear_fainting_or_doubt(
+    app: Flask, client: FlaskClient, needles: dict[str, object]
+) -> None:
+    seed_draft(app, client, answers_before("needles", profile("ideal_neck")))
+    response = Journey(client).answer("needles", needles)
+    assert response.status_code == 303
+    assert response.location == "/screening/medicines"
+
+
+def test_walk_passes_through_the_reassurance_page(client: FlaskClient) -> None:
+    journey = Journey(client)
+    journey.walk(profile("ideal_neck", needle_fear=7))
+    needles = journey.visited.index("/screening/needles")
+    assert journey.visited[needles + 1:needles + 3] == [REASSURANCE, "/screening/medicines"]
+
+
+def test_duration_in_months_and_years_is_stored_in_weeks_and_shown_back(
+    app: Flask, client: FlaskClient
+) -> None:
+    journey = Journey(client)
+    journey.walk(profile("ideal_neck", pain_duration_weeks=Duration(3, "months")))
+    assert only_screening(app)["answers"]["pain_duration_weeks"] == 13
+    page = journey.page("/screening/pain_history")
+    assert (page.value("pain_duration_weeks"), page.selected("pain_duration_weeks__unit")) == ("13", "weeks")
+    assert "13 weeks (about 3 months)" in journey.page(CHECK).text
+
+    journey.answer("pain_history", profile(pain_duration_weeks=Duration(2, "years")))
+    assert only_screening(app)["answers"]["pain_duration_weeks"] == 104
+    page = journey.page("/screening/pain_history")
+    assert (page.value("pain_duration_weeks"), page.selected("pain_duration_weeks__unit")) == ("2", "years")
+    assert "2 years" in journey.page(CHECK).text
+
+
+@pytest.mark.parametrize(("amount", "unit", "weeks"), [
+    (0, "weeks", 0), (7, "weeks", 7), (1, "months", 4), (3, "months", 13), (6, "months", 26),
+    (18, "months", 78), (1, "years", 52), (2, "years", 104), (100, "years", 5200),
+])
+def test_duration_units_convert_to_weeks(
+    app: Flask, client: FlaskClient, amount: int, unit: str, weeks: int
+) -> None:
+    seed_draft(app, client, answers_before("pain_history", profile()))
+    answers = profile(pain_duration_weeks=Duration(amount, unit))
+    response = Journey(client).answer("pain_history", answers)
+    assert response.status_code == 303, Page(response).field_errors()
+    assert only_screening(app)["answers"]["pain_duration_weeks"] == weeks
+
+
+def test_form_data_posts_only_the_pages_own_questions() -> None:
+    data = form_data("pain_history", profile("ideal_neck"))
+    assert data == {
+        "pain_duration_weeks": "52", "pain_duration_weeks__unit": "weeks", "pain_onset": "gradual",
+        "pain_pattern": "constant", "pain_trend": "same", "other_diagnoses": ["none"],
+    }

@@ -1,0 +1,221 @@
+"""Save and come back later: the resume link, a new browser, wrong and expired links, purging."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import services
+from app.extensions import db
+from app.models import utcnow
+from tests.journey import (
+    CHECK,
+    RESULT,
+    SAVED,
+    Journey,
+    Page,
+    answers_before,
+    only_screening,
+    profile,
+    screenings,
+    seed_draft,
+    session_data,
+    set_expiry,
+)
+
+RESUME_LINK = re.compile(r"http://localhost/resume/([A-Za-z0-9_-]+)")
+
+
+def save_half_way(client: FlaskClient) -> tuple[Journey, str]:
+    """Answer up to the needles page, press "Save and come back later" there; return the token."""
+    journey = Journey(client)
+    journey.walk(profile("ideal_neck"), until="needles")
+    response = journey.answer("needles", profile("ideal_neck"), action="save")
+    assert response.status_code == 303
+    assert response.location == SAVED
+    page = journey.page(SAVED)
+    links = RESUME_LINK.findall(page.html)
+    assert len(links) == 1, page.html
+    return journey, links[0]
+
+
+def test_save_and_come_back_later_shows_a_resume_link(app: Flask, client: FlaskClient) -> None:
+    journey, token = save_half_way(client)
+    assert len(token) * 6 >= 128  # base64url: 6 bits a character
+    assert services.hash_token(token) == only_screening(app)["resume_token_hash"]
+    page = journey.page(SAVED)
+    assert "until" in page.text and "Your answers are saved" in page.text
+    # The page saved with the button is kept, and the person can carry on at once.
+    assert only_screening(app)["answers"]["needle_fear"] == 2
+    assert "/screening" in page.links
+    assert client.get("/screening").location == "/screening/medicines"
+
+
+def test_resume_link_in_a_new_browser_continues_at_the_first_unfinished_page(
+    app: Flask, client: FlaskClient
+) -> None:
+    _, token = save_half_way(client)
+    before = only_screening(app)["answers"]
+
+    other = app.test_client()
+    response = other.get(f"/resume/{token}")
+    assert response.status_code == 302
+    assert response.location == "/screening"
+    assert token not in response.location
+    assert "session=" in response.headers["Set-Cookie"]
+    assert session_data(app, other)["screening_token"] == token
+
+    response = other.get(response.location)
+    assert response.location == "/screening/medicines"
+    journey = Journey(other)
+    assert journey.page("/screening/needles").checked("needle_fear") == {"2"}
+    assert journey.page("/screening/about").value("age") == "45"
+    check = Page(journey.walk(profile("ideal_neck"), start=False))
+    assert check.title.startswith("Check your answers")
+    assert journey.visited[0] == "/screening/medicines"
+    stored = only_screening(app)["answers"]
+    assert {k: stored[k] for k in before} == before
+    assert stored == profile("ideal_neck")
+
+
+def test_resume_link_of_a_submitted_screening_opens_its_result(app: Flask, client: FlaskClient) -> None:
+    journey = Journey(client)
+    journey.walk(profile("ideal_neck"))
+    journey.submit()
+    token = session_data(app, client)["screening_token"]
+    other = app.test_client()
+    assert other.get(f"/resume/{token}").location == "/screening"
+    assert other.get("/screening").location == RESULT
+    assert other.get(RESULT).status_code == 200
+
+
+@pytest.mark.parametrize("token", ["wrong", "A" * 43, "", "%00", "x" * 5000])
+def test_a_wrong_resume_link_shows_a_not_found_page(app: Flask, client: FlaskClient, token: str) -> None:
+    seed_draft(app)
+    response = client.get(f"/resume/{token}")
+    assert response.status_code == 404
+    if token:
+        assert "This link no longer works" in Page(response).text
+        assert "/start" in Page(response).links
+        assert client.get_cookie("session") is None
+
+
+def test_an_almost_right_token_does_not_open_the_draft(app: Flask, client: FlaskClient) -> None:
+    _, token = seed_draft(app)
+    flipped = token[:-1] + ("A" if token[-1] != "A" else "B")
+    assert client.get(f"/resume/{flipped}").status_code == 404
+    if token.upper() != token:
+        assert client.get(f"/resume/{token.upper()}").status_code == 404
+    assert client.get(f"/resume/{token}").status_code == 302
+
+
+def test_an_expired_draft_cannot_be_resumed(app: Flask, client: FlaskClient) -> None:
+    _, token = save_half_way(client)
+    set_expiry(app, only_screening(app)["id"], utcnow() - timedelta(seconds=1))
+    other = app.test_client()
+    response = other.get(f"/resume/{token}")
+    assert response.status_code == 404
+    assert "This link no longer works" in Page(response).text
+    # Nor in the browser that already had it open.
+    for path in ("/screening", "/screening/medicines", "/screening/about", CHECK):
+        response = client.get(path)
+        assert response.status_code in (302, 404)
+        if response.status_code == 302:
+            assert response.location == "/start"
+    assert client.get("/screening/about").location == "/start"
+
+
+def test_an_expired_draft_in_an_open_browser_gets_the_not_found_page(
+    app: Flask, client: FlaskClient
+) -> None:
+    screening_id, _ = seed_draft(app, client, answers_before("muscles", profile()))
+    set_expiry(app, screening_id, utcnow() - timedelta(minutes=1))
+    journey = Journey(client)
+    response = client.get("/screening/muscles")
+    assert response.status_code == 404
+    assert "This link no longer works" in Page(response).text
+    # The stale token is dropped from the cookie, so the next page starts afresh.
+    assert client.get("/screening/muscles").location == "/start"
+    token = journey.csrf_token()
+    response = client.post("/screening/muscles", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert response.location == "/start"
+
+
+def test_saving_a_page_moves_the_expiry_forward(app: Flask, client: FlaskClient) -> None:
+    screening_id, _ = seed_draft(app, client, answers_before("muscles", profile()))
+    soon = utcnow() + timedelta(hours=1)
+    set_expiry(app, screening_id, soon)
+    Journey(client).answer("muscles", profile())
+    expires = only_screening(app)["expires_at"]
+    assert expires > soon + timedelta(days=app.config["DRAFT_RETENTION_DAYS"] - 1)
+
+
+def test_purge_deletes_only_expired_drafts(app: Flask) -> None:
+    now = utcnow()
+    expired, _ = seed_draft(app, answers={"respondent": "self"})
+    live, _ = seed_draft(app)
+    submitted, _ = seed_draft(app, answers=profile())
+    with app.app_context():
+        from app.models import Screening
+
+        screening = db.session.get(Screening, submitted)
+        assert screening is not None
+        services.submit_screening(screening)
+        db.session.commit()
+    set_expiry(app, expired, now - timedelta(days=1))
+    set_expiry(app, submitted, now - timedelta(days=30))  # long past its draft expiry
+
+    with app.app_context():
+        assert services.purge_expired_drafts(dry_run=True) == 1
+        db.session.commit()
+    assert {row["id"] for row in screenings(app)} == {expired, live, submitted}
+
+    with app.app_context():
+        assert services.purge_expired_drafts() == 1
+        db.session.commit()
+    rows = {row["id"]: row for row in screenings(app)}
+    assert set(rows) == {live, submitted}
+    assert rows[submitted]["state"] == "submitted"
+
+    with app.app_context():
+        assert services.purge_expired_drafts() == 0
+
+
+def test_purge_counts_a_draft_expiring_exactly_now(app: Flask) -> None:
+    now = utcnow()
+    draft, _ = seed_draft(app)
+    set_expiry(app, draft, now)
+    with app.app_context():
+        assert services.purge_expired_drafts(now=now - timedelta(seconds=1)) == 0
+        assert services.purge_expired_drafts(now=now) == 1
+        db.session.commit()
+    assert screenings(app) == []
+
+
+def test_save_and_come_back_later_keeps_the_valid_answers_of_a_half_filled_page(app, client) -> None:
+    """A person can leave mid-page: what they answered well is kept, nothing invalid is stored."""
+    import re
+
+    from tests.conftest import csrf_token_from
+
+    page = client.get("/start")
+    client.post("/start", data={"consent": "y", "csrf_token": csrf_token_from(page.get_data(as_text=True))})
+    page = client.get("/screening/about")
+    token = csrf_token_from(page.get_data(as_text=True))
+    response = client.post("/screening/about", data={
+        "csrf_token": token, "respondent": "self", "age": "forty", "action": "save",
+    })
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/screening/saved")
+    with app.app_context():
+        from sqlalchemy import select
+
+        from app.extensions import db
+        from app.models import Screening
+
+        stored = db.session.scalars(select(Screening)).one().answers
+    assert stored == {"respondent": "self"}
+    assert re.search(r"/resume/[A-Za-z0-9_-]{43}", client.get("/screening/saved").get_data(as_text=True))

@@ -1,0 +1,310 @@
+"""Validation of every page: clear messages beside each field and in a summary, what was
+entered kept, odd numbers and exclusive choices refused, and the draft untouched on error."""
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from markupsafe import escape
+
+import rules
+from rules.questionnaire import Question, QuestionType, Section
+from tests.journey import (
+    SECTIONS,
+    Duration,
+    Journey,
+    Page,
+    answers_before,
+    form_data,
+    only_screening,
+    profile,
+    seed_draft,
+    unchanged,
+)
+
+IDEAL = profile("ideal_neck")
+WHOLE_NUMBER = "Enter a whole number using digits, like 12"
+AGE_RANGE = "Enter a number from 0 to 120 years"
+
+
+def first_input_id(question: Question) -> str:
+    """Where the error summary must point: the first radio or checkbox, or the input itself."""
+    if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.SCALE):
+        return f"{question.id}-0"
+    return question.id
+
+
+def required_here(section: Section, answers: dict[str, object]) -> list[Question]:
+    """The required questions of `section` that apply before any of its own are answered."""
+    own = {q.id for q in section.questions}
+    others = {qid: value for qid, value in answers.items() if qid not in own}
+    applicable = {q.id for q in rules.questionnaire().applicable(others)}
+    return [q for q in section.questions if q.id in applicable and q.required]
+
+
+def post(journey: Journey, section_id: str, fields: dict[str, object]) -> Page:
+    response = journey.post_step(section_id, {"action": "continue", **fields})
+    return Page(response)
+
+
+@pytest.mark.parametrize("section", SECTIONS, ids=[s.id for s in SECTIONS])
+def test_empty_page_is_refused_with_a_message_for_each_question(
+    app: Flask, client: FlaskClient, section: Section
+) -> None:
+    seed_draft(app, client, IDEAL)
+    expected = required_here(section, IDEAL)
+    assert expected, "every page has a required question"
+    journey = Journey(client)
+    with unchanged(app):
+        page = post(journey, section.id, {})
+    assert page.status == 400
+    assert page.title.startswith("Error: ")
+    assert "There is a problem" in page.text
+    assert page.error_summary_links() == [first_input_id(q) for q in expected]
+    for question in expected:
+        assert first_input_id(question) in page.ids, f"no element for the link to {question.id}"
+    assert set(page.field_errors()) == {q.id for q in expected}
+    assert all(message for message in page.field_errors().values())
+
+
+@pytest.mark.parametrize("section", SECTIONS, ids=[s.id for s in SECTIONS])
+def test_a_refused_page_keeps_everything_already_entered(
+    app: Flask, client: FlaskClient, section: Section
+) -> None:
+    answers = profile(
+        "proxy_teen", interpreter_needed="yes", interpreter_language="Punjabi",
+        treatments_tried=["physio_exercise", "acupuncture"], needling_response="helped",
+        blood_thinners="yes", blood_thinner_names=["apixaban", "aspirin"], epilepsy="yes",
+        last_seizure="over_12_months", skin_changes=["colder", "puffy"],
+    )
+    seed_draft(app, client, answers_before(section.id, answers))
+    left_out = required_here(section, answers)[0]
+    kept = {q.id: answers[q.id] for q in section.questions if q.id in answers and q is not left_out}
+    journey = Journey(client)
+    page = post(journey, section.id, form_data(section, kept))
+    assert page.status == 400
+    assert set(page.field_errors()) == {left_out.id}
+    for question in section.questions:
+        if question.id not in kept:
+            continue
+        value = kept[question.id]
+        if question.type is QuestionType.MULTIPLE:
+            assert isinstance(value, list)
+            assert page.checked(question.id) == set(value), question.id
+        elif question.type in (QuestionType.SINGLE, QuestionType.SCALE):
+            assert page.checked(question.id) == {str(value)}, question.id
+        elif question.type is QuestionType.DURATION:
+            assert page.value(question.id) == str(value)
+            assert page.selected(question.id + "__unit") == "weeks"
+        else:
+            assert page.value(question.id) == str(value), question.id
+
+
+def test_what_was_typed_is_kept_even_when_it_is_not_a_number(app: Flask, client: FlaskClient) -> None:
+    seed_draft(app, client)
+    page = post(Journey(client), "about", {"respondent": "proxy", "proxy_relationship": "carer",
+                                           "age": "forty", "interpreter_needed": "no"})
+    assert page.status == 400
+    assert page.value("age") == "forty"
+    assert page.checked("respondent") == {"proxy"}
+    assert page.checked("proxy_relationship") == {"carer"}
+    assert page.field_errors() == {"age": WHOLE_NUMBER, "proxy_person_can_consent": "Select an answer"}
+
+
+def test_a_refused_duration_keeps_its_unit(app: Flask, client: FlaskClient) -> None:
+    seed_draft(app, client, answers_before("pain_history", IDEAL))
+    page = post(Journey(client), "pain_history", {"pain_duration_weeks": "3",
+                                                  "pain_duration_weeks__unit": "months"})
+    assert page.status == 400
+    assert page.value("pain_duration_weeks") == "3"
+    assert page.selected("pain_duration_weeks__unit") == "months"
+
+
+ABOUT = {"respondent": "self", "interpreter_needed": "no"}
+
+
+@pytest.mark.parametrize(("typed", "message"), [
+    ("abc", WHOLE_NUMBER),
+    ("12.5", WHOLE_NUMBER),
+    ("4_5", WHOLE_NUMBER),
+    ("1e2", WHOLE_NUMBER),
+    ("4 5", WHOLE_NUMBER),
+    ("0x2A", WHOLE_NUMBER),
+    ("−1", WHOLE_NUMBER),  # a Unicode minus sign
+    ("四十五", WHOLE_NUMBER),
+    ("\x00", WHOLE_NUMBER),
+    ("45\x00", WHOLE_NUMBER),
+    ("<script>alert(1)</script>", WHOLE_NUMBER),
+    ("-1", AGE_RANGE),
+    ("121", AGE_RANGE),
+    ("999", AGE_RANGE),
+    ("1" * 400, AGE_RANGE),
+    ("9" * 10_000, None),  # too long to read: either clear message will do
+    ("", "Enter a number from 0 to 120"),
+    ("   ", "Enter a number from 0 to 120"),
+])
+def test_age_that_is_not_a_whole_number_in_range_gets_a_clear_message(
+    app: Flask, client: FlaskClient, typed: str, message: str | None
+) -> None:
+    seed_draft(app, client)
+    with unchanged(app):
+        page = post(Journey(client), "about", {**ABOUT, "age": typed})
+    assert page.status == 400
+    errors = page.field_errors()
+    assert set(errors) == {"age"}
+    assert errors["age"] == message if message else errors["age"] in (WHOLE_NUMBER, AGE_RANGE)
+    assert page.error_summary_links() == ["age"]
+    assert "<script>alert" not in page.html
+    if "<script>" in typed:
+        assert str(escape(typed)) in page.html
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("45", 45), (" 45 ", 45), ("0", 0), ("120", 120),
+                                               ("045", 45), ("４５", 45)])
+def test_age_in_digits_is_accepted(app: Flask, client: FlaskClient, typed: str, stored: int) -> None:
+    seed_draft(app, client)
+    response = Journey(client).post_step("about", {**ABOUT, "age": typed})
+    assert response.status_code == 303, Page(response).field_errors()
+    assert only_screening(app)["answers"]["age"] == stored
+
+
+DURATION_TOO_LONG = "Enter a length of time up to 100 years"
+
+
+@pytest.mark.parametrize(("amount", "unit", "message"), [
+    ("abc", "weeks", WHOLE_NUMBER),
+    ("2.5", "years", WHOLE_NUMBER),
+    ("101", "years", DURATION_TOO_LONG),
+    ("1201", "months", DURATION_TOO_LONG),
+    ("5201", "weeks", DURATION_TOO_LONG),
+    ("9" * 400, "months", DURATION_TOO_LONG),
+    ("9" * 400, "years", DURATION_TOO_LONG),
+    ("9" * 400, "weeks", DURATION_TOO_LONG),
+    ("-1", "weeks", None),
+    ("", "months", "Enter a number from 0 to 5200"),
+    ("3", "fortnights", "Choose weeks, months or years"),
+    ("3", "", "Choose weeks, months or years"),
+])
+def test_duration_that_cannot_be_used_gets_a_clear_message(
+    app: Flask, client: FlaskClient, amount: str, unit: str, message: str | None
+) -> None:
+    seed_draft(app, client, answers_before("pain_history", IDEAL))
+    fields = {**form_data("pain_history", IDEAL), "pain_duration_weeks": amount,
+              "pain_duration_weeks__unit": unit}
+    with unchanged(app):
+        page = post(Journey(client), "pain_history", fields)
+    assert page.status == 400
+    errors = page.field_errors()
+    assert set(errors) == {"pain_duration_weeks"}
+    if message is not None:
+        assert errors["pain_duration_weeks"] == message
+    assert page.error_summary_links() == ["pain_duration_weeks"]
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("11", "Enter a number from 0 to 10"),
+    ("-1", "Enter a number from 0 to 10"),
+    ("five", "Select an answer"),
+    ("5.5", "Select an answer"),
+])
+def test_scale_outside_its_range_is_refused(
+    app: Flask, client: FlaskClient, value: str, message: str
+) -> None:
+    seed_draft(app, client, answers_before("pain_severity", IDEAL))
+    fields = {**form_data("pain_severity", IDEAL), "pain_now": value}
+    with unchanged(app):
+        page = post(Journey(client), "pain_severity", fields)
+    assert page.status == 400
+    assert page.field_errors() == {"pain_now": message}
+    assert page.error_summary_links() == ["pain_now-0"]
+
+
+def test_single_choice_that_is_not_offered_is_refused(app: Flask, client: FlaskClient) -> None:
+    seed_draft(app, client)
+    with unchanged(app):
+        page = post(Journey(client), "about", {**ABOUT, "age": "45", "respondent": "everyone"})
+    assert page.status == 400
+    assert page.field_errors() == {"respondent": "Select one of the answers shown"}
+
+
+@pytest.mark.parametrize("regions", [["neck", "tail"], ["neck", "neck"], ["<b>neck</b>"]])
+def test_multiple_choice_that_is_not_offered_is_refused(
+    app: Flask, client: FlaskClient, regions: list[str]
+) -> None:
+    seed_draft(app, client, answers_before("pain_location", IDEAL))
+    with unchanged(app):
+        page = post(Journey(client), "pain_location", {"pain_regions": regions, "main_region": "neck"})
+    assert page.status == 400
+    assert page.field_errors() == {"pain_regions": "Select one of the answers shown"}
+    assert "<b>neck</b>" not in page.html
+
+
+@pytest.mark.parametrize(("section_id", "question_id", "choices", "label", "follow_up"), [
+    ("pain_history", "other_diagnoses", ["none", "osteoarthritis"], "None of these", {}),
+    ("pain_history", "other_diagnoses", ["osteoarthritis", "unsure"], "Not sure", {}),
+    ("pain_history", "other_diagnoses", ["none", "unsure"], "None of these", {}),
+    ("nerve_feelings", "nerve_symptoms", ["burning", "none"], "None of these", {}),
+    ("treatments", "treatments_tried", ["none", "massage"], "None yet", {}),
+    ("medicines", "immune_treatment", ["chemotherapy", "none"], "None of these", {}),
+    ("conditions", "lung_condition", ["copd_emphysema", "unsure"], "Not sure", {}),
+    ("conditions", "implants", ["none", "joint_replacement"], "None of these", {"implant_near_pain": "no"}),
+    ("muscles", "skin_changes", ["colder", "none"], "None of these", {}),
+])
+def test_an_exclusive_choice_with_another_is_refused(
+    app: Flask, client: FlaskClient, section_id: str, question_id: str, choices: list[str], label: str,
+    follow_up: dict[str, str],
+) -> None:
+    seed_draft(app, client, answers_before(section_id, IDEAL))
+    fields = {**form_data(section_id, IDEAL), question_id: choices, **follow_up}
+    with unchanged(app):
+        page = post(Journey(client), section_id, fields)
+    assert page.status == 400
+    assert page.field_errors() == {question_id: f"“{label}” cannot be selected together with other answers"}
+    assert page.checked(question_id) == set(choices)
+
+
+def test_a_follow_up_that_applies_must_be_answered(app: Flask, client: FlaskClient) -> None:
+    seed_draft(app, client, answers_before("medicines", IDEAL))
+    fields = {**form_data("medicines", IDEAL), "blood_thinners": "yes"}
+    page = post(Journey(client), "medicines", fields)
+    assert page.status == 400
+    assert page.field_errors() == {"blood_thinner_names": "Select at least one"}
+    assert page.error_summary_links() == ["blood_thinner_names-0"]
+
+
+def test_free_text_longer_than_allowed_is_refused_and_unicode_is_kept(
+    app: Flask, client: FlaskClient
+) -> None:
+    seed_draft(app, client)
+    journey = Journey(client)
+    fields = {**ABOUT, "age": "45", "interpreter_needed": "yes"}
+    page = post(journey, "about", {**fields, "interpreter_language": "x" * 61})
+    assert page.status == 400
+    assert page.field_errors() == {"interpreter_language": "Use 60 characters or fewer"}
+    language = "ਪੰਜਾਬੀ (Punjabi) 中文 <i>"
+    response = journey.post_step("about", {**fields, "interpreter_language": language})
+    assert response.status_code == 303
+    assert only_screening(app)["answers"]["interpreter_language"] == language
+    page = journey.page("/screening/about")
+    assert page.value("interpreter_language") == language
+    assert "<i>" not in page.html
+
+
+def test_save_and_come_back_later_on_an_empty_page_saves_nothing_and_gives_the_link(
+    app: Flask, client: FlaskClient
+) -> None:
+    seed_draft(app, client)
+    before = only_screening(app)["answers"]
+    response = Journey(client).answer("about", {}, action="save")
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/screening/saved")
+    assert only_screening(app)["answers"] == before
+
+
+def test_duration_shown_back_after_saving_in_months(app: Flask, client: FlaskClient) -> None:
+    seed_draft(app, client, answers_before("pain_history", IDEAL))
+    journey = Journey(client)
+    response = journey.answer("pain_history", profile(pain_duration_weeks=Duration(24, "months")))
+    assert response.status_code == 303
+    assert only_screening(app)["answers"]["pain_duration_weeks"] == 104
+    page = journey.page("/screening/pain_history")
+    assert (page.value("pain_duration_weeks"), page.selected("pain_duration_weeks__unit")) == ("2", "years")
