@@ -1,5 +1,6 @@
 """IMS Screen: the web application around the clinical rules in `rules/`."""
 
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -8,6 +9,7 @@ from typing import Any
 from flask import Flask
 from jinja2 import StrictUndefined
 
+from app import crypto
 from app.config import config_from_env
 from app.extensions import csrf, db, limiter, migrate
 
@@ -30,9 +32,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     # result page silently missing its headline could hide "call 911".
     app.jinja_env.undefined = StrictUndefined
 
+    if app.config["IMS_ENV"] == "development" and not logging.getLogger().handlers:
+        # Development shows the app's own messages (e.g. emails not sent) on the console. Log
+        # lines never carry answers or contact details, only references and counts.
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
     # The default SQLite database lives in the instance folder, which a fresh clone lacks.
     os.makedirs(app.instance_path, exist_ok=True)
 
+    crypto.init_app(app)
     db.init_app(app)
     # An absolute directory, so `flask db` and the tests work from any working directory.
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))

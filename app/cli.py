@@ -7,11 +7,11 @@ import sys
 from typing import IO, NoReturn
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 import rules
-from app import audit, services
+from app import audit, crypto_rotation, notifications, services
 from app import auth as credentials
 from app.extensions import db
 
@@ -74,13 +74,25 @@ def _fail(problems: list[str]) -> NoReturn:
 @with_appcontext
 @click.option("--dry-run", is_flag=True, help="Report what would be deleted, delete nothing.")
 def purge(dry_run: bool) -> None:
-    """Delete unfinished screenings past their expiry (run it daily, e.g. from cron)."""
-    count = services.purge_expired_drafts(dry_run=dry_run)
+    """Delete what is past its retention period (run it daily, e.g. from cron).
+
+    Unfinished screenings past their expiry, and submitted screenings that never led to a booking
+    once SCREENING_RETENTION_DAYS have passed. Each run that deletes anything is audited.
+    """
+    retention_days = current_app.config["SCREENING_RETENTION_DAYS"]
+    drafts = services.purge_expired_drafts(dry_run=dry_run)
+    old = services.purge_old_screenings(retention_days, dry_run=dry_run)
     if dry_run:
-        click.echo(f"dry run: {count} expired unfinished screening(s) would be deleted")
+        click.echo(f"dry run: {drafts} expired unfinished screening(s) would be deleted")
+        click.echo(f"dry run: {len(old)} submitted screening(s) older than {retention_days} days, "
+                   "never booked, would be deleted")
         return
+    if drafts or old:
+        audit.record("purge", actor=None, email="command line", drafts_deleted=drafts,
+                     screenings_deleted=len(old), references=old, retention_days=retention_days)
     db.session.commit()
-    click.echo(f"deleted {count} expired unfinished screening(s)")
+    click.echo(f"deleted {drafts} expired unfinished screening(s)")
+    click.echo(f"deleted {len(old)} submitted screening(s) older than {retention_days} days that were never booked")
 
 
 @click.command("create-staff")
@@ -130,9 +142,43 @@ def list_staff() -> None:
         click.echo(f"{account.email}  {account.role}  {state}  {two_factor}")
 
 
+@click.command("notify")
+@with_appcontext
+def notify() -> None:
+    """Send the emails that are due and retry failed ones (run every minute, e.g. from cron)."""
+    from flask import current_app as app
+
+    sent, failed = notifications.deliver_due(notifications.smtp_sender(app._get_current_object()))  # type: ignore[attr-defined]
+    click.echo(f"sent {sent} email(s); {failed} failed and will be retried")
+
+
+@click.command("generate-encryption-key")
+def generate_encryption_key() -> None:
+    """Print a new key for ENCRYPTION_KEYS (put it first, keep the old ones after it, then rotate)."""
+    from cryptography.fernet import Fernet
+
+    click.echo(Fernet.generate_key().decode("ascii"))
+
+
+@click.command("rotate-encryption-key")
+@with_appcontext
+def rotate_encryption_key() -> None:
+    """Re-encrypt every stored contact detail with the first key of ENCRYPTION_KEYS.
+
+    Afterwards the older keys can be removed from ENCRYPTION_KEYS.
+    """
+    count = crypto_rotation.rotate_all()
+    audit.record("rotate_encryption_key", actor=None, email="command line", rows=count)
+    db.session.commit()
+    click.echo(f"re-encrypted {count} row(s) with the newest key")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups on the app."""
     app.cli.add_command(rules_cli)
     app.cli.add_command(purge)
     app.cli.add_command(create_staff)
     app.cli.add_command(list_staff)
+    app.cli.add_command(generate_encryption_key)
+    app.cli.add_command(notify)
+    app.cli.add_command(rotate_encryption_key)

@@ -8,6 +8,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from app import crypto
+
 ENVIRONMENTS = ("development", "production")
 
 #: Signs session cookies on development machines only. It is public (it is in this file), so
@@ -48,6 +50,12 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
     if production:
         _check_production_clinic(clinic)
 
+    encryption_keys = environ.get("ENCRYPTION_KEYS", "")
+    if production:
+        _check_production_encryption_keys(encryption_keys)
+    elif not encryption_keys:
+        encryption_keys = crypto.development_key(instance_path)
+
     default_database_url = "sqlite:///" + os.path.join(instance_path, SQLITE_FILENAME)
     return {
         "IMS_ENV": env,
@@ -59,11 +67,22 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Development is served over plain http on 127.0.0.1, where a Secure cookie is never sent.
         "SESSION_COOKIE_SECURE": production,
+        "ENCRYPTION_KEYS": encryption_keys,
         "CLINIC_NAME": clinic["CLINIC_NAME"],
         "CLINIC_PHONE": clinic["CLINIC_PHONE"],
         "CLINIC_LOCATIONS": parse_locations(clinic["CLINIC_LOCATIONS"]),
         "BOOKING_URL": _booking_url(environ.get("BOOKING_URL", "")),
         "DRAFT_RETENTION_DAYS": _positive_int(environ, "DRAFT_RETENTION_DAYS", 7),
+        "SMTP_HOST": environ.get("SMTP_HOST", ""),
+        "SMTP_PORT": _positive_int(environ, "SMTP_PORT", 587),
+        "SMTP_USERNAME": environ.get("SMTP_USERNAME", ""),
+        "SMTP_PASSWORD": environ.get("SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _flag(environ, "SMTP_STARTTLS", default=True),
+        "MAIL_FROM": environ.get("MAIL_FROM", "IMS Screen <no-reply@localhost>"),
+        "CLINIC_INBOX": environ.get("CLINIC_INBOX", "clinic@localhost"),
+        "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "NOTIFY_IN_BACKGROUND": _flag(environ, "NOTIFY_IN_BACKGROUND", default=True),
+        "SCREENING_RETENTION_DAYS": _positive_int(environ, "SCREENING_RETENTION_DAYS", 400),
         "STAFF_MFA_REQUIRED": _flag(environ, "STAFF_MFA_REQUIRED", default=production),
         "STAFF_IDLE_MINUTES": _positive_int(environ, "STAFF_IDLE_MINUTES", 30),
         "STAFF_SESSION_HOURS": _positive_int(environ, "STAFF_SESSION_HOURS", 8),
@@ -108,6 +127,16 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     if value < 1:
         raise ConfigError(f"{name} must be at least 1, not {value}.")
     return value
+
+
+def _check_production_encryption_keys(keys: str) -> None:
+    try:
+        crypto.parse_keys(keys)
+    except crypto.KeyError_ as problem:
+        raise ConfigError(
+            f"Refusing to start in production: ENCRYPTION_KEYS is not usable ({problem}). Generate a key "
+            "with `flask --app wsgi generate-encryption-key`."
+        ) from None
 
 
 def _check_production_clinic(clinic: Mapping[str, str]) -> None:

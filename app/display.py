@@ -72,7 +72,16 @@ def screening_summary(screening: Screening) -> str:
         flags.append(f"{len(unsure)} not sure")
     if flags:
         parts.append("flags: " + "; ".join(flags))
+    if screening.assessment_request is not None:
+        parts.append("asked to be contacted")
     return ", ".join(parts)
+
+
+def preferred_time_label(value: str) -> str:
+    """A preferred time of an assessment request in words."""
+    from app.booking import PREFERRED_TIMES
+
+    return PREFERRED_TIMES.get(value, value)
 
 
 def init_app(app: Flask) -> None:
@@ -81,4 +90,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_date)
     app.add_template_filter(local_datetime)
     app.add_template_filter(screening_summary)
+    app.add_template_filter(preferred_time_label)
     app.add_template_global(utcnow, "now")

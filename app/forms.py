@@ -8,6 +8,7 @@ page's own answers) is ignored and its answer discarded.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from fractions import Fraction
 from functools import cache
@@ -15,15 +16,24 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     Field,
     IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import StopValidation
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 import rules
@@ -223,3 +233,51 @@ def stored_to_form_data(section: Section, answers: Mapping[str, object]) -> dict
 def unexpected_fields(form: QuestionPage, posted: Mapping[str, object]) -> set[str]:
     """Posted names that are neither this page's fields nor its controls: a tampered request."""
     return set(posted) - set(form._fields) - CONTROL_FIELDS
+
+
+#: Loose on purpose: a typo-level check, with the confirmation email as the real proof.
+#: RFC 5322 specials and control characters are refused too: in a To header they would turn
+#: "a:b@example.com" or "x<@example.com" into a different recipient from the one typed.
+_EMAIL_EXCLUDED = r'@\s"(),:;<>\[\]\\\x00-\x1f\x7f'
+EMAIL_PATTERN = re.compile(rf"^[^{_EMAIL_EXCLUDED}]+@[^{_EMAIL_EXCLUDED}]+\.[^{_EMAIL_EXCLUDED}.]{{2,}}$")
+PHONE_ALLOWED = re.compile(r"^\+?[0-9 ().-]+$")
+
+
+class AssessmentRequestForm(FlaskForm):
+    """Asking the clinic to get in touch about an assessment."""
+
+    # DataRequired, not InputRequired: a name of spaces only is no name.
+    name = StringField("Full name", validators=[DataRequired("Enter your full name"),
+                                                Length(max=120, message="Use 120 characters or fewer")])
+    # Phone before email, as on the page, so that the error summary lists problems in page order.
+    phone = StringField("Phone number", validators=[Optional(), Length(max=30, message="Use 30 characters or fewer")])
+    email = StringField("Email address", validators=[Optional(), Length(max=254, message="Use 254 characters or fewer")])
+    preferred_location = RadioField("Which location would suit you?", validate_choice=True,
+                                    validators=[InputRequired("Choose a location, or “Either location”")])
+    preferred_times = MultiCheckboxField("When are you usually free?", validate_choice=True,
+                                         validators=[InputRequired("Choose at least one time, or “Any time”")])
+    message = TextAreaField("Anything else we should know? (optional)",
+                            validators=[Optional(), Length(max=1000, message="Use 1000 characters or fewer")])
+    contact_consent = BooleanField("I agree that the clinic can contact me by phone or email about an assessment")
+
+    def validate_email(self, field: Field) -> None:
+        if field.data and not EMAIL_PATTERN.match(field.data.strip()):
+            raise ValidationError("Enter an email address in the correct format, like name@example.com")
+
+    def validate_phone(self, field: Field) -> None:
+        if not field.data:
+            return
+        digits = [ch for ch in field.data if ch.isdigit()]
+        if not PHONE_ALLOWED.match(field.data.strip()) or not 10 <= len(digits) <= 15:
+            raise ValidationError("Enter a phone number with its area code, like 604 555 0123")
+
+    def validate_contact_consent(self, field: Field) -> None:
+        if not field.data:
+            raise ValidationError("Tick the box so that the clinic can contact you")
+
+    def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
+        valid = super().validate(extra_validators)
+        if not (self.email.data or "").strip() and not (self.phone.data or "").strip():
+            self.email.errors = [*self.email.errors, "Enter an email address or a phone number, or both"]
+            valid = False
+        return valid

@@ -7,11 +7,23 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, Dialect, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.ext.mutable import MutableDict, MutableList
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from app.crypto import EncryptedText
 from app.extensions import Base
 from rules.outcomes import CANDIDACY_OUTCOMES, Outcome
 
@@ -148,6 +160,12 @@ class Screening(Base):
     #: The latest physiotherapist's own outcome, beside (never instead of) the rules' `outcome`;
     #: the history is in ClinicianJudgement.
     clinician_outcome: Mapped[str | None] = mapped_column(String(20))
+    #: When the assessment is booked for (set when staff mark the screening booked).
+    appointment_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    assessment_request: Mapped[AssessmentRequest | None] = relationship(
+        back_populates="screening", cascade="all, delete-orphan", uselist=False
+    )
 
     notes: Mapped[list[ScreeningNote]] = relationship(
         back_populates="screening", order_by="ScreeningNote.created_at", cascade="all, delete-orphan"
@@ -282,3 +300,62 @@ class AuditEvent(Base):
     ip_address: Mapped[str | None] = mapped_column(String(45))
     #: Non-health facts about the action: a new status, an export's filters, a row count.
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AssessmentRequest(Base):
+    """A patient's request to be contacted for an assessment, made from their result page.
+
+    Name, email, phone and message are encrypted at rest (EncryptedText); only staff see them.
+    """
+
+    __tablename__ = "assessment_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screening.id", ondelete="CASCADE"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    name: Mapped[str] = mapped_column(EncryptedText)
+    email: Mapped[str | None] = mapped_column(EncryptedText)
+    phone: Mapped[str | None] = mapped_column(EncryptedText)
+    message: Mapped[str | None] = mapped_column(EncryptedText)
+    #: Keyed hash of the normalised name, so staff can search by name (see crypto.search_hash).
+    name_search_hash: Mapped[str] = mapped_column(String(64), index=True)
+    #: One of the clinic's configured locations, or "any".
+    preferred_location: Mapped[str] = mapped_column(String(120))
+    #: Preferred days and times, e.g. ["weekday_morning", "saturday"].
+    preferred_times: Mapped[list[str]] = mapped_column(JSON, default=list)
+    contact_consent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    screening: Mapped[Screening] = relationship(back_populates="assessment_request")
+
+
+NOTIFICATION_KINDS = ("clinic_new_request", "clinic_urgent_screening", "patient_request_confirmation")
+NOTIFICATION_STATES = ("pending", "sent", "failed")
+
+
+class Notification(Base):
+    """An email to send (an outbox row), written in the same transaction as what it announces.
+
+    A worker sends pending rows and retries failures with back-off, so a down mail server never
+    blocks or breaks a patient's submission, and staff can see what was not delivered.
+    """
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        CheckConstraint(_one_of("kind", NOTIFICATION_KINDS), name="kind"),
+        CheckConstraint(_one_of("state", NOTIFICATION_STATES), name="state"),
+        Index("ix_notification_due", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    #: The screening it is about; SET NULL when the screening is deleted, so nothing dangles.
+    screening_id: Mapped[int | None] = mapped_column(ForeignKey("screening.id", ondelete="SET NULL"), index=True)
+    #: The patient's address for a confirmation; None means the clinic's inbox.
+    recipient: Mapped[str | None] = mapped_column(EncryptedText)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: Why the last attempt failed (an SMTP error, never message content).
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -25,9 +25,10 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
+from wtforms.fields.choices import SelectChoice
 
 import rules
-from app import forms, reveal, services
+from app import booking, forms, notifications, reveal, services
 from app.extensions import db
 from rules.questionnaire import Section
 
@@ -262,6 +263,7 @@ def submit() -> ResponseReturnValue:
             return redirect(url_for("patient.continue_screening"), code=303)
         services.submit_screening(screening)
         db.session.commit()
+        notifications.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     return redirect(url_for("patient.result"), code=303)
 
 
@@ -278,6 +280,47 @@ def result() -> ResponseReturnValue:
         result=services.stored_result(screening),
         for_someone_else=_for_someone_else(),
     )
+
+
+@bp.route("/screening/request-assessment", methods=["GET", "POST"])
+@with_screening
+def request_assessment() -> ResponseReturnValue:
+    """Ask the clinic to get in touch about an assessment (offered on bookable results only)."""
+    screening = g.screening
+    if not booking.can_request(screening):
+        return redirect(url_for("patient.result"))
+    if screening.assessment_request is not None:
+        return redirect(url_for("patient.request_sent"))
+    form = forms.AssessmentRequestForm()
+    locations = current_app.config["CLINIC_LOCATIONS"]
+    form.preferred_location.choices = [SelectChoice(loc, loc) for loc in locations] + [
+        SelectChoice("any", "Either location" if len(locations) == 2 else "Any location")]
+    form.preferred_times.choices = [SelectChoice(value, label) for value, label in booking.PREFERRED_TIMES.items()]
+    if form.validate_on_submit():
+        booking.request_assessment(screening, booking.ContactDetails(
+            name=(form.name.data or "").strip(),
+            email=(form.email.data or "").strip() or None,
+            phone=(form.phone.data or "").strip() or None,
+            preferred_location=form.preferred_location.data or "any",
+            preferred_times=list(form.preferred_times.data or []),
+            message=(form.message.data or "").strip() or None,
+        ))
+        db.session.commit()
+        notifications.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
+        return redirect(url_for("patient.request_sent"), code=303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("patient/request_assessment.html", form=form, screening=screening,
+                           for_someone_else=_for_someone_else()), status
+
+
+@bp.get("/screening/request-sent")
+@with_screening
+def request_sent() -> ResponseReturnValue:
+    """Confirmation of an assessment request: the reference and what happens next."""
+    request_made = g.screening.assessment_request
+    if request_made is None:
+        return redirect(url_for("patient.result"))
+    return render_template("patient/request_sent.html", screening=g.screening, request_made=request_made)
 
 
 @bp.get("/screening/questions.css")

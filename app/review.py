@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from app import audit
 from app.extensions import db
-from app.models import OUTCOMES, ClinicianJudgement, Screening, ScreeningNote, StaffUser, StatusChange
+from app.models import (
+    OUTCOMES,
+    ClinicianJudgement,
+    Screening,
+    ScreeningNote,
+    StaffUser,
+    StatusChange,
+)
 
 #: Where a screening may go from each status. Declined and referred can be reopened for review.
 NEXT_STATUSES = {
@@ -28,19 +37,27 @@ STATUS_LABELS = {
 NOTE_MAX_LENGTH = 4000
 
 
-def change_status(screening: Screening, to_status: str, author: StaffUser) -> StatusChange:
-    """Move a screening along the workflow; raise ValueError for a move the workflow does not allow."""
+def change_status(screening: Screening, to_status: str, author: StaffUser,
+                  appointment_at: datetime | None = None) -> StatusChange:
+    """Move a screening along the workflow; raise ValueError for a move the workflow does not allow.
+
+    Booking needs the appointment's date and time, which is kept on the screening.
+    """
     if to_status not in NEXT_STATUSES.get(screening.review_status, ()):
         raise ValueError(
             f"A screening that is {STATUS_LABELS[screening.review_status].lower()} cannot become "
             f"{STATUS_LABELS.get(to_status, to_status).lower()}."
         )
+    if to_status == "booked":
+        if appointment_at is None:
+            raise ValueError("Enter the appointment's date and time to mark the screening booked.")
+        screening.appointment_at = appointment_at
     change = StatusChange(screening=screening, author=author, from_status=screening.review_status,
                           to_status=to_status)
     screening.review_status = to_status
     db.session.add(change)
     audit.record("change_status", screening=screening, actor=author, from_status=change.from_status,
-                 to_status=to_status)
+                 to_status=to_status, **({"appointment_at": appointment_at.isoformat()} if appointment_at else {}))
     return change
 
 

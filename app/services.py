@@ -15,6 +15,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 import rules
+from app import notifications
 from app.extensions import db
 from app.models import Screening, utcnow
 from rules.questionnaire import Section
@@ -96,7 +97,7 @@ def submit_screening(screening: Screening, now: datetime | None = None) -> Scree
     if rules.questionnaire().missing(screening.answers):
         raise ValueError("the screening has unanswered required questions")
     result = rules.evaluate(screening.answers).to_dict()
-    db.session.execute(
+    updated = db.session.execute(
         update(Screening)
         .where(Screening.id == screening.id, Screening.state == "draft")
         .values(
@@ -112,6 +113,8 @@ def submit_screening(screening: Screening, now: datetime | None = None) -> Scree
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(screening)
+    if updated.rowcount == 1:  # only the request that submitted it tells the clinic
+        notifications.queue_for_screening(screening)
     return screening
 
 
@@ -137,6 +140,23 @@ def needs_needle_reassurance(answers: Mapping[str, object]) -> bool:
         or answers.get("needle_avoidance") == "yes"
         or answers.get("willing_to_try") == "unsure"
     )
+
+
+def purge_old_screenings(retention_days: int, now: datetime | None = None, dry_run: bool = False) -> list[str]:
+    """Delete submitted screenings older than the retention period that never led to a booking.
+
+    BC PIPA s.35: information used to make a decision about a person is kept at least one year
+    after the decision, then destroyed. A booked screening has become part of the clinical record
+    and follows the clinic's record-keeping rules instead, so it is never purged here.
+    Returns the references deleted (or that would be).
+    """
+    cutoff = (now or utcnow()) - timedelta(days=retention_days)
+    old = (Screening.state == "submitted") & (Screening.submitted_at < cutoff) & (Screening.review_status != "booked")
+    references = list(db.session.scalars(select(Screening.reference).where(old).order_by(Screening.id)))
+    if not dry_run:
+        for screening in db.session.scalars(select(Screening).where(old)):
+            db.session.delete(screening)  # cascades to notes, workflow, judgements, contact details
+    return references
 
 
 def purge_expired_drafts(now: datetime | None = None, dry_run: bool = False) -> int:

@@ -12,6 +12,7 @@ from alembic.autogenerate.api import AutogenContext
 from flask import current_app
 
 # Importing app.models also registers its tables on the metadata that autogenerate compares.
+from app.crypto import EncryptedText
 from app.models import UtcDateTime
 
 config = context.config
@@ -25,9 +26,11 @@ target_metadata = migrate.db.metadata
 
 
 def render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
-    """Write UtcDateTime columns as the type they store, so revisions never import app code."""
+    """Write the app's column types as the types they store, so revisions never import app code."""
     if kind == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
+    if kind == "type" and isinstance(obj, EncryptedText):
+        return "sa.Text()"
     return False
 
 

@@ -36,7 +36,9 @@ BACKENDS = ("sqlite", "postgresql")
 APP_ENVIRONMENT_VARIABLES = (
     "IMS_ENV", "SECRET_KEY", "DATABASE_URL", "CLINIC_NAME", "CLINIC_PHONE", "CLINIC_LOCATIONS",
     "BOOKING_URL", "DRAFT_RETENTION_DAYS", "STAFF_MFA_REQUIRED", "STAFF_IDLE_MINUTES",
-    "STAFF_SESSION_HOURS", "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED",
+    "STAFF_SESSION_HOURS", "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "ENCRYPTION_KEYS",
+    "SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM", "CLINIC_INBOX",
+    "PUBLIC_BASE_URL", "NOTIFY_IN_BACKGROUND", "SCREENING_RETENTION_DAYS",
 )
 
 
@@ -56,7 +58,8 @@ def _clean_environment() -> Iterator[None]:
 @contextmanager
 def app_on(database_url: str) -> Iterator[Flask]:
     """A test app on `database_url`, with its connections closed afterwards."""
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url})
+    # Emails are sent by the tests themselves (deliver_due), never by a stray background thread.
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "NOTIFY_IN_BACKGROUND": False})
     try:
         yield app
     finally:
@@ -332,3 +335,100 @@ def admin_client(app: Flask, staff: StaffAccounts) -> FlaskClient:
     client = app.test_client()
     staff.sign_in(client, "admin@clinic.example")
     return client
+
+
+# ---- Staff portal: cheap hashing, a controllable clock, submitted screenings ---------------
+
+import time
+from datetime import datetime, timedelta
+
+
+@pytest.fixture
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with the smallest parameters, so that signing in costs microseconds.
+
+    The production parameters cost ~150 ms per hash and the staff tests sign in hundreds of
+    times; `test_staff_accounts.test_production_hasher_is_argon2id_with_strong_parameters`
+    checks the real ones. The dummy hash (unknown emails) is swapped too, so both paths match.
+    """
+    from argon2 import PasswordHasher
+
+    from app import auth as credentials
+
+    cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    monkeypatch.setattr(credentials, "_hasher", cheap)
+    monkeypatch.setattr(credentials, "_DUMMY_HASH", cheap.hash("not a real password"))
+
+
+class Clock:
+    """`time.time` under the test's control: it starts at the real time and moves only forward."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, *, seconds: float = 0, minutes: float = 0, hours: float = 0) -> None:
+        self.now += seconds + 60 * minutes + 3600 * hours
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """Freeze `time.time` everywhere (session time-outs, the rate limiter's memory storage, TOTP)."""
+    frozen = Clock(time.time())
+    monkeypatch.setattr(time, "time", frozen)
+    return frozen
+
+
+def submit_screening(app: Flask, answers: dict[str, object], submitted_at: datetime | None = None) -> str:
+    """Store a screening with `answers` and submit it through the service; return its reference."""
+    from app import services
+
+    with app.app_context():
+        screening, _token = services.start_screening(app.config["DRAFT_RETENTION_DAYS"])
+        screening.answers = dict(answers)
+        services.submit_screening(screening, now=submitted_at)
+        db.session.commit()
+        return screening.reference
+
+
+def insert_submitted(app: Flask, rows: list[dict[str, object]]) -> list[str]:
+    """Insert submitted screenings directly (no rules run), for queue tests; return their references.
+
+    Each row gives at least `outcome` and `submitted_at`; `review_status`, `answers`, `state`...
+    may be given too.
+    """
+    from app.models import Screening
+
+    with app.app_context():
+        screenings = []
+        for row in rows:
+            values: dict[str, object] = dict(row)
+            outcome = str(values["outcome"])
+            when = values["submitted_at"]
+            assert isinstance(when, datetime)
+            values.setdefault("state", "submitted")
+            values.setdefault("answers", {})
+            values.setdefault("consented_at", when)
+            values.setdefault("created_at", when)
+            values.setdefault("expires_at", when + timedelta(days=7))
+            if values["state"] == "submitted":
+                values.setdefault("outcome_rank", rules.Outcome(outcome).rank)
+                values.setdefault("candidacy", "likely")
+                values.setdefault("reasons", [])
+                values.setdefault("indicators", {})
+                values.setdefault("ruleset_version", "test")
+            else:
+                values.pop("outcome")
+                values.pop("submitted_at")
+            screenings.append(Screening(**values))
+        db.session.add_all(screenings)
+        db.session.commit()
+        return [screening.reference for screening in screenings]
+
+
+#: For tests of logic that does not depend on the database backend (time-outs, codes, rate limits,
+#: redirects): run them on SQLite only, to keep the suite fast. Whatever the database stores or
+#: enforces (accounts, session versions, triggers, queue queries, the audit trail) runs on both.
+sqlite_only = pytest.mark.parametrize("databases", ["sqlite"], indirect=True)

@@ -64,6 +64,7 @@ def test_production_refuses_a_weak_secret_key(
 
 
 REAL_CLINIC = {
+    "ENCRYPTION_KEYS": "x5PRV0dIcjJDlS0sJjYoUhKh9Nt3wLzvyVdpx8YQ6Ng=",
     "CLINIC_NAME": "Kitsilano Physiotherapy",
     "CLINIC_PHONE": "604-736-0000",
     "CLINIC_LOCATIONS": "Vancouver, 2150 W Broadway; Surrey, 10355 King George Blvd",
@@ -81,12 +82,29 @@ def test_production_accepts_a_strong_secret_key(monkeypatch: pytest.MonkeyPatch)
     assert not app.debug
 
 
-@pytest.mark.parametrize("missing", sorted(REAL_CLINIC))
+@pytest.mark.parametrize("missing", sorted(set(REAL_CLINIC) - {"ENCRYPTION_KEYS"}))
 def test_production_refuses_to_run_without_the_clinic_details(missing: str) -> None:
     environ = {"IMS_ENV": "production", "SECRET_KEY": STRONG_KEY, **REAL_CLINIC}
     del environ[missing]
     with pytest.raises(ConfigError, match=f"Refusing to start in production: {missing} is not set"):
         config_from_env(environ, "/srv/ims/instance")
+
+
+@pytest.mark.parametrize("keys", [None, "", "not-a-fernet-key", "x5PRV0dIcjJDlS0sJjYoUhKh9Nt3wLzvyVdpx8YQ6Ng=,short"])
+def test_production_refuses_to_run_without_a_usable_encryption_key(keys: str | None) -> None:
+    environ = {"IMS_ENV": "production", "SECRET_KEY": STRONG_KEY, **REAL_CLINIC}
+    if keys is None:
+        del environ["ENCRYPTION_KEYS"]
+    else:
+        environ["ENCRYPTION_KEYS"] = keys
+    with pytest.raises(ConfigError, match="Refusing to start in production: ENCRYPTION_KEYS is not usable"):
+        config_from_env(environ, "/srv/ims/instance")
+
+
+def test_development_keeps_a_generated_key_in_the_instance_folder(tmp_path: Path) -> None:
+    first = config_from_env({}, str(tmp_path))["ENCRYPTION_KEYS"]
+    assert (tmp_path / "encryption.key").read_text().strip() == first
+    assert config_from_env({}, str(tmp_path))["ENCRYPTION_KEYS"] == first
 
 
 def test_production_refuses_the_development_clinic() -> None:

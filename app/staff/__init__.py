@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.staff import access, auth, queue, reports
+from app.staff import access, admin, auth, privacy, queue, reports
 
 
 def init_app(app: Flask) -> None:
@@ -17,4 +17,6 @@ def init_app(app: Flask) -> None:
     access.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(queue.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(privacy.bp)

@@ -19,7 +19,7 @@ PUBLIC_ENDPOINTS = frozenset({
 })
 
 #: Blueprints whose every route is for admins only.
-ADMIN_BLUEPRINTS = frozenset({"staff_admin"})
+ADMIN_BLUEPRINTS = frozenset({"staff_admin", "staff_privacy"})
 
 #: Session keys of a staff sign-in (cleared on sign-out and time-out).
 SIGNED_IN_AT, LAST_SEEN = "staff_signed_in_at", "staff_last_seen"
@@ -45,19 +45,29 @@ def is_staff_endpoint(endpoint: str | None) -> bool:
 def guard_staff_routes() -> ResponseReturnValue | None:
     """Before every request: refuse staff pages to anyone not fully signed in, or not an admin."""
     endpoint = request.endpoint
-    if not is_staff_endpoint(endpoint) or endpoint in PUBLIC_ENDPOINTS:
+    if not is_staff_endpoint(endpoint):
+        return None
+    if endpoint in PUBLIC_ENDPOINTS:
+        # Open to anyone, but a timed-out session must not act as signed in there either (the
+        # set-up page would let it replace the account's authenticator app).
+        if current_user.is_authenticated and _session_expired():
+            _end_timed_out_session()
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("staff_auth.sign_in", next=request.full_path if request.method == "GET" else None))
     if _session_expired():
-        logout_user()
-        session.clear()
-        flash("You were signed out because the session timed out. Please sign in again.", "info")
+        _end_timed_out_session()
         return redirect(url_for("staff_auth.sign_in"))
     session[LAST_SEEN] = int(time.time())
     if request.blueprint in ADMIN_BLUEPRINTS and not current_user.is_admin:
         abort(403)
     return None
+
+
+def _end_timed_out_session() -> None:
+    logout_user()
+    session.clear()
+    flash("You were signed out because the session timed out. Please sign in again.", "info")
 
 
 def _session_expired() -> bool:

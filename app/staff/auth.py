@@ -9,7 +9,17 @@ from __future__ import annotations
 import time
 
 import segno
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
@@ -38,8 +48,9 @@ ADDRESS_LIMIT = "20 per 15 minutes"
 
 
 def _failed(response: Response) -> bool:
-    """Only failed attempts count towards the limits (success redirects with 303)."""
-    return response.status_code != 303
+    """Only failed attempts count towards the limits (400 or 401; success redirects with 303, and a
+    post from someone already signed in is sent on with 302)."""
+    return response.status_code >= 400
 
 
 def _email_key() -> str:
@@ -115,6 +126,10 @@ def enrol() -> ResponseReturnValue:
     user = current_user if current_user.is_authenticated else _pending_user()
     if user is None:
         return redirect(url_for("staff_auth.sign_in"))
+    if not current_user.is_authenticated and user.totp_secret is not None:
+        # The password step of an account with an app ends with its code: setting up a new app
+        # here would sign in with the password alone.
+        return redirect(url_for("staff_auth.two_factor"))
     secret = session.get(ENROLLING)
     if not isinstance(secret, str):
         secret = session[ENROLLING] = credentials.new_totp_secret()
@@ -153,7 +168,8 @@ def _complete_sign_in(user: StaffUser, method: str) -> ResponseReturnValue:
 
 def _safe_next(target: str | None) -> str | None:
     """A staff page to return to after signing in; never another site (open redirect)."""
-    if target and target.startswith("/staff/") and "//" not in target and "\\" not in target:
+    if (target and target.startswith("/staff/") and "//" not in target and "\\" not in target
+            and target.isprintable()):  # a newline would break the Location header (a 500)
         return target
     return None
 
@@ -171,7 +187,12 @@ def sign_out() -> ResponseReturnValue:
     return redirect(url_for("staff_auth.sign_in"), code=303)
 
 
+def _account_key() -> str:
+    return "password-change:" + (current_user.get_id() if current_user.is_authenticated else "none")
+
+
 @bp.route("/password", methods=["GET", "POST"])
+@limiter.limit(ACCOUNT_LIMIT, key_func=_account_key, methods=["POST"], deduct_when=_failed)
 def change_password() -> ResponseReturnValue:
     """Change the password after re-entering the current one; every session then ends."""
     user: StaffUser = current_user  # type: ignore[assignment]

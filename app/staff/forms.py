@@ -7,8 +7,14 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 
+def without_nul(value: str | None) -> str | None:
+    """Drop NUL characters, which PostgreSQL text cannot hold (a 500 rather than a message)."""
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
 class SignInForm(FlaskForm):
-    email = EmailField("Email address", validators=[InputRequired("Enter your email address"), Length(max=254)])
+    email = EmailField("Email address", validators=[InputRequired("Enter your email address"), Length(max=254)],
+                       filters=[without_nul])
     password = PasswordField("Password", validators=[InputRequired("Enter your password"), Length(max=256)])
 
 

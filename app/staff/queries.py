@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
 
+from app import crypto
 from app.display import CLINIC_TIME_ZONE
 from app.extensions import db
-from app.models import Screening
+from app.models import AssessmentRequest, Screening
 from rules import Outcome
 
 
@@ -27,6 +29,10 @@ class QueueFilter:
     submitted_to: date | None = None
     #: A reference code, in full or in part ("IMS-7K" finds IMS-7KQ2XW9D).
     reference: str | None = None
+    #: The preferred location of an assessment request.
+    location: str | None = None
+    #: A patient's full name as given in their assessment request (exact, any case).
+    name: str | None = None
 
 
 def _local_midnight(day: date) -> datetime:
@@ -43,8 +49,15 @@ def filtered(query_filter: QueueFilter) -> Select[tuple[Screening]]:
         query = query.where(Screening.review_status == query_filter.review_status)
     if query_filter.submitted_from:
         query = query.where(Screening.submitted_at >= _local_midnight(query_filter.submitted_from))
-    if query_filter.submitted_to:
+    if query_filter.submitted_to and query_filter.submitted_to < date.max:  # nothing is after date.max
         query = query.where(Screening.submitted_at < _local_midnight(query_filter.submitted_to + timedelta(days=1)))
+    if query_filter.location or query_filter.name:
+        query = query.join(AssessmentRequest)
+    if query_filter.location:
+        query = query.where(AssessmentRequest.preferred_location == query_filter.location)
+    if query_filter.name:
+        # Names are encrypted; their keyed hash allows an exact (case-insensitive) match only.
+        query = query.where(AssessmentRequest.name_search_hash == crypto.search_hash(query_filter.name))
     if query_filter.reference:
         code = query_filter.reference.strip().upper()
         query = query.where(Screening.reference.startswith(code if code.startswith("IMS-") else "IMS-" + code,
@@ -56,7 +69,8 @@ def page_of(query_filter: QueueFilter, page: int, per_page: int) -> tuple[list[S
     """One page of the queue and the number of matching screenings (LIMIT/OFFSET on an index)."""
     query = filtered(query_filter)
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    rows = db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+    page_query = query.options(selectinload(Screening.assessment_request))  # one query, not one per row
+    rows = db.session.scalars(page_query.limit(per_page).offset((page - 1) * per_page)).all()
     return list(rows), total
 
 

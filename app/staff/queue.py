@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import re
+from datetime import datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import DateField, Form, SelectField, StringField, TextAreaField
+from wtforms import DateField, Form, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 import rules
 from app import audit, review
+from app.display import CLINIC_TIME_ZONE
 from app.extensions import db
-from app.models import REVIEW_STATUSES, Screening
+from app.models import REVIEW_STATUSES, Notification, Screening
 from app.staff import queries
+from app.staff.forms import without_nul
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -38,6 +53,13 @@ def choices(labels: dict[str, str], blank: str | None = None) -> list[SelectChoi
     return options + [SelectChoice(value, label) for value, label in labels.items()]
 
 
+NOTIFICATION_LABELS = {
+    "clinic_new_request": "Clinic told of the request",
+    "clinic_urgent_screening": "Clinic told of the urgent result",
+    "patient_request_confirmation": "Confirmation to the patient",
+}
+
+
 class QueueFilterForm(Form):
     """The queue's filters, read from the query string (a GET form: no CSRF token needed)."""
 
@@ -45,7 +67,16 @@ class QueueFilterForm(Form):
     status = SelectField("Status", choices=choices(review.STATUS_LABELS, "Any status"), default="")
     submitted_from = DateField("Submitted from", validators=[Optional()])
     submitted_to = DateField("Submitted to", validators=[Optional()])
-    reference = StringField("Reference", validators=[Optional(), Length(max=12)])
+    reference = StringField("Reference", validators=[Optional(), Length(max=12)], filters=[without_nul])
+    location = SelectField("Preferred location", default="")
+    name = StringField("Patient's full name", validators=[Optional(), Length(max=120)], filters=[without_nul])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The clinic's locations come from the configuration, so the choices are set per request.
+        locations = current_app.config["CLINIC_LOCATIONS"]
+        self.location.choices = [SelectChoice("", "Any location"), *(SelectChoice(loc, loc) for loc in locations),
+                                 SelectChoice("any", "No preference")]
 
     def to_filter(self) -> queries.QueueFilter:
         return queries.QueueFilter(
@@ -54,22 +85,32 @@ class QueueFilterForm(Form):
             submitted_from=self.submitted_from.data,
             submitted_to=self.submitted_to.data,
             reference=self.reference.data or None,
+            location=self.location.data or None,
+            name=(self.name.data or "").strip() or None,
         )
 
 
 class StatusForm(FlaskForm):
     status = SelectField("New status", choices=choices(review.STATUS_LABELS), validators=[InputRequired()])
+    appointment_date = DateField("Appointment date (needed for Booked)", validators=[Optional()])
+    appointment_time = TimeField("Appointment time", validators=[Optional()])
+
+    def appointment_at(self) -> datetime | None:
+        """The appointment as an aware datetime in the clinic's time zone, when both parts are given."""
+        if self.appointment_date.data and self.appointment_time.data:
+            return datetime.combine(self.appointment_date.data, self.appointment_time.data, tzinfo=CLINIC_TIME_ZONE)
+        return None
 
 
 class NoteForm(FlaskForm):
     body = TextAreaField("Add a note", validators=[InputRequired("Write the note before adding it"),
-                                                  Length(max=review.NOTE_MAX_LENGTH)])
+                                                  Length(max=review.NOTE_MAX_LENGTH)], filters=[without_nul])
 
 
 class JudgementForm(FlaskForm):
     outcome = SelectField("Your outcome", choices=choices(OUTCOME_LABELS), validators=[InputRequired()])
     reason = TextAreaField("Your reason", validators=[InputRequired("Give the reason for your judgement"),
-                                                      Length(max=review.NOTE_MAX_LENGTH)])
+                                                      Length(max=review.NOTE_MAX_LENGTH)], filters=[without_nul])
 
 
 @bp.get("/")
@@ -79,7 +120,8 @@ def queue() -> ResponseReturnValue:
     valid = form.validate()
     query_filter = form.to_filter() if valid else queries.QueueFilter()
     page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    # isascii: "²" and other Unicode digits pass isdigit() but not int().
+    page_number = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 100_000 else 1
     screenings, total = queries.page_of(query_filter, page_number, PER_PAGE)
     return render_template(
         "staff/queue.html",
@@ -99,6 +141,8 @@ def queue() -> ResponseReturnValue:
 
 def _screening_or_404(reference: str) -> Screening:
     """A submitted screening by reference; drafts are the patient's, not the clinic's, until sent."""
+    if not re.fullmatch(r"[A-Za-z0-9-]{1,12}", reference):  # e.g. a NUL, which PostgreSQL refuses
+        abort(404)
     screening = db.session.scalar(
         select(Screening).where(Screening.reference == reference.upper(), Screening.state == "submitted")
     )
@@ -127,6 +171,10 @@ def _render_screening(screening: Screening, template: str = "staff/screening.htm
         judgement_form=forms.get("judgement_form") or JudgementForm(),
         outcome_labels=OUTCOME_LABELS,
         status_labels=review.STATUS_LABELS,
+        notifications=db.session.scalars(
+            select(Notification).where(Notification.screening_id == screening.id).order_by(Notification.created_at)
+        ).all(),
+        notification_labels=NOTIFICATION_LABELS,
     ), status
 
 
@@ -156,7 +204,8 @@ def change_status(reference: str) -> ResponseReturnValue:
     form.status.choices = [SelectChoice(s, review.STATUS_LABELS[s]) for s in REVIEW_STATUSES]
     if form.validate_on_submit():
         try:
-            review.change_status(found, form.status.data or "", current_user)  # type: ignore[arg-type]
+            review.change_status(found, form.status.data or "", current_user,  # type: ignore[arg-type]
+                                 appointment_at=form.appointment_at())
         except ValueError as problem:
             form.status.errors.append(str(problem))
         else:

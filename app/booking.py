@@ -1,0 +1,57 @@
+"""Assessment requests: the patient asks to be contacted; the clinic is told; staff follow up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app import crypto, notifications
+from app.extensions import db
+from app.models import AssessmentRequest, Screening, utcnow
+
+#: Outcomes whose result page offers booking. Emergency and see-doctor point to medical care.
+BOOKABLE_OUTCOMES = ("clinician_review", "likely", "possible", "unlikely", "not_suitable")
+
+PREFERRED_TIMES = {
+    "weekday_morning": "Weekday mornings",
+    "weekday_afternoon": "Weekday afternoons",
+    "weekday_evening": "Weekday evenings",
+    "saturday": "Saturdays",
+    "any": "Any time",
+}
+
+
+@dataclass(frozen=True)
+class ContactDetails:
+    name: str
+    email: str | None
+    phone: str | None
+    preferred_location: str
+    preferred_times: list[str]
+    message: str | None
+
+
+def can_request(screening: Screening) -> bool:
+    return screening.state == "submitted" and screening.outcome in BOOKABLE_OUTCOMES
+
+
+def request_assessment(screening: Screening, details: ContactDetails) -> AssessmentRequest:
+    """Record the request and queue the emails; asking twice keeps the first request."""
+    if not can_request(screening):
+        raise ValueError("this screening's result does not offer an assessment booking")
+    if screening.assessment_request is not None:
+        return screening.assessment_request
+    request = AssessmentRequest(
+        screening=screening,
+        name=details.name,
+        email=details.email,
+        phone=details.phone,
+        message=details.message,
+        name_search_hash=crypto.search_hash(details.name),
+        preferred_location=details.preferred_location,
+        preferred_times=details.preferred_times,
+        contact_consent_at=utcnow(),
+    )
+    db.session.add(request)
+    db.session.flush()
+    notifications.queue_for_request(screening, details.email)
+    return request

@@ -1,0 +1,102 @@
+"""Encryption at rest of patients' contact details: Fernet (AES-CBC + HMAC), keys rotated with MultiFernet.
+
+The keys come from `ENCRYPTION_KEYS` (newest first). Columns typed `EncryptedText` hold only
+ciphertext; a copy of the database without the keys reveals no name, email, phone or message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import unicodedata
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from flask import Flask
+from sqlalchemy import Dialect, Text
+from sqlalchemy.types import TypeDecorator
+
+
+class KeyError_(ValueError):
+    """The configured keys are missing or malformed."""
+
+
+class _Keys:
+    """The app's keys. Module-level because column types are converted outside any request."""
+
+    fernet: MultiFernet | None = None
+    index_key: bytes = b""
+
+
+def parse_keys(value: str) -> list[Fernet]:
+    """Fernet keys from "new_key,old_key"; raise KeyError_ naming the problem."""
+    keys = [part.strip() for part in value.split(",") if part.strip()]
+    if not keys:
+        raise KeyError_("no encryption key is set")
+    try:
+        return [Fernet(key) for key in keys]
+    except (ValueError, TypeError):
+        raise KeyError_("an encryption key is not a valid Fernet key (44 url-safe base64 characters)") from None
+
+
+def development_key(instance_path: str) -> str:
+    """A key kept in the instance folder, so a laptop's database stays readable across restarts."""
+    path = Path(instance_path) / "encryption.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(Fernet.generate_key().decode("ascii"), encoding="ascii")
+        path.chmod(0o600)
+    return path.read_text(encoding="ascii").strip()
+
+
+def configure(keys: list[Fernet], primary_key_text: str) -> None:
+    _Keys.fernet = MultiFernet(keys)
+    # A separate key for the search index, derived so it never equals the encryption key.
+    _Keys.index_key = hashlib.sha256(b"ims-screen name index\0" + primary_key_text.encode("ascii")).digest()
+
+
+def encrypt(plaintext: str) -> str:
+    assert _Keys.fernet is not None, "encryption keys are not configured"
+    return _Keys.fernet.encrypt(plaintext.encode("utf-8")).decode("ascii")
+
+
+def decrypt(token: str) -> str:
+    """Plaintext of a token made with any configured key; InvalidToken if tampered or unknown."""
+    assert _Keys.fernet is not None, "encryption keys are not configured"
+    return _Keys.fernet.decrypt(token.encode("ascii")).decode("utf-8")
+
+
+def rotate(token: str) -> str:
+    """The same plaintext, re-encrypted under the newest key."""
+    assert _Keys.fernet is not None, "encryption keys are not configured"
+    return _Keys.fernet.rotate(token.encode("ascii")).decode("ascii")
+
+
+def search_hash(text: str) -> str:
+    """A keyed hash of a name, for exact search without storing the name in clear ("blind index")."""
+    normalised = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return hmac.new(_Keys.index_key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class EncryptedText(TypeDecorator[str]):
+    """Text stored as a Fernet token."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else decrypt(value)
+
+
+def init_app(app: Flask) -> None:
+    """Load the keys from the configuration."""
+    keys_text = app.config["ENCRYPTION_KEYS"]
+    # The first non-empty key, as parse_keys reads it: with ",KEY" the index key must not come from "".
+    primary = next((part.strip() for part in keys_text.split(",") if part.strip()), "")
+    configure(parse_keys(keys_text), primary)
+
+
+__all__ = ["EncryptedText", "InvalidToken", "KeyError_", "decrypt", "encrypt", "rotate", "search_hash"]

@@ -1,0 +1,189 @@
+"""Emails: to the clinic's inbox about new requests and urgent results, and to patients who
+asked for a confirmation. Messages carry a reference code and a link, never health details.
+
+Use-cases add a `Notification` row in the same transaction as what it announces (an outbox);
+`deliver_due` sends what is due and retries failures with back-off. A mail server that is down
+therefore never blocks or breaks a submission, and staff can see what did not go out.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from flask import Flask, current_app
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.models import Notification, Screening, utcnow
+
+log = logging.getLogger(__name__)
+
+#: Waits before retrying after the 1st, 2nd... failed attempt; after the last, give up.
+RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
+                timedelta(hours=12))
+
+Sender = Callable[[EmailMessage], None]
+
+
+def queue_for_screening(screening: Screening) -> None:
+    """On submission: tell the clinic about an emergency or see-doctor result, so a person checks."""
+    if screening.outcome in ("emergency", "see_doctor"):
+        db.session.add(Notification(kind="clinic_urgent_screening", screening_id=screening.id))
+
+
+def queue_for_request(screening: Screening, patient_email: str | None) -> None:
+    """On an assessment request: tell the clinic, and confirm to the patient if they gave an email."""
+    db.session.add(Notification(kind="clinic_new_request", screening_id=screening.id))
+    if patient_email:
+        db.session.add(Notification(kind="patient_request_confirmation", screening_id=screening.id,
+                                    recipient=patient_email))
+
+
+def compose(notification: Notification, reference: str | None) -> EmailMessage:
+    """The message for a notification: a reference and a link, no health information."""
+    config = current_app.config
+    clinic = config["CLINIC_NAME"]
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = notification.recipient or config["CLINIC_INBOX"]
+    portal = _portal_link(reference)
+    if notification.kind == "clinic_urgent_screening":
+        message["Subject"] = f"IMS Screen: a screening needs prompt attention ({reference})"
+        body = (f"A screening submitted online was given an outcome that sends the person to medical care.\n"
+                f"Please open it and check that the person got the message:\n\n{portal}\n")
+    elif notification.kind == "clinic_new_request":
+        message["Subject"] = f"IMS Screen: new assessment request ({reference})"
+        body = f"Someone has asked to be contacted about an assessment. Open the screening to see the request:\n\n{portal}\n"
+    else:
+        message["Subject"] = f"{clinic}: we have your request ({reference})"
+        body = (f"Thank you. {clinic} has your request to be contacted about an assessment.\n\n"
+                f"Your reference is {reference}. A member of the team will contact you, usually within two "
+                f"working days. If you need to reach us sooner, call {config['CLINIC_PHONE']}.\n\n"
+                f"If you did not make this request, you can ignore this email.\n"
+                f"In an emergency, call 911.\n")
+    message.set_content(body)
+    return message
+
+
+def _portal_link(reference: str | None) -> str:
+    """The staff page of the screening (built by hand: emails are sent outside any request)."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return f"{base}/staff/screenings/{reference}" if reference else f"{base}/staff/"
+
+
+def smtp_sender(app: Flask) -> Sender:
+    """Send through the configured SMTP server; without one, write the message to the log."""
+    config = app.config
+
+    def send(message: EmailMessage) -> None:
+        if not config["SMTP_HOST"]:
+            if config["IMS_ENV"] != "development":
+                raise smtplib.SMTPException("SMTP_HOST is not configured")
+            # The body has no health details by design; the address is a contact detail: left out.
+            log.info("Email not sent (no SMTP_HOST, development). Subject: %s\n%s",
+                     message["Subject"], message.get_content())
+            return
+        with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:
+            if config["SMTP_STARTTLS"]:
+                smtp.starttls()
+            if config["SMTP_USERNAME"]:
+                smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
+            smtp.send_message(message)
+
+    return send
+
+
+def deliver_due(send: Sender, now: datetime | None = None, limit: int = 100) -> tuple[int, int]:
+    """Send the pending notifications that are due; return (sent, failed attempts)."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        select(Notification)
+        .where(Notification.state == "pending", Notification.next_attempt_at <= now)
+        .order_by(Notification.next_attempt_at)
+        .limit(limit)
+    ).all()
+    sent = failed = 0
+    for notification in due:
+        if not _claim(notification, now):
+            continue  # another worker (cron, or a background thread) is sending it
+        reference = db.session.scalar(select(Screening.reference).where(Screening.id == notification.screening_id))
+        if notification.screening_id is None:
+            # The screening was deleted (a patient's request, or retention) before this went out.
+            notification.state, notification.last_error = "failed", "screening deleted before sending"
+            db.session.commit()
+            continue
+        notification.attempts += 1
+        try:
+            send(compose(notification, reference))
+        # Any error, not only SMTP's (a non-ASCII password, a bug in compose...): unrecorded, it
+        # would end the batch without counting the attempt, and the row would block the queue.
+        except Exception as error:  # noqa: BLE001 -- recorded below, by type: its text may hold an address
+            failed += 1
+            notification.last_error = _error_text(error, notification.recipient)
+            if notification.attempts > len(RETRY_DELAYS):
+                notification.state = "failed"
+            else:
+                notification.next_attempt_at = now + RETRY_DELAYS[notification.attempts - 1]
+            log.warning("Notification %s failed (attempt %s): %s", notification.id, notification.attempts,
+                        type(error).__name__)
+        else:
+            sent += 1
+            notification.state, notification.sent_at, notification.last_error = "sent", now, None
+        db.session.commit()  # one at a time: a crash mid-batch never resends what went out
+    return sent, failed
+
+
+#: How long a claimed notification is reserved for the worker sending it.
+CLAIM_LEASE = timedelta(minutes=2)
+
+
+def _claim(notification: Notification, now: datetime) -> bool:
+    """Reserve a due notification for this worker with one conditional UPDATE, committed at once.
+
+    Two workers may read the same due row; only one UPDATE can match it, so only one sends.
+    If the claimer crashes, the lease runs out and the row is due again.
+    """
+    claimed = db.session.execute(
+        update(Notification)
+        .where(Notification.id == notification.id, Notification.state == "pending",
+               Notification.next_attempt_at == notification.next_attempt_at)
+        .values(next_attempt_at=now + CLAIM_LEASE)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return False
+    db.session.refresh(notification)
+    return True
+
+
+def _error_text(error: Exception, recipient: str | None) -> str:
+    """Why an attempt failed, for staff. Servers quote the address they refuse, and this column is
+    not encrypted: the patient's address is blanked out."""
+    message = f"{type(error).__name__}: {error}"
+    if recipient:
+        message = re.sub(re.escape(recipient), "[patient address]", message, flags=re.IGNORECASE)
+    return message[:300]
+
+
+def deliver_soon(app: Flask) -> None:
+    """Try to send what is due now, in the background, after the current request has committed."""
+    if not app.config["NOTIFY_IN_BACKGROUND"]:
+        return
+
+    def work() -> None:
+        with app.app_context():
+            try:
+                deliver_due(smtp_sender(app))
+            except Exception:  # a background thread must never die loudly; cron retries
+                log.exception("Background delivery of notifications failed")
+            finally:
+                db.session.remove()
+
+    threading.Thread(target=work, name="notifications", daemon=True).start()

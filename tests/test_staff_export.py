@@ -1,0 +1,181 @@
+"""The CSV export of screenings: the queue's filters and order, streamed, safe to open in a spreadsheet."""
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import insert, select
+
+import rules
+from app import services
+from app.extensions import db
+from app.models import AuditEvent, Screening
+from app.staff import admin
+
+FIXED_COLUMNS = ["reference", "submitted_at", "outcome", "candidacy", "clinician_outcome", "review_status",
+                 "ruleset_version", "fired_rules"]
+QUESTION_IDS = [question.id for question in rules.questionnaire()]
+MONDAY = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)  # 10:00 in Vancouver
+
+
+def submit(app: Flask, answers: dict[str, object], submitted_at: datetime) -> str:
+    """A submitted screening with these answers; its reference."""
+    with app.app_context():
+        screening, _ = services.start_screening(7)
+        screening.answers = answers
+        services.submit_screening(screening, now=submitted_at)
+        db.session.commit()
+        return screening.reference
+
+
+def export(client: FlaskClient, query: str = "") -> list[list[str]]:
+    response = client.get("/staff/export.csv" + query)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    # RFC 4180: parsed back exactly with the csv module (newline="" keeps quoted line breaks).
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True), newline="")))
+
+
+def test_the_export_has_a_header_and_one_row_per_screening_in_queue_order(
+        app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]) -> None:
+    likely_late = submit(app, ideal_answers, MONDAY + timedelta(hours=2))
+    likely_early = submit(app, ideal_answers, MONDAY)
+    not_suitable = submit(app, {**ideal_answers, "willing_to_try": "no"}, MONDAY + timedelta(hours=5))
+    with app.app_context():  # a draft is never exported
+        services.start_screening(7)
+        db.session.commit()
+
+    rows = export(admin_client)
+    assert rows[0] == FIXED_COLUMNS + QUESTION_IDS
+    assert [row[0] for row in rows[1:]] == [not_suitable, likely_early, likely_late]
+    assert all(len(row) == len(rows[0]) for row in rows)
+
+    row = dict(zip(rows[0], rows[2], strict=True))
+    assert row["submitted_at"] == "2026-03-02T18:00:00Z"
+    assert (row["outcome"], row["candidacy"], row["clinician_outcome"], row["review_status"]) == (
+        "likely", "likely", "", "new")
+    assert row["ruleset_version"] == rules.evaluate(ideal_answers).ruleset_version
+    assert row["fired_rules"] == "C-L1"
+    assert row["age"] == "45"
+    assert row["pain_regions"] == "neck;shoulder_right;upper_back"  # multiple choice joined with ;
+    assert row["interpreter_language"] == ""  # does not apply
+    assert dict(zip(rows[0], rows[1], strict=True))["fired_rules"] == "CI-1 C-U4"
+
+
+def test_the_export_uses_the_queue_filters(app: Flask, admin_client: FlaskClient,
+                                           ideal_answers: dict[str, object]) -> None:
+    likely = submit(app, ideal_answers, MONDAY)
+    later = submit(app, ideal_answers, MONDAY + timedelta(days=3))
+    not_suitable = submit(app, {**ideal_answers, "willing_to_try": "no"}, MONDAY)
+
+    def references(query: str) -> list[str]:
+        return [row[0] for row in export(admin_client, query)[1:]]
+
+    assert references("?outcome=likely") == [likely, later]
+    assert references("?outcome=not_suitable") == [not_suitable]
+    assert references("?status=booked") == []
+    assert references("?submitted_from=2026-03-03") == [later]
+    assert references("?submitted_to=2026-03-02&outcome=likely") == [likely]
+    assert references("?reference=" + later[4:8].lower()) == [later]
+    assert references("?page=3") == references("")  # the queue's page number does not limit it
+
+
+def test_an_unusable_filter_is_refused_rather_than_exporting_everything(
+        app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]) -> None:
+    submit(app, ideal_answers, MONDAY)
+    response = admin_client.get("/staff/export.csv?outcome=everything")
+    assert response.status_code == 400
+    assert "IMS-" not in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "export_csv")) is None
+
+
+@pytest.mark.parametrize("text", [
+    '=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tcmd", "\r=1",
+])
+def test_cells_that_a_spreadsheet_would_run_as_formulas_are_made_text(
+        app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object], text: str) -> None:
+    submit(app, {**ideal_answers, "interpreter_needed": "yes", "interpreter_language": text}, MONDAY)
+    header, row = export(admin_client)
+    assert row[header.index("interpreter_language")] == "'" + text
+    assert row[header.index("interpreter_needed")] == "yes"
+
+
+def test_commas_quotes_and_line_breaks_survive_the_round_trip(
+        app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]) -> None:
+    text = 'Cantonese, "or" Mandarin\nline two'
+    submit(app, {**ideal_answers, "interpreter_needed": "yes", "interpreter_language": text}, MONDAY)
+    raw = admin_client.get("/staff/export.csv").get_data(as_text=True)
+    assert '"Cantonese, ""or"" Mandarin\nline two"' in raw
+    assert raw.endswith("\r\n")
+    header, row = export(admin_client)
+    assert row[header.index("interpreter_language")] == text
+    assert len(row) == len(header)
+
+
+def test_safe_cell() -> None:
+    assert admin.safe_cell(None) == ""
+    assert admin.safe_cell(45) == "45"
+    assert admin.safe_cell(["neck", "upper_back"]) == "neck;upper_back"
+    assert admin.safe_cell("a\x00b") == "ab"
+    assert admin.safe_cell("\x00=1") == "'=1"  # a NUL cannot hide a formula
+    assert admin.safe_cell("Punjabi") == "Punjabi"
+    assert admin.safe_cell(" =1") == " =1"
+    for trigger in ("=", "+", "-", "@", "\t", "\r"):
+        assert admin.safe_cell(trigger + "x") == "'" + trigger + "x"
+
+
+def test_the_export_streams_an_attachment_that_is_not_cached(
+        app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]) -> None:
+    submit(app, ideal_answers, MONDAY)
+    response = admin_client.get("/staff/export.csv")
+    assert response.is_streamed
+    assert response.mimetype == "text/csv"
+    assert response.mimetype_params["charset"] == "utf-8"
+    today = datetime.now(admin.CLINIC_TIME_ZONE).date().isoformat()
+    assert response.headers["Content-Disposition"] == f'attachment; filename="ims-screenings-{today}.csv"'
+    assert response.headers["Cache-Control"] == "no-store"
+    assert len(response.get_data(as_text=True).splitlines()) == 2
+
+
+def test_each_export_is_audited_with_its_filters(app: Flask, admin_client: FlaskClient) -> None:
+    export(admin_client, "?outcome=likely&submitted_from=2026-03-01")
+    with app.app_context():
+        [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export_csv")).all()
+        assert event.actor_email == "admin@clinic.example"
+        assert event.detail == {"filters": {"outcome": "likely", "submitted_from": "2026-03-01"}}
+
+
+def test_a_large_export_is_fetched_in_batches(app: Flask, admin_client: FlaskClient,
+                                              ideal_answers: dict[str, object]) -> None:
+    """More rows than one batch (2.5 batches), so the streaming cursor is read across fetches."""
+    result = rules.evaluate(ideal_answers).to_dict()
+    count = admin.EXPORT_BATCH * 2 + admin.EXPORT_BATCH // 2
+    with app.app_context():
+        db.session.execute(insert(Screening), [{
+            "reference": f"IMS-T{index:07d}", "state": "submitted", "answers": ideal_answers,
+            "outcome": result["outcome"], "outcome_rank": rules.Outcome(result["outcome"]).rank,
+            "candidacy": result["candidacy"], "reasons": result["reasons"], "indicators": result["indicators"],
+            "ruleset_version": result["ruleset_version"], "consented_at": MONDAY, "created_at": MONDAY,
+            "expires_at": MONDAY, "submitted_at": MONDAY + timedelta(seconds=index),
+        } for index in range(count)])
+        db.session.commit()
+    rows = export(admin_client)
+    assert len(rows) == count + 1
+    assert [row[0] for row in rows[1:]] == [f"IMS-T{index:07d}" for index in range(count)]
+
+
+def test_a_physiotherapist_cannot_export(app: Flask, physio_client: FlaskClient,
+                                         ideal_answers: dict[str, object]) -> None:
+    submit(app, ideal_answers, MONDAY)
+    response = physio_client.get("/staff/export.csv")
+    assert response.status_code == 403
+    assert "IMS-" not in response.get_data(as_text=True)
+
+
+def test_the_queue_links_to_the_export_with_its_filters(admin_client: FlaskClient) -> None:
+    html = admin_client.get("/staff/?outcome=likely&status=new&page=2").get_data(as_text=True)
+    assert 'href="/staff/export.csv?outcome=likely&amp;status=new"' in html
+    assert "Export these as CSV" in html

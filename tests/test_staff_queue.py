@@ -1,0 +1,211 @@
+"""The triage queue: most urgent first, counts, filters (in the clinic's time zone), pages."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from werkzeug.test import TestResponse
+
+from app.models import OUTCOMES
+from app.staff.queue import OUTCOME_LABELS
+from tests.conftest import insert_submitted, sqlite_only
+from tests.staff_pages import QUEUE, text_of
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+INVALID_FILTER = "Some filters could not be used"
+T0 = datetime(2026, 3, 10, 17, 0, tzinfo=UTC)
+
+
+def listed(response: TestResponse) -> list[str]:
+    """The references in the queue's table, top to bottom."""
+    assert response.status_code == 200, response.status_code
+    html = response.get_data(as_text=True)
+    table = html.split('<table class="queue">', 1)[1].split("</table>", 1)[0] if '<table class="queue">' in html else ""
+    return re.findall(r'href="/staff/screenings/(IMS-[0-9A-Z]+)"', table)
+
+
+def counts(response: TestResponse) -> dict[str, int]:
+    """Label -> number, from the counts by outcome and by status."""
+    html = response.get_data(as_text=True)
+    return {label.strip(): int(n) for n, label in
+            re.findall(r'<span class="count__number">(\d+)</span>([^<]+)</a>', html)}
+
+
+def test_the_most_urgent_come_first_and_the_oldest_first_within_an_outcome(
+        app: Flask, physio_client: FlaskClient) -> None:
+    urgency = ["emergency", "see_doctor", "not_suitable", "clinician_review", "likely", "possible", "unlikely"]
+    assert list(OUTCOMES) == urgency
+    rows = []
+    # Inserted least urgent and newest first, so neither insertion order nor id gives the answer.
+    for outcome in reversed(urgency):
+        for age_hours in (1, 30, 5):
+            rows.append({"outcome": outcome, "submitted_at": T0 - timedelta(hours=age_hours)})
+    references = insert_submitted(app, rows)
+    by_row = dict(zip(references, rows, strict=True))
+    shown = listed(physio_client.get(QUEUE))
+    assert sorted(shown) == sorted(references)
+    expected = sorted(references, key=lambda ref: (urgency.index(str(by_row[ref]["outcome"])),
+                                                   by_row[ref]["submitted_at"]))
+    assert shown == expected
+    assert [by_row[ref]["outcome"] for ref in shown[:3]] == ["emergency"] * 3
+
+
+def test_drafts_never_appear(app: Flask, physio_client: FlaskClient) -> None:
+    [submitted] = insert_submitted(app, [{"outcome": "likely", "submitted_at": T0}])
+    [draft] = insert_submitted(app, [{"outcome": "emergency", "submitted_at": T0, "state": "draft",
+                                      "answers": {"age": 45}}])
+    response = physio_client.get(QUEUE)
+    assert listed(response) == [submitted]
+    assert draft not in response.get_data(as_text=True)
+    assert counts(response)["Emergency"] == 0 and counts(response)["New"] == 1
+    assert listed(physio_client.get(QUEUE, query_string={"reference": draft})) == []
+    assert "0 screenings" in text_of(physio_client.get(QUEUE, query_string={"reference": draft}))
+
+
+def test_the_counts_by_outcome_and_by_status(app: Flask, physio_client: FlaskClient) -> None:
+    insert_submitted(app, [
+        {"outcome": "emergency", "submitted_at": T0},
+        {"outcome": "likely", "submitted_at": T0, "review_status": "booked"},
+        {"outcome": "likely", "submitted_at": T0, "review_status": "in_review"},
+        {"outcome": "likely", "submitted_at": T0, "review_status": "booked"},
+        {"outcome": "unlikely", "submitted_at": T0, "review_status": "declined"},
+    ])
+    found = counts(physio_client.get(QUEUE, query_string={"outcome": "likely"}))  # counts ignore filters
+    assert {label: found[label] for label in OUTCOME_LABELS.values()} == {
+        "Emergency": 1, "See doctor": 0, "Not suitable": 0, "Clinician review": 0, "Likely": 3, "Possible": 0,
+        "Unlikely": 1}
+    assert (found["New"], found["In review"], found["Contacted"], found["Booked"], found["Declined"],
+            found["Referred elsewhere"]) == (1, 1, 0, 2, 1, 0)
+    assert "5 screenings" in text_of(physio_client.get(QUEUE))
+
+
+def test_filter_by_outcome_status_and_reference(app: Flask, physio_client: FlaskClient) -> None:
+    refs = insert_submitted(app, [
+        {"outcome": "emergency", "submitted_at": T0},
+        {"outcome": "likely", "submitted_at": T0 + timedelta(minutes=1), "review_status": "booked"},
+        {"outcome": "likely", "submitted_at": T0 + timedelta(minutes=2)},
+        {"outcome": "possible", "submitted_at": T0, "review_status": "booked"},
+    ])
+    query = physio_client.get
+    assert listed(query(QUEUE, query_string={"outcome": "likely"})) == refs[1:3]
+    assert listed(query(QUEUE, query_string={"status": "booked"})) == [refs[1], refs[3]]
+    assert listed(query(QUEUE, query_string={"outcome": "likely", "status": "booked"})) == [refs[1]]
+    assert listed(query(QUEUE, query_string={"outcome": "see_doctor"})) == []
+    assert listed(query(QUEUE, query_string={"outcome": "", "status": ""})) == refs  # urgency, then age
+    target = refs[2]
+    for typed in (target, target.lower(), target.removeprefix("IMS-"), target[:9], " " + target[4:10].lower()):
+        found = listed(query(QUEUE, query_string={"reference": typed}))
+        prefix = "IMS-" + typed.strip().upper().removeprefix("IMS-")
+        assert target in found and all(ref.startswith(prefix) for ref in found), typed
+    assert listed(query(QUEUE, query_string={"reference": target})) == [target]
+    # A prefix, not a pattern: LIKE's wildcards are taken literally.
+    assert listed(query(QUEUE, query_string={"reference": "IMS-%"})) == []
+    assert listed(query(QUEUE, query_string={"reference": "_"})) == []
+
+
+def test_filter_by_dates_in_the_clinics_time_zone(app: Flask, physio_client: FlaskClient) -> None:
+    # Vancouver is UTC-8 in early March (before daylight saving) and UTC-7 in July.
+    late_on_2_march, early_on_3_march, late_on_3_march, start_of_4_march, july_1, june_30 = insert_submitted(app, [
+        {"outcome": "likely", "submitted_at": datetime(2026, 3, 3, 7, 59, tzinfo=UTC)},   # 2 Mar 23:59
+        {"outcome": "likely", "submitted_at": datetime(2026, 3, 3, 8, 0, tzinfo=UTC)},    # 3 Mar 00:00
+        {"outcome": "likely", "submitted_at": datetime(2026, 3, 4, 7, 59, tzinfo=UTC)},   # 3 Mar 23:59
+        {"outcome": "likely", "submitted_at": datetime(2026, 3, 4, 8, 0, tzinfo=UTC)},    # 4 Mar 00:00
+        {"outcome": "likely", "submitted_at": datetime(2026, 7, 1, 7, 0, tzinfo=UTC)},    # 1 Jul 00:00
+        {"outcome": "likely", "submitted_at": datetime(2026, 7, 1, 6, 59, tzinfo=UTC)},   # 30 Jun 23:59
+    ])
+
+    def between(start: str, end: str) -> list[str]:
+        return listed(physio_client.get(QUEUE, query_string={"submitted_from": start, "submitted_to": end}))
+
+    assert between("2026-03-03", "2026-03-03") == [early_on_3_march, late_on_3_march]
+    assert between("2026-03-02", "2026-03-02") == [late_on_2_march]
+    assert between("2026-03-04", "") == [start_of_4_march, june_30, july_1]
+    assert between("", "2026-03-02") == [late_on_2_march]
+    assert between("2026-07-01", "2026-07-01") == [july_1]
+    assert between("2026-06-30", "2026-06-30") == [june_30]
+    assert between("2026-03-05", "2026-03-04") == []
+
+
+@sqlite_only
+@pytest.mark.parametrize(("args", "field"), [
+    ({"outcome": "bogus"}, "Outcome"),
+    ({"status": "archived"}, "Status"),
+    ({"submitted_from": "yesterday"}, "Submitted from"),
+    ({"submitted_to": "2026-02-30"}, "Submitted to"),
+    ({"submitted_from": "03/03/2026"}, "Submitted from"),
+    ({"reference": "IMS-" + "A" * 20}, "Reference"),
+])
+def test_an_invalid_filter_is_explained_and_everything_is_shown(
+        app: Flask, physio_client: FlaskClient, args: dict[str, str], field: str) -> None:
+    refs = insert_submitted(app, [{"outcome": "likely", "submitted_at": T0}, {"outcome": "unlikely",
+                                                                            "submitted_at": T0}])
+    response = physio_client.get(QUEUE, query_string=args)
+    assert response.status_code == 200
+    message = text_of(response).split(INVALID_FILTER, 1)[1].split("Showing everything instead")[0]
+    assert field in message
+    assert listed(response) == refs
+
+
+def test_extreme_filter_values_never_break_the_queue(app: Flask, physio_client: FlaskClient) -> None:
+    [ref] = insert_submitted(app, [{"outcome": "likely", "submitted_at": T0}])
+    for args in [
+        {"submitted_to": "9999-12-31"},
+        {"submitted_from": "9999-12-31"},
+        {"submitted_from": "0001-01-01", "submitted_to": "0001-01-01"},
+        {"reference": "IMS-\x00"},
+        {"reference": "\x00"},
+        {"outcome": "\x00", "status": "\x00"},
+        {"page": "²"},
+        {"page": "١"},
+        {"page": "9" * 400},
+    ]:
+        response = physio_client.get(QUEUE, query_string=args)
+        assert response.status_code == 200, args
+    assert listed(physio_client.get(QUEUE, query_string={"submitted_from": "2000-01-01",
+                                                         "submitted_to": "9999-12-31"})) == [ref]
+    assert listed(physio_client.get(QUEUE, query_string={"submitted_from": "9999-12-31"})) == []
+
+
+@sqlite_only
+@pytest.mark.parametrize("page", ["abc", "0", "-1", "", "1.5", "2abc", "99999999999"])
+def test_a_page_number_that_is_not_a_page_shows_page_one(app: Flask, physio_client: FlaskClient, page: str) -> None:
+    refs = insert_submitted(app, [{"outcome": "likely", "submitted_at": T0 + timedelta(seconds=i)} for i in range(3)])
+    response = physio_client.get(QUEUE, query_string={"page": page})
+    assert listed(response) == refs
+
+
+def test_pages_of_fifty(app: Flask, physio_client: FlaskClient) -> None:
+    refs = insert_submitted(app, [{"outcome": "possible" if i % 2 else "likely",
+                                   "submitted_at": T0 + timedelta(minutes=i)} for i in range(120)])
+    pages = [listed(physio_client.get(QUEUE, query_string={"page": n})) for n in (1, 2, 3, 4)]
+    assert [len(page) for page in pages] == [50, 50, 20, 0]
+    shown = pages[0] + pages[1] + pages[2]
+    assert sorted(shown) == sorted(refs)  # every screening once
+    likely, possible = refs[0::2], refs[1::2]
+    assert shown == likely + possible
+    first = physio_client.get(QUEUE)
+    assert "Page 1 of 3" in text_of(first) and 'rel="next" href="/staff/?page=2"' in first.get_data(as_text=True)
+    third = physio_client.get(QUEUE, query_string={"page": 3})
+    assert "Page 3 of 3" in text_of(third) and 'rel="next"' not in third.get_data(as_text=True)
+    # The page links keep the filters.
+    filtered = physio_client.get(QUEUE, query_string={"outcome": "possible", "page": 1})
+    assert listed(filtered) == possible[:50]
+    assert re.search(r'rel="next" href="/staff/\?[^"]*outcome=possible', filtered.get_data(as_text=True))
+
+
+@sqlite_only
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(args=st.dictionaries(
+    st.sampled_from(["outcome", "status", "submitted_from", "submitted_to", "reference", "page"]),
+    st.one_of(st.text(max_size=30), st.dates().map(str), st.sampled_from(list(OUTCOMES) + ["new", "booked"])),
+))
+def test_any_query_string_gives_a_page(app: Flask, physio_client: FlaskClient, args: dict[str, str]) -> None:
+    response = physio_client.get(QUEUE, query_string=args)
+    assert response.status_code == 200

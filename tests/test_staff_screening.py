@@ -1,0 +1,396 @@
+"""One screening in the staff portal: answers, rule trace, workflow, notes, judgements, print view."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from html import unescape
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import exc, select, text, update
+from werkzeug.test import TestResponse
+
+import rules
+from app import review
+from app.display import answer_text
+from app.extensions import db
+from app.models import (
+    REVIEW_STATUSES,
+    AuditEvent,
+    ClinicianJudgement,
+    Screening,
+    ScreeningNote,
+    StatusChange,
+)
+from tests.conftest import (
+    StaffAccounts,
+    insert_submitted,
+    sqlite_only,
+    submit_screening,
+)
+from tests.staff_pages import QUEUE, post_form, sign_in, text_of
+
+pytestmark = pytest.mark.usefixtures("fast_password_hashing")
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def answers(ideal_answers: dict[str, object]) -> dict[str, object]:
+    """The ideal neck profile, unsure about epilepsy, asking for an interpreter (in markup)."""
+    return {**ideal_answers, "epilepsy": "unsure", "interpreter_needed": "yes", "interpreter_language": SCRIPT}
+
+
+@pytest.fixture
+def reference(app: Flask, answers: dict[str, object]) -> str:
+    return submit_screening(app, answers)
+
+
+def page_of(client: FlaskClient, reference: str) -> TestResponse:
+    response = client.get(f"/staff/screenings/{reference}")
+    assert response.status_code == 200, response.status_code
+    return response
+
+
+def screening(app: Flask, reference: str) -> Screening:
+    with app.app_context():
+        found = db.session.scalar(select(Screening).where(Screening.reference == reference))
+        assert found is not None
+        db.session.expunge(found)
+        return found
+
+
+# ---- What the page shows --------------------------------------------------------------------
+
+def test_every_answer_is_shown_with_its_question(app: Flask, physio_client: FlaskClient, reference: str,
+                                                 answers: dict[str, object]) -> None:
+    page = text_of(page_of(physio_client, reference))
+    questionnaire = rules.questionnaire()
+    applicable = questionnaire.applicable(answers)
+    assert {q.id for q in applicable} >= set(answers)
+    for question in applicable:
+        assert question.wording(False)[0] in page, question.id
+        if question.id in answers:
+            assert answer_text(answers[question.id], question) in page, question.id
+    unanswered = [q for q in applicable if q.id not in answers]
+    assert page.count("Not answered") == len(unanswered)
+
+
+@sqlite_only
+def test_not_sure_answers_are_highlighted(app: Flask, physio_client: FlaskClient, reference: str) -> None:
+    html = page_of(physio_client, reference).get_data(as_text=True)
+    rows = re.findall(r'<div class="summary-list__row summary-list__row--unsure">(.*?)</div>', html, re.DOTALL)
+    assert len(rows) == 1
+    assert rules.questionnaire().questions["epilepsy"].wording(False)[0] in unescape(rows[0])
+    assert '<strong class="tag tag--unsure">Not sure</strong>' in rows[0]
+
+
+@sqlite_only
+def test_the_rule_trace_indicators_and_ruleset_version_are_shown(
+        app: Flask, physio_client: FlaskClient, reference: str, answers: dict[str, object]) -> None:
+    page = text_of(page_of(physio_client, reference))
+    result = rules.evaluate(answers)
+    assert [reason.rule_id for reason in result.reasons] == ["U-2", "C-L1"]
+    ruleset = rules.ruleset()
+    for reason in result.reasons:
+        assert reason.rule_id in page and reason.title in page
+        assert reason.staff_rationale in page
+        for source in reason.sources:
+            assert ruleset.sources[source].citation in page
+    for name in ("unsure_answers", "widespread_region_count", "chronic_pain", "nerve_type_count"):
+        assert name in page
+    assert result.ruleset_version in page
+    assert "Clinician review" in page and "underlying candidacy: likely" in page
+
+
+def test_patient_text_is_escaped(app: Flask, physio_client: FlaskClient, reference: str) -> None:
+    for url in (f"/staff/screenings/{reference}", f"/staff/screenings/{reference}/print"):
+        html = physio_client.get(url).get_data(as_text=True)
+        assert SCRIPT not in html and "<script" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+@sqlite_only
+def test_staff_text_is_escaped(app: Flask, physio_client: FlaskClient, reference: str) -> None:
+    url = f"/staff/screenings/{reference}"
+    assert post_form(physio_client, url, url + "/notes", {"body": SCRIPT}).status_code == 303
+    assert post_form(physio_client, url, url + "/judgement", {"outcome": "likely", "reason": SCRIPT}).status_code == 303
+    for page in (url, url + "/print"):
+        html = physio_client.get(page).get_data(as_text=True)
+        assert "<script" not in html and html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 2
+
+
+def test_a_draft_and_an_unknown_reference_are_not_found(app: Flask, physio_client: FlaskClient,
+                                                        reference: str) -> None:
+    [draft] = insert_submitted(app, [{"outcome": "likely", "submitted_at": datetime.now(UTC), "state": "draft",
+                                      "answers": {"age": 45}}])
+    for ref in (draft, "IMS-AAAAAAAA", "IMS-\x00", "nothing-like-a-reference", reference + "X"):
+        for suffix in ("", "/print"):
+            assert physio_client.get(f"/staff/screenings/{ref}{suffix}").status_code == 404, ref
+        response = post_form(physio_client, QUEUE, f"/staff/screenings/{ref}/notes", {"body": "x"})
+        assert response.status_code == 404
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "view_screening")) is None
+        assert db.session.scalar(select(ScreeningNote)) is None
+    assert physio_client.get(f"/staff/screenings/{reference.lower()}").status_code == 200
+
+
+def test_viewing_a_screening_is_audited(app: Flask, physio_client: FlaskClient, reference: str) -> None:
+    before = datetime.now(UTC)
+    physio_client.get(f"/staff/screenings/{reference}", environ_base={"REMOTE_ADDR": "203.0.113.5"})
+    physio_client.get(f"/staff/screenings/{reference}")
+    with app.app_context():
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "view_screening")
+                                    .order_by(AuditEvent.id)).all()
+        assert len(events) == 2
+        event = events[0]
+        target = screening(app, reference)
+        assert (event.screening_id, event.screening_reference) == (target.id, reference)
+        assert event.actor_email == "physio@clinic.example" and event.actor_id is not None
+        assert event.at.tzinfo is not None and event.at.utcoffset() == timedelta(0)
+        assert before - timedelta(seconds=1) <= event.at <= datetime.now(UTC)
+        assert (events[0].ip_address, events[1].ip_address) == ("203.0.113.5", "127.0.0.1")
+        assert "interpreter" not in str(event.detail) and SCRIPT not in str(event.detail)  # no health data
+
+
+@sqlite_only
+def test_the_print_view_renders_and_is_audited(app: Flask, physio_client: FlaskClient, reference: str) -> None:
+    url = f"/staff/screenings/{reference}"
+    post_form(physio_client, url, url + "/notes", {"body": "Phoned, will call back Tuesday"})
+    response = physio_client.get(url + "/print")
+    assert response.status_code == 200
+    page = text_of(response)
+    assert reference in page and "Phoned, will call back Tuesday" in page and "Physio" in page
+    assert rules.questionnaire().questions["epilepsy"].wording(False)[0] in page
+    assert "Confidential health information" in page
+    with app.app_context():
+        [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "print_screening")).all()
+        assert event.screening_reference == reference and event.actor_email == "physio@clinic.example"
+
+
+# ---- Workflow -------------------------------------------------------------------------------
+
+def change_status(client: FlaskClient, reference: str, status: str) -> TestResponse:
+    """Post a status change; a booking comes with its appointment, as the form asks."""
+    url = f"/staff/screenings/{reference}"
+    appointment = {"appointment_date": "2026-12-03", "appointment_time": "14:30"} if status == "booked" else {}
+    return post_form(client, url, url + "/status", {"status": status, **appointment})
+
+
+@sqlite_only
+def test_booking_needs_the_appointment_and_keeps_it(app: Flask, physio_client: FlaskClient, reference: str) -> None:
+    url = f"/staff/screenings/{reference}"
+    refused = post_form(physio_client, url, url + "/status", {"status": "booked"})
+    assert refused.status_code == 400
+    assert "Enter the appointment&#39;s date and time to mark the screening booked." in text_of(refused) or \
+        "Enter the appointment's date and time to mark the screening booked." in text_of(refused)
+    assert screening(app, reference).review_status == "new"
+    assert change_status(physio_client, reference, "booked").status_code == 303
+    booked = screening(app, reference)
+    assert booked.review_status == "booked"
+    # 14:30 in Vancouver on 3 December (PST, UTC-8) is 22:30 UTC.
+    assert booked.appointment_at.isoformat() == "2026-12-03T22:30:00+00:00"
+    assert "Appointment:" in page_of(physio_client, reference).get_data(as_text=True)
+
+
+def test_a_screening_moves_along_the_workflow_and_the_timeline_shows_who_and_when(
+        app: Flask, physio_client: FlaskClient, staff: StaffAccounts, reference: str) -> None:
+    colleague = app.test_client()
+    staff.create("colleague@clinic.example")
+    sign_in(colleague, "colleague@clinic.example")
+    moves = [(physio_client, "in_review"), (colleague, "contacted"), (physio_client, "booked"),
+             (colleague, "declined"), (physio_client, "in_review"), (physio_client, "referred")]
+    for client, status in moves:
+        response = change_status(client, reference, status)
+        assert response.status_code == 303, (status, text_of(response)[:300])
+        assert response.location.endswith(f"/staff/screenings/{reference}#workflow")
+    assert screening(app, reference).review_status == "referred"
+    with app.app_context():
+        changes = db.session.scalars(select(StatusChange).order_by(StatusChange.id)).all()
+        assert [(c.from_status, c.to_status, c.author.email.split("@")[0]) for c in changes] == [
+            ("new", "in_review", "physio"), ("in_review", "contacted", "colleague"),
+            ("contacted", "booked", "physio"), ("booked", "declined", "colleague"),
+            ("declined", "in_review", "physio"), ("in_review", "referred", "physio")]
+        assert all(c.changed_at.utcoffset() == timedelta(0) for c in changes)
+    timeline = page_of(physio_client, reference).get_data(as_text=True).split('<ol class="timeline">')[1]
+    timeline = text_of_html(timeline.split("</ol>")[0])
+    assert "New → In review, by Physio," in timeline
+    assert "In review → Contacted, by Colleague," in timeline
+    assert "Booked → Declined, by Colleague," in timeline
+    assert timeline.index("→ Contacted") < timeline.index("→ Booked") < timeline.index("→ Referred elsewhere")
+    assert re.search(r"by Physio, \d{1,2} \w{3} \d{4}, \d\d:\d\d", timeline)
+
+
+def text_of_html(html: str) -> str:
+    return re.sub(r"\s+,", ",", re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))).strip()
+
+
+@sqlite_only
+def test_the_status_choices_are_the_allowed_moves(app: Flask, physio_client: FlaskClient, reference: str) -> None:
+    html = page_of(physio_client, reference).get_data(as_text=True)
+    form = html.split(f'action="/staff/screenings/{reference}/status"')[1].split("</form>")[0]
+    assert tuple(re.findall(r'<option[^>]*value="([a-z_]+)"', form)) == review.NEXT_STATUSES["new"]
+
+
+@sqlite_only
+def test_every_move_the_workflow_does_not_allow_is_refused(app: Flask, physio_client: FlaskClient,
+                                                           reference: str) -> None:
+    assert set(review.NEXT_STATUSES) == set(REVIEW_STATUSES)
+    for current in REVIEW_STATUSES:
+        for target in (*REVIEW_STATUSES, "bogus", ""):
+            with app.app_context():
+                db.session.execute(update(Screening).values(review_status=current))
+                db.session.commit()
+            response = change_status(physio_client, reference, target)
+            if target in review.NEXT_STATUSES[current]:
+                assert response.status_code == 303, (current, target)
+                assert screening(app, reference).review_status == target
+            else:
+                assert response.status_code == 400, (current, target)
+                assert screening(app, reference).review_status == current
+                if target in REVIEW_STATUSES:
+                    assert (f"A screening that is {review.STATUS_LABELS[current].lower()} cannot become "
+                            f"{review.STATUS_LABELS[target].lower()}.") in text_of(response)
+
+
+@sqlite_only
+def test_disallowed_moves_are_refused_with_a_message(app: Flask, physio_client: FlaskClient, reference: str) -> None:
+    response = change_status(physio_client, reference, "new")
+    assert response.status_code == 400
+    assert "A screening that is new cannot become new." in text_of(response)
+    assert change_status(physio_client, reference, "declined").status_code == 303
+    response = change_status(physio_client, reference, "booked")
+    assert response.status_code == 400
+    assert "A screening that is declined cannot become booked." in text_of(response)
+    with app.app_context():
+        assert [(c.from_status, c.to_status) for c in db.session.scalars(select(StatusChange))] == [
+            ("new", "declined")]
+
+
+# ---- Notes ----------------------------------------------------------------------------------
+
+def add_note(client: FlaskClient, reference: str, body: str) -> TestResponse:
+    url = f"/staff/screenings/{reference}"
+    return post_form(client, url, url + "/notes", {"body": body})
+
+
+def test_notes_are_appended_with_author_and_time(app: Flask, physio_client: FlaskClient, staff: StaffAccounts,
+                                                 reference: str) -> None:
+    colleague = app.test_client()
+    staff.create("colleague@clinic.example")
+    sign_in(colleague, "colleague@clinic.example")
+    assert add_note(physio_client, reference, "  Left a voicemail.  ").status_code == 303
+    assert add_note(colleague, reference, "Booked for Tuesday\nat the Surrey clinic.").status_code == 303
+    html = page_of(physio_client, reference).get_data(as_text=True)
+    notes = re.findall(r'<p class="note__meta">(.*?)</p>\s*<p class="note__body">(.*?)</p>', html, re.DOTALL)
+    assert [(meta.split(",")[0], unescape(body)) for meta, body in notes] == [
+        ("Physio", "Left a voicemail."), ("Colleague", "Booked for Tuesday\nat the Surrey clinic.")]
+    assert all(re.search(r"\d{4}, \d\d:\d\d", meta) for meta, _ in notes)
+    with app.app_context():
+        stored = db.session.scalars(select(ScreeningNote).order_by(ScreeningNote.id)).all()
+        assert [n.author.email for n in stored] == ["physio@clinic.example", "colleague@clinic.example"]
+
+
+@sqlite_only
+@pytest.mark.parametrize(("body", "message"), [
+    ("", "Write the note before adding it"),
+    ("   \n  ", "Write the note before adding it"),
+    ("x" * (review.NOTE_MAX_LENGTH + 1), "4000"),
+])
+def test_an_empty_or_overlong_note_is_refused(app: Flask, physio_client: FlaskClient, reference: str,
+                                              body: str, message: str) -> None:
+    response = add_note(physio_client, reference, body)
+    assert response.status_code == 400 and message in text_of(response)
+    with app.app_context():
+        assert db.session.scalar(select(ScreeningNote)) is None
+
+
+def test_a_nul_character_is_stored_without_it(app: Flask, physio_client: FlaskClient,
+                                                          reference: str) -> None:
+    assert add_note(physio_client, reference, "Called\x00 back").status_code == 303
+    url = f"/staff/screenings/{reference}"
+    assert post_form(physio_client, url, url + "/judgement", {"outcome": "likely", "reason": "Fine\x00"}).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(ScreeningNote.body)) == "Called back"
+        assert db.session.scalar(select(ClinicianJudgement.reason)) == "Fine"
+
+
+def test_the_staffs_records_cannot_be_edited_in_the_database(app: Flask, physio_client: FlaskClient,
+                                                             reference: str) -> None:
+    url = f"/staff/screenings/{reference}"
+    add_note(physio_client, reference, "The original note")
+    change_status(physio_client, reference, "in_review")
+    post_form(physio_client, url, url + "/judgement", {"outcome": "likely", "reason": "Original reason"})
+    for model, column, value in [(ScreeningNote, "body", "rewritten"), (StatusChange, "to_status", "booked"),
+                                 (ClinicianJudgement, "reason", "rewritten")]:
+        table = model.__tablename__
+        with app.app_context():
+            with pytest.raises(exc.DBAPIError, match="append-only"):
+                db.session.execute(text(f"UPDATE {table} SET {column} = :value"), {"value": value})
+            db.session.rollback()
+            assert db.session.execute(text(f"SELECT {column} FROM {table}")).scalar() != value
+        with app.app_context():  # the ORM is refused too
+            row = db.session.scalar(select(model))
+            setattr(row, column, value)
+            with pytest.raises(exc.DBAPIError, match="append-only"):
+                db.session.commit()
+            db.session.rollback()
+
+
+@sqlite_only
+def test_there_is_no_way_to_edit_or_delete_a_note_on_the_web(app: Flask) -> None:
+    for rule in app.url_map.iter_rules():
+        if "note" in rule.rule:
+            assert rule.methods is not None and rule.methods <= {"POST", "OPTIONS"}, rule
+            assert rule.endpoint == "staff.add_note"
+
+
+# ---- Judgement ------------------------------------------------------------------------------
+
+def record_judgement(client: FlaskClient, reference: str, outcome: str, reason: str) -> TestResponse:
+    url = f"/staff/screenings/{reference}"
+    return post_form(client, url, url + "/judgement", {"outcome": outcome, "reason": reason})
+
+
+def test_a_judgement_sits_beside_the_rules_outcome(app: Flask, physio_client: FlaskClient, reference: str) -> None:
+    assert screening(app, reference).outcome == "clinician_review"
+    response = record_judgement(physio_client, reference, "not_suitable", "Seizure last month; not safe to needle")
+    assert response.status_code == 303
+    stored = screening(app, reference)
+    assert (stored.outcome, stored.clinician_outcome) == ("clinician_review", "not_suitable")
+    assert stored.outcome_rank == rules.Outcome("clinician_review").rank  # the queue's order is the rules'
+    assert stored.candidacy == "likely" and [r["rule_id"] for r in stored.reasons or []] == ["U-2", "C-L1"]
+    with app.app_context():
+        [judgement] = db.session.scalars(select(ClinicianJudgement)).all()
+        assert (judgement.outcome, judgement.reason, judgement.author.email) == (
+            "not_suitable", "Seizure last month; not safe to needle", "physio@clinic.example")
+    page = text_of(page_of(physio_client, reference))
+    assert "Rules' outcome Clinician review" in page and "Physio's outcome Not suitable" in page
+    assert "Seizure last month; not safe to needle" in page
+    queue = physio_client.get(QUEUE).get_data(as_text=True)
+    row = next(r for r in queue.split("<tr") if reference in r)
+    assert 'badge--clinician_review">Clinician review' in row and 'badge--not_suitable">Not suitable' in row
+    # A later judgement becomes the current one; the first stays in the history.
+    assert record_judgement(physio_client, reference, "likely", "Seen: it was a faint, not a seizure").status_code == 303
+    assert screening(app, reference).clinician_outcome == "likely"
+    assert screening(app, reference).outcome == "clinician_review"
+    with app.app_context():
+        assert len(db.session.scalars(select(ClinicianJudgement)).all()) == 2
+
+
+@sqlite_only
+@pytest.mark.parametrize(("outcome", "reason", "message"), [
+    ("likely", "", "Give the reason for your judgement"),
+    ("likely", "   ", "Give the reason for your judgement"),
+    ("bogus", "A reason", "Not a valid choice"),
+    ("", "A reason", ""),
+])
+def test_a_judgement_needs_an_outcome_and_a_reason(app: Flask, physio_client: FlaskClient, reference: str,
+                                                   outcome: str, reason: str, message: str) -> None:
+    response = record_judgement(physio_client, reference, outcome, reason)
+    assert response.status_code == 400 and message in text_of(response)
+    assert screening(app, reference).clinician_outcome is None
+    with app.app_context():
+        assert db.session.scalar(select(ClinicianJudgement)) is None
