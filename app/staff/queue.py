@@ -69,7 +69,7 @@ class QueueFilterForm(Form):
     submitted_to = DateField("Submitted to", validators=[Optional()])
     reference = StringField("Reference", validators=[Optional(), Length(max=12)], filters=[without_nul])
     location = SelectField("Preferred location", default="")
-    name = StringField("Patient's full name", validators=[Optional(), Length(max=120)], filters=[without_nul])
+    name = StringField("Patient's full name (exact)", validators=[Optional(), Length(max=120)], filters=[without_nul])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
