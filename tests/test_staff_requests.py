@@ -47,3 +47,14 @@ def test_the_queue_finds_requests_by_location_and_by_full_name(app: Flask, physi
     assert listed(name="  jordan   SINGH ") == {vancouver}
     assert listed(name="Jordan") == set()  # exact names only: they are stored encrypted
     assert "asked to be contacted" in physio_client.get("/staff/", query_string={"location": "Vancouver"}).get_data(as_text=True)
+
+
+def test_the_screening_page_draws_the_body_map_with_the_chosen_regions(app: Flask, physio_client: FlaskClient,
+                                                                        ideal_answers: dict[str, object]) -> None:
+    import re
+
+    reference = submitted(app, ideal_answers)  # neck, right shoulder, upper back
+    html = physio_client.get(f"/staff/screenings/{reference}").get_data(as_text=True)
+    marked = set(re.findall(r'data-region="([a-z_]+)"[^>]*class="is-on"', html))
+    assert marked == {"neck", "shoulder_right", "upper_back"}
+    assert 'type="checkbox"' not in html.split('id="answers"')[1]  # a picture, not a form
