@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -20,7 +21,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import DateField, Form, SelectField, StringField, TextAreaField, TimeField
+from wtforms import DateField, Field, Form, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -196,23 +197,35 @@ def print_screening(reference: str) -> ResponseReturnValue:
     return _render_screening(found, template="staff/screening_print.html")
 
 
+def _act(found: Screening, form: FlaskForm, error_field: Field, action: Callable[[], object],
+         done: Callable[[], str], anchor: str, form_name: str) -> ResponseReturnValue:
+    """Run one follow-up use-case from a posted form: commit and redirect on success, or show the
+    screening again with the use-case's refusal beside `error_field` (status 400)."""
+    if form.validate_on_submit():
+        try:
+            action()
+        except ValueError as problem:
+            error_field.errors.append(str(problem))
+        else:
+            db.session.commit()
+            flash(done(), "success")
+            return redirect(url_for("staff.screening", reference=found.reference, _anchor=anchor), code=303)
+    return _render_screening(found, status=400, **{form_name: form})
+
+
 @bp.post("/screenings/<reference>/status")
 def change_status(reference: str) -> ResponseReturnValue:
-    """Move the screening along the workflow."""
+    """Move the screening along the workflow (a booking records its appointment)."""
     found = _screening_or_404(reference)
     form = StatusForm()
     form.status.choices = [SelectChoice(s, review.STATUS_LABELS[s]) for s in REVIEW_STATUSES]
-    if form.validate_on_submit():
-        try:
-            review.change_status(found, form.status.data or "", current_user,  # type: ignore[arg-type]
-                                 appointment_at=form.appointment_at())
-        except ValueError as problem:
-            form.status.errors.append(str(problem))
-        else:
-            db.session.commit()
-            flash(f"Status changed to {review.STATUS_LABELS[found.review_status].lower()}.", "success")
-            return redirect(url_for("staff.screening", reference=found.reference, _anchor="workflow"), code=303)
-    return _render_screening(found, status=400, status_form=form)
+    return _act(
+        found, form, form.status,
+        lambda: review.change_status(found, form.status.data or "", current_user,  # type: ignore[arg-type]
+                                     appointment_at=form.appointment_at()),
+        lambda: f"Status changed to {review.STATUS_LABELS[found.review_status].lower()}.",
+        "workflow", "status_form",
+    )
 
 
 @bp.post("/screenings/<reference>/notes")
@@ -220,16 +233,9 @@ def add_note(reference: str) -> ResponseReturnValue:
     """Append a note."""
     found = _screening_or_404(reference)
     form = NoteForm()
-    if form.validate_on_submit():
-        try:
-            review.add_note(found, form.body.data or "", current_user)  # type: ignore[arg-type]
-        except ValueError as problem:
-            form.body.errors.append(str(problem))
-        else:
-            db.session.commit()
-            flash("Note added.", "success")
-            return redirect(url_for("staff.screening", reference=found.reference, _anchor="notes"), code=303)
-    return _render_screening(found, status=400, note_form=form)
+    return _act(found, form, form.body,
+                lambda: review.add_note(found, form.body.data or "", current_user),  # type: ignore[arg-type]
+                lambda: "Note added.", "notes", "note_form")
 
 
 @bp.post("/screenings/<reference>/judgement")
@@ -237,16 +243,7 @@ def record_judgement(reference: str) -> ResponseReturnValue:
     """Record the physiotherapist's own outcome and reason beside the rules' outcome."""
     found = _screening_or_404(reference)
     form = JudgementForm()
-    if form.validate_on_submit():
-        try:
-            review.record_judgement(found, form.outcome.data or "", form.reason.data or "", current_user)  # type: ignore[arg-type]
-        except ValueError as problem:
-            form.reason.errors.append(str(problem))
-        else:
-            db.session.commit()
-            flash("Your judgement has been recorded.", "success")
-            return redirect(url_for("staff.screening", reference=found.reference, _anchor="judgement"), code=303)
-    return _render_screening(found, status=400, judgement_form=form)
-
-
-
+    return _act(found, form, form.reason,
+                lambda: review.record_judgement(found, form.outcome.data or "", form.reason.data or "",
+                                                current_user),  # type: ignore[arg-type]
+                lambda: "Your judgement has been recorded.", "judgement", "judgement_form")
