@@ -1,5 +1,6 @@
 # IMS Screen. Needs only Python 3.11+; everything else is installed into .venv.
 #   make run          serve on http://127.0.0.1:$(PORT) (PORT=5000 unless set)
+#   make serve        production: gunicorn on $(HOST):$(PORT) (see README, Deployment)
 #   make test         run the test suite (on PostgreSQL too when its binaries are installed)
 #   make db-upgrade   apply database migrations
 #   make clean        remove caches; keeps .venv and instance/ (your local database)
@@ -13,11 +14,16 @@ BIN := $(VENV)/bin
 # requirements.txt is newer than the last install.
 INSTALLED := $(VENV)/.requirements-installed
 
-.PHONY: run test db-upgrade clean
+.PHONY: run serve test db-upgrade clean
 
 run: db-upgrade
 	@$(BIN)/flask --app wsgi list-staff
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
+
+# Production: gunicorn with gunicorn.conf.py, after migrating once (never in each worker).
+# Needs the production environment (IMS_ENV=production, SECRET_KEY, ENCRYPTION_KEYS, DATABASE_URL...).
+serve: db-upgrade
+	IMS_ENV=$${IMS_ENV:-production} $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests

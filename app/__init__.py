@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 from jinja2 import StrictUndefined
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import crypto
 from app.config import config_from_env
@@ -40,6 +41,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     # The default SQLite database lives in the instance folder, which a fresh clone lacks.
     os.makedirs(app.instance_path, exist_ok=True)
+
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind nginx (or a load balancer) the client's address, scheme and host arrive in
+        # X-Forwarded-* headers; trust exactly as many hops as there are proxies, no more, or
+        # anyone could forge their address (and so dodge the per-address rate limits).
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     crypto.init_app(app)
     db.init_app(app)

@@ -82,6 +82,7 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "CLINIC_INBOX": environ.get("CLINIC_INBOX", "clinic@localhost"),
         "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "NOTIFY_IN_BACKGROUND": _flag(environ, "NOTIFY_IN_BACKGROUND", default=True),
+        "TRUSTED_PROXIES": _whole_number(environ, "TRUSTED_PROXIES", 0),
         "SCREENING_RETENTION_DAYS": _positive_int(environ, "SCREENING_RETENTION_DAYS", 400),
         "STAFF_MFA_REQUIRED": _flag(environ, "STAFF_MFA_REQUIRED", default=production),
         "STAFF_IDLE_MINUTES": _positive_int(environ, "STAFF_IDLE_MINUTES", 30),
@@ -91,6 +92,15 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         # Limits are for people, not for a health check or the tests' own traffic.
         "RATELIMIT_HEADERS_ENABLED": True,
     }
+
+
+def _whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number (0 or more), not {raw!r}.")
+    return int(raw)
 
 
 def _flag(environ: Mapping[str, str], name: str, *, default: bool) -> bool:

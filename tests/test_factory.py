@@ -182,3 +182,26 @@ def test_sqlite_connections_are_tuned(tmp_path: Path) -> None:
         "foreign_keys": 1,
         "synchronous": 1,  # NORMAL
     }
+
+
+def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for() -> None:
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert app.config["TRUSTED_PROXIES"] == 0
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("TRUSTED_PROXIES", "1")
+        proxied = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+    @proxied.get("/_whoami")
+    def whoami() -> str:
+        from flask import request
+
+        return f"{request.remote_addr} {request.scheme}"
+
+    response = proxied.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7",
+                                                              "X-Forwarded-Proto": "https"})
+    assert response.get_data(as_text=True) == "203.0.113.7 https"
+
+
+def test_trusted_proxies_must_be_a_count() -> None:
+    with pytest.raises(ConfigError, match="TRUSTED_PROXIES must be a whole number"):
+        config_from_env({"TRUSTED_PROXIES": "nginx"}, "/i")

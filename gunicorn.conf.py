@@ -1,0 +1,49 @@
+"""gunicorn settings for production (`make serve`). Each can be overridden by its environment
+variable, e.g. GUNICORN_WORKERS=8.
+
+Sync workers, as gunicorn recommends behind a buffering reverse proxy (nginx): requests are
+short, and the database, not the CPU, is the bottleneck.
+"""
+
+import multiprocessing
+import os
+
+from gunicorn.glogging import Logger
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+
+#: gunicorn's rule of thumb, (2 x cores) + 1: a worker waiting on the database leaves a core free.
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
+
+#: A worker silent for this long is killed and replaced (a stuck request cannot hold it forever).
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+#: On SIGTERM, requests already accepted get this long to finish.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = 5
+
+#: Recycle workers now and then (with jitter, so they do not all restart at once), which keeps
+#: memory flat even if a library leaks.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+
+#: The app is imported once per worker, after the fork: no database connection (and no SQLite
+#: file handle) is ever shared across processes.
+preload_app = False
+
+
+class RedactingLogger(Logger):
+    """Access logs without resume tokens: a logged /resume/<token> would open someone's answers."""
+
+    def atoms(self, resp, req, environ, request_time):  # type: ignore[no-untyped-def]
+        atoms = super().atoms(resp, req, environ, request_time)
+        if str(atoms.get("U", "")).startswith("/resume/"):
+            atoms["U"] = "/resume/[token]"
+        return atoms
+
+
+logger_class = RedactingLogger
+#: Paths (never query strings) and status codes only: no health data is ever in a URL.
+accesslog = "-"
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
+errorlog = "-"
