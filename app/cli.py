@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from typing import IO, NoReturn
 
 import click
@@ -60,6 +61,38 @@ def check() -> None:
         f"ok: {len(rules.questionnaire().questions)} questions, {len(ruleset.rules)} rules, "
         f"rule set {ruleset.ruleset_version}"
     )
+
+
+@rules_cli.command("replay")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only screenings submitted on or after this date.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def replay(since: datetime | None, as_json: bool) -> None:
+    """Re-evaluate stored screenings with the current rules and report which would change, and how."""
+    from app import governance
+
+    report = governance.replay(since.replace(tzinfo=UTC) if since else None)
+    if as_json:
+        _echo_json({
+            "ruleset_version": rules.ruleset().ruleset_version,
+            "replayed": report.replayed,
+            "changed": [change.__dict__ for change in report.changes],
+            "outcome_moves": [{"from": old, "to": new, "count": n} for (old, new), n in report.outcome_moves.items()],
+            "by_rule": report.by_rule(),
+            "not_replayable": report.not_replayable,
+        })
+        return
+    click.echo(f"Rule set {rules.ruleset().ruleset_version}: replayed {report.replayed} screening(s); "
+               f"{len(report.changes)} would change.")
+    for (old, new), count in sorted(report.outcome_moves.items()):
+        click.echo(f"  {old} -> {new}: {count}")
+    for rule_id, refs in report.by_rule().items():
+        click.echo(f"  {rule_id}: would newly fire for {len(refs['added'])}, stop firing for {len(refs['removed'])}")
+    for change in report.changes:
+        click.echo(f"    {change.reference}: {change.old_outcome} -> {change.new_outcome}"
+                   f"{'  +' + ' +'.join(change.rules_added) if change.rules_added else ''}"
+                   f"{'  -' + ' -'.join(change.rules_removed) if change.rules_removed else ''}")
+    for reference, problems in report.not_replayable.items():
+        click.echo(f"  cannot replay {reference}: {'; '.join(problems)}")
 
 
 def _fail(problems: list[str]) -> NoReturn:

@@ -68,6 +68,13 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class ChangelogEntry:
+    version: str
+    date: str
+    changes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class RuleSet:
     name: str
     version: str
@@ -75,6 +82,8 @@ class RuleSet:
     rules: tuple[Rule, ...]
     derived: tuple[Derived, ...]
     sources: Mapping[str, Source] = field(default_factory=dict)
+    #: Newest first.
+    changelog: tuple[ChangelogEntry, ...] = ()
 
     @property
     def ruleset_version(self) -> str:
@@ -89,13 +98,18 @@ class RuleSet:
 
 
 def load_ruleset(questionnaire: Questionnaire, path: Path = DATA_DIR / "ruleset.yaml",
-                 sources_path: Path = DATA_DIR / "sources.yaml") -> RuleSet:
+                 sources_path: Path = DATA_DIR / "sources.yaml",
+                 changelog_path: Path | None = None) -> RuleSet:
     """Load the rule set and check it against the questionnaire; raise DataError listing every problem."""
     data = load_yaml(path)
     sources_data = load_yaml(sources_path)
+    changelog_path = changelog_path or path.with_name("changelog.yaml")
     builder = _Builder(path.name, questionnaire)
     sources = builder.sources(sources_data, sources_path.name)
     ruleset = builder.build(data, sources, _digest(questionnaire.source_data, data, sources_data))
+    changelog = builder.changelog(load_yaml(changelog_path), changelog_path.name, ruleset.version)
+    ruleset = RuleSet(ruleset.name, ruleset.version, ruleset.digest, ruleset.rules, ruleset.derived,
+                      ruleset.sources, changelog)
     if builder.problems:
         raise DataError(*builder.problems)
     return ruleset
@@ -130,6 +144,21 @@ class _Builder:
             else:
                 self.problems.append(f"{filename}: {source_id}: needs a `citation`")
         return result
+
+    def changelog(self, data: object, filename: str, current_version: str) -> tuple[ChangelogEntry, ...]:
+        if not isinstance(data, list):
+            self.problems.append(f"{filename}: expects a list of entries, newest first")
+            return ()
+        entries = []
+        for index, item in enumerate(data):
+            if not isinstance(item, Mapping) or not item.get("version") or not item.get("changes"):
+                self.problems.append(f"{filename}: entry {index + 1} needs a `version`, a `date` and `changes`")
+                continue
+            entries.append(ChangelogEntry(str(item["version"]), str(item.get("date", "")),
+                                          tuple(" ".join(str(c).split()) for c in item["changes"])))
+        if current_version and current_version not in {entry.version for entry in entries}:
+            self.problems.append(f"{filename}: no entry for the current version {current_version}: say what changed and why")
+        return tuple(entries)
 
     def build(self, data: object, sources: Mapping[str, Source], digest: str) -> RuleSet:
         if not isinstance(data, Mapping) or not isinstance(data.get("rules"), list):

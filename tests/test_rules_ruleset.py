@@ -30,6 +30,8 @@ def load_with_rules(tmp_path: Path, rules_yaml: str, derived_yaml: str = "{}") -
         f'name: "test"\nversion: "0"\nderived: {derived_yaml}\nrules:\n{textwrap.dedent(rules_yaml)}',
         encoding="utf-8",
     )
+    (tmp_path / "changelog.yaml").write_text('- {version: "0", date: 2026-01-01, changes: [first]}\n',
+                                             encoding="utf-8")
     load_ruleset(rules.questionnaire(), path, DATA_DIR / "sources.yaml")
 
 
@@ -150,3 +152,20 @@ def test_rule_ids_follow_the_evidence_prefixes() -> None:
             assert rule.id.startswith(expected), rule.id
         else:
             assert rule.id[:2] in {"P-", "U-", "M-"}, rule.id
+
+
+def test_the_current_version_must_have_a_changelog_entry(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    ruleset_file = data / "ruleset.yaml"
+    ruleset_file.write_text(ruleset_file.read_text(encoding="utf-8").replace('version: "1.0.0"', 'version: "1.1.0"'),
+                            encoding="utf-8")
+    assert load_problems(data) == [
+        "changelog.yaml: no entry for the current version 1.1.0: say what changed and why"
+    ]
+
+
+def test_the_changelog_is_loaded_newest_first() -> None:
+    changelog = rules.ruleset().changelog
+    assert changelog[0].version == rules.ruleset().version
+    assert changelog[0].changes

@@ -19,7 +19,7 @@ PUBLIC_ENDPOINTS = frozenset({
 })
 
 #: Blueprints whose every route is for admins only.
-ADMIN_BLUEPRINTS = frozenset({"staff_admin", "staff_privacy"})
+ADMIN_BLUEPRINTS = frozenset({"staff_admin", "staff_privacy", "staff_rules"})
 
 #: Session keys of a staff sign-in (cleared on sign-out and time-out).
 SIGNED_IN_AT, LAST_SEEN = "staff_signed_in_at", "staff_last_seen"

@@ -1,0 +1,54 @@
+"""Rules governance: replay stored screenings with the current rules, and calibrate the rules
+against the physiotherapists' own judgement."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+import rules
+from app.extensions import db
+from app.models import Screening
+from rules.replay import Report, cohen_kappa, compare
+
+
+def replay(since: datetime | None = None) -> Report:
+    """Re-evaluate every submitted screening (since a date) and report what would change."""
+    query = select(Screening.reference, Screening.answers, Screening.outcome, Screening.reasons).where(
+        Screening.state == "submitted")
+    if since is not None:
+        query = query.where(Screening.submitted_at >= since)
+    report = Report()
+    for reference, answers, outcome, reasons in db.session.execute(query.execution_options(yield_per=500)):
+        try:
+            current = rules.evaluate(answers)
+        except rules.InvalidAnswers as error:
+            report.not_replayable[reference] = error.problems
+            continue
+        report.replayed += 1
+        if (change := compare(reference, outcome, reasons or [], current)) is not None:
+            report.changes.append(change)
+    return report
+
+
+@dataclass(frozen=True)
+class Calibration:
+    judged: int
+    kappa: float | None
+    #: rules' outcome -> clinicians' outcome -> count
+    matrix: dict[str, Counter[str]]
+
+
+def calibration() -> Calibration:
+    """How the physiotherapists' outcomes compare with the rules', as a confusion matrix and kappa."""
+    pairs = list(db.session.execute(
+        select(Screening.outcome, Screening.clinician_outcome)
+        .where(Screening.state == "submitted", Screening.clinician_outcome.is_not(None))
+    ).tuples())
+    matrix: dict[str, Counter[str]] = {}
+    for rules_outcome, clinician_outcome in pairs:
+        matrix.setdefault(rules_outcome, Counter())[clinician_outcome] += 1
+    return Calibration(len(pairs), cohen_kappa(pairs), matrix)
