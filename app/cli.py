@@ -206,9 +206,21 @@ def rotate_encryption_key() -> None:
     click.echo(f"re-encrypted {count} row(s) with the newest key")
 
 
+fhir_cli = AppGroup("fhir", help="FHIR R4 exports.")
+
+
+@fhir_cli.command("questionnaire")
+def fhir_questionnaire() -> None:
+    """Print the questionnaire as a FHIR R4 Questionnaire (JSON)."""
+    from app import fhir
+
+    _echo_json(fhir.questionnaire_resource(rules.questionnaire(), rules.ruleset().ruleset_version))
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups on the app."""
     app.cli.add_command(rules_cli)
+    app.cli.add_command(fhir_cli)
     app.cli.add_command(purge)
     app.cli.add_command(create_staff)
     app.cli.add_command(list_staff)

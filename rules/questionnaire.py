@@ -106,6 +106,8 @@ class Question:
         if self.type is QuestionType.TEXT:
             if not isinstance(value, str):
                 return f"{self.id}: expects text, got {value!r}"
+            if not value.strip():
+                return f"{self.id}: expects some text (leave it out when there is no answer)"
             if self.max_length is not None and len(value) > self.max_length:
                 return f"{self.id}: is longer than {self.max_length} characters"
             return None

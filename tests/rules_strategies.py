@@ -13,7 +13,7 @@ def value_for(question: Question) -> st.SearchStrategy[object]:
     if question.type in NUMERIC_TYPES:
         return st.integers(question.minimum, question.maximum)
     if question.type is QuestionType.TEXT:
-        return st.text(max_size=question.max_length or 0)
+        return st.text(min_size=1, max_size=question.max_length or 1).filter(str.strip)
     if question.type is QuestionType.SINGLE:
         return st.sampled_from(question.choice_values)
     exclusive = [c.value for c in question.choices if c.exclusive]

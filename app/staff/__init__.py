@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.staff import access, admin, auth, governance, privacy, queue, reports
+from app.staff import access, admin, auth, governance, interop, privacy, queue, reports
 
 
 def init_app(app: Flask) -> None:
@@ -21,3 +21,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(reports.bp)
     app.register_blueprint(privacy.bp)
     app.register_blueprint(governance.bp)
+    app.register_blueprint(interop.bp)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -288,7 +289,8 @@ def audit_trail() -> ResponseReturnValue:
     valid = form.validate()
     audit_filter = form.to_filter() if valid else AuditFilter()
     page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    # isascii: "²" and other Unicode digits pass isdigit() but not int().
+    page_number = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 100_000 else 1
     rows = db.session.scalars(
         audit_query(audit_filter).limit(AUDIT_PER_PAGE + 1).offset((page_number - 1) * AUDIT_PER_PAGE)
     ).all()
@@ -387,4 +389,31 @@ def export_csv() -> ResponseReturnValue:
     response = Response(stream_with_context(generate()), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="ims-screenings-{today}.csv"'
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/export.ndjson")
+def export_fhir_ndjson() -> ResponseReturnValue:
+    """The queue's screenings for the same filters as FHIR Bundles, one per line (NDJSON), streamed."""
+    from app.staff.interop import bundle_for
+
+    form = QueueFilterForm(request.args)
+    if not form.validate():
+        problems = "; ".join(f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items())
+        return Response(f"Some filters could not be used: {problems}\n", status=400, mimetype="text/plain")
+    query_filter = form.to_filter()
+    filters = _json_ready(dataclasses.asdict(query_filter))
+    if filters.get("name"):
+        filters["name"] = "(a name)"
+    audit.record("export_fhir_ndjson", filters=filters)
+    db.session.commit()
+    query = queries.filtered(query_filter).execution_options(yield_per=EXPORT_BATCH)
+
+    def generate() -> Iterator[str]:
+        for screening in db.session.scalars(query):
+            yield json.dumps(bundle_for(screening), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+    today = datetime.now(CLINIC_TIME_ZONE).date().isoformat()
+    response = Response(stream_with_context(generate()), mimetype="application/fhir+ndjson")
+    response.headers["Content-Disposition"] = f'attachment; filename="ims-screenings-{today}.ndjson"'
     return response
