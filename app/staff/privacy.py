@@ -3,6 +3,8 @@ everything held, or delete it. Admins only; every action is audited."""
 
 from __future__ import annotations
 
+import re
+
 from flask import (
     Blueprint,
     abort,
@@ -37,6 +39,8 @@ def _find(reference: str) -> Screening | None:
     code = reference.strip().upper()
     if code and not code.startswith("IMS-"):
         code = "IMS-" + code
+    if not re.fullmatch(r"[A-Z0-9-]{1,20}", code):  # e.g. a NUL, which PostgreSQL refuses (a 500)
+        return None
     return db.session.scalar(select(Screening).where(Screening.reference == code, Screening.state == "submitted"))
 
 
