@@ -3,6 +3,7 @@
 #   make serve        production: gunicorn on $(HOST):$(PORT) (see README, Deployment)
 #   make test         run the test suite (on PostgreSQL too when its binaries are installed)
 #   make db-upgrade   apply database migrations
+#   make screenshots  re-take docs/screenshots/*.png (runs the browser tests)
 #   make clean        remove caches; keeps .venv and instance/ (your local database)
 
 PYTHON ?= python3
@@ -27,6 +28,10 @@ serve: db-upgrade
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+screenshots: $(INSTALLED)
+	IMS_SCREENSHOTS=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m browser \
+		tests/test_browser_patient.py tests/test_browser_staff.py tests/test_accessibility.py
 
 db-upgrade: $(INSTALLED) | instance
 	$(BIN)/flask --app wsgi db upgrade

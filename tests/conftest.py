@@ -45,6 +45,7 @@ APP_ENVIRONMENT_VARIABLES = (
 def pytest_configure(config: pytest.Config) -> None:
     # As in Flask's own tutorial: a deprecation should break a test, not a later upgrade.
     config.addinivalue_line("filterwarnings", "error")
+    config.addinivalue_line("markers", "browser: runs in a real browser (Chromium) against the real server")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -432,3 +433,9 @@ def insert_submitted(app: Flask, rows: list[dict[str, object]]) -> list[str]:
 #: redirects): run them on SQLite only, to keep the suite fast. Whatever the database stores or
 #: enforces (accounts, session versions, triggers, queue queries, the audit trail) runs on both.
 sqlite_only = pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
+
+
+
+# The browser fixtures (the real server, Chromium, pages, screenshots, a signed-in admin), here
+# so that every test module shares one of each per session.
+from .browser import chromium, new_page, screenshot, server, staff_session  # noqa: E402, F401

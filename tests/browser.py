@@ -1,0 +1,428 @@
+"""Real-browser test helpers: the real server in a subprocess, Debian's Chromium, the patient journey.
+
+Used by test_browser_patient.py, test_browser_staff.py and test_accessibility.py, which import
+the fixtures from here. Chromium is the system one (/usr/bin/chromium): `playwright install`
+is never needed. Without it these tests skip, except on CI (`CI` set), where they fail.
+
+Screenshots go to a temporary folder, or to docs/screenshots/ with IMS_SCREENSHOTS=1
+(`make screenshots`).
+"""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from cryptography.fernet import Fernet
+
+import rules
+from rules.datafile import load_yaml
+
+from .conftest import STAFF_PASSWORD, free_port
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+PHONE = {"width": 375, "height": 667}
+DESKTOP = {"width": 1280, "height": 800}
+ADMIN_EMAIL = "admin@clinic.example"
+
+#: Answers that lead the `ideal_neck` profile to each outcome, and the result page's headline.
+OUTCOMES: dict[str, dict[str, object]] = {
+    "emergency": {"rf_saddle_numbness": "yes"},
+    "see_doctor": {"rf_weight_loss": "yes"},
+    "not_suitable": {"willing_to_try": "no"},
+    "clinician_review": {"metal_allergy": "yes"},
+    "likely": {},
+    "possible": {"pain_duration_weeks": 8},
+    "unlikely": {"pain_duration_weeks": 3},
+}
+
+
+def chromium_or_skip() -> None:
+    if CHROMIUM.exists():
+        return
+    reason = f"Chromium is not installed ({CHROMIUM} is missing)"
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}, but CI must run the browser tests.", pytrace=False)
+    pytest.skip(f"{reason}; install it (apt-get install chromium) to run the browser tests.")
+
+
+class Server:
+    """The real app (`flask run`) on a free port, on its own migrated SQLite database."""
+
+    def __init__(self, directory: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(directory),
+            "LANG": "C.UTF-8",
+            "DATABASE_URL": f"sqlite:///{directory / 'browser.sqlite3'}",
+            "NOTIFY_IN_BACKGROUND": "false",
+            "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+            "STAFF_MFA_REQUIRED": "true",
+            "PUBLIC_BASE_URL": self.base,
+        }
+        self.flask = str(Path(sys.executable).with_name("flask"))
+        self.log = directory / "server.log"
+
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        done = subprocess.run([self.flask, "--app", "wsgi", *args], cwd=ROOT, env=self.env, input=stdin,
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def start(self) -> None:
+        self.cli("db", "upgrade")
+        self.cli("create-staff", "--email", ADMIN_EMAIL, "--name", "Dana Admin", "--role", "admin",
+                 "--password-stdin", stdin=STAFF_PASSWORD + "\n")
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [self.flask, "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", str(self.port)],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("the server did not start:\n" + self.log.read_text())
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    chromium_or_skip()
+    running = Server(tmp_path_factory.mktemp("browser-server"))
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(chromium: Any, server: Server) -> Iterator[Callable[..., Any]]:
+    """Open a page in a fresh context (own cookies): new_page(viewport=PHONE, **context options)."""
+    contexts = []
+
+    def make(viewport: dict[str, int] = PHONE, **options: Any) -> Any:
+        context = chromium.new_context(viewport=viewport, base_url=server.base, **options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(scope="session")
+def screenshot(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Any, str], None]:
+    """screenshot(page, name): a viewport-sized PNG, into docs/screenshots/ with IMS_SCREENSHOTS=1."""
+    folder = ROOT / "docs" / "screenshots" if os.environ.get("IMS_SCREENSHOTS") else tmp_path_factory.mktemp("shots")
+
+    def take(page: Any, name: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), animations="disabled")
+        assert path.stat().st_size < 300_000, f"{path.name} is {path.stat().st_size} bytes"
+
+    return take
+
+
+# ---- The patient journey ----------------------------------------------------------------------
+
+def answers_for(outcome: str) -> dict[str, object]:
+    profiles = load_yaml(Path(rules.__file__).parent / "cases" / "profiles.yaml")
+    assert isinstance(profiles, dict)
+    answers = {key: ("yes" if value is True else "no" if value is False else value)
+               for key, value in profiles["ideal_neck"].items()}
+    answers.update(OUTCOMES[outcome])
+    return answers
+
+
+def section_of(page: Any) -> str:
+    return page.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+FILL = """answers => {
+  for (const el of document.querySelectorAll("form.question-page input, form.question-page select")) {
+    const question = el.name.replace(/__unit$/, "");
+    if (!(question in answers) || el.type === "hidden" || !el.checkVisibility()) continue;
+    const value = answers[question];
+    if (el.type === "radio" || el.type === "checkbox") {
+      if (Array.isArray(value) ? value.includes(el.value) : String(value) === el.value) el.checked = true;
+    } else if (el.name.endsWith("__unit")) {
+      el.value = "weeks";
+    } else {
+      el.value = String(value);
+    }
+  }
+}"""
+
+
+def fill_step(page: Any, answers: dict[str, object], *, mouse: bool = False) -> None:
+    """Answer the visible questions of the current step (follow-ups appear as earlier answers call for them).
+
+    By default in one script call, for speed; with `mouse`, through Playwright's clicks and typing.
+    """
+    if not mouse:
+        page.evaluate(FILL, answers)
+        return
+    for element in page.query_selector_all("form.question-page input, form.question-page select"):
+        name, kind = element.get_attribute("name"), element.get_attribute("type")
+        if name is None or kind == "hidden":
+            continue
+        question = name.removesuffix("__unit")
+        if question not in answers or not element.is_visible():
+            continue
+        value = answers[question]
+        if kind in ("radio", "checkbox"):
+            option = element.get_attribute("value")
+            if (option in value) if isinstance(value, list) else (str(value) == option):
+                element.check()
+        elif name.endswith("__unit"):
+            element.select_option("weeks")
+        else:
+            element.fill(str(value))
+
+
+def click_and_wait(page: Any, locator: Any) -> None:
+    """Click something that submits or follows a link, and wait for the next page to load."""
+    with page.expect_navigation():
+        locator.click()
+
+
+def start(page: Any) -> None:
+    page.goto("/")
+    page.get_by_role("link", name="Start the screening").click()
+    page.check("#consent")
+    click_and_wait(page, page.get_by_role("button", name="Agree and start"))
+
+
+def walk_steps(page: Any, answers: dict[str, object],
+               on_step: Callable[[Any, str], None] | None = None, *, mouse: bool = False) -> None:
+    """From the current step to "Check your answers"; `on_step(page, section)` may answer itself."""
+    for _ in range(30):
+        if page.url.endswith("/screening/check"):
+            return
+        if page.url.endswith("/needles-and-you"):
+            click_and_wait(page, page.locator("main a.button").first)
+            continue
+        section = section_of(page)
+        if on_step is not None:
+            on_step(page, section)
+        if section_of(page) == section and "/screening/" in page.url:
+            fill_step(page, answers, mouse=mouse)
+            click_and_wait(page, page.locator("button[value=continue]"))
+            summary = page.locator(".error-summary")
+            assert summary.count() == 0, f"{section}: {summary.inner_text()}"
+    raise AssertionError(f"the journey did not reach the check page (stuck at {page.url})")
+
+
+def submit(page: Any) -> None:
+    click_and_wait(page, page.get_by_role("button", name="Send answers and see the result"))
+    assert page.url.endswith("/screening/result"), page.url
+
+
+def journey(page: Any, outcome: str, on_step: Callable[[Any, str], None] | None = None,
+            *, mouse: bool = False) -> None:
+    """Consent, every step, check, submit: ends on the result page."""
+    start(page)
+    walk_steps(page, answers_for(outcome), on_step, mouse=mouse)
+    submit(page)
+
+
+# ---- Keyboard -----------------------------------------------------------------------------------
+
+FOCUS_VISIBLE = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return false;
+  const styles = [getComputedStyle(el)];
+  if (el.id) {
+    const label = document.querySelector(`label[for="${el.id}"]`);
+    if (label) styles.push(getComputedStyle(label), getComputedStyle(label, '::before'), getComputedStyle(label, '::after'));
+  }
+  return styles.some(s => (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0)
+                          || (s.boxShadow && s.boxShadow !== 'none'));
+}"""
+
+
+def active(page: Any, attribute: str) -> str | None:
+    value: str | None = page.evaluate(f"() => document.activeElement && document.activeElement.getAttribute({attribute!r})")
+    return value
+
+
+def tab_to(page: Any, selector: str, limit: int = 120) -> None:
+    """Press Tab until the element matching `selector` has the focus, and check the focus shows."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
+            assert page.evaluate(FOCUS_VISIBLE), f"focus on {selector} is not visible"
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def key_check(page: Any, selector: str) -> None:
+    """Tab to a checkbox and tick it with Space."""
+    tab_to(page, selector)
+    page.keyboard.press("Space")
+    assert page.locator(selector).is_checked(), selector
+
+
+def key_radio(page: Any, name: str, value: str) -> None:
+    """Tab into a radio group, then move with the arrow keys to `value` (which selects it)."""
+    tab_to(page, f"input[type=radio][name={name}]")
+    page.keyboard.press("Space")
+    for _ in range(20):
+        if active(page, "value") == value:
+            break
+        page.keyboard.press("ArrowDown")
+    assert page.evaluate(FOCUS_VISIBLE)
+    assert page.locator(f"input[name={name}][value={value}]").is_checked()
+
+
+def key_submit(page: Any, selector: str = "button[value=continue]") -> None:
+    """Tab to a submit button and press Enter."""
+    tab_to(page, selector)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+# ---- Staff ---------------------------------------------------------------------------------------
+
+def sign_in(page: Any, secret: str | None = None) -> str:
+    """Sign the admin in; with no secret yet, set up two-factor and return the new secret."""
+    page.goto("/staff/sign-in")
+    page.fill("#email", ADMIN_EMAIL)
+    page.fill("#password", STAFF_PASSWORD)
+    page.locator("main button[type=submit]").click()
+    if secret is None:
+        secret = page.locator("code.secret").inner_text().strip()
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.locator("main button[type=submit]").click()
+    if page.get_by_text("I have saved them").count():
+        page.get_by_text("I have saved them").click()
+    return secret
+
+
+def text_of(page: Any, selector: str) -> str:
+    return re.sub(r"\s+", " ", page.locator(selector).first.inner_text()).strip()
+
+
+
+
+
+@pytest.fixture(scope="session")
+def staff_session(chromium: Any, server: Server) -> dict[str, Any]:
+    """Sign the admin in once, setting up two-factor (required): its TOTP secret and browser state."""
+    context = chromium.new_context(viewport=DESKTOP, base_url=server.base)
+    page = context.new_page()
+    secret = sign_in(page)
+    assert page.url.rstrip("/").endswith("/staff"), page.url
+    state = context.storage_state()
+    context.close()
+    return {"secret": secret, "state": state}
+
+
+# ---- Accessibility -----------------------------------------------------------------------------
+
+WCAG_TAGS = {"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"}
+
+PAGE_PROBLEMS = """() => {
+  const problems = [];
+  const h1s = document.querySelectorAll('h1').length;
+  if (h1s !== 1) problems.push(`${h1s} <h1> elements`);
+  const visible = el => el.checkVisibility() && el.getBoundingClientRect().width > 0;
+  for (const el of document.querySelectorAll('input:not([type=hidden]), select, textarea')) {
+    if (!visible(el)) continue;
+    const labels = [...(el.labels || [])].filter(visible);
+    if (!labels.length) problems.push(`no visible label: ${el.outerHTML.slice(0, 80)}`);
+  }
+  return problems;
+}"""
+
+SMALL_TARGETS = """() => [...document.querySelectorAll('main input[type=checkbox], main input[type=radio], main button, main .button')]
+  .filter(el => el.checkVisibility())
+  .map(el => [el, el.getBoundingClientRect()])
+  .filter(([el, box]) => box.width < 24 || box.height < 24)
+  .map(([el, box]) => `${el.outerHTML.slice(0, 60)} is ${Math.round(box.width)}x${Math.round(box.height)}`)"""
+
+
+class Audit:
+    """Collects accessibility problems page by page, so one run reports all of them."""
+
+    def __init__(self) -> None:
+        from axe_playwright_python.sync_playwright import Axe
+
+        self.axe = Axe()
+        self.problems: list[str] = []
+        self.titles: list[str] = []
+        self.other: list[str] = []  # best-practice findings outside WCAG A/AA: reported, not failed
+
+    def __call__(self, page: Any, name: str, *, error: bool = False, targets: bool = False) -> None:
+        results = self.axe.run(page)
+        self.other += [f"{name}: {v['id']}" for v in results.response["violations"] if not WCAG_TAGS & set(v["tags"])]
+        for violation in results.response["violations"]:
+            if WCAG_TAGS & set(violation["tags"]):
+                where = [" ".join(map(str, node["target"])) for node in violation["nodes"]][:5]
+                self.problems.append(f"{name}: axe {violation['id']} ({violation['impact']}) at {where}")
+        self.problems += [f"{name}: {problem}" for problem in page.evaluate(PAGE_PROBLEMS)]
+        if targets:
+            self.problems += [f"{name}: small target {problem}" for problem in page.evaluate(SMALL_TARGETS)]
+        title = page.title()
+        self.titles.append(title)
+        if error:
+            if not title.startswith("Error:"):
+                self.problems.append(f"{name}: title {title!r} does not start with 'Error:'")
+            try:
+                page.wait_for_function("() => document.activeElement && document.activeElement.id === 'error-summary'",
+                                       timeout=2000)
+            except Exception:
+                focused = page.evaluate("() => document.activeElement && document.activeElement.outerHTML.slice(0, 80)")
+                self.problems.append(f"{name}: the error summary is not focused ({focused})")
+        elif title.startswith("Error:"):
+            self.problems.append(f"{name}: title {title!r} starts with 'Error:' with no error")
+
+    def check(self) -> None:
+        print(f"{len(self.titles)} pages audited: {self.titles}\nbest-practice findings: {self.other}")
+        assert not self.problems, "\n".join(self.problems)

@@ -1,0 +1,107 @@
+"""Accessibility of every page type and state, in Chromium: axe-core (WCAG 2.0 to 2.2, A and AA)
+plus what axe cannot see: one <h1>, titles per step with "Error:" on errors, the error summary
+focused after a failed submit, a visible label for every control, targets of at least 24x24 px."""
+
+from typing import Any, Callable
+
+import pytest
+
+from .browser import (DESKTOP, OUTCOMES, PHONE, Audit, answers_for, click_and_wait,
+                      fill_step, journey, section_of, start, submit,
+                      walk_steps)
+
+pytestmark = pytest.mark.browser
+NewPage = Callable[..., Any]
+
+
+def test_patient_pages(new_page: NewPage, screenshot: Any) -> None:
+    audit = Audit()
+    page = new_page(PHONE)
+    page.goto("/")
+    audit(page, "landing", targets=True)
+    page.goto("/privacy")
+    audit(page, "privacy")
+    page.goto("/start")
+    audit(page, "consent", targets=True)
+    click_and_wait(page, page.get_by_role("button", name="Agree and start"))
+    audit(page, "consent (error)", error=True, targets=True)
+    page.check("#consent")
+    click_and_wait(page, page.get_by_role("button", name="Agree and start"))
+
+    answers = answers_for("likely")
+    step_titles = []
+    for _ in range(30):
+        if page.url.endswith("/screening/check"):
+            break
+        if page.url.endswith("/needles-and-you"):
+            audit(page, "needles-and-you", targets=True)
+            click_and_wait(page, page.locator("main a.button").first)
+            continue
+        section = section_of(page)
+        audit(page, section, targets=True)
+        step_titles.append(page.title())
+        click_and_wait(page, page.locator("button[value=continue]"))
+        if page.locator(".error-summary").count():
+            audit(page, f"{section} (error)", error=True, targets=True)
+            if section == "about":
+                screenshot(page, "question-with-error")
+        fill_step(page, answers)
+        click_and_wait(page, page.locator("button[value=continue]"))
+        assert page.locator(".error-summary").count() == 0, page.locator(".error-summary").inner_text()
+    assert len(set(step_titles)) == len(step_titles), f"step titles repeat: {step_titles}"
+    audit(page, "check your answers", targets=True)
+    submit(page)
+    audit(page, "result likely", targets=True)
+    click_and_wait(page, page.get_by_role("link", name="Ask us to contact you"))
+    audit(page, "request form", targets=True)
+    click_and_wait(page, page.locator("main form button[type=submit]"))
+    audit(page, "request form (error)", error=True, targets=True)
+
+    saver = new_page(PHONE)
+    start(saver)
+    click_and_wait(saver, saver.locator("button[value=save]"))
+    audit(saver, "saved", targets=True)
+    audit.check()
+
+
+@pytest.mark.parametrize("outcome", [outcome for outcome in OUTCOMES if outcome != "likely"])
+def test_result_pages(new_page: NewPage, outcome: str) -> None:
+    audit = Audit()
+    page = new_page(PHONE)
+    start(page)
+    walk_steps(page, answers_for(outcome))
+    submit(page)
+    audit(page, f"result {outcome}", targets=True)
+    audit.check()
+
+
+def test_staff_pages(new_page: NewPage, staff_session: dict[str, Any]) -> None:
+    audit = Audit()
+    page = new_page(DESKTOP)
+    page.goto("/staff/sign-in")
+    page.evaluate("() => document.body.insertAdjacentHTML('beforeend', '<img src=x.png>')")
+    audit(page, "self-test")
+    assert any("image-alt" in problem for problem in audit.problems), "axe found no problem in a broken page"
+    audit.problems.clear()
+    page.reload()
+    audit(page, "staff sign-in")
+    click_and_wait(page, page.locator("main button[type=submit]"))
+    audit(page, "staff sign-in (error)", error=True)
+    page.fill("#email", "admin@clinic.example")
+    page.fill("#password", "correct horse battery staple")
+    click_and_wait(page, page.locator("main button[type=submit]"))
+    audit(page, "two-factor")
+
+    page = new_page(DESKTOP, storage_state=staff_session["state"])
+    for path, name in [("/staff/", "queue"), ("/staff/overview", "overview"), ("/staff/accounts", "accounts"),
+                       ("/staff/audit", "audit trail"), ("/staff/patient-requests/", "privacy requests")]:
+        response = page.goto(path)
+        assert response is not None and response.status == 200 and page.url.endswith(path), page.url
+        audit(page, name)
+    page.goto("/staff/")
+    journey(new_page(PHONE), "see_doctor")  # so that the queue has a screening to open
+    page.goto("/staff/")
+    click_and_wait(page, page.locator("tbody tr a").first)
+    assert "/staff/screenings/" in page.url
+    audit(page, "screening")
+    audit.check()

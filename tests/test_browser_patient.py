@@ -1,0 +1,129 @@
+"""The patient journey in a real browser (Chromium): every outcome, phone and desktop, keyboard
+only, JavaScript off, and resuming in another browser."""
+
+from typing import Any, Callable
+
+import pytest
+
+from .browser import (DESKTOP, OUTCOMES, PHONE, answers_for, click_and_wait, fill_step, journey, key_check,
+                      key_radio, key_submit, section_of, start, submit,
+                      tab_to, walk_steps)
+
+pytestmark = pytest.mark.browser
+
+HEADLINES = {
+    "emergency": "Get emergency care now",
+    "see_doctor": "See a doctor before any physiotherapy",
+    "not_suitable": "Needle treatment is not right for you at the moment",
+    "clinician_review": "A physiotherapist needs to check a few things first",
+    "likely": "IMS may well help you",
+    "possible": "IMS might help you: an assessment will tell",
+    "unlikely": "IMS is probably not the best first step for you",
+}
+BOOKABLE = {"not_suitable", "clinician_review", "likely", "possible", "unlikely"}
+NewPage = Callable[..., Any]
+
+
+def check_result(page: Any, outcome: str) -> None:
+    assert page.locator("h1").inner_text().strip() == HEADLINES[outcome]
+    has_booking = page.get_by_role("link", name="Ask us to contact you").count() > 0
+    assert has_booking == (outcome in BOOKABLE)
+    if outcome == "emergency":
+        main_text = page.locator("main").inner_text()
+        assert main_text.index("911") < 200, "Call 911 is not the first thing on the emergency page"
+        assert page.locator("main a[href*=request-assessment], main form").count() == 0
+        assert page.get_by_role("link", name="Book online").count() == 0
+
+
+@pytest.mark.parametrize("outcome", list(OUTCOMES))
+def test_every_outcome_on_a_phone(new_page: NewPage, screenshot: Any, outcome: str) -> None:
+    page = new_page(PHONE)
+    shots = outcome == "likely"  # one journey also takes the screenshots of the README
+
+    def on_step(page: Any, section: str) -> None:
+        if shots and section == "pain_location":
+            fill_step(page, answers_for(outcome))
+            page.locator(".body-map").scroll_into_view_if_needed()
+            page.evaluate("() => document.querySelector('.body-map').scrollIntoView()")
+            screenshot(page, "body-map")
+
+    if shots:
+        page.goto("/")
+        screenshot(page, "landing")
+    start(page)
+    walk_steps(page, answers_for(outcome), on_step)
+    if shots:
+        screenshot(page, "check-your-answers")
+    submit(page)
+    check_result(page, outcome)
+    screenshot(page, f"result-{outcome.replace('_', '-')}")
+
+
+@pytest.mark.parametrize("outcome", ["likely", "emergency"])
+def test_outcomes_on_a_desktop(new_page: NewPage, outcome: str) -> None:
+    page = new_page(DESKTOP)
+    journey(page, outcome)
+    check_result(page, outcome)
+
+
+def test_keyboard_only(new_page: NewPage) -> None:
+    page = new_page(PHONE)
+    page.goto("/start")
+    key_check(page, "#consent")
+    key_submit(page, "main button[type=submit]")
+    page.wait_for_url("**/screening/about")
+    answers = answers_for("likely")
+
+    def on_step(page: Any, section: str) -> None:
+        if section != "pain_location":
+            return
+        for region in answers["pain_regions"]:  # type: ignore[union-attr]
+            key_check(page, f"input[name=pain_regions][value={region}]")
+        key_radio(page, "main_region", str(answers["main_region"]))
+        key_submit(page)
+        assert section_of(page) != "pain_location", page.locator(".error-summary").all_inner_texts()
+
+    walk_steps(page, answers, on_step)
+    key_submit(page, "main form button[type=submit]")
+    assert page.url.endswith("/screening/result"), page.url
+    check_result(page, "likely")
+
+
+def test_whole_journey_without_javascript(new_page: NewPage) -> None:
+    page = new_page(PHONE, java_script_enabled=False)
+    journey(page, "possible", mouse=True)  # Playwright's own clicks and typing, no page script
+    check_result(page, "possible")
+
+
+def test_resume_in_another_browser(new_page: NewPage) -> None:
+    page = new_page(PHONE)
+    start(page)
+    answers = answers_for("likely")
+    walk_steps_until(page, answers, "pain_history")
+    click_and_wait(page, page.locator("button[value=save]"))
+    link = page.input_value("#resume-link")
+    page.context.close()
+
+    other = new_page(DESKTOP)
+    other.goto(link)
+    assert section_of(other) == "pain_history", other.url
+    click_and_wait(other, other.get_by_role("link", name="Back"))
+    assert other.locator("input[value=neck][name=pain_regions]").is_checked()
+    walk_steps(other, answers)
+    submit(other)
+    check_result(other, "likely")
+
+
+def walk_steps_until(page: Any, answers: dict[str, object], stop_at: str) -> None:
+    class Stop(Exception):
+        pass
+
+    def on_step(page: Any, section: str) -> None:
+        if section == stop_at:
+            raise Stop
+
+    try:
+        walk_steps(page, answers, on_step)
+    except Stop:
+        return
+    raise AssertionError(f"never reached {stop_at}")

@@ -1,0 +1,47 @@
+"""The staff portal in a real browser: two-factor sign-in, the queue, a screening, the CSV export."""
+
+from typing import Any, Callable
+
+import pyotp
+import pytest
+
+from .browser import (DESKTOP, PHONE, click_and_wait, journey,
+                      text_of)
+
+pytestmark = pytest.mark.browser
+
+
+def test_signed_in_with_an_authenticator_app(staff_session: dict[str, Any]) -> None:
+    # The fixture signed in with the password, set up the app (STAFF_MFA_REQUIRED) and got a code.
+    assert len(staff_session["secret"]) >= 16
+    assert pyotp.TOTP(staff_session["secret"]).now().isdigit()
+
+
+def test_emergency_first_then_review_and_export(new_page: Callable[..., Any], staff_session: dict[str, Any],
+                                                 screenshot: Any) -> None:
+    patient = new_page(PHONE)
+    journey(patient, "likely")
+    patient = new_page(PHONE)
+    journey(patient, "emergency")
+
+    page = new_page(DESKTOP, storage_state=staff_session["state"], accept_downloads=True)
+    page.goto("/staff/")
+    first = page.locator("tbody tr").first
+    assert "mergency" in first.inner_text(), first.inner_text()
+    screenshot(page, "staff-queue")
+    click_and_wait(page, first.locator("a").first)
+    assert "/staff/screenings/" in page.url
+
+    page.select_option("#status", "in_review")
+    click_and_wait(page, page.get_by_role("button", name="Change status"))
+    assert text_of(page, ".notice") == "Status changed to in review."
+    page.fill("#body", "Phoned the patient; they are on their way to emergency.")
+    click_and_wait(page, page.get_by_role("button", name="Add note"))
+    assert "Phoned the patient" in page.locator("main").inner_text()
+    screenshot(page, "staff-screening")
+
+    page.goto("/staff/")
+    with page.expect_download() as download:
+        page.get_by_text("Export these as CSV").click()
+    rows = download.value.path().read_text(encoding="utf-8").splitlines()
+    assert len(rows) >= 3  # a header and both screenings
