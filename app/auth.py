@@ -15,7 +15,7 @@ from pathlib import Path
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
 from app.extensions import db
 from app.models import ROLES, StaffUser, utcnow
@@ -145,11 +145,26 @@ def verify_totp(user: StaffUser, code: str, secret: str | None = None, now: floa
     current_step = int(now // totp.interval)
     for step in (current_step - 1, current_step, current_step + 1):
         if hmac.compare_digest(totp.at(step * totp.interval), code):
-            if user.totp_last_step is not None and step <= user.totp_last_step:
-                return False  # replayed, or older than a code already used
-            user.totp_last_step = step
-            return True
+            return _use_step(user, step)
     return False
+
+
+def _use_step(user: StaffUser, step: int) -> bool:
+    """Record a TOTP step as used, unless it (or a later one) already was.
+
+    One conditional UPDATE, so two requests racing with the same code cannot both succeed.
+    """
+    used = db.session.execute(
+        update(StaffUser)
+        .where(StaffUser.id == user.id,
+               or_(StaffUser.totp_last_step.is_(None), StaffUser.totp_last_step < step))
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    if used.rowcount != 1:  # type: ignore[attr-defined]
+        return False  # replayed, or older than a code already used
+    user.totp_last_step = step
+    return True
 
 
 def new_recovery_codes(user: StaffUser) -> list[str]:
