@@ -66,7 +66,8 @@ def start() -> ResponseReturnValue:
             return render_template("patient/consent.html", form=form), 400
         _, token = services.start_screening(current_app.config["DRAFT_RETENTION_DAYS"])
         db.session.commit()
-        session.clear()  # a new screening never inherits anything from an earlier one
+        # A new screening never inherits an earlier one. Only the patient's key is replaced, so a
+        # staff member testing the journey in the same browser stays signed in.
         session[TOKEN_KEY] = token
         return redirect(url_for("patient.step", section_id=rules.questionnaire().sections[0].id))
     return render_template("patient/consent.html", form=form)
@@ -84,8 +85,7 @@ def resume(token: str) -> ResponseReturnValue:
     screening = services.find_by_token(token)
     if screening is None:
         return render_template("patient/resume_invalid.html"), 404
-    session.clear()
-    session[TOKEN_KEY] = token
+    session[TOKEN_KEY] = token  # replaces any other screening's token; staff sign-ins are kept
     return redirect(url_for("patient.continue_screening"))
 
 

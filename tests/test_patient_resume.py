@@ -219,3 +219,15 @@ def test_save_and_come_back_later_keeps_the_valid_answers_of_a_half_filled_page(
         stored = db.session.scalars(select(Screening)).one().answers
     assert stored == {"respondent": "self"}
     assert re.search(r"/resume/[A-Za-z0-9_-]{43}", client.get("/screening/saved").get_data(as_text=True))
+
+
+def test_opening_a_resume_link_keeps_a_staff_sign_in_in_the_same_browser(app, physio_client) -> None:
+    """Staff often try the patient journey themselves: a resume link must not sign them out."""
+    from app import services
+    from app.extensions import db
+
+    with app.app_context():
+        _, token = services.start_screening(7)
+        db.session.commit()
+    assert physio_client.get(f"/resume/{token}").status_code == 302
+    assert physio_client.get("/staff/").status_code == 200
