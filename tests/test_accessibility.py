@@ -4,11 +4,26 @@ focused after a failed submit, a visible label for every control, targets of at 
 
 from typing import Any, Callable
 
+import pyotp
 import pytest
 
-from .browser import (DESKTOP, OUTCOMES, PHONE, Audit, answers_for, click_and_wait,
-                      fill_step, journey, section_of, start, submit,
-                      walk_steps)
+from .browser import (
+    DESKTOP,
+    OUTCOMES,
+    PHONE,
+    Audit,
+    Server,
+    answers_for,
+    click_and_wait,
+    fill_step,
+    journey,
+    section_of,
+    start,
+    submit,
+    tab_to,
+    walk_steps,
+)
+from .conftest import STAFF_PASSWORD
 
 pytestmark = pytest.mark.browser
 NewPage = Callable[..., Any]
@@ -104,4 +119,82 @@ def test_staff_pages(new_page: NewPage, staff_session: dict[str, Any]) -> None:
     click_and_wait(page, page.locator("tbody tr a").first)
     assert "/staff/screenings/" in page.url
     audit(page, "screening")
+    reference = page.url.rstrip("/").rsplit("/", 1)[-1]
+    for path, name in [(f"/staff/screenings/{reference}/print", "print view"), ("/staff/rules/", "rules"),
+                       (f"/staff/patient-requests/?reference={reference}", "privacy requests (found)")]:
+        response = page.goto(path)
+        assert response is not None and response.status == 200, (path, page.url)
+        audit(page, name)
+        if name == "print view":
+            page.emulate_media(media="print")
+            audit(page, "print view (print media)")
+            page.emulate_media(media="screen")
+    assert page.locator("main h2", has_text=reference).count() == 1
+    audit.check()
+
+
+def test_patient_states(new_page: NewPage) -> None:
+    """The needle reassurance page, the request-sent page, no consent and an invalid resume link."""
+    audit = Audit()
+    page = new_page(PHONE)
+    start(page)
+    answers = {**answers_for("likely"), "needle_fear": 5}
+    for _ in range(30):
+        if page.url.endswith("/screening/check"):
+            break
+        if page.url.endswith("/needles-and-you"):
+            audit(page, "needles-and-you", targets=True)
+            click_and_wait(page, page.locator("main a.button").first)
+            continue
+        fill_step(page, answers)
+        click_and_wait(page, page.locator("button[value=continue]"))
+    assert len(audit.titles) == 1, "the needle reassurance page was not shown"
+    submit(page)
+    click_and_wait(page, page.get_by_role("link", name="Ask us to contact you"))
+    page.fill("#name", "Pat Example")
+    page.fill("#email", "pat@example.com")
+    page.check("#preferred_location-0")
+    page.check("#preferred_times-0")
+    page.check("#contact_consent")
+    click_and_wait(page, page.locator("main form button[type=submit]"))
+    assert page.url.endswith("/screening/request-sent"), page.url
+    audit(page, "request sent", targets=True)
+
+    page.goto("/no-consent")
+    audit(page, "no consent", targets=True)
+    response = page.goto("/resume/not-a-token")
+    assert response is not None and response.status == 404
+    audit(page, "invalid resume link (404)", targets=True)
+    audit.check()
+
+
+def test_new_staff_account(new_page: NewPage, server: Server) -> None:
+    """A fresh account, signed in with the keyboard alone: two-factor set-up (with an error), the
+    recovery codes, then the change-password page (with and without errors)."""
+    email = "keyboard@clinic.example"
+    server.cli("create-staff", "--email", email, "--name", "Kim Keys", "--role", "physio",
+               "--password-stdin", stdin=STAFF_PASSWORD + "\n")
+    audit = Audit()
+    page = new_page(DESKTOP)
+    page.goto("/staff/sign-in")
+    tab_to(page, "#email")  # tab_to checks that the focus is visible at each stop
+    page.keyboard.type(email)
+    tab_to(page, "#password", limit=1)
+    page.keyboard.type(STAFF_PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_url("**/staff/two-factor/set-up")
+    audit(page, "two-factor set-up")
+    click_and_wait(page, page.locator("main button[type=submit]"))
+    audit(page, "two-factor set-up (error)", error=True)
+    secret = page.locator("code.secret").inner_text().strip()
+    page.fill("#code", pyotp.TOTP(secret).now())
+    click_and_wait(page, page.locator("main button[type=submit]"))
+    audit(page, "recovery codes")
+    click_and_wait(page, page.get_by_text("I have saved them"))
+
+    page.goto("/staff/password")
+    audit(page, "change password")
+    click_and_wait(page, page.locator("main button[type=submit]"))
+    audit(page, "change password (error)", error=True)
     audit.check()

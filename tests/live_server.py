@@ -1,0 +1,132 @@
+"""The real app under gunicorn in a subprocess, and a small urllib client for it.
+
+Used by test_durability.py and test_rate_limit_redis.py. Only 127.0.0.1 is ever contacted; the
+server is stopped by its own pid (SIGTERM to the gunicorn master).
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+from tests.conftest import csrf_token_from, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def migrate(database_url: str, env: dict[str, str]) -> None:
+    """`flask --app wsgi db upgrade`, once, before any worker starts (as `make serve` does)."""
+    done = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
+                          env={**env, "DATABASE_URL": database_url}, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def base_environment(directory: Path, database_url: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(directory),
+        "LANG": "C.UTF-8",
+        "IMS_ENV": "development",
+        "DATABASE_URL": database_url,
+        "NOTIFY_IN_BACKGROUND": "false",
+        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    }
+
+
+class Gunicorn:
+    """`gunicorn -c gunicorn.conf.py wsgi:app` on a free port with `workers` sync workers."""
+
+    def __init__(self, directory: Path, env: dict[str, str], workers: int, name: str = "gunicorn") -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.env = {**env, "HOST": "127.0.0.1", "PORT": str(self.port), "GUNICORN_WORKERS": str(workers)}
+        self.log = directory / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 20) -> None:
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.base + "/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError("gunicorn did not start:\n" + self.log.read_text(errors="replace"))
+
+    def terminate(self, timeout: float) -> float:
+        """SIGTERM to the master; return how long it took to exit (raises TimeoutExpired)."""
+        assert self.process is not None
+        started = time.monotonic()
+        os.kill(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=timeout)
+        return time.monotonic() - started
+
+    def kill(self) -> None:
+        """Last resort after a failure: SIGKILL this server's own process group."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+@dataclass
+class Reply:
+    status: int
+    location: str
+    body: str
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+class Client:
+    """One browser: its own cookie jar, redirects not followed, every request with a timeout."""
+
+    def __init__(self, base: str) -> None:
+        assert base.startswith("http://127.0.0.1:")
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect())
+
+    def request(self, method: str, path: str, data: dict[str, str] | None = None) -> Reply:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base + path, data=body, method=method)
+        try:
+            with self.opener.open(request, timeout=20) as response:
+                return Reply(response.status, response.headers.get("Location", ""), response.read().decode())
+        except urllib.error.HTTPError as error:
+            with error:
+                return Reply(error.code, error.headers.get("Location", ""), error.read().decode(errors="replace"))
+
+    def get(self, path: str) -> Reply:
+        return self.request("GET", path)
+
+    def post(self, path: str, data: dict[str, str]) -> Reply:
+        return self.request("POST", path, data)
+
+    def csrf_token(self, page: str) -> str:
+        reply = self.get(page)
+        assert reply.status == 200, f"GET {page}: {reply.status} {reply.location}"
+        return csrf_token_from(reply.body)
