@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import Flask
@@ -39,6 +39,11 @@ def duration_text(weeks: int) -> str:
     if weeks >= 9:
         return f"{weeks} {plural} (about {round(weeks * 12 / 52)} months)"
     return f"{weeks} {plural}"
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of a day in the clinic's time zone, as people mean "from 3 March"."""
+    return datetime.combine(day, time.min, tzinfo=CLINIC_TIME_ZONE)
 
 
 def local_date(moment: datetime) -> str:

@@ -12,7 +12,7 @@ import dataclasses
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -37,7 +37,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 import rules
 from app import audit
 from app import auth as credentials
-from app.display import CLINIC_TIME_ZONE
+from app.display import CLINIC_TIME_ZONE, local_midnight
 from app.extensions import db
 from app.models import ROLES, AuditEvent, Screening, StaffUser
 from app.staff import queries
@@ -248,11 +248,6 @@ def _json_ready(values: Mapping[str, object]) -> dict[str, object]:
     return {name: value.isoformat() if isinstance(value, date) else value for name, value in values.items() if value}
 
 
-def _local_midnight(day: date) -> datetime:
-    """The start of a day in the clinic's time zone, as people mean "from 3 March"."""
-    return datetime.combine(day, time.min, tzinfo=CLINIC_TIME_ZONE)
-
-
 def audit_query(audit_filter: AuditFilter) -> Select[tuple[AuditEvent]]:
     """Audit events matching the filter, newest first (the order of `ix_audit_event_at`)."""
     query = select(AuditEvent)
@@ -264,9 +259,9 @@ def audit_query(audit_filter: AuditFilter) -> Select[tuple[AuditEvent]]:
         query = query.where(AuditEvent.screening_reference.startswith(
             code if code.startswith("IMS-") else "IMS-" + code, autoescape=True))
     if audit_filter.at_from:
-        query = query.where(AuditEvent.at >= _local_midnight(audit_filter.at_from))
+        query = query.where(AuditEvent.at >= local_midnight(audit_filter.at_from))
     if audit_filter.at_to:
-        query = query.where(AuditEvent.at < _local_midnight(audit_filter.at_to + timedelta(days=1)))
+        query = query.where(AuditEvent.at < local_midnight(audit_filter.at_to + timedelta(days=1)))
     return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
 
 
@@ -356,21 +351,28 @@ def _csv_lines(rows: Iterable[Sequence[Any]], question_ids: list[str]) -> Iterat
                     ruleset_version, fired, *(answers.get(qid) for qid in question_ids)])
 
 
-@bp.get("/export.csv")
-def export_csv() -> ResponseReturnValue:
-    """The screenings the queue shows for the same filters, in its order, streamed as CSV (audited)."""
+def _audited_export_filter(action: str) -> queries.QueueFilter | Response:
+    """The queue filter an export was asked for, recorded in the audit trail; or a 400 saying
+    which filter is wrong (an export never falls back to "everything")."""
     form = QueueFilterForm(request.args)
     if not form.validate():
-        # Never fall back to "everything" for an export: say which filter is wrong instead.
         problems = "; ".join(f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items())
-        return Response(f"Some filters could not be used: {problems}\n", status=400,
-                        mimetype="text/plain")
+        return Response(f"Some filters could not be used: {problems}\n", status=400, mimetype="text/plain")
     query_filter = form.to_filter()
     filters = _json_ready(dataclasses.asdict(query_filter))
     if filters.get("name"):
         filters["name"] = "(a name)"  # the audit trail is not encrypted: record that, not who
-    audit.record("export_csv", filters=filters)
+    audit.record(action, filters=filters)
     db.session.commit()
+    return query_filter
+
+
+@bp.get("/export.csv")
+def export_csv() -> ResponseReturnValue:
+    """The screenings the queue shows for the same filters, in its order, streamed as CSV (audited)."""
+    query_filter = _audited_export_filter("export_csv")
+    if isinstance(query_filter, Response):
+        return query_filter
     query = queries.filtered(query_filter).with_only_columns(
         Screening.reference, Screening.submitted_at, Screening.outcome, Screening.candidacy,
         Screening.clinician_outcome, Screening.review_status, Screening.ruleset_version, Screening.reasons,
@@ -397,16 +399,9 @@ def export_fhir_ndjson() -> ResponseReturnValue:
     """The queue's screenings for the same filters as FHIR Bundles, one per line (NDJSON), streamed."""
     from app.staff.interop import bundle_for
 
-    form = QueueFilterForm(request.args)
-    if not form.validate():
-        problems = "; ".join(f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items())
-        return Response(f"Some filters could not be used: {problems}\n", status=400, mimetype="text/plain")
-    query_filter = form.to_filter()
-    filters = _json_ready(dataclasses.asdict(query_filter))
-    if filters.get("name"):
-        filters["name"] = "(a name)"
-    audit.record("export_fhir_ndjson", filters=filters)
-    db.session.commit()
+    query_filter = _audited_export_filter("export_fhir_ndjson")
+    if isinstance(query_filter, Response):
+        return query_filter
     query = queries.filtered(query_filter).execution_options(yield_per=EXPORT_BATCH)
 
     def generate() -> Iterator[str]:

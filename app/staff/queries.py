@@ -7,13 +7,13 @@ the queue showed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 
 from app import crypto
-from app.display import CLINIC_TIME_ZONE
+from app.display import local_midnight
 from app.extensions import db
 from app.models import AssessmentRequest, Screening
 from rules import Outcome
@@ -35,11 +35,6 @@ class QueueFilter:
     name: str | None = None
 
 
-def _local_midnight(day: date) -> datetime:
-    """The start of a day in the clinic's time zone, as people mean "from 3 March"."""
-    return datetime.combine(day, time.min, tzinfo=CLINIC_TIME_ZONE)
-
-
 def filtered(query_filter: QueueFilter) -> Select[tuple[Screening]]:
     """Submitted screenings matching the filter, most urgent first, oldest first within an outcome."""
     query = select(Screening).where(Screening.state == "submitted")
@@ -48,9 +43,9 @@ def filtered(query_filter: QueueFilter) -> Select[tuple[Screening]]:
     if query_filter.review_status:
         query = query.where(Screening.review_status == query_filter.review_status)
     if query_filter.submitted_from:
-        query = query.where(Screening.submitted_at >= _local_midnight(query_filter.submitted_from))
+        query = query.where(Screening.submitted_at >= local_midnight(query_filter.submitted_from))
     if query_filter.submitted_to and query_filter.submitted_to < date.max:  # nothing is after date.max
-        query = query.where(Screening.submitted_at < _local_midnight(query_filter.submitted_to + timedelta(days=1)))
+        query = query.where(Screening.submitted_at < local_midnight(query_filter.submitted_to + timedelta(days=1)))
     if query_filter.location or query_filter.name:
         query = query.join(AssessmentRequest)
     if query_filter.location:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, render_template
 from sqlalchemy import distinct, func, select
 
-from app.display import CLINIC_TIME_ZONE
+from app.display import CLINIC_TIME_ZONE, local_midnight
 from app.extensions import db
 from app.models import OUTCOMES, Screening, StatusChange, utcnow
 from app.staff.queue import OUTCOME_LABELS
@@ -49,7 +49,7 @@ def weekly_counts(today: date, weeks: int = WEEKS_SHOWN) -> list[Week]:
     result = []
     for index in range(weeks):
         starts = first + timedelta(weeks=index)
-        begin = datetime.combine(starts, time.min, tzinfo=CLINIC_TIME_ZONE)
+        begin = local_midnight(starts)
         end = begin + timedelta(weeks=1)
         rows = db.session.execute(
             select(Screening.outcome, func.count())
