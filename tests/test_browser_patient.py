@@ -5,6 +5,7 @@ from typing import Any, Callable
 
 import pytest
 
+from .booking_pages import BOOKABLE
 from .browser import (DESKTOP, OUTCOMES, PHONE, answers_for, click_and_wait, fill_step, journey, key_check,
                       key_radio, key_submit, section_of, start, submit,
                       tab_to, walk_steps)
@@ -20,7 +21,6 @@ HEADLINES = {
     "possible": "IMS might help you: an assessment will tell",
     "unlikely": "IMS is probably not the best first step for you",
 }
-BOOKABLE = {"not_suitable", "clinician_review", "likely", "possible", "unlikely"}
 NewPage = Callable[..., Any]
 
 
@@ -59,8 +59,8 @@ def test_every_outcome_on_a_phone(new_page: NewPage, screenshot: Any, outcome: s
     screenshot(page, f"result-{outcome.replace('_', '-')}")
 
 
-@pytest.mark.parametrize("outcome", ["likely", "emergency"])
-def test_outcomes_on_a_desktop(new_page: NewPage, outcome: str) -> None:
+@pytest.mark.parametrize("outcome", list(OUTCOMES))
+def test_every_outcome_on_a_desktop(new_page: NewPage, outcome: str) -> None:
     page = new_page(DESKTOP)
     journey(page, outcome)
     check_result(page, outcome)
