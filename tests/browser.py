@@ -39,6 +39,8 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 375, "height": 667}
 DESKTOP = {"width": 1280, "height": 800}
 ADMIN_EMAIL = "admin@clinic.example"
+#: The clinic's online booking page, for the server that offers "Book online".
+BOOKING_URL = "https://booking.example/ims-clinic"
 
 #: Answers that lead the `ideal_neck` profile to each outcome, and the result page's headline.
 OUTCOMES: dict[str, dict[str, object]] = {
@@ -62,9 +64,12 @@ def chromium_or_skip() -> None:
 
 
 class Server:
-    """The real app (`flask run`) on a free port, on its own migrated SQLite database."""
+    """The real app (`flask run`) on a free port, on its own migrated SQLite database.
 
-    def __init__(self, directory: Path) -> None:
+    `settings` are environment variables on top of the test defaults (e.g. BOOKING_URL).
+    """
+
+    def __init__(self, directory: Path, **settings: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -76,6 +81,7 @@ class Server:
             "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "STAFF_MFA_REQUIRED": "true",
             "PUBLIC_BASE_URL": self.base,
+            **settings,
         }
         self.flask = str(Path(sys.executable).with_name("flask"))
         self.log = directory / "server.log"
@@ -117,15 +123,28 @@ class Server:
                 self.process.wait()
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def running_server(tmp_path_factory: pytest.TempPathFactory, **settings: str) -> Iterator[Server]:
     chromium_or_skip()
-    running = Server(tmp_path_factory.mktemp("browser-server"))
+    running = Server(tmp_path_factory.mktemp("browser-server"), **settings)
     running.start()
     try:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    yield from running_server(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def booking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A second server, configured with the clinic's online booking page (result pages say "Book online").
+
+    Its own process, because the setting is read once, when the app starts.
+    """
+    yield from running_server(tmp_path_factory, BOOKING_URL=BOOKING_URL)
 
 
 @pytest.fixture(scope="session")
@@ -141,11 +160,14 @@ def chromium() -> Iterator[Any]:
 
 @pytest.fixture
 def new_page(chromium: Any, server: Server) -> Iterator[Callable[..., Any]]:
-    """Open a page in a fresh context (own cookies): new_page(viewport=PHONE, **context options)."""
+    """Open a page in a fresh context (own cookies): new_page(viewport=PHONE, **context options).
+
+    Pages open on `server` unless the options give another `base_url`.
+    """
     contexts = []
 
     def make(viewport: dict[str, int] = PHONE, **options: Any) -> Any:
-        context = chromium.new_context(viewport=viewport, base_url=server.base, **options)
+        context = chromium.new_context(viewport=viewport, **{"base_url": server.base, **options})
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()

@@ -436,6 +436,7 @@ sqlite_only = pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
 
 
 
-# The browser fixtures (the real server, Chromium, pages, screenshots, a signed-in admin), here
+# The browser fixtures (the real server and one with online booking, Chromium, pages, screenshots, a
+# signed-in admin), here
 # so that every test module shares one of each per session.
-from .browser import chromium, new_page, screenshot, server, staff_session  # noqa: E402, F401
+from .browser import booking_server, chromium, new_page, screenshot, server, staff_session  # noqa: E402, F401

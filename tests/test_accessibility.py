@@ -8,7 +8,9 @@ from typing import Any, Callable
 import pyotp
 import pytest
 
+from .booking_pages import BOOKABLE
 from .browser import (
+    BOOKING_URL,
     DESKTOP,
     OUTCOMES,
     PHONE,
@@ -153,6 +155,18 @@ BREAK_THE_PAGE = """() => {
   document.querySelector('main').insertAdjacentHTML('beforeend',
     '<p><button style="all: unset">x</button> <a href="#a">a</a><a href="#b">b</a></p>');
 }"""
+
+
+@pytest.mark.parametrize("outcome", list(BOOKABLE))
+def test_result_pages_with_online_booking(new_page: NewPage, booking_server: Server, outcome: str) -> None:
+    """With BOOKING_URL set, the booking prompt offers "Book online" beside the request to be contacted."""
+    audit = Audit()
+    page = new_page(PHONE, base_url=booking_server.base)
+    journey(page, outcome)
+    assert page.get_by_role("link", name="Book online").get_attribute("href") == BOOKING_URL
+    assert page.get_by_role("link", name="Ask us to contact you").count() == 1
+    audit(page, f"result {outcome} (book online)")
+    audit.check()
 
 
 def test_patient_states(new_page: NewPage) -> None:
