@@ -38,6 +38,7 @@ def test_emergency_first_then_review_and_export(new_page: Callable[..., Any], st
     page.fill("#body", "Phoned the patient; they are on their way to emergency.")
     click_and_wait(page, page.get_by_role("button", name="Add note"))
     assert "Phoned the patient" in page.locator("main").inner_text()
+    page.evaluate("() => window.scrollTo(0, 0)")  # the redirect's #notes anchor scrolled to the bottom
     screenshot(page, "staff-screening")
 
     page.goto("/staff/")
