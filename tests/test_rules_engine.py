@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -145,3 +146,59 @@ def test_pages_follow_the_answers(ideal_answers: dict[str, object]) -> None:
     assert QUESTIONNAIRE.first_incomplete_section(without_trend).id == "pain_history"
     assert QUESTIONNAIRE.section("needles").title.startswith("Needles")
     assert QUESTIONNAIRE.section("nope") is None
+
+
+# ---- The compiled evaluator agrees with the plain definitions -------------------------------
+
+class _Facts(dict):  # type: ignore[type-arg]
+    def value(self, name: str) -> object | None:
+        return self.get(name)
+
+
+#: Answers that break the questionnaire in each way it checks, to mix into generated answers.
+ODD_VALUES = (None, True, 3.5, -1, 999, "", " ", "nope", [], ["nope"], ["unsure", "unsure"], {"a": 1}, "x" * 3000)
+
+
+@st.composite
+def mixed_answers(draw: st.DrawFn) -> dict[str, object]:
+    """Complete answers, then some dropped, some "not sure", some invalid or unknown."""
+    answers = draw(complete_answers())
+    for qid in draw(st.lists(st.sampled_from(sorted(answers)), max_size=4, unique=True)):
+        del answers[qid]
+    for question in draw(st.lists(st.sampled_from([q for q in QUESTIONNAIRE if q.category]), max_size=3)):
+        answers[question.id] = ["unsure"] if question.type.value == "multiple" else "unsure"
+    if draw(st.integers(0, 3)) == 0:
+        answers[draw(st.sampled_from([q.id for q in QUESTIONNAIRE] + ["shoe_size"]))] = draw(
+            st.sampled_from(ODD_VALUES))
+    return answers
+
+
+@settings(max_examples=300, deadline=None)
+@given(mixed_answers())
+def test_the_compiled_evaluator_agrees_with_the_plain_definitions(answers: dict[str, object]) -> None:
+    """`rules.engine` compiles the questionnaire and rules into generated functions for speed;
+    here its every output is recomputed from `Questionnaire` and `Condition.holds` directly."""
+    problems = QUESTIONNAIRE.problems(answers)
+    if problems:
+        with pytest.raises(rules.InvalidAnswers) as raised:
+            rules.evaluate(answers)
+        assert raised.value.problems == problems
+        return
+    result = rules.evaluate(answers)
+    valid = QUESTIONNAIRE.validate(answers)
+    applicable = QUESTIONNAIRE.applicable(valid)
+    unsure = [q for q in applicable if q.id in valid and q.is_unsure(valid[q.id])]
+    missing = QUESTIONNAIRE.missing(valid)
+    assert result.unsure == tuple(q.id for q in unsure)
+    assert result.missing == tuple(q.id for q in missing)
+    facts = _Facts(valid, unsure_red_flag=any(q.category is Category.RED_FLAG for q in unsure),
+                   unsure_safety=any(q.category is Category.SAFETY for q in unsure),
+                   missing_red_flag=any(q.category is Category.RED_FLAG for q in missing),
+                   missing_safety=any(q.category is Category.SAFETY for q in missing),
+                   missing_other=any(q.category is None for q in missing))
+    for derived in rules.ruleset().derived:
+        facts[derived.name] = derived.compute(facts)
+        assert result.indicators[derived.name] == facts[derived.name]
+        assert type(result.indicators[derived.name]) is type(facts[derived.name])
+    fired = [rule for rule in rules.ruleset().rules if rule.when.holds(facts)]
+    assert result.rule_ids == [rule.id for rule in sorted(fired, key=lambda rule: rule.outcome.rank)]
