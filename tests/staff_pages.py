@@ -64,3 +64,9 @@ def text_of(response: TestResponse) -> str:
 
 def without_csrf_tokens(html: str) -> str:
     return re.sub(r'(name="csrf_token"[^>]*value=")[^"]+(")', r"\1…\2", html)
+
+
+def headers_without_tokens(response: TestResponse) -> list[tuple[str, str]]:
+    """The response's headers, with the values of cookies (which carry the CSRF token) blanked."""
+    return [(name, re.sub(r"=[^;]*", "=…", value, count=1) if name == "Set-Cookie" else value)
+            for name, value in response.headers.items()]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import argon2
 import pyotp
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
@@ -34,6 +36,7 @@ from tests.staff_pages import (
     sign_in,
     sign_out,
     text_of,
+    headers_without_tokens,
     token,
     without_csrf_tokens,
 )
@@ -566,26 +569,44 @@ def test_five_wrong_codes_block_the_code_step_of_that_account(
 
 
 def test_the_failure_is_the_same_for_an_unknown_email_a_wrong_password_and_a_disabled_account(
-        app: Flask, staff: StaffAccounts) -> None:
+        app: Flask, staff: StaffAccounts, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same page, the same headers and the same password-hashing work, so that neither the answer
+    nor the time it takes tells which addresses have an account (ASVS 6.3.8).
+
+    The work is counted, not timed (a timed test is flaky): exactly one argon2 verification each
+    time, at the same cost. The emails are equally long (equal Content-Length), each attempt comes
+    from its own address and the clock stands still (equal rate-limit headers).
+    """
     staff.create(EMAIL)
-    staff.create("gone@clinic.example")
+    staff.create("former@clinic.example")
     with app.app_context():
-        db.session.execute(update(StaffUser).where(StaffUser.email == "gone@clinic.example").values(active=False))
+        db.session.execute(update(StaffUser).where(StaffUser.email == "former@clinic.example").values(active=False))
         db.session.commit()
-    pages = []
-    for email, password in [("nobody@clinic.example", STAFF_PASSWORD), (EMAIL, "the wrong password"),
-                            ("gone@clinic.example", STAFF_PASSWORD)]:
-        response = sign_in(app.test_client(), email, password)
+    verified: list[str] = []  # the hash each argon2 verification ran against
+    real_verify = PasswordHasher.verify
+
+    def recording_verify(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
+        verified.append(password_hash)
+        return real_verify(hasher, password_hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", recording_verify)
+    failures = []
+    attempts = [("nobody@clinic.example", STAFF_PASSWORD), (EMAIL, "the wrong password"),
+                ("former@clinic.example", STAFF_PASSWORD)]
+    for number, (email, password) in enumerate(attempts, start=1):
+        verified.clear()
+        response = sign_in(app.test_client(), email, password, environ_base={"REMOTE_ADDR": f"192.0.2.{number}"})
         assert response.status_code == 401
-        pages.append(without_csrf_tokens(response.get_data(as_text=True)).replace(email, "EMAIL"))
         assert "The email address or password is not right" in text_of(response)
-    assert pages[0] == pages[1] == pages[2]
-    for page in pages:
+        assert len(verified) == 1, f"{email}: {len(verified)} password verifications"
+        page = without_csrf_tokens(response.get_data(as_text=True))
         assert STAFF_PASSWORD not in page and "the wrong password" not in page
+        failures.append({"cost": argon2.extract_parameters(verified[0]), "page": page.replace(email, "EMAIL"),
+                         "headers": headers_without_tokens(response)})
+    assert failures[0] == failures[1] == failures[2]
     with app.app_context():
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sign_in_failed")).all()
-        assert sorted(e.actor_email or "" for e in events) == sorted(
-            ["nobody@clinic.example", EMAIL, "gone@clinic.example"])
+        assert sorted(e.actor_email or "" for e in events) == sorted(email for email, _ in attempts)
 
 
 def test_a_nul_character_in_the_email_is_an_ordinary_failure(app: Flask, staff: StaffAccounts) -> None:
