@@ -15,8 +15,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography.fernet import Fernet
 
@@ -62,12 +64,8 @@ class Gunicorn:
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
+            if self.healthy():
+                return
             if self.process.poll() is not None:
                 break
             time.sleep(0.1)
@@ -81,6 +79,37 @@ class Gunicorn:
         os.kill(self.process.pid, signal.SIGTERM)
         self.process.wait(timeout=timeout)
         return time.monotonic() - started
+
+    def send_signal(self, signal_number: int) -> None:
+        """Send a signal to the gunicorn master (SIGHUP reloads; SIGTERM stops gracefully)."""
+        assert self.process is not None and self.process.poll() is None
+        os.kill(self.process.pid, signal_number)
+
+    def worker_pids(self) -> set[int]:
+        """The master's live worker processes, read from /proc (Linux)."""
+        assert self.process is not None
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return {int(pid) for pid in children.read_text().split()}
+        except FileNotFoundError:  # the master has exited
+            return set()
+
+    def wait_for_workers(self, count: int, replacing: set[int] = frozenset(), timeout: float = 20) -> set[int]:
+        """Wait until `count` workers run, none of them in `replacing`, and `/healthz` answers."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            pids = self.worker_pids()
+            if len(pids) == count and not pids & replacing and self.healthy():
+                return pids
+            time.sleep(0.05)
+        raise AssertionError(f"workers {self.worker_pids()} after {timeout} s; see {self.log}")
+
+    def healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.base + "/healthz", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
 
     def kill(self) -> None:
         """Last resort after a failure: SIGKILL this server's own process group."""
@@ -110,8 +139,9 @@ class Client:
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect())
 
-    def request(self, method: str, path: str, data: dict[str, str] | None = None) -> Reply:
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
+    def request(self, method: str, path: str, data: Mapping[str, Any] | None = None) -> Reply:
+        """Send one request; an HTTP error status is a Reply, a broken connection raises OSError."""
+        body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
         request = urllib.request.Request(self.base + path, data=body, method=method)
         try:
             with self.opener.open(request, timeout=20) as response:
@@ -123,7 +153,7 @@ class Client:
     def get(self, path: str) -> Reply:
         return self.request("GET", path)
 
-    def post(self, path: str, data: dict[str, str]) -> Reply:
+    def post(self, path: str, data: Mapping[str, Any]) -> Reply:
         return self.request("POST", path, data)
 
     def csrf_token(self, page: str) -> str:

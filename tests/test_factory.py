@@ -1,9 +1,11 @@
 """The app factory and configuration from the environment."""
 
 import secrets
+import sqlite3
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import text
@@ -15,7 +17,7 @@ from app.config import (
     config_from_env,
     normalise_database_url,
 )
-from app.extensions import db
+from app.extensions import db, read_snapshot
 
 STRONG_KEY = secrets.token_urlsafe(32)
 
@@ -180,8 +182,54 @@ def test_sqlite_connections_are_tuned(tmp_path: Path) -> None:
         "journal_mode": "wal",
         "busy_timeout": 5000,
         "foreign_keys": 1,
-        "synchronous": 1,  # NORMAL
+        "synchronous": 2,  # FULL: a commit survives a power cut, not only a crash
     }
+
+
+def _sqlite_app(tmp_path: Path) -> Flask:
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'locks.sqlite3'}"})
+    with app.app_context():
+        db.session.execute(text("CREATE TABLE counter (n INTEGER)"))
+        db.session.commit()
+    return app
+
+
+def test_sqlite_session_transactions_take_the_write_lock_when_they_begin(tmp_path: Path) -> None:
+    # Quality bar (b) R4: a read-then-write transaction must not fail at its write because
+    # another process wrote in between; BEGIN IMMEDIATE makes it wait for the lock instead.
+    app = _sqlite_app(tmp_path)
+    other = sqlite3.connect(tmp_path / "locks.sqlite3", timeout=0)
+    try:
+        with app.app_context():
+            db.session.execute(text("SELECT count(*) FROM counter")).scalar()  # a read, nothing written yet
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            db.session.rollback()
+            other.execute("BEGIN IMMEDIATE")  # released with the session's transaction
+            other.rollback()
+            db.engine.dispose()
+    finally:
+        other.close()
+
+
+def test_a_read_snapshot_leaves_the_write_lock_to_writers(tmp_path: Path) -> None:
+    app = _sqlite_app(tmp_path)
+    other = sqlite3.connect(tmp_path / "locks.sqlite3", timeout=0, isolation_level=None)
+    try:
+        with app.app_context():
+            read_snapshot()
+            assert db.session.execute(text("SELECT count(*) FROM counter")).scalar() == 0
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("INSERT INTO counter VALUES (1)")
+            other.execute("COMMIT")
+            # Still the snapshot taken at the first read: one consistent view for the whole export.
+            assert db.session.execute(text("SELECT count(*) FROM counter")).scalar() == 0
+            db.session.rollback()
+            assert db.session.execute(text("SELECT count(*) FROM counter")).scalar() == 1
+            db.session.rollback()
+            db.engine.dispose()
+    finally:
+        other.close()
 
 
 def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for() -> None:
