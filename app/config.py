@@ -14,7 +14,7 @@ ENVIRONMENTS = ("development", "production")
 
 #: Signs session cookies on development machines only. It is public (it is in this file), so
 #: production refuses it.
-DEV_SECRET_KEY = "ims-screen-development-only-secret-key"
+DEV_SECRET_KEY = "ims-screen-development-only-secret-key"  # noqa: S105 -- public on purpose; production refuses it
 
 #: 32 characters of `secrets.token_urlsafe` carry about 190 bits; shorter keys are usually typed
 #: by hand and guessable.
@@ -57,6 +57,7 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         encryption_keys = crypto.development_key(instance_path)
 
     default_database_url = "sqlite:///" + os.path.join(instance_path, SQLITE_FILENAME)
+    rate_limit_storage = environ.get("RATELIMIT_STORAGE_URI", "memory://")
     return {
         "IMS_ENV": env,
         "SECRET_KEY": secret_key,
@@ -87,11 +88,22 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "STAFF_MFA_REQUIRED": _flag(environ, "STAFF_MFA_REQUIRED", default=production),
         "STAFF_IDLE_MINUTES": _positive_int(environ, "STAFF_IDLE_MINUTES", 30),
         "STAFF_SESSION_HOURS": _positive_int(environ, "STAFF_SESSION_HOURS", 8),
-        "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_STORAGE_URI": rate_limit_storage,
+        "RATELIMIT_STORAGE_OPTIONS": _rate_limit_storage_options(rate_limit_storage),
         "RATELIMIT_ENABLED": _flag(environ, "RATELIMIT_ENABLED", default=True),
         # Limits are for people, not for a health check or the tests' own traffic.
         "RATELIMIT_HEADERS_ENABLED": True,
     }
+
+
+def _rate_limit_storage_options(storage_uri: str) -> dict[str, Any]:
+    """Storage errors arrive as one type (limits' StorageError), which app.errors answers with a
+    503: with its store down, a limited route is refused, never left unlimited. A Redis that
+    stops answering fails a request within a second rather than holding a worker."""
+    options: dict[str, Any] = {"wrap_exceptions": True}
+    if storage_uri.startswith(("redis://", "rediss://", "redis+")):
+        options |= {"socket_connect_timeout": 1, "socket_timeout": 1}
+    return options
 
 
 def _whole_number(environ: Mapping[str, str], name: str, default: int) -> int:

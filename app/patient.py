@@ -35,7 +35,7 @@ from rules.questionnaire import Section
 bp = Blueprint("patient", __name__)
 
 #: The session key holding the patient's resume token (the only thing the cookie carries).
-TOKEN_KEY = "screening_token"
+TOKEN_KEY = "screening_token"  # noqa: S105 -- the name of a session key, not a secret
 
 
 class ConsentForm(FlaskForm):
