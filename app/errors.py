@@ -2,9 +2,10 @@
 
 from typing import NamedTuple
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException
+from limits.errors import StorageError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 
 class ErrorPage(NamedTuple):
@@ -39,7 +40,14 @@ ERROR_PAGES = {
         "Something went wrong on our side",
         "The problem has been logged. Please try again in a few minutes.",
     ),
+    503: ErrorPage(
+        "This page is not available just now",
+        "Nothing you sent has been saved or changed. Please try again in a minute or two.",
+    ),
 }
+
+#: Seconds a client is told to wait when the rate-limit store is unreachable.
+RETRY_AFTER_STORAGE_ERROR = 30
 
 #: Endpoints read by programs rather than people; their errors are JSON.
 JSON_PATHS = ("/healthz",)
@@ -49,15 +57,30 @@ def init_app(app: Flask) -> None:
     """Register one handler for every status code in ERROR_PAGES."""
     for code in ERROR_PAGES:
         app.register_error_handler(code, handle_http_error)
+    app.register_error_handler(StorageError, refuse_without_rate_limits)
 
 
 def handle_http_error(error: HTTPException) -> ResponseReturnValue:
     """Render `error` as a page (or JSON), keeping headers such as Allow and Retry-After."""
     # Flask hands unhandled exceptions to the 500 handler as an InternalServerError wrapping
     # them, so the original exception and its text never reach this response.
+    if isinstance(getattr(error, "original_exception", None), StorageError):
+        # The store failed after the view ran (counting a failed attempt): still refused.
+        return refuse_without_rate_limits(error.original_exception)  # type: ignore[attr-defined]
     code = error.code or 500
     page = ERROR_PAGES[code]
     headers = [(name, value) for name, value in error.get_headers() if name != "Content-Type"]
     if request.path in JSON_PATHS:
         return {"status": "error", "error": error.name}, code, headers
     return render_template("errors/error.html", code=code, page=page), code, headers
+
+
+def refuse_without_rate_limits(error: StorageError) -> ResponseReturnValue:
+    """Fail closed when the rate-limit store (Redis) is unreachable: 503, never an unlimited try.
+
+    Only rate-limited routes touch the store: staff sign-in and its second step (ASVS 16.5.3).
+    Patients' pages have no limits, so they carry on. The log names the path, never a form value.
+    """
+    current_app.logger.error("Rate-limit storage unreachable (%s): refused %s %s",
+                             type(error.storage_error).__name__, request.method, request.path)
+    return handle_http_error(ServiceUnavailable(retry_after=RETRY_AFTER_STORAGE_ERROR))

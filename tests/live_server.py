@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import redis
 from cryptography.fernet import Fernet
 
 from tests.conftest import csrf_token_from, free_port
@@ -160,3 +161,47 @@ class Client:
         reply = self.get(page)
         assert reply.status == 200, f"GET {page}: {reply.status} {reply.location}"
         return csrf_token_from(reply.body)
+
+
+class RedisServer:
+    """A throwaway redis-server on 127.0.0.1 (no persistence), stopped and restarted by its pid."""
+
+    def __init__(self, binary: str, directory: Path) -> None:
+        self.binary, self.directory = binary, directory
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.pidfile = directory / "redis.pid"
+
+    def start(self, timeout: float = 10) -> None:
+        subprocess.run([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                        "--appendonly", "no", "--daemonize", "yes", "--pidfile", str(self.pidfile),
+                        "--dir", str(self.directory), "--logfile", str(self.directory / "redis.log")],
+                       check=True, timeout=timeout)
+        client = redis.Redis.from_url(self.url, socket_timeout=1)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    if client.ping() and self.pidfile.exists():
+                        return
+                except redis.ConnectionError:
+                    pass
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+        finally:
+            client.close()
+
+    def stop(self, timeout: float = 5) -> None:
+        """SIGTERM, then wait until the process is gone (redis removes its pidfile on exit)."""
+        if not self.pidfile.exists():
+            return
+        pid = int(self.pidfile.read_text())
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"redis-server {pid} did not stop")

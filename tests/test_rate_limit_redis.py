@@ -4,69 +4,51 @@ Quality bar (b) R5. Two gunicorn servers with one worker each stand in for two w
 processes, so nothing in memory is shared; in one process the app's single Limiter would be).
 They share one database and, for the first test, one real `redis-server` started on a free port
 for the session. Without redis-server the Redis test skips, except on CI (`CI` set), where it fails.
+With Redis down, the limited routes (staff sign-in) fail closed (ASVS 16.5.3) and patients carry on.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
-import signal
-import subprocess
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
+from flask.testing import FlaskClient
 
+from app import create_app
+from app.extensions import db
 from app.staff.auth import ACCOUNT_LIMIT
-from tests.conftest import free_port
-from tests.live_server import Client, Gunicorn, base_environment, migrate
+from tests.conftest import STAFF_PASSWORD, StaffAccounts, csrf_token_from, sqlite_only
+from tests.journey import Journey
+from tests.live_server import Client, Gunicorn, RedisServer, base_environment, migrate
 
 ALLOWED = int(ACCOUNT_LIMIT.split()[0])  # failed sign-ins per account per window: 5
 SIGN_IN = "/staff/sign-in"
 
 
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """A throwaway redis-server on 127.0.0.1, no persistence, stopped by its pid."""
+def redis_binary() -> str:
+    """redis-server's path; skips without it, except on CI (`CI` set), where it fails."""
     binary = shutil.which("redis-server")
     if binary is None:
         reason = "redis-server is not installed"
         if os.environ.get("CI"):
             pytest.fail(f"{reason}, but CI must test rate limits on Redis.", pytrace=False)
         pytest.skip(f"{reason}; install it (apt-get install redis-server) to run these tests.")
-    directory = Path(tempfile.mkdtemp(prefix="ims-screen-redis-"))
-    pidfile, port = directory / "redis.pid", free_port()
-    subprocess.run([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                    "--daemonize", "yes", "--pidfile", str(pidfile), "--dir", str(directory),
-                    "--logfile", str(directory / "redis.log")], check=True, timeout=10)
-    url = f"redis://127.0.0.1:{port}/0"
-    client = redis.Redis.from_url(url, socket_timeout=1)
+    return binary
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One throwaway redis-server for the session's shared-count tests."""
+    server = RedisServer(redis_binary(), tmp_path_factory.mktemp("redis"))
+    server.start()
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                if client.ping() and pidfile.exists():
-                    break
-            except redis.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, "redis-server did not start"
-            time.sleep(0.05)
-        yield url
+        yield server.url
     finally:
-        client.close()
-        if pidfile.exists():
-            pid = int(pidfile.read_text())
-            os.kill(pid, signal.SIGTERM)
-            for _ in range(100):  # up to 5 s
-                try:
-                    os.kill(pid, 0)
-                except ProcessLookupError:
-                    break
-                time.sleep(0.05)
-        shutil.rmtree(directory, ignore_errors=True)
+        server.stop()
 
 
 def two_workers(directory: Path, storage_uri: str) -> list[Gunicorn]:
@@ -121,3 +103,44 @@ def test_memory_storage_counts_per_worker_so_each_allows_the_full_limit(
     assert [failed_sign_in(server, email) for server in spread] == [401] * (2 * ALLOWED)
     assert failed_sign_in(pair[0], email) == 429
     assert failed_sign_in(pair[1], email) == 429
+
+
+def sign_in(client: FlaskClient, password: str) -> int:
+    token = csrf_token_from(client.get(SIGN_IN).get_data(as_text=True))
+    return client.post(SIGN_IN, data={"email": "physio@clinic.example", "password": password,
+                                      "csrf_token": token}).status_code
+
+
+@sqlite_only
+def test_with_redis_down_sign_in_is_refused_not_unlimited_and_patients_carry_on(
+        database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    store = RedisServer(redis_binary(), tmp_path)
+    store.start()
+    # Exceptions reach the error handlers as in production (TESTING would re-raise them).
+    app = create_app({"TESTING": True, "PROPAGATE_EXCEPTIONS": False, "SQLALCHEMY_DATABASE_URI": database_url,
+                      "NOTIFY_IN_BACKGROUND": False, "RATELIMIT_STORAGE_URI": store.url})
+    try:
+        StaffAccounts(app).create()
+        client = app.test_client()
+        assert sign_in(client, "not the password!") == 401  # counted in Redis
+
+        store.stop()
+        with caplog.at_level(logging.ERROR):
+            wrong, right = sign_in(client, "not the password!"), sign_in(app.test_client(), STAFF_PASSWORD)
+        assert (wrong, right) == (503, 503), "with no store to count in, no attempt may be tried"
+        refused = client.post(SIGN_IN, data={"csrf_token": csrf_token_from(client.get(SIGN_IN).get_data(as_text=True)),
+                                            "email": "physio@clinic.example", "password": STAFF_PASSWORD})
+        assert refused.headers["Retry-After"] == "30"
+        assert "not available just now" in refused.get_data(as_text=True)
+        assert "Rate-limit storage unreachable" in caplog.text and "physio@clinic.example" not in caplog.text
+
+        # Patients' pages are not rate limited, so they never depend on Redis.
+        journey = Journey(app.test_client())
+        assert journey.consent().status_code == 302
+
+        store.start()  # same port: the app reconnects by itself
+        assert sign_in(app.test_client(), STAFF_PASSWORD) == 303
+    finally:
+        store.stop()
+        with app.app_context():
+            db.engine.dispose()
