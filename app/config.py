@@ -57,13 +57,14 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         encryption_keys = crypto.development_key(instance_path)
 
     default_database_url = "sqlite:///" + os.path.join(instance_path, SQLITE_FILENAME)
+    database_url = normalise_database_url(environ.get("DATABASE_URL", default_database_url))
+    if production:
+        _check_production_database(database_url)
     rate_limit_storage = environ.get("RATELIMIT_STORAGE_URI", "memory://")
     return {
         "IMS_ENV": env,
         "SECRET_KEY": secret_key,
-        "SQLALCHEMY_DATABASE_URI": normalise_database_url(
-            environ.get("DATABASE_URL", default_database_url)
-        ),
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Development is served over plain http on 127.0.0.1, where a Secure cookie is never sent.
@@ -168,6 +169,38 @@ def _check_production_clinic(clinic: Mapping[str, str]) -> None:
                 f"Refusing to start in production: {name} is not set. Patients are shown the "
                 "clinic's name, phone number and locations on every result page."
             )
+
+
+#: Filesystems where SQLite's WAL (shared memory between processes on one host) is unsafe.
+NETWORK_FILESYSTEMS = frozenset({"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "fuse.sshfs", "ceph", "glusterfs"})
+
+#: The kernel's table of mounts (Linux); absent elsewhere, where the check is skipped.
+MOUNTS = "/proc/self/mounts"
+
+
+def filesystem_type(path: str, mounts: str | None = None) -> str | None:
+    """The type of the filesystem holding `path` (the longest mount point above it), if known."""
+    try:
+        with open(mounts or MOUNTS, encoding="utf-8") as table:
+            entries = [line.split()[1:3] for line in table if len(line.split()) >= 3]
+    except OSError:
+        return None
+    resolved = os.path.realpath(path)
+    above = [(point, kind) for point, kind in entries
+             if resolved == point or resolved.startswith(point.rstrip("/") + "/")]
+    return max(above, key=lambda entry: len(entry[0]))[1] if above else None
+
+
+def _check_production_database(database_url: str) -> None:
+    if not database_url.startswith("sqlite:///"):
+        return
+    kind = filesystem_type(os.path.dirname(database_url.removeprefix("sqlite:///")) or ".")
+    if kind in NETWORK_FILESYSTEMS:
+        raise ConfigError(
+            f"Refusing to start in production: the SQLite database is on a network filesystem ({kind}). "
+            "SQLite's WAL needs every process on the same machine and a local disk; move the file to a "
+            "local disk or use PostgreSQL."
+        )
 
 
 def normalise_database_url(url: str) -> str:

@@ -15,6 +15,7 @@ from app.config import (
     DEV_SECRET_KEY,
     ConfigError,
     config_from_env,
+    filesystem_type,
     normalise_database_url,
 )
 from app.extensions import db, read_snapshot
@@ -253,3 +254,32 @@ def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for() -> None:
 def test_trusted_proxies_must_be_a_count() -> None:
     with pytest.raises(ConfigError, match="TRUSTED_PROXIES must be a whole number"):
         config_from_env({"TRUSTED_PROXIES": "nginx"}, "/i")
+
+
+MOUNTS_TABLE = """\
+/dev/sda1 / ext4 rw,relatime 0 0
+server:/export /srv/share nfs4 rw,relatime 0 0
+//nas/clinic /srv/share/smb cifs rw 0 0
+"""
+
+
+@pytest.mark.parametrize(("path", "kind"), [
+    ("/srv/share/ims.sqlite3", "nfs4"),
+    ("/srv/share/smb/ims.sqlite3", "cifs"),
+    ("/srv/shared/ims.sqlite3", "ext4"),  # a sibling whose name only starts like the mount point
+    ("/var/lib/ims/ims.sqlite3", "ext4"),
+])
+def test_the_filesystem_under_a_path_is_its_longest_mount_point(tmp_path: Path, path: str, kind: str) -> None:
+    (mounts := tmp_path / "mounts").write_text(MOUNTS_TABLE)
+    assert filesystem_type(path, str(mounts)) == kind
+
+
+def test_production_refuses_an_sqlite_file_on_a_network_filesystem(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (mounts := tmp_path / "mounts").write_text(MOUNTS_TABLE)
+    monkeypatch.setattr("app.config.MOUNTS", str(mounts))
+    environ = {"IMS_ENV": "production", "SECRET_KEY": STRONG_KEY, **REAL_CLINIC}
+    with pytest.raises(ConfigError, match=r"network filesystem \(nfs4\)"):
+        config_from_env({**environ, "DATABASE_URL": "sqlite:////srv/share/ims.sqlite3"}, str(tmp_path))
+    local = config_from_env({**environ, "DATABASE_URL": "sqlite:////var/lib/ims/ims.sqlite3"}, str(tmp_path))
+    assert local["SQLALCHEMY_DATABASE_URI"] == "sqlite:////var/lib/ims/ims.sqlite3"
