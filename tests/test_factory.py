@@ -8,7 +8,8 @@ import pytest
 from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine
 
 from app import create_app
 from app.config import (
@@ -185,6 +186,24 @@ def test_sqlite_connections_are_tuned(tmp_path: Path) -> None:
         "foreign_keys": 1,
         "synchronous": 2,  # FULL: a commit survives a power cut, not only a crash
     }
+
+
+def test_creating_the_app_opens_no_database_connection(tmp_path: Path) -> None:
+    # Quality bar (b): a connection opened before gunicorn forks would be shared by every worker
+    # (SQLite can corrupt its file that way). Workers import the app after the fork anyway
+    # (preload_app = False), but the factory must not rely on it.
+    opened: list[object] = []
+
+    def count(dbapi_connection: object, _record: object) -> None:
+        opened.append(dbapi_connection)
+
+    event.listen(Engine, "connect", count)
+    try:
+        create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'fork.sqlite3'}"})
+    finally:
+        event.remove(Engine, "connect", count)
+    assert opened == []
+    assert not (tmp_path / "fork.sqlite3").exists()
 
 
 def _sqlite_app(tmp_path: Path) -> Flask:
