@@ -41,6 +41,14 @@ def duration_text(weeks: int) -> str:
     return f"{weeks} {plural}"
 
 
+def minutes_text(minutes: int) -> str:
+    """A number of minutes in words, in whole hours when it is some: "2 hours", "90 minutes"."""
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return "1 hour" if hours == 1 else f"{hours} hours"
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
 def local_midnight(day: date) -> datetime:
     """The start of a day in the clinic's time zone, as people mean "from 3 March"."""
     return datetime.combine(day, time.min, tzinfo=CLINIC_TIME_ZONE)
@@ -93,6 +101,7 @@ def init_app(app: Flask) -> None:
     """Register the template filters."""
     app.add_template_filter(answer_text)
     app.add_template_filter(local_date)
+    app.add_template_filter(minutes_text)
     app.add_template_filter(local_datetime)
     app.add_template_filter(screening_summary)
     app.add_template_filter(preferred_time_label)

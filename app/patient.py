@@ -6,6 +6,7 @@ redirect (POST-redirect-GET). The session cookie holds only the resume token, ne
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -34,8 +35,10 @@ from rules.questionnaire import Section
 
 bp = Blueprint("patient", __name__)
 
-#: The session key holding the patient's resume token (the only thing the cookie carries).
+#: The session key holding the patient's resume token (the only thing the cookie carries,
+#: with the time it was last used).
 TOKEN_KEY = "screening_token"  # noqa: S105 -- the name of a session key, not a secret
+LAST_USED_KEY = "screening_last_used"
 
 
 class ConsentForm(FlaskForm):
@@ -68,7 +71,7 @@ def start() -> ResponseReturnValue:
         db.session.commit()
         # A new screening never inherits an earlier one. Only the patient's key is replaced, so a
         # staff member testing the journey in the same browser stays signed in.
-        session[TOKEN_KEY] = token
+        _remember(token)
         return redirect(url_for("patient.step", section_id=rules.questionnaire().sections[0].id))
     return render_template("patient/consent.html", form=form)
 
@@ -85,26 +88,50 @@ def resume(token: str) -> ResponseReturnValue:
     screening = services.find_by_token(token)
     if screening is None:
         return render_template("patient/resume_invalid.html"), 404
-    session[TOKEN_KEY] = token  # replaces any other screening's token; staff sign-ins are kept
+    _remember(token)  # replaces any other screening's token; staff sign-ins are kept
     return redirect(url_for("patient.continue_screening"))
 
 
 def with_screening(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
-    """Load the session's screening into `g.screening`, or send the person to the start."""
+    """Load the session's screening into `g.screening`, or send the person to the start.
+
+    A browser left unused for PATIENT_IDLE_MINUTES forgets its screening, so a shared phone or
+    tablet does not show one person's health answers to the next; the resume link still works.
+    """
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
         token = session.get(TOKEN_KEY)
+        if token is not None and _idle_too_long():
+            _forget()
+            return render_template("patient/timed_out.html")
         screening = services.find_by_token(token) if isinstance(token, str) else None
         if screening is None:
             if token is not None:
-                session.pop(TOKEN_KEY, None)
+                _forget()
                 return render_template("patient/resume_invalid.html"), 404
             return redirect(url_for("patient.start"))
+        session[LAST_USED_KEY] = int(time.time())
         g.screening = screening
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def _remember(token: str) -> None:
+    session[TOKEN_KEY] = token
+    session[LAST_USED_KEY] = int(time.time())
+
+
+def _forget() -> None:
+    session.pop(TOKEN_KEY, None)
+    session.pop(LAST_USED_KEY, None)
+
+
+def _idle_too_long() -> bool:
+    last_used = session.get(LAST_USED_KEY)
+    idle_limit = current_app.config["PATIENT_IDLE_MINUTES"] * 60
+    return not isinstance(last_used, int) or time.time() - last_used > idle_limit
 
 
 def with_draft(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import re
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -35,7 +36,7 @@ from app import services
 from app.extensions import db
 from app.forms import UNIT_SUFFIX
 from app.models import Screening
-from app.patient import TOKEN_KEY
+from app.patient import LAST_USED_KEY, TOKEN_KEY
 from rules.datafile import load_yaml
 from rules.questionnaire import QuestionType, Section
 
@@ -361,6 +362,7 @@ def seed_draft(app: Flask, client: FlaskClient | None = None,
         with client.session_transaction() as session:
             session.clear()
             session[TOKEN_KEY] = token
+            session[LAST_USED_KEY] = int(time.time())
     return screening_id, token
 
 

@@ -96,18 +96,23 @@ def test_session_cookie_is_http_only_and_same_site_lax(client: FlaskClient) -> N
     assert client.get_cookie("session").http_only  # type: ignore[union-attr]
 
 
+#: What the patient's session cookie may hold: the resume token, when it was last used (a whole
+#: number of seconds, for the idle time-out) and Flask-WTF's random CSRF secret.
+PATIENT_SESSION_KEYS = {"screening_token", "screening_last_used", "csrf_token"}
+
+
 def test_session_cookie_holds_only_the_resume_token(app: Flask, client: FlaskClient) -> None:
     answers = profile("ideal_neck", interpreter_needed="yes", interpreter_language="Cantonese")
     journey = Journey(client)
     journey.walk(answers)
     data = session_data(app, client)
-    # The CSRF secret is Flask-WTF's, random and not an answer; nothing else may be there.
-    assert set(data) <= {"screening_token", "csrf_token"}
+    assert set(data) <= PATIENT_SESSION_KEYS
+    assert isinstance(data["screening_last_used"], int)
     assert "screening_token" in data
     flat = json.dumps(data)
     for value in ("Cantonese", "ideal", "shoulder_right", "gradual", "tingling"):
         assert value not in flat
     journey.submit()
     data = session_data(app, client)
-    assert set(data) <= {"screening_token", "csrf_token"}
+    assert set(data) <= PATIENT_SESSION_KEYS
     assert "likely" not in json.dumps(data)

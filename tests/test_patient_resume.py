@@ -1,5 +1,6 @@
 """Save and come back later: the resume link, a new browser, wrong and expired links, purging."""
 
+import os
 import re
 from datetime import timedelta
 
@@ -8,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import services
+from app.config import config_from_env
 from app.extensions import db
 from app.models import utcnow
 from tests.journey import (
@@ -24,6 +26,7 @@ from tests.journey import (
     session_data,
     set_expiry,
 )
+from tests.conftest import Clock
 
 RESUME_LINK = re.compile(r"http://localhost/resume/([A-Za-z0-9_-]+)")
 
@@ -231,3 +234,49 @@ def test_opening_a_resume_link_keeps_a_staff_sign_in_in_the_same_browser(app, ph
         db.session.commit()
     assert physio_client.get(f"/resume/{token}").status_code == 302
     assert physio_client.get("/staff/").status_code == 200
+
+
+# --- A browser left unused forgets its screening --------------------------------------------
+
+def test_a_browser_left_unused_for_two_hours_stops_showing_the_answers(
+        app: Flask, client: FlaskClient, clock: Clock) -> None:
+    journey, token = save_half_way(client)
+    saved_answers = only_screening(app)["answers"]
+    clock.advance(minutes=119)
+    assert journey.get("/screening/about").status_code == 200  # used again: the timer restarts
+    clock.advance(minutes=119)
+    assert journey.get(CHECK).status_code in (200, 302)
+
+    clock.advance(minutes=121)
+    page = journey.page("/screening/about")
+    assert page.title.startswith("This browser has closed your screening")
+    assert "2 hours" in page.main and "Save and come back later" in page.main
+    assert not (page.field_names() - {"csrf_token"}), "no answers on the page"
+    assert "screening_token" not in session_data(app, client)
+    assert journey.get("/screening").location == "/start"  # forgotten, not just hidden once
+
+    # The answers are kept, and the resume link opens them again.
+    assert only_screening(app)["answers"] == saved_answers
+    assert journey.get(f"/resume/{token}").status_code == 302
+    assert journey.get("/screening/about").status_code == 200
+
+
+def test_the_result_page_is_forgotten_too(app: Flask, client: FlaskClient, clock: Clock) -> None:
+    journey = Journey(client)
+    journey.walk(profile("ideal_neck"))
+    assert journey.submit().location == RESULT
+    clock.advance(minutes=121)
+    assert journey.page(RESULT).title.startswith("This browser has closed your screening")
+    assert journey.get(RESULT).location == "/start"
+
+
+def test_a_cookie_from_before_the_time_out_existed_is_treated_as_idle(app: Flask, client: FlaskClient) -> None:
+    seed_draft(app, client, profile("ideal_neck"))
+    with client.session_transaction() as session:
+        del session["screening_last_used"]
+    assert Journey(client).page(CHECK).title.startswith("This browser has closed your screening")
+
+
+def test_the_idle_time_is_set_by_patient_idle_minutes(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch.setenv("PATIENT_IDLE_MINUTES", "45")
+    assert config_from_env(os.environ, str(tmp_path))["PATIENT_IDLE_MINUTES"] == 45
