@@ -27,6 +27,10 @@ keepalive = 5
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
 
+#: No control socket (gunicorn 25+ opens one in $HOME for `gunicornc`): signals already cover
+#: reload and shutdown, and a second management channel is one more thing to secure.
+control_socket_disable = True
+
 #: The app is imported once per worker, after the fork: no database connection (and no SQLite
 #: file handle) is ever shared across processes.
 preload_app = False
