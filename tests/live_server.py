@@ -105,6 +105,29 @@ class Gunicorn:
             time.sleep(0.05)
         raise AssertionError(f"workers {self.worker_pids()} after {timeout} s; see {self.log}")
 
+    def busy_workers(self) -> int:
+        """How many workers hold an accepted client connection (Linux: /proc/net/tcp and fds).
+
+        A sync worker serves one connection at a time, so this counts requests being served,
+        which connections merely queued in the listen backlog are not.
+        """
+        port = f"{self.port:04X}"
+        established = set()
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            with open(table, encoding="ascii") as rows:
+                for row in list(rows)[1:]:
+                    fields = row.split()
+                    if fields[1].endswith(f":{port}") and fields[3] == "01":  # local port, ESTABLISHED
+                        established.add(fields[9])  # the socket's inode
+        busy = 0
+        for pid in self.worker_pids():
+            try:
+                links = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            busy += any(link == f"socket:[{inode}]" for link in links for inode in established)
+        return busy
+
     def healthy(self) -> bool:
         try:
             with urllib.request.urlopen(self.base + "/healthz", timeout=2) as response:

@@ -102,18 +102,18 @@ class InFlight:
 
 
 @contextmanager
-def writes_held(database_url: str) -> Iterator[Callable[[int], None]]:
+def writes_held(database_url: str, server: Gunicorn) -> Iterator[Callable[[int], None]]:
     """Hold the lock that the app's writes to `screening` need, until the block ends.
 
-    Yields `wait_for(n)`, which returns once n requests are blocked on the lock: PostgreSQL
-    reports its lock waits; SQLite does not, so there the requests get a second to arrive (far
-    more than they need). The block must end within SQLite's 5 s busy timeout, or the waiting
-    writes fail.
+    Yields `wait_for(n)`, which returns once n requests are blocked on the lock. PostgreSQL
+    reports its lock waits. SQLite does not, so there it waits until n workers are serving a
+    request, then gives them a moment to reach their first query (milliseconds away). The block
+    must end within SQLite's 5 s busy timeout, or the waiting writes fail.
     """
     if database_url.startswith("sqlite"):
         with closing(sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)) as connection:
             connection.execute("BEGIN IMMEDIATE")
-            yield lambda _: time.sleep(1.0)
+            yield lambda waiting: _wait_for_busy_workers(server, waiting)
             connection.execute("ROLLBACK")
         return
     conninfo = database_url.replace("postgresql+psycopg://", "postgresql://")
@@ -121,6 +121,14 @@ def writes_held(database_url: str) -> Iterator[Callable[[int], None]]:
           psycopg.connect(conninfo, autocommit=True) as watcher):
         connection.execute("LOCK TABLE screening IN SHARE ROW EXCLUSIVE MODE")
         yield lambda waiting: _wait_for_lock_waits(watcher, waiting)
+
+
+def _wait_for_busy_workers(server: Gunicorn, busy: int, timeout: float = 3) -> None:
+    deadline = time.monotonic() + timeout
+    while server.busy_workers() < busy:
+        assert time.monotonic() < deadline, f"{busy} requests never reached a worker"
+        time.sleep(0.02)
+    time.sleep(0.3)
 
 
 def _wait_for_lock_waits(watcher: psycopg.Connection, waiting: int, timeout: float = 20) -> None:
@@ -192,7 +200,7 @@ def test_a_worker_killed_mid_request_loses_only_the_request_it_never_answered(
     browsers = [resumed(served, token) for token in complete_drafts(database_url, WORKERS)]
     answers_before = {id_: s.answers for id_, s in stored(database_url).items()}
     workers = served.wait_for_workers(WORKERS)
-    with writes_held(database_url) as blocked:
+    with writes_held(database_url, served) as blocked:
         submits = InFlight([lambda client=client, csrf=csrf: client.post(SUBMIT, {"csrf_token": csrf})
                             for client, csrf in browsers])
         blocked(WORKERS)
@@ -233,7 +241,7 @@ def test_a_request_stuck_past_the_worker_timeout_is_killed_and_the_server_recove
         [token] = complete_drafts(database_url, 1)
         client, csrf = resumed(server, token)
         [worker] = server.wait_for_workers(1)
-        with writes_held(database_url) as blocked:
+        with writes_held(database_url, server) as blocked:
             deadline = time.monotonic() + 4.5  # inside SQLite's 5 s busy timeout
             submit = InFlight([lambda: client.post(SUBMIT, {"csrf_token": csrf})])
             blocked(1)
@@ -272,7 +280,7 @@ def test_the_resume_link_restores_every_step_saved_before_a_worker_died(
 
     csrf = browser.csrf_token(f"/screening/{third}")
     workers = served.wait_for_workers(WORKERS)
-    with writes_held(database_url) as blocked:
+    with writes_held(database_url, served) as blocked:
         step = InFlight([lambda: browser.post(f"/screening/{third}", {"csrf_token": csrf, **form_data(third, ANSWERS)})])
         blocked(1)
         for worker in workers:  # whichever worker holds the request
@@ -299,7 +307,7 @@ def test_the_resume_link_restores_every_step_saved_before_a_worker_died(
 def test_sigterm_lets_requests_already_accepted_finish_and_serves_no_new_ones(
         served: Gunicorn, database_url: str) -> None:
     browsers = [resumed(served, token) for token in complete_drafts(database_url, WORKERS)]
-    with writes_held(database_url) as blocked:
+    with writes_held(database_url, served) as blocked:
         submits = InFlight([lambda client=client, csrf=csrf: client.post(SUBMIT, {"csrf_token": csrf})
                             for client, csrf in browsers])
         blocked(WORKERS)
