@@ -124,6 +124,7 @@ class Server:
 
 
 def running_server(tmp_path_factory: pytest.TempPathFactory, **settings: str) -> Iterator[Server]:
+    """The body of a session fixture: a started Server, stopped when the session ends."""
     chromium_or_skip()
     running = Server(tmp_path_factory.mktemp("browser-server"), **settings)
     running.start()
@@ -405,8 +406,8 @@ PAGE_PROBLEMS = """() => {
 
 #: WCAG 2.5.8 (targets of 24x24 CSS px), in two parts. axe-core's own rule, off by default, checks
 #: every link and control with the criterion's exceptions: a link inside a sentence, and a small
-#: target with a 24 px circle of its own that meets no other target. Stricter, the clinic's rule:
-#: the form controls and buttons of the page's main part are 24x24 themselves, for people in pain.
+#: target with a 24 px circle of its own that meets no other target. Stricter, this project's rule:
+#: the form controls and buttons of the page's main part are 24x24 themselves, spacing or not.
 AXE_OPTIONS = {"resultTypes": ["violations"], "rules": {"target-size": {"enabled": True}}}
 
 SMALL_TARGETS = """() => [...document.querySelectorAll('main input[type=checkbox], main input[type=radio], main button, main .button')]
