@@ -102,15 +102,15 @@ def with_screening(view: Callable[..., ResponseReturnValue]) -> Callable[..., Re
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
         token = session.get(TOKEN_KEY)
-        if token is not None and _idle_too_long():
-            _forget()
-            return render_template("patient/timed_out.html")
         screening = services.find_by_token(token) if isinstance(token, str) else None
         if screening is None:
             if token is not None:
                 _forget()
                 return render_template("patient/resume_invalid.html"), 404
             return redirect(url_for("patient.start"))
+        if _idle_too_long():
+            _forget()
+            return render_template("patient/timed_out.html")
         session[LAST_USED_KEY] = int(time.time())
         g.screening = screening
         return view(*args, **kwargs)

@@ -4,6 +4,8 @@ The request form is offered on every bookable outcome and never on emergency or 
 its contact details are validated, stored once, and encrypted at rest.
 """
 
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -302,9 +304,10 @@ def test_sqlite_file_holds_no_contact_details(app: Flask, client: FlaskClient) -
     reference = submit_outcome(app, client, "likely")
     assert post_request(client).location == SENT
     with app.app_context():
-        db.session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-        db.session.commit()
         path = Path(db.engine.url.database or "")
+    # Outside any transaction (the app's begin IMMEDIATE), so the WAL is copied into the file.
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     files = [p for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-journal"))
              if p.exists()]
     content = b"".join(p.read_bytes() for p in files)

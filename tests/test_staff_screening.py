@@ -141,12 +141,12 @@ def test_viewing_a_screening_is_audited(app: Flask, physio_client: FlaskClient, 
     before = datetime.now(UTC)
     physio_client.get(f"/staff/screenings/{reference}", environ_base={"REMOTE_ADDR": "203.0.113.5"})
     physio_client.get(f"/staff/screenings/{reference}")
+    target = screening(app, reference)
     with app.app_context():
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "view_screening")
                                     .order_by(AuditEvent.id)).all()
         assert len(events) == 2
         event = events[0]
-        target = screening(app, reference)
         assert (event.screening_id, event.screening_reference) == (target.id, reference)
         assert event.actor_email == "physio@clinic.example" and event.actor_id is not None
         assert event.at.tzinfo is not None and event.at.utcoffset() == timedelta(0)
