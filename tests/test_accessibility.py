@@ -7,6 +7,10 @@ from typing import Any, Callable
 
 import pyotp
 import pytest
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+
+from app.config import DEV_SECRET_KEY
 
 from .booking_pages import BOOKABLE
 from .browser import (
@@ -201,7 +205,27 @@ def test_patient_states(new_page: NewPage) -> None:
     response = page.goto("/resume/not-a-token")
     assert response is not None and response.status == 404
     audit(page, "invalid resume link (404)")
+
+    page = new_page(PHONE)
+    start(page)
+    make_idle(page)
+    page.goto("/screening")
+    assert page.title().startswith("This browser has closed your screening"), page.title()
+    audit(page, "screening closed after the idle time")
     audit.check()
+
+
+def make_idle(page: Any) -> None:
+    """Rewrite the page's session cookie as if it was last used long ago (the test server signs
+    cookies with the public development key)."""
+    signer = Flask(__name__)
+    signer.secret_key = DEV_SECRET_KEY
+    serializer = SecureCookieSessionInterface().get_signing_serializer(signer)
+    assert serializer is not None
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "session"]
+    data = serializer.loads(cookie["value"])
+    data["screening_last_used"] = 0
+    page.context.add_cookies([{**cookie, "value": serializer.dumps(data)}])
 
 
 def test_new_staff_account(new_page: NewPage, server: Server) -> None:
