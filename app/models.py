@@ -120,6 +120,8 @@ class Screening(Base):
         Index("ix_screening_triage", "state", "outcome", "submitted_at"),
         Index("ix_screening_review", "state", "review_status", "submitted_at"),
         Index("ix_screening_queue", "state", "outcome_rank", "submitted_at"),
+        # The queue's counts by outcome and status in one index-only scan (staff.queries.tally).
+        Index("ix_screening_tally", "state", "outcome", "review_status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -86,6 +86,26 @@ def test_the_counts_by_outcome_and_by_status(app: Flask, physio_client: FlaskCli
     assert "5 screenings" in text_of(physio_client.get(QUEUE))
 
 
+def test_the_number_of_matches_follows_every_kind_of_filter(app: Flask, physio_client: FlaskClient) -> None:
+    insert_submitted(app, [
+        {"outcome": "likely", "submitted_at": T0, "review_status": "booked"},
+        {"outcome": "likely", "submitted_at": T0 + timedelta(days=2)},
+        {"outcome": "emergency", "submitted_at": T0},
+    ])
+
+    def total(**query: str) -> str:
+        return text_of(physio_client.get(QUEUE, query_string=query))
+
+    # Outcome and status alone are read from the counts by outcome and status; others are counted.
+    assert "3 screenings, most urgent first" in total()
+    assert "2 screenings," in total(outcome="likely")
+    assert "1 screening," in total(outcome="likely", status="booked")
+    assert "2 screenings," in total(status="new")
+    assert "0 screenings," in total(outcome="see_doctor")
+    assert "1 screening," in total(outcome="likely", submitted_from="2026-03-11")
+    assert "2 screenings," in total(submitted_to="2026-03-10")
+
+
 def test_filter_by_outcome_status_and_reference(app: Flask, physio_client: FlaskClient) -> None:
     refs = insert_submitted(app, [
         {"outcome": "emergency", "submitted_at": T0},

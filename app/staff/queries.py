@@ -6,6 +6,8 @@ the queue showed.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -60,19 +62,54 @@ def filtered(query_filter: QueueFilter) -> Select[tuple[Screening]]:
     return query.order_by(Screening.outcome_rank, Screening.submitted_at, Screening.id)
 
 
-def page_of(query_filter: QueueFilter, page: int, per_page: int) -> tuple[list[Screening], int]:
-    """One page of the queue and the number of matching screenings (LIMIT/OFFSET on an index)."""
+@dataclass(frozen=True)
+class Tally:
+    """How many submitted screenings there are for each outcome and review status.
+
+    One grouped count, an index-only scan of `ix_screening_tally`, gives the queue its counts by
+    outcome and by status and, when the filter is on those alone, the number of matches: at
+    100,000 screenings that is one pass instead of three.
+    """
+
+    #: (outcome, review status) -> how many.
+    cells: Mapping[tuple[str, str], int]
+
+    def by(self, column: str) -> dict[str, int]:
+        """Per outcome (`column` "outcome") or per review status ("review_status")."""
+        position = ("outcome", "review_status").index(column)
+        found: dict[str, int] = {}
+        for cell, count in self.cells.items():
+            found[cell[position]] = found.get(cell[position], 0) + count
+        return found
+
+    def matching(self, query_filter: QueueFilter) -> int | None:
+        """How many screenings `query_filter` matches, if it filters on outcome and status only."""
+        if {name for name, value in dataclasses.asdict(query_filter).items() if value} - {"outcome", "review_status"}:
+            return None
+        return sum(count for (outcome, status), count in self.cells.items()
+                   if query_filter.outcome in (None, outcome) and query_filter.review_status in (None, status))
+
+
+def tally() -> Tally:
+    """The submitted screenings counted by outcome and review status."""
+    rows = db.session.execute(
+        select(Screening.outcome, Screening.review_status, func.count())
+        .where(Screening.state == "submitted")
+        .group_by(Screening.outcome, Screening.review_status)
+    ).all()
+    return Tally({(outcome, status): count for outcome, status, count in rows})
+
+
+def page_of(query_filter: QueueFilter, page: int, per_page: int,
+            counted: Tally | None = None) -> tuple[list[Screening], int]:
+    """One page of the queue and the number of matching screenings (LIMIT/OFFSET on an index).
+
+    The number comes from `counted` when it can tell, else from a count of the filtered query.
+    """
     query = filtered(query_filter)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    total = counted.matching(query_filter) if counted is not None else None
+    if total is None:
+        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     page_query = query.options(selectinload(Screening.assessment_request))  # one query, not one per row
     rows = db.session.scalars(page_query.limit(per_page).offset((page - 1) * per_page)).all()
     return list(rows), total
-
-
-def counts_by(column: str) -> dict[str, int]:
-    """How many submitted screenings there are per outcome or per review status."""
-    attribute = getattr(Screening, column)
-    rows = db.session.execute(
-        select(attribute, func.count()).where(Screening.state == "submitted").group_by(attribute)
-    ).all()
-    return {value: count for value, count in rows}

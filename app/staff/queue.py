@@ -123,7 +123,8 @@ def queue() -> ResponseReturnValue:
     page = request.args.get("page", "1")
     # isascii: "²" and other Unicode digits pass isdigit() but not int().
     page_number = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 100_000 else 1
-    screenings, total = queries.page_of(query_filter, page_number, PER_PAGE)
+    counted = queries.tally()
+    screenings, total = queries.page_of(query_filter, page_number, PER_PAGE, counted)
     return render_template(
         "staff/queue.html",
         form=form,
@@ -132,8 +133,8 @@ def queue() -> ResponseReturnValue:
         total=total,
         page=page_number,
         pages=max(1, -(-total // PER_PAGE)),
-        outcome_counts=queries.counts_by("outcome"),
-        status_counts=queries.counts_by("review_status"),
+        outcome_counts=counted.by("outcome"),
+        status_counts=counted.by("review_status"),
         outcome_labels=OUTCOME_LABELS,
         status_labels=review.STATUS_LABELS,
         page_args={k: v for k, v in request.args.items() if k != "page"},
