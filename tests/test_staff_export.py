@@ -34,8 +34,9 @@ def submit(app: Flask, answers: dict[str, object], submitted_at: datetime) -> st
 def export(client: FlaskClient, query: str = "") -> list[list[str]]:
     response = client.get("/staff/export.csv" + query)
     assert response.status_code == 200, response.get_data(as_text=True)[:300]
-    # RFC 4180: parsed back exactly with the csv module (newline="" keeps quoted line breaks).
-    return list(csv.reader(io.StringIO(response.get_data(as_text=True), newline="")))
+    # RFC 4180: parsed back exactly with the csv module (newline="" keeps quoted line breaks), read
+    # as Excel reads it: UTF-8, its byte order mark dropped.
+    return list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"), newline="")))
 
 
 def test_the_export_has_a_header_and_one_row_per_screening_in_queue_order(
@@ -113,6 +114,18 @@ def test_commas_quotes_and_line_breaks_survive_the_round_trip(
     header, row = export(admin_client)
     assert row[header.index("interpreter_language")] == text
     assert len(row) == len(header)
+
+
+def test_the_export_starts_with_a_byte_order_mark_so_excel_reads_accented_names(
+        app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]) -> None:
+    text = "Québécois French, Tiếng Việt"
+    submit(app, {**ideal_answers, "interpreter_needed": "yes", "interpreter_language": text}, MONDAY)
+    raw = admin_client.get("/staff/export.csv").get_data()
+    assert raw.startswith(b"\xef\xbb\xbf" + b"reference,submitted_at,")
+    assert raw.count(b"\xef\xbb\xbf") == 1
+    header, row = export(admin_client)
+    assert header[0] == "reference"
+    assert row[header.index("interpreter_language")] == text
 
 
 def test_safe_cell() -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import itertools
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -76,6 +77,10 @@ EXPORT_COLUMNS = ("reference", "submitted_at", "outcome", "candidacy", "clinicia
                   "ruleset_version", "fired_rules")
 #: Rows fetched from the database at a time while the export streams.
 EXPORT_BATCH = 500
+#: Lines of an export are sent in chunks of about this many characters.
+EXPORT_CHUNK = 64 * 1024
+#: Starts the CSV export, so that Excel takes it for UTF-8.
+UTF8_BOM = "\ufeff"
 #: A spreadsheet reads a cell starting with one of these as a formula (OWASP CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -331,24 +336,58 @@ def _utc_iso(moment: datetime | None) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z") if moment else ""
 
 
+def _memoised_safe_cell() -> Callable[[object], str]:
+    """`safe_cell`, remembering its answer for short text and numbers, which repeat all through an
+    export ("yes", "no", 7...). The memory is bounded, so a long export still stays flat."""
+    known: dict[object, str] = {}
+
+    def safe(value: object) -> str:
+        kind = type(value)
+        if kind is not str and kind is not int:  # not bool (True == 1), lists...
+            return "" if value is None else safe_cell(value)
+        text = known.get(value)
+        if text is None:
+            text = safe_cell(value)
+            if len(known) < 4_096 and (kind is int or len(value) <= 40):  # type: ignore[arg-type]
+                known[value] = text
+        return text
+
+    return safe
+
+
 def _csv_lines(rows: Iterable[Sequence[Any]], question_ids: list[str]) -> Iterator[str]:
     """The header, then one line per screening, each through a small buffer (memory stays flat)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)  # RFC 4180: comma, double quotes, CRLF
+    safe = _memoised_safe_cell()
 
     def line(cells: Iterable[object]) -> str:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([safe_cell(cell) for cell in cells])
+        writer.writerow(map(safe, cells))
         return buffer.getvalue()
 
     yield line([*EXPORT_COLUMNS, *question_ids])
     for (reference, submitted_at, outcome, candidacy, clinician_outcome, review_status, ruleset_version,
          reasons, answers) in rows:
         fired = " ".join(reason.get("rule_id", "") for reason in reasons or [])
-        answers = answers or {}
         yield line([reference, _utc_iso(submitted_at), outcome, candidacy, clinician_outcome, review_status,
-                    ruleset_version, fired, *(answers.get(qid) for qid in question_ids)])
+                    ruleset_version, fired, *map((answers or {}).get, question_ids)])
+
+
+def _chunks(pieces: Iterable[str], size: int = EXPORT_CHUNK) -> Iterator[str]:
+    """`pieces` joined into chunks of about `size` characters: one write to the socket each, not one
+    per line."""
+    pending: list[str] = []
+    length = 0
+    for piece in pieces:
+        pending.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(pending)
+            pending, length = [], 0
+    if pending:
+        yield "".join(pending)
 
 
 def _audited_export_filter(action: str) -> queries.QueueFilter | Response:
@@ -383,7 +422,9 @@ def export_csv() -> ResponseReturnValue:
     def generate() -> Iterator[str]:
         result = db.session.execute(query)
         try:
-            yield from _csv_lines(result, question_ids)
+            # The byte order mark first: Excel on Windows then reads the file as UTF-8, so accented
+            # names (Amélie, Nguyễn) show as typed rather than as "AmÃ©lie".
+            yield from _chunks(itertools.chain([UTF8_BOM], _csv_lines(result, question_ids)))
         finally:
             result.close()
 
