@@ -4,6 +4,7 @@
 #   make test         run the test suite (on PostgreSQL too when its binaries are installed)
 #   make db-upgrade   apply database migrations
 #   make screenshots  re-take docs/screenshots/*.png (runs the browser tests)
+#   make bench        benchmark against hello-world on PostgreSQL; writes bench/results.md (not part of test)
 #   make clean        remove caches; keeps .venv and instance/ (your local database)
 
 PYTHON ?= python3
@@ -15,7 +16,7 @@ BIN := $(VENV)/bin
 # requirements.txt is newer than the last install.
 INSTALLED := $(VENV)/.requirements-installed
 
-.PHONY: run serve test db-upgrade clean
+.PHONY: run serve test db-upgrade clean bench
 
 run: db-upgrade
 	@$(BIN)/flask --app wsgi list-staff
@@ -32,6 +33,10 @@ test: $(INSTALLED)
 screenshots: $(INSTALLED)
 	IMS_SCREENSHOTS=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m browser \
 		tests/test_browser_patient.py tests/test_browser_staff.py tests/test_accessibility.py
+
+# About 4 minutes; needs wrk and PostgreSQL's binaries (apt-get install wrk postgresql). See README, Benchmark.
+bench: $(INSTALLED)
+	$(BIN)/python -m bench.run
 
 db-upgrade: $(INSTALLED) | instance
 	$(BIN)/flask --app wsgi db upgrade
