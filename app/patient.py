@@ -191,8 +191,9 @@ def step(section_id: str) -> ResponseReturnValue:
     # problem keeps its previously saved value rather than being lost.
     answers = form.answers() if complete else form.valid_answers(screening.answers)
     services.save_section(screening, section, answers, current_app.config["DRAFT_RETENTION_DAYS"])
+    onward = _after_saving(section)  # before the commit, which expires the row it reads
     db.session.commit()
-    return redirect(_after_saving(section), code=303)
+    return redirect(onward, code=303)
 
 
 def _after_saving(section: Section) -> str:
