@@ -188,7 +188,7 @@ def test_valid_request_is_stored_once_and_confirmed(app: Flask, client: FlaskCli
     sent = Journey(client).page(SENT)
     assert sent.title.startswith("Request sent")
     assert reference in sent.main
-    assert "sent a confirmation to your email address" in sent.main
+    assert "We will email you a confirmation" in sent.main
     assert RESULT in sent.links
 
     [stored] = requests(app)

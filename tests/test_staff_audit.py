@@ -3,7 +3,9 @@ and rows the database refuses to change or delete."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -12,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import exc, func, select, text
 
 from app.extensions import db
+from app.staff.admin import ACTION_LABELS
 from app.models import AuditEvent, Screening
 from tests.conftest import STAFF_PASSWORD, StaffAccounts, submit_screening
 from tests.staff_pages import PASSWORD, TWO_FACTOR, post_form, sign_in, sign_out
@@ -165,3 +168,12 @@ def test_deleting_a_screening_keeps_its_audit_trail(app: Flask, physio_client: F
         db.session.delete(db.session.scalar(select(Screening).where(Screening.reference == reference)))
         db.session.commit()
     assert [e.screening_reference for e in events(app) if e.action == "view_screening"] == [reference]
+
+
+def test_every_audited_action_has_words_in_the_audit_trail() -> None:
+    """Staff read the trail and filter it by action: a new action must not appear as a code."""
+    source = "\n".join(path.read_text() for path in (Path(__file__).parents[1] / "app").rglob("*.py"))
+    recorded = set(re.findall(r'audit\.record\(\s*"([a-z_]+)"', source))
+    recorded |= set(re.findall(r'_audited_export_filter\(\s*"([a-z_]+)"', source))
+    assert {"view_screening", "export_csv", "export_fhir_ndjson", "replay_rules"} <= recorded  # the search works
+    assert recorded - set(ACTION_LABELS) == set()

@@ -68,6 +68,14 @@ ACTION_LABELS = {
     "reset_two_factor": "Reset two-factor sign-in",
     "view_audit": "Viewed audit trail",
     "export_csv": "Exported screenings (CSV)",
+    "export_fhir_ndjson": "Exported screenings (FHIR NDJSON)",
+    "export_fhir": "Downloaded a screening (FHIR)",
+    "replay_rules": "Replayed the rules",
+    "find_for_privacy_request": "Looked up a screening for a privacy request",
+    "copy_for_patient": "Made a copy for the patient",
+    "delete_screening": "Deleted a screening",
+    "purge": "Purged expired data",
+    "rotate_encryption_key": "Rotated the encryption key",
 }
 
 AUDIT_PER_PAGE = 50
