@@ -36,6 +36,14 @@ control_socket_disable = True
 preload_app = False
 
 
+def post_worker_init(worker):  # type: ignore[no-untyped-def]
+    """Parse and compile the rules as each worker starts, before it takes a request: otherwise the
+    first submission on every new (or recycled) worker waits for it."""
+    import rules
+
+    rules.prepare()
+
+
 class RedactingLogger(Logger):
     """Access logs without resume tokens: a logged /resume/<token> would open someone's answers."""
 

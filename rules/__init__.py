@@ -21,7 +21,7 @@ from rules.ruleset import RuleSet, load_ruleset
 
 __all__ = [
     "DataError", "InvalidAnswers", "Outcome", "Question", "Questionnaire", "Reason", "Result",
-    "RuleSet", "Section", "check", "evaluate", "questionnaire", "ruleset",
+    "RuleSet", "Section", "check", "evaluate", "prepare", "questionnaire", "ruleset",
 ]
 
 
@@ -44,6 +44,15 @@ def evaluate(answers: Mapping[str, object]) -> Result:
     to a question that does not apply.
     """
     return engine.evaluate(answers, questionnaire(), ruleset())
+
+
+def prepare() -> None:
+    """Load the shipped questionnaire and rule set and build the evaluator now, not on first use.
+
+    A web worker calls this as it starts (gunicorn.conf.py), so its first patient does not wait
+    for the data files to be parsed and compiled, and broken data stops the worker from starting.
+    """
+    engine.prepare(questionnaire(), ruleset())
 
 
 def check() -> list[str]:

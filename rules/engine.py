@@ -310,6 +310,11 @@ _PLANS: dict[tuple[int, int], _Plan] = {}
 _MAX_PLANS = 8
 
 
+def prepare(questionnaire: Questionnaire, ruleset: RuleSet) -> None:
+    """Build the evaluator for this questionnaire and rule set ahead of the first `evaluate`."""
+    _plan(questionnaire, ruleset)
+
+
 def _plan(questionnaire: Questionnaire, ruleset: RuleSet) -> _Plan:
     key = (id(questionnaire), id(ruleset))
     plan = _PLANS.get(key)
