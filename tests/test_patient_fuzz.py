@@ -15,7 +15,7 @@ rightly refuses to combine with a function-scoped fixture.
 from typing import Any
 
 from flask import Flask
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -93,6 +93,10 @@ def test_no_post_to_any_page_causes_a_server_error(app: Flask) -> None:
     @settings(max_examples=75, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(hostile_posts())
+    # One honest post always runs, so the check below that some posts got through to the form
+    # logic does not depend on what the random draws happened to be (about 1 run in 7 had none).
+    @example({"section_id": "pain_history", "draft": "reached", "with_csrf": True, "query": {},
+              "data": form_data("pain_history", IDEAL)})
     def check(post: dict[str, Any]) -> None:
         section_id = post["section_id"]
         client = app.test_client()
