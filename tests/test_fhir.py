@@ -17,9 +17,10 @@ from flask.testing import FlaskClient
 from hypothesis import given, settings
 
 import rules
-from app import fhir, services
+from app import fhir
 from app.extensions import db
 from rules.datafile import load_yaml
+from tests.conftest import submit_screening
 from tests.rules_strategies import complete_answers
 
 PROFILES = load_yaml(Path(rules.__file__).parent / "cases" / "profiles.yaml")
@@ -71,22 +72,13 @@ def test_any_screening_exports_validly_and_round_trips_to_the_same_outcome(answe
     assert rules.evaluate(back).to_dict() == rules.evaluate(answers).to_dict()
 
 
-def submit(app: Flask, answers: dict[str, object]) -> str:
-    with app.app_context():
-        screening, _ = services.start_screening(7)
-        screening.answers = dict(answers)
-        services.submit_screening(screening)
-        db.session.commit()
-        return screening.reference
-
-
 def test_staff_download_a_screening_bundle_and_it_is_audited(app: Flask, physio_client: FlaskClient,
                                                              ideal_answers: dict[str, object]) -> None:
     from sqlalchemy import select
 
     from app.models import AuditEvent
 
-    reference = submit(app, ideal_answers)
+    reference = submit_screening(app, ideal_answers)
     response = physio_client.get(f"/staff/fhir/screenings/{reference}.json")
     assert response.status_code == 200
     assert response.mimetype == "application/fhir+json"
@@ -100,8 +92,8 @@ def test_staff_download_a_screening_bundle_and_it_is_audited(app: Flask, physio_
 
 def test_admins_export_the_filtered_queue_as_ndjson(app: Flask, admin_client: FlaskClient, physio_client: FlaskClient,
                                                     ideal_answers: dict[str, object]) -> None:
-    likely = submit(app, ideal_answers)
-    emergency = submit(app, dict(ideal_answers, rf_saddle_numbness="yes"))
+    likely = submit_screening(app, ideal_answers)
+    emergency = submit_screening(app, dict(ideal_answers, rf_saddle_numbness="yes"))
     response = admin_client.get("/staff/export.ndjson")
     assert response.is_streamed  # before reading: reading buffers it
     lines = response.get_data(as_text=True).splitlines()

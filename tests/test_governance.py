@@ -10,21 +10,12 @@ import pytest
 from flask import Flask
 
 import rules
-from app import services
 from app.extensions import db
 from rules.datafile import DATA_DIR
 from rules.questionnaire import load_questionnaire
 from rules.replay import cohen_kappa
 from rules.ruleset import load_ruleset
-
-
-def submit(app: Flask, answers: dict[str, object]) -> str:
-    with app.app_context():
-        screening, _ = services.start_screening(7)
-        screening.answers = dict(answers)
-        services.submit_screening(screening)
-        db.session.commit()
-        return screening.reference
+from tests.conftest import submit_screening
 
 
 def ruleset_with(tmp_path: Path, old: str, new: str) -> rules.RuleSet:
@@ -38,7 +29,7 @@ def ruleset_with(tmp_path: Path, old: str, new: str) -> rules.RuleSet:
 
 
 def test_replay_with_unchanged_rules_moves_nothing(app: Flask, ideal_answers: dict[str, object]) -> None:
-    submit(app, ideal_answers)
+    submit_screening(app, ideal_answers)
     result = app.test_cli_runner().invoke(args=["rules", "replay"])
     assert result.exit_code == 0
     assert "replayed 1 screening(s); 0 would change." in result.output
@@ -47,8 +38,8 @@ def test_replay_with_unchanged_rules_moves_nothing(app: Flask, ideal_answers: di
 def test_replay_shows_exactly_which_screenings_a_rule_change_moves(
     app: Flask, ideal_answers: dict[str, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    allergic = submit(app, dict(ideal_answers, metal_allergy="yes"))
-    untouched = submit(app, ideal_answers)
+    allergic = submit_screening(app, dict(ideal_answers, metal_allergy="yes"))
+    untouched = submit_screening(app, ideal_answers)
     # The clinic decides a metal allergy rules needling out (P-7 becomes a contraindication).
     changed = ruleset_with(tmp_path, 'title: "Metal allergy"\n    outcome: clinician_review',
                            'title: "Metal allergy"\n    outcome: not_suitable')
@@ -64,7 +55,7 @@ def test_replay_shows_exactly_which_screenings_a_rule_change_moves(
 def test_replay_names_rules_that_would_newly_fire_or_stop(
     app: Flask, ideal_answers: dict[str, object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reference = submit(app, dict(ideal_answers, needle_fear=4))  # P-6 fires at 4 and above
+    reference = submit_screening(app, dict(ideal_answers, needle_fear=4))  # P-6 fires at 4 and above
     stricter = ruleset_with(tmp_path, "when: {at_least: [needle_fear, 4]}", "when: {at_least: [needle_fear, 5]}")
     monkeypatch.setattr(rules, "ruleset", lambda: stricter)
     result = app.test_cli_runner().invoke(args=["rules", "replay"])
@@ -73,7 +64,7 @@ def test_replay_names_rules_that_would_newly_fire_or_stop(
 
 
 def test_replay_since_a_date_skips_older_screenings(app: Flask, ideal_answers: dict[str, object]) -> None:
-    submit(app, ideal_answers)
+    submit_screening(app, ideal_answers)
     result = app.test_cli_runner().invoke(args=["rules", "replay", "--since", "2999-01-01"])
     assert "replayed 0 screening(s)" in result.output
 
@@ -97,7 +88,7 @@ def test_kappa_without_judgements_is_unknown() -> None:
 
 def test_admins_see_the_changelog_replay_and_calibration(app: Flask, admin_client, physio_client,
                                                           ideal_answers: dict[str, object]) -> None:
-    reference = submit(app, ideal_answers)
+    reference = submit_screening(app, ideal_answers)
     with app.app_context():
         from sqlalchemy import select
 
