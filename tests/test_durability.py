@@ -17,15 +17,16 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Notification, Screening
+from app.models import Notification
 from tests.conftest import app_on
-from tests.journey import CHECK, RESULT, SECTION_IDS, SUBMIT, form_data, profile, seed_draft
+from tests.journey import CHECK, RESULT, SECTION_IDS, SUBMIT, form_data, profile, screenings, seed_draft
 from tests.live_server import Client, Gunicorn, Reply, base_environment
 
 WORKERS = 4
@@ -142,12 +143,10 @@ def _wait_for_lock_waits(watcher: psycopg.Connection, waiting: int, timeout: flo
     raise AssertionError(f"{waiting} requests never reached the lock")
 
 
-def stored(database_url: str) -> dict[str, Screening]:
-    """Every screening by id, read in a fresh session (detached rows)."""
-    with app_on(database_url) as app, app.app_context():
-        rows = db.session.scalars(select(Screening).order_by(Screening.id)).all()
-        db.session.expunge_all()
-        return {str(row.id): row for row in rows}
+def stored(database_url: str) -> list[dict[str, Any]]:
+    """Every screening, oldest first, as plain data (`journey.screenings` on that database)."""
+    with app_on(database_url) as app:
+        return screenings(app)
 
 
 def notifications_per_screening(database_url: str) -> dict[int, int]:
@@ -183,13 +182,13 @@ def test_fifty_screenings_each_submitted_four_times_at_once_are_stored_once(
         assert [page.status for page in pages] == [200] * 4
         assert len({page.body.split("<main", 1)[1] for page in pages}) == 1
 
-    screenings = stored(database_url)
-    assert len(screenings) == drafts
-    assert {screening.state for screening in screenings.values()} == {"submitted"}
-    results = {(s.outcome, s.candidacy, repr(s.reasons), repr(s.indicators), s.ruleset_version)
-               for s in screenings.values()}
+    rows = stored(database_url)
+    assert len(rows) == drafts
+    assert {row["state"] for row in rows} == {"submitted"}
+    results = {(s["outcome"], s["candidacy"], repr(s["reasons"]), repr(s["indicators"]), s["ruleset_version"])
+               for s in rows}
     assert len(results) == 1 and next(iter(results))[0] == "see_doctor"
-    assert notifications_per_screening(database_url) == {int(id_): 1 for id_ in screenings}, "a race queued a second email"
+    assert notifications_per_screening(database_url) == {row["id"]: 1 for row in rows}, "a race queued a second email"
     assert "database is locked" not in served.log.read_text()
 
 
@@ -198,7 +197,7 @@ def test_fifty_screenings_each_submitted_four_times_at_once_are_stored_once(
 def test_a_worker_killed_mid_request_loses_only_the_request_it_never_answered(
         served: Gunicorn, database_url: str) -> None:
     browsers = [resumed(served, token) for token in complete_drafts(database_url, WORKERS)]
-    answers_before = {id_: s.answers for id_, s in stored(database_url).items()}
+    answers_before = {s["id"]: s["answers"] for s in stored(database_url)}
     workers = served.wait_for_workers(WORKERS)
     with writes_held(database_url, served) as blocked:
         submits = InFlight([lambda client=client, csrf=csrf: client.post(SUBMIT, {"csrf_token": csrf})
@@ -215,11 +214,11 @@ def test_a_worker_killed_mid_request_loses_only_the_request_it_never_answered(
     [lost] = set(range(WORKERS)) - set(answered)
 
     # What was answered is stored; what was not is still the untouched draft, never half-written.
-    screenings = list(stored(database_url).values())
-    assert [s.state for s in screenings].count("submitted") == WORKERS - 1
-    [draft] = [s for s in screenings if s.state == "draft"]
-    assert (draft.outcome, draft.outcome_rank, draft.reasons, draft.submitted_at) == (None, None, None, None)
-    assert draft.answers == answers_before[str(draft.id)]
+    rows = stored(database_url)
+    assert [s["state"] for s in rows].count("submitted") == WORKERS - 1
+    [draft] = [s for s in rows if s["state"] == "draft"]
+    assert (draft["outcome"], draft["outcome_rank"], draft["reasons"], draft["submitted_at"]) == (None, None, None, None)
+    assert draft["answers"] == answers_before[draft["id"]]
     assert_intact(database_url)
 
     # The master replaces the worker; the patient's retry (same session) is stored once.
@@ -227,7 +226,7 @@ def test_a_worker_killed_mid_request_loses_only_the_request_it_never_answered(
     client, csrf = browsers[lost]
     retried = client.post(SUBMIT, {"csrf_token": csrf})
     assert (retried.status, retried.location) == (303, RESULT)
-    assert {s.state for s in stored(database_url).values()} == {"submitted"}
+    assert {s["state"] for s in stored(database_url)} == {"submitted"}
     assert set(notifications_per_screening(database_url).values()) == {1}
 
 
@@ -251,8 +250,8 @@ def test_a_request_stuck_past_the_worker_timeout_is_killed_and_the_server_recove
         [outcome] = submit.wait()
         assert not isinstance(outcome, Reply) or outcome.status >= 500, outcome
 
-        [screening] = stored(database_url).values()
-        assert screening.state == "draft" and screening.outcome is None
+        [screening] = stored(database_url)
+        assert screening["state"] == "draft" and screening["outcome"] is None
         assert_intact(database_url)
         server.wait_for_workers(1, replacing={worker})
         retried = client.post(SUBMIT, {"csrf_token": csrf})
@@ -275,7 +274,8 @@ def test_the_resume_link_restores_every_step_saved_before_a_worker_died(
         csrf = browser.csrf_token(f"/screening/{section}")
         saved = browser.post(f"/screening/{section}", {"csrf_token": csrf, **form_data(section, ANSWERS)})
         assert saved.status == 303, saved
-    committed = dict(next(iter(stored(database_url).values())).answers)
+    [saved] = stored(database_url)
+    committed = saved["answers"]
     assert committed and set(committed) <= set(ANSWERS)
 
     csrf = browser.csrf_token(f"/screening/{third}")
@@ -290,8 +290,8 @@ def test_the_resume_link_restores_every_step_saved_before_a_worker_died(
     served.wait_for_workers(WORKERS, replacing=workers)
 
     # A new browser with the resume link carries on from the third page, with pages 1-2 intact.
-    [draft] = stored(database_url).values()
-    assert draft.answers == committed
+    [draft] = stored(database_url)
+    assert draft["answers"] == committed
     later = Client(served.base)
     assert later.get(f"/resume/{token}").status == 302
     assert later.get("/screening").location == f"/screening/{third}"
@@ -323,7 +323,7 @@ def test_sigterm_lets_requests_already_accepted_finish_and_serves_no_new_ones(
     assert served.process.wait(timeout=35) == 0
     [late_outcome] = late.wait()
     assert isinstance(late_outcome, OSError), late_outcome
-    assert {s.state for s in stored(database_url).values()} == {"submitted"}
+    assert {s["state"] for s in stored(database_url)} == {"submitted"}
 
 
 def test_sighup_replaces_every_worker_under_load_without_a_failed_request(
