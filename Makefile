@@ -12,9 +12,10 @@ PORT ?= 5000
 
 VENV := .venv
 BIN := $(VENV)/bin
-# Touched after a successful install, so requirements are re-installed only when
-# requirements.txt is newer than the last install.
+# Touched after a successful install, so requirements are re-installed only when their file
+# is newer than the last install. `run` and `serve` need only the runtime; `test` adds the tools.
 INSTALLED := $(VENV)/.requirements-installed
+INSTALLED_DEV := $(VENV)/.requirements-dev-installed
 
 .PHONY: run serve test db-upgrade clean bench
 
@@ -27,15 +28,15 @@ run: db-upgrade
 serve: db-upgrade
 	IMS_ENV=$${IMS_ENV:-production} $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
-test: $(INSTALLED)
+test: $(INSTALLED_DEV)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 
-screenshots: $(INSTALLED)
+screenshots: $(INSTALLED_DEV)
 	IMS_SCREENSHOTS=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m browser \
 		tests/test_browser_patient.py tests/test_browser_staff.py tests/test_accessibility.py
 
 # About 4 minutes; needs wrk and PostgreSQL's binaries (apt-get install wrk postgresql). See README, Benchmark.
-bench: $(INSTALLED)
+bench: $(INSTALLED_DEV)
 	$(BIN)/python -m bench.run
 
 db-upgrade: $(INSTALLED) | instance
@@ -50,6 +51,10 @@ $(BIN)/python:
 
 $(INSTALLED): requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(INSTALLED_DEV): requirements-dev.txt $(INSTALLED)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
 instance:
