@@ -1,5 +1,5 @@
 """gunicorn settings for production (`make serve`). Each can be overridden by its environment
-variable, e.g. GUNICORN_WORKERS=8.
+variable, e.g. GUNICORN_WORKERS=8, or in the settings file (deploy/ims-screen.env.example).
 
 Sync workers, as gunicorn recommends behind a buffering reverse proxy (nginx): requests are
 short, and the database, not the CPU, is the bottleneck.
@@ -9,6 +9,11 @@ import multiprocessing
 import os
 
 from gunicorn.glogging import Logger
+
+from app import environment_file
+
+# HOST, PORT and the GUNICORN_* settings below may come from the same settings file as the app's.
+environment_file.load()
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 

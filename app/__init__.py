@@ -58,7 +58,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     # Imported inside the factory, as in Flask's tutorial, so that these modules can import from
     # the `app` package without a circular import.
-    from app import cli, display, errors, health, patient, security, staff
+    from app import assets, cli, display, errors, health, patient, security, staff
 
     app.register_blueprint(health.bp)
     app.register_blueprint(patient.bp)
@@ -66,5 +66,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     staff.init_app(app)
     display.init_app(app)
     security.init_app(app)
+    assets.init_app(app)
     cli.init_app(app)
     return app

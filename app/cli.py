@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from typing import IO, NoReturn
@@ -10,13 +11,29 @@ from typing import IO, NoReturn
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.engine import make_url
 
 import rules
-from app import audit, crypto_rotation, notifications, services
+from app import audit, crypto_rotation, environment_file, notifications, services
 from app import auth as credentials
 from app.extensions import db
 
 rules_cli = AppGroup("rules", help="Inspect and run the IMS candidacy rules.")
+
+
+def database_description(app: Flask) -> str:
+    """Which database this process uses (password hidden), and where its settings came from."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
+    source = os.environ.get(environment_file.VARIABLE) or "the environment (no settings file)"
+    return f"Database: {url} ({app.config['IMS_ENV']}; settings from {source})"
+
+
+def announce_database() -> None:
+    """Say, before a command changes anything, which database it is about to change.
+
+    On standard error, so that a command's own output (JSON, say) stays clean for scripts.
+    """
+    click.echo(database_description(current_app), err=True)
 
 
 def _echo_json(data: object) -> None:
@@ -112,6 +129,7 @@ def purge(dry_run: bool) -> None:
     Unfinished screenings past their expiry, and submitted screenings that never led to a booking
     once SCREENING_RETENTION_DAYS have passed. Each run that deletes anything is audited.
     """
+    announce_database()
     retention_days = current_app.config["SCREENING_RETENTION_DAYS"]
     drafts = services.purge_expired_drafts(dry_run=dry_run)
     old = services.purge_old_screenings(retention_days, dry_run=dry_run)
@@ -138,6 +156,7 @@ def purge(dry_run: bool) -> None:
               help="Read the password from standard input instead of prompting (for scripts).")
 def create_staff(email: str, name: str, role: str, password_stdin: bool) -> None:
     """Create a staff account. The password is prompted for, hidden, or read from stdin: never an argument."""
+    announce_database()
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
@@ -159,6 +178,7 @@ def list_staff() -> None:
     """List the staff accounts; with none yet, say how to create the first one."""
     from sqlalchemy import select
 
+    announce_database()
     from app.models import StaffUser
 
     accounts = db.session.scalars(select(StaffUser).order_by(StaffUser.email)).all()
@@ -181,6 +201,7 @@ def notify() -> None:
     """Send the emails that are due and retry failed ones (run every minute, e.g. from cron)."""
     from flask import current_app as app
 
+    announce_database()
     sent, failed = notifications.deliver_due(notifications.smtp_sender(app._get_current_object()))  # type: ignore[attr-defined]
     click.echo(f"sent {sent} email(s); {failed} failed and will be retried")
 
@@ -200,6 +221,7 @@ def rotate_encryption_key() -> None:
 
     Afterwards the older keys can be removed from ENCRYPTION_KEYS.
     """
+    announce_database()
     count = crypto_rotation.rotate_all()
     audit.record("rotate_encryption_key", actor=None, email="command line", rows=count)
     db.session.commit()

@@ -7,6 +7,7 @@ opt-in (`IMS_ENV=production`) and refuses to start with a secret key anyone coul
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from app import crypto
 
@@ -29,6 +30,19 @@ DEV_CLINIC = {
     "CLINIC_PHONE": "604-555-0100",
     "CLINIC_LOCATIONS": "Vancouver; Surrey",
 }
+
+
+#: Where the app is reached on a development machine (`make run`).
+DEV_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+
+#: Email settings that only suit a development machine; production must name real ones.
+DEV_MAIL = {
+    "MAIL_FROM": "IMS Screen <no-reply@localhost>",
+    "CLINIC_INBOX": "clinic@localhost",
+}
+
+#: Host names accepted besides PUBLIC_BASE_URL's: a proxy or a health check on the same machine.
+DEFAULT_EXTRA_TRUSTED_HOSTS = "127.0.0.1, localhost"
 
 
 class ConfigError(RuntimeError):
@@ -61,6 +75,11 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
     if production:
         _check_production_database(database_url)
     rate_limit_storage = environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    public_base_url = _public_base_url(environ.get("PUBLIC_BASE_URL", "" if production else DEV_PUBLIC_BASE_URL),
+                                       production=production)
+    mail = {name: environ.get(name, "" if production else default) for name, default in DEV_MAIL.items()}
+    if production:
+        _check_production_mail(mail)
     return {
         "IMS_ENV": env,
         "SECRET_KEY": secret_key,
@@ -80,9 +99,17 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "SMTP_USERNAME": environ.get("SMTP_USERNAME", ""),
         "SMTP_PASSWORD": environ.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _flag(environ, "SMTP_STARTTLS", default=True),
-        "MAIL_FROM": environ.get("MAIL_FROM", "IMS Screen <no-reply@localhost>"),
-        "CLINIC_INBOX": environ.get("CLINIC_INBOX", "clinic@localhost"),
-        "PUBLIC_BASE_URL": environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "MAIL_FROM": mail["MAIL_FROM"],
+        "CLINIC_INBOX": mail["CLINIC_INBOX"],
+        "PUBLIC_BASE_URL": public_base_url,
+        # Flask answers 400 to any other Host header (Flask 3.1 checks it on every request). Links
+        # are built from PUBLIC_BASE_URL, never from the Host header, so this is a second fence:
+        # the public name, plus the loopback names a local proxy or health check may send.
+        "TRUSTED_HOSTS": trusted_hosts(public_base_url, environ.get("TRUSTED_HOSTS", DEFAULT_EXTRA_TRUSTED_HOSTS)),
+        # Flask-WTF's own strict check compares the Referer with the request's Host header, which
+        # a proxy that forwards its upstream address as Host breaks; app.security checks the
+        # Origin (or Referer) of every unsafe request against PUBLIC_BASE_URL instead.
+        "WTF_CSRF_SSL_STRICT": False,
         "NOTIFY_IN_BACKGROUND": _flag(environ, "NOTIFY_IN_BACKGROUND", default=True),
         "TRUSTED_PROXIES": _whole_number(environ, "TRUSTED_PROXIES", 0),
         "SCREENING_RETENTION_DAYS": _positive_int(environ, "SCREENING_RETENTION_DAYS", 400),
@@ -96,6 +123,38 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         # Limits are for people, not for a health check or the tests' own traffic.
         "RATELIMIT_HEADERS_ENABLED": True,
     }
+
+
+def _public_base_url(url: str, *, production: bool) -> str:
+    """The app's public origin, e.g. `https://screening.clinic.example`, without a trailing slash."""
+    if production and not url:
+        raise ConfigError(
+            "Refusing to start in production: PUBLIC_BASE_URL is not set. Links in pages and emails "
+            "(the patient's resume link, the clinic's portal links) are built from it."
+        )
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.path not in ("", "/") \
+            or parts.query or parts.fragment or parts.username:
+        raise ConfigError(f"PUBLIC_BASE_URL must be an origin such as https://screening.example.org, not {url[:60]!r}.")
+    if production and parts.scheme != "https":
+        raise ConfigError("Refusing to start in production: PUBLIC_BASE_URL must start with https://.")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def trusted_hosts(public_base_url: str, extra: str) -> list[str]:
+    """PUBLIC_BASE_URL's host name, then the extra names (comma-separated); ports do not matter."""
+    names = [urlsplit(public_base_url).hostname or ""]
+    names += [name.strip().lower() for name in extra.split(",") if name.strip()]
+    return list(dict.fromkeys(names))
+
+
+def _check_production_mail(mail: Mapping[str, str]) -> None:
+    for name in DEV_MAIL:
+        if not mail[name] or mail[name] == DEV_MAIL[name]:
+            raise ConfigError(
+                f"Refusing to start in production: {name} is not set. The clinic is emailed about "
+                "emergencies and assessment requests from MAIL_FROM to CLINIC_INBOX."
+            )
 
 
 def _rate_limit_storage_options(storage_uri: str) -> dict[str, Any]:

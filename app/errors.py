@@ -5,7 +5,7 @@ from typing import NamedTuple
 from flask import Flask, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 from limits.errors import StorageError
-from werkzeug.exceptions import HTTPException, ServiceUnavailable
+from werkzeug.exceptions import HTTPException, SecurityError, ServiceUnavailable
 
 
 class ErrorPage(NamedTuple):
@@ -58,6 +58,19 @@ def init_app(app: Flask) -> None:
     for code in ERROR_PAGES:
         app.register_error_handler(code, handle_http_error)
     app.register_error_handler(StorageError, refuse_without_rate_limits)
+    app.register_error_handler(SecurityError, refuse_unknown_host)
+
+
+def refuse_unknown_host(error: SecurityError) -> ResponseReturnValue:
+    """400 for a Host header outside TRUSTED_HOSTS, as a page of its own.
+
+    Flask cannot build this app's URLs for such a request (no URL adapter), so the usual error
+    page, whose layout links the stylesheet, cannot be rendered; nor should a page answer an
+    unknown host with links at all.
+    """
+    # No path in the line: it may be a resume link, which opens someone's answers.
+    current_app.logger.warning("Refused a %s request for a host outside TRUSTED_HOSTS", request.method)
+    return render_template("errors/unknown_host.html"), 400
 
 
 def handle_http_error(error: HTTPException) -> ResponseReturnValue:

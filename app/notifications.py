@@ -19,6 +19,7 @@ from email.message import EmailMessage
 from flask import Flask, current_app
 from sqlalchemy import select, update
 
+from app import links
 from app.extensions import db
 from app.models import Notification, Screening, utcnow
 
@@ -72,9 +73,8 @@ def compose(notification: Notification, reference: str | None) -> EmailMessage:
 
 
 def _portal_link(reference: str | None) -> str:
-    """The staff page of the screening (built by hand: emails are sent outside any request)."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    return f"{base}/staff/screenings/{reference}" if reference else f"{base}/staff/"
+    """The staff page of the screening (its path by hand: emails are sent outside any request)."""
+    return links.public_url(f"/staff/screenings/{reference}" if reference else "/staff/")
 
 
 def smtp_sender(app: Flask) -> Sender:

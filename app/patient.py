@@ -29,7 +29,7 @@ from wtforms import BooleanField
 from wtforms.fields.choices import SelectChoice
 
 import rules
-from app import booking, forms, notifications, reveal, services
+from app import booking, forms, links, notifications, reveal, services
 from app.extensions import db
 from rules.questionnaire import Section
 
@@ -257,7 +257,7 @@ def needle_reassurance() -> str:
 @with_draft
 def saved() -> str:
     """The resume link to copy or bookmark, and until when it works."""
-    link = url_for("patient.resume", token=session[TOKEN_KEY], _external=True)
+    link = links.public_url(url_for("patient.resume", token=session[TOKEN_KEY]))
     return render_template("patient/saved.html", resume_link=link, expires_at=g.screening.expires_at)
 
 

@@ -1,8 +1,15 @@
-"""HTTP response headers that keep health data out of caches, referrers and other sites' frames."""
+"""HTTP response headers that keep health data out of caches, referrers and other sites' frames,
+and the check that every form post comes from this site's own pages."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, request
+from flask_wtf.csrf import CSRFError
+
+#: Methods that change nothing, so a request from another site can do no harm with them.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 #: Everything comes from this app: no inline script or style, no plugins, no framing, no
 #: <base> rewriting, forms post only here (quality-bar.md items 18 and 32).
@@ -23,8 +30,10 @@ def set_security_headers(response: Response) -> Response:
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
-    # Resume links carry a token in their path; no other site may ever see a URL of ours.
-    headers.setdefault("Referrer-Policy", "no-referrer")
+    # Resume links carry a token in their path, so no other site may ever see a URL of ours; but
+    # our own pages must send one to us: with "no-referrer" the browser sends neither a Referer
+    # nor a real Origin on a form post, and over HTTPS every post was refused as cross-site.
+    headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
@@ -35,8 +44,37 @@ def set_security_headers(response: Response) -> Response:
     return response
 
 
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of a URL, lower-cased, as browsers compare origins."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def refuse_cross_site_posts() -> None:
+    """Refuse a form post that another site's page sent (CSRF), before the view runs.
+
+    Flask-WTF's token is the main defence; this is its second half, replacing Flask-WTF's strict
+    Referer check, which compares with the request's Host header and so fails behind a proxy that
+    forwards its upstream address. The browser's Origin header (or, failing that, the Referer)
+    must be the app's public origin (PUBLIC_BASE_URL) or the origin the request itself reached.
+    Over HTTPS a post that carries neither is refused, as Flask-WTF does; over plain http (a
+    development machine, scripts) it is allowed, with the token still required.
+    """
+    if request.method in SAFE_METHODS:
+        return
+    source = request.headers.get("Origin") or request.referrer
+    if source is None or source == "null":
+        if request.is_secure:
+            raise CSRFError("The request did not say which page sent it.")
+        return
+    allowed = {origin_of(current_app.config["PUBLIC_BASE_URL"]), origin_of(request.host_url)}
+    if origin_of(source) not in allowed:
+        raise CSRFError("The request was sent from another site.")
+
+
 def init_app(app: Flask) -> None:
-    """Register the headers on every response, errors included."""
+    """Check where posts come from; add the headers to every response, errors included."""
+    app.before_request(refuse_cross_site_posts)
     app.after_request(set_security_headers)
     if app.config.get("IMS_ENV") == "production":
         app.after_request(_strict_transport_security)

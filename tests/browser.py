@@ -76,6 +76,7 @@ class Server:
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(directory),
             "LANG": "C.UTF-8",
+            "IMS_ENV_FILE": "",
             "DATABASE_URL": f"sqlite:///{directory / 'browser.sqlite3'}",
             "NOTIFY_IN_BACKGROUND": "false",
             "ENCRYPTION_KEYS": Fernet.generate_key().decode(),

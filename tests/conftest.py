@@ -39,14 +39,30 @@ APP_ENVIRONMENT_VARIABLES = (
     "PATIENT_IDLE_MINUTES",
     "STAFF_SESSION_HOURS", "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "ENCRYPTION_KEYS",
     "SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM", "CLINIC_INBOX",
-    "PUBLIC_BASE_URL", "NOTIFY_IN_BACKGROUND", "SCREENING_RETENTION_DAYS", "TRUSTED_PROXIES",
+    "PUBLIC_BASE_URL", "NOTIFY_IN_BACKGROUND", "SCREENING_RETENTION_DAYS", "TRUSTED_PROXIES", "TRUSTED_HOSTS",
 )
+
+
+#: A complete production configuration that the app accepts; a test changes what it is about.
+PRODUCTION_SETTINGS = {
+    "IMS_ENV": "production",
+    "SECRET_KEY": "s" * 24 + "production-test-key",
+    "ENCRYPTION_KEYS": "x5PRV0dIcjJDlS0sJjYoUhKh9Nt3wLzvyVdpx8YQ6Ng=",
+    "CLINIC_NAME": "Kitsilano Physiotherapy",
+    "CLINIC_PHONE": "604-736-0000",
+    "CLINIC_LOCATIONS": "Vancouver, 2150 W Broadway; Surrey, 10355 King George Blvd",
+    "PUBLIC_BASE_URL": "https://clinic.example",
+    "MAIL_FROM": "IMS Screen <screening@clinic.example>",
+    "CLINIC_INBOX": "front-desk@clinic.example",
+}
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # As in Flask's own tutorial: a deprecation should break a test, not a later upgrade.
     config.addinivalue_line("filterwarnings", "error")
     config.addinivalue_line("markers", "browser: runs in a real browser (Chromium) against the real server")
+    config.addinivalue_line("markers", "production: the production stack end to end (nginx, TLS, gunicorn, "
+                                       "PostgreSQL, Redis), as README.md deploys it")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -54,6 +70,8 @@ def _clean_environment() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as monkeypatch:
         for name in APP_ENVIRONMENT_VARIABLES:
             monkeypatch.delenv(name, raising=False)
+        # No settings file: a production one on a developer's machine must never reach the tests.
+        monkeypatch.setenv("IMS_ENV_FILE", "")
         yield
 
 

@@ -41,6 +41,7 @@ def base_environment(directory: Path, database_url: str) -> dict[str, str]:
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(directory),
         "LANG": "C.UTF-8",
+        "IMS_ENV_FILE": "",
         "IMS_ENV": "development",
         "DATABASE_URL": database_url,
         "NOTIFY_IN_BACKGROUND": "false",

@@ -20,6 +20,7 @@ from app.config import (
     normalise_database_url,
 )
 from app.extensions import db, read_snapshot
+from tests.conftest import PRODUCTION_SETTINGS
 
 STRONG_KEY = secrets.token_urlsafe(32)
 
@@ -67,12 +68,8 @@ def test_production_refuses_a_weak_secret_key(
         create_app()
 
 
-REAL_CLINIC = {
-    "ENCRYPTION_KEYS": "x5PRV0dIcjJDlS0sJjYoUhKh9Nt3wLzvyVdpx8YQ6Ng=",
-    "CLINIC_NAME": "Kitsilano Physiotherapy",
-    "CLINIC_PHONE": "604-736-0000",
-    "CLINIC_LOCATIONS": "Vancouver, 2150 W Broadway; Surrey, 10355 King George Blvd",
-}
+#: Everything production needs besides the secret key.
+REAL_CLINIC = {name: value for name, value in PRODUCTION_SETTINGS.items() if name not in ("IMS_ENV", "SECRET_KEY")}
 
 
 def test_production_accepts_a_strong_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:

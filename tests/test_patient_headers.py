@@ -63,7 +63,7 @@ def test_no_page_with_answers_is_cached(every_page: dict[str, TestResponse]) -> 
 
 def test_no_referrer_is_sent_from_any_page(every_page: dict[str, TestResponse]) -> None:
     for name, response in every_page.items():
-        assert response.headers["Referrer-Policy"] == "no-referrer", name
+        assert response.headers["Referrer-Policy"] == "same-origin", name
 
 
 def test_no_inline_script_on_any_page(every_page: dict[str, TestResponse]) -> None:
@@ -83,7 +83,7 @@ def test_resume_redirect_is_not_cached_and_sends_no_referrer(app: Flask, client:
     response = app.test_client().get(f"/resume/{token}")
     assert response.status_code == 302
     assert "no-store" in response.headers["Cache-Control"]
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
 
 
 def test_session_cookie_is_http_only_and_same_site_lax(client: FlaskClient) -> None:

@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import services
-from app.config import config_from_env
+from app.config import DEV_PUBLIC_BASE_URL, config_from_env
 from app.extensions import db
 from app.models import utcnow
 from tests.journey import (
@@ -28,7 +28,8 @@ from tests.journey import (
 )
 from tests.conftest import Clock
 
-RESUME_LINK = re.compile(r"http://localhost/resume/([A-Za-z0-9_-]+)")
+#: The link is built from PUBLIC_BASE_URL (the development default here), never from the Host header.
+RESUME_LINK = re.compile(re.escape(DEV_PUBLIC_BASE_URL) + r"/resume/([A-Za-z0-9_-]+)")
 
 
 def save_half_way(client: FlaskClient) -> tuple[Journey, str]:

@@ -31,19 +31,11 @@ from app import create_app, services
 from app.extensions import db
 from app.models import AuditEvent, Screening
 from tests.booking_pages import VALID_REQUEST, post_request, submit_outcome
-from tests.conftest import StaffAccounts, sqlite_only, submit_screening
+from tests.conftest import PRODUCTION_SETTINGS, StaffAccounts, csrf_token_from, sqlite_only, submit_screening
 from tests.journey import SECTION_IDS, Journey, profile, seed_draft, session_data
 from tests.staff_pages import SIGN_IN, post_form, sign_in
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
-PRODUCTION_ENVIRONMENT = {
-    "IMS_ENV": "production",
-    "SECRET_KEY": "s" * 24 + "production-test-key",
-    "CLINIC_NAME": "Test Physiotherapy",
-    "CLINIC_PHONE": "604-555-0199",
-    "CLINIC_LOCATIONS": "Burnaby; Richmond",
-}
 
 #: Audit actions that reading a page records (the documented exception to "GET changes nothing"):
 #: view_screening, print_screening, view_audit, export_csv, find_for_privacy_request,
@@ -59,7 +51,7 @@ CRASH_TEXT = "secret-detail-7f3a from deep inside"
 @contextmanager
 def production_app(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterator[Flask]:
     """The app as production builds it (no TESTING), with a route that crashes on purpose."""
-    for name, value in {**PRODUCTION_ENVIRONMENT, "ENCRYPTION_KEYS": Fernet.generate_key().decode()}.items():
+    for name, value in {**PRODUCTION_SETTINGS, "ENCRYPTION_KEYS": Fernet.generate_key().decode()}.items():
         monkeypatch.setenv(name, value)
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "NOTIFY_IN_BACKGROUND": False})
 
@@ -125,7 +117,7 @@ def assert_security_headers(response: TestResponse, label: str, *, production: b
     assert policy["base-uri"] == ["'none'"], label
     assert policy["frame-ancestors"] == ["'none'"], label
     assert response.headers["X-Content-Type-Options"] == "nosniff", label
-    assert response.headers["Referrer-Policy"] == "no-referrer", label
+    assert response.headers["Referrer-Policy"] == "same-origin", label
     assert response.headers["X-Frame-Options"] == "DENY", label
     assert "Access-Control-Allow-Origin" not in response.headers, label
     if page:
@@ -547,3 +539,71 @@ def test_sign_in_cannot_set_account_columns(app: Flask, client: FlaskClient, sta
         user = db.session.scalar(select(StaffUser))
         assert user is not None and user.role == "physio"
     assert client.get("/staff/accounts").status_code == 403
+
+
+# ---- Where posts come from, and which host was asked for ------------------------------------
+
+def _consent_post(client: FlaskClient, *, base_url: str, headers: dict[str, str]) -> int:
+    """Open the consent page, then post consent with its token and `headers`; return the status."""
+    page = client.get("/start", base_url=base_url)
+    token = csrf_token_from(page.get_data(as_text=True))
+    return client.post("/start", data={"csrf_token": token, "consent": "y"}, base_url=base_url,
+                       headers=headers).status_code
+
+
+@sqlite_only
+def test_over_https_a_post_from_the_public_address_is_accepted_whatever_host_the_proxy_forwards(
+        monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    """The production finding: behind nginx every post got 400. The browser sends its page's origin; the
+    proxy may forward its upstream address as Host (nginx's default), which Flask-WTF's strict check
+    compared the Referer with."""
+    with production_app(monkeypatch, database_url) as app:
+        public = app.config["PUBLIC_BASE_URL"]
+        for base_url in (public, "https://127.0.0.1:8000"):
+            for headers in ({"Origin": public, "Referer": f"{public}/start"}, {"Referer": f"{public}/start"},
+                            {"Origin": public}):
+                status = _consent_post(app.test_client(), base_url=base_url, headers=headers)
+                assert status == 302, (base_url, headers, status)
+
+
+@sqlite_only
+@pytest.mark.parametrize("headers", [
+    {"Origin": "https://evil.example", "Referer": "https://evil.example/form"},
+    {"Origin": "https://evil.example"},
+    {"Referer": "https://clinic.example.evil.example/start"},
+    {"Origin": "http://clinic.example"},  # the same name without TLS is another origin
+    {"Origin": "null"},  # a sandboxed frame, or a page that sends no referrer
+    {},  # over HTTPS a browser always says where a post came from
+])
+def test_over_https_a_post_from_anywhere_else_is_refused(
+        monkeypatch: pytest.MonkeyPatch, database_url: str, headers: dict[str, str]) -> None:
+    with production_app(monkeypatch, database_url) as app:
+        client = app.test_client()
+        assert _consent_post(client, base_url=app.config["PUBLIC_BASE_URL"], headers=headers) == 400
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(Screening)) == 0
+
+
+def test_a_post_from_another_site_is_refused_over_plain_http_too(client: FlaskClient) -> None:
+    assert _consent_post(client, base_url="http://localhost", headers={"Origin": "https://evil.example"}) == 400
+    assert _consent_post(client, base_url="http://localhost", headers={}) == 302  # scripts, the test client
+
+
+def test_a_request_for_an_unknown_host_is_refused(client: FlaskClient) -> None:
+    """The finding: /screening/saved with `Host: evil.example` showed https://evil.example/resume/<token>."""
+    journey = Journey(client)
+    journey.consent()
+    for path in ("/screening/saved", "/", "/start", "/staff/sign-in"):
+        response = client.get(path, headers={"Host": "evil.example"})
+        assert response.status_code == 400, path
+        assert "evil.example" not in response.get_data(as_text=True)
+    assert client.get("/screening/saved").status_code == 200  # localhost is one of the trusted names
+
+
+def test_the_resume_link_is_built_from_the_public_address(app: Flask, client: FlaskClient) -> None:
+    app.config["PUBLIC_BASE_URL"] = "https://screening.clinic.example"
+    # 127.0.0.1 is trusted (a proxy on the same machine), but links never come from the Host header.
+    assert _consent_post(client, base_url="http://127.0.0.1:8000", headers={}) == 302
+    html = client.get("/screening/saved", base_url="http://127.0.0.1:8000").get_data(as_text=True)
+    assert 'value="https://screening.clinic.example/resume/' in html
+    assert "127.0.0.1" not in html

@@ -9,14 +9,13 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import IntegerConverter, Rule
 from werkzeug.test import TestResponse
 
 from app.staff import access
-from tests.conftest import StaffAccounts, app_on, sqlite_only, submit_screening
+from tests.conftest import PRODUCTION_SETTINGS, StaffAccounts, app_on, sqlite_only, submit_screening
 from tests.staff_pages import SIGN_IN, is_signed_in, sign_in
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -191,9 +190,7 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(app: Flask, client: Fla
 
 @sqlite_only
 def test_the_session_cookie_is_secure_in_production(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
-    for name, value in {"IMS_ENV": "production", "SECRET_KEY": "k" * 48, "CLINIC_NAME": "Test Physio",
-                        "CLINIC_PHONE": "604-555-0199", "CLINIC_LOCATIONS": "Burnaby",
-                        "ENCRYPTION_KEYS": Fernet.generate_key().decode()}.items():
+    for name, value in PRODUCTION_SETTINGS.items():
         monkeypatch.setenv(name, value)
     with app_on(database_url) as production:
         assert production.config["SESSION_COOKIE_SECURE"] is True
