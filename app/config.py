@@ -31,6 +31,18 @@ DEV_CLINIC = {
 }
 
 
+#: Options of the database engine, the same on every backend.
+ENGINE_OPTIONS: dict[str, Any] = {
+    # Test each pooled connection with a round trip before a request uses it: after a database
+    # restart or failover the pool holds dead connections, and without this the first request
+    # on each of them fails.
+    "pool_pre_ping": True,
+    # SQL errors (logged with their statement) never show the bound values: those are answers,
+    # contact details and token hashes.
+    "hide_parameters": True,
+}
+
+
 class ConfigError(RuntimeError):
     """The environment describes a configuration the app must not run with."""
 
@@ -65,6 +77,7 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "IMS_ENV": env,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": ENGINE_OPTIONS,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Development is served over plain http on 127.0.0.1, where a Secure cookie is never sent.

@@ -71,13 +71,15 @@ class PostgreSQLCluster:
         )
         self.run(str(self.pg_ctl), "-D", self.data, "-l", self.log, "-w", "-o", options, "start")
 
-    def stop(self) -> None:
-        """Stop at once, dropping every client connection (as a crash or a host reboot would)."""
-        self.run(str(self.pg_ctl), "-D", self.data, "-m", "immediate", "-w", "stop")
+    def stop(self, mode: str = "immediate") -> None:
+        """Stop, ending every client connection: "immediate" as a crash would (without fsync or
+        synchronous commit, the last commits may be lost), "fast" as an administrator would."""
+        self.run(str(self.pg_ctl), "-D", self.data, "-m", mode, "-w", "stop")
 
     def restart(self) -> None:
-        """Stop (ending every connection) and start again on the same port and data."""
-        self.stop()
+        """Stop as an administrator would (every connection ended, nothing committed lost) and
+        start again on the same port and data."""
+        self.stop("fast")
         self.start()
 
     def remove(self) -> None:
