@@ -78,6 +78,9 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": ENGINE_OPTIONS,
+        # Migrations as the role that owns the tables (deploy/postgresql-roles.sql), while the
+        # app connects as one that cannot alter them. Empty: the app's own database URL.
+        "MIGRATIONS_DATABASE_URL": normalise_database_url(environ.get("MIGRATIONS_DATABASE_URL", "")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Development is served over plain http on 127.0.0.1, where a Secure cookie is never sent.
