@@ -5,6 +5,7 @@ Sync workers, as gunicorn recommends behind a buffering reverse proxy (nginx): r
 short, and the database, not the CPU, is the bottleneck.
 """
 
+import importlib.util
 import multiprocessing
 import os
 
@@ -49,14 +50,36 @@ def post_worker_init(worker):  # type: ignore[no-untyped-def]
     rules.prepare()
 
 
+def _load_redaction():  # type: ignore[no-untyped-def]
+    """app/redaction.py, loaded by its file: importing it as `app.redaction` would import the app
+    package into the master, and every worker would then inherit that code instead of importing
+    it afresh (so a reload by SIGHUP would keep running the old code)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "app", "redaction.py")
+    spec = importlib.util.spec_from_file_location("ims_screen_log_redaction", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+redaction = _load_redaction()
+
+
 class RedactingLogger(Logger):
-    """Access logs without resume tokens: a logged /resume/<token> would open someone's answers."""
+    """Logs without resume tokens: a logged /resume/<token> would open someone's answers.
+
+    Every access-log atom (path, request line, headers such as Referer) and every error-log
+    line (gunicorn's "Error handling request <uri>" among them) goes through app/redaction.py.
+    """
+
+    def setup(self, cfg):  # type: ignore[no-untyped-def]
+        super().setup(cfg)  # which replaces the handlers, on start and on every reload
+        redaction.install(self.error_log, self.access_log)
 
     def atoms(self, resp, req, environ, request_time):  # type: ignore[no-untyped-def]
         atoms = super().atoms(resp, req, environ, request_time)
-        if str(atoms.get("U", "")).startswith("/resume/"):
-            atoms["U"] = "/resume/[token]"
-        return atoms
+        return {name: redaction.redact(value) if isinstance(value, str) else value
+                for name, value in atoms.items()}
 
 
 logger_class = RedactingLogger

@@ -10,7 +10,7 @@ from flask import Flask
 from jinja2 import StrictUndefined
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import crypto
+from app import crypto, redaction
 from app.config import config_from_env
 from app.extensions import csrf, db, limiter, migrate
 
@@ -38,6 +38,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # lines never carry answers or contact details, only references and counts.
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    # No resume token in any log line: not in Flask's "Exception on <path>" nor a traceback.
+    # gunicorn's own loggers get the same filter from gunicorn.conf.py.
+    redaction.install(app.logger, logging.getLogger(), logging.getLogger("werkzeug"))
 
     # The default SQLite database lives in the instance folder, which a fresh clone lacks.
     os.makedirs(app.instance_path, exist_ok=True)

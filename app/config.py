@@ -44,6 +44,17 @@ DEV_MAIL = {
 #: Host names accepted besides PUBLIC_BASE_URL's: a proxy or a health check on the same machine.
 DEFAULT_EXTRA_TRUSTED_HOSTS = "127.0.0.1, localhost"
 
+#: Options of the database engine, the same on every backend.
+ENGINE_OPTIONS: dict[str, Any] = {
+    # Test each pooled connection with a round trip before a request uses it: after a database
+    # restart or failover the pool holds dead connections, and without this the first request
+    # on each of them fails.
+    "pool_pre_ping": True,
+    # SQL errors (logged with their statement) never show the bound values: those are answers,
+    # contact details and token hashes.
+    "hide_parameters": True,
+}
+
 
 class ConfigError(RuntimeError):
     """The environment describes a configuration the app must not run with."""
@@ -84,6 +95,10 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "IMS_ENV": env,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": ENGINE_OPTIONS,
+        # Migrations as the role that owns the tables (deploy/postgresql-roles.sql), while the
+        # app connects as one that cannot alter them. Empty: the app's own database URL.
+        "MIGRATIONS_DATABASE_URL": normalise_database_url(environ.get("MIGRATIONS_DATABASE_URL", "")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Development is served over plain http on 127.0.0.1, where a Secure cookie is never sent.

@@ -1,15 +1,22 @@
 """Alembic environment, run by `flask --app wsgi db ...` inside the app context.
 
 The database, the metadata and the options (batch mode for SQLite, type comparison) all come
-from the app, so migrations never need a configuration of their own.
+from the app, so migrations never need a configuration of their own. The one exception is
+MIGRATIONS_DATABASE_URL: when set, migrations connect there (as the role that owns the tables,
+see deploy/postgresql-roles.sql) rather than with the app's own, less privileged, role.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from logging.config import fileConfig
 from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from flask import current_app
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.pool import NullPool
 
 # Importing app.models also registers its tables on the metadata that autogenerate compares.
 from app.crypto import EncryptedText
@@ -34,10 +41,29 @@ def render_item(kind: str, obj: Any, autogen_context: AutogenContext) -> str | L
     return False
 
 
+def migrations_url() -> str | URL:
+    """MIGRATIONS_DATABASE_URL when set, else the app's database URL."""
+    return current_app.config.get("MIGRATIONS_DATABASE_URL") or migrate.db.engine.url
+
+
+@contextmanager
+def migrations_engine() -> Iterator[Engine]:
+    """The app's engine, or a pool-less one of its own on MIGRATIONS_DATABASE_URL."""
+    url = current_app.config.get("MIGRATIONS_DATABASE_URL")
+    if not url:
+        yield migrate.db.engine
+        return
+    engine = create_engine(url, poolclass=NullPool, **current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 def run_migrations_offline() -> None:
     """Print the migration SQL (`flask db upgrade --sql`) instead of running it."""
     context.configure(
-        url=migrate.db.engine.url,
+        url=migrations_url(),
         target_metadata=target_metadata,
         literal_binds=True,
         **migrate.configure_args,
@@ -48,7 +74,7 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     """Run the migrations on the app's database, in one transaction where the backend allows."""
-    with migrate.db.engine.connect() as connection:
+    with migrations_engine() as engine, engine.connect() as connection:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

@@ -8,11 +8,7 @@ cannot see each other's rows, and don't pay for a migration each.
 
 import itertools
 import os
-import shutil
-import socket
 import sqlite3
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -29,6 +25,7 @@ import rules
 from app import create_app
 from app.extensions import db
 from rules.datafile import load_yaml
+from tests.postgresql import PostgreSQLCluster, find_pg_ctl, free_port  # noqa: F401 -- free_port for live_server
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -40,6 +37,7 @@ APP_ENVIRONMENT_VARIABLES = (
     "STAFF_SESSION_HOURS", "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "ENCRYPTION_KEYS",
     "SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM", "CLINIC_INBOX",
     "PUBLIC_BASE_URL", "NOTIFY_IN_BACKGROUND", "SCREENING_RETENTION_DAYS", "TRUSTED_PROXIES", "TRUSTED_HOSTS",
+    "MIGRATIONS_DATABASE_URL",
 )
 
 
@@ -167,30 +165,11 @@ class PostgreSQLDatabases:
         return f"{self._server_url}/{name}"
 
 
-def find_pg_ctl() -> Path | None:
-    """pg_ctl from PATH, or else the newest in Debian's /usr/lib/postgresql/<version>/bin."""
-    on_path = shutil.which("pg_ctl")
-    if on_path is not None:
-        # Resolved, because initdb sits beside the real binary, not beside a symlink to it.
-        return Path(on_path).resolve()
-    installed = Path("/usr/lib/postgresql").glob("[0-9]*/bin/pg_ctl")
-    newest_first = sorted(installed, key=lambda path: int(path.parents[1].name), reverse=True)
-    return newest_first[0] if newest_first else None
+def require_pg_ctl() -> Path:
+    """pg_ctl, or skip the test when PostgreSQL is not installed.
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-@pytest.fixture(scope="session")
-def postgresql_server() -> Iterator[str]:
-    """Start a throwaway PostgreSQL cluster for the session and yield its server URL.
-
-    Skips when PostgreSQL is not installed, except on CI (`CI` set), which always has it: there
-    a missing PostgreSQL must fail rather than quietly test only SQLite.
+    Except on CI (`CI` set), which always has it: there a missing PostgreSQL must fail rather
+    than quietly test only SQLite.
     """
     pg_ctl = find_pg_ctl()
     if pg_ctl is None:
@@ -198,31 +177,29 @@ def postgresql_server() -> Iterator[str]:
         if os.environ.get("CI"):
             pytest.fail(f"{reason}, but CI must run every test on PostgreSQL.", pytrace=False)
         pytest.skip(f"{reason}; install it (apt-get install postgresql) to run these tests.")
+    return pg_ctl
 
-    root = Path(tempfile.mkdtemp(prefix="ims-screen-pg-"))
-    # initdb refuses to run as root, so as root the cluster is run by the postgres user.
-    as_owner: list[str] = []
-    if os.geteuid() == 0:
-        as_owner = ["runuser", "-u", "postgres", "--"]
-        shutil.chown(root, "postgres")
 
-    def run(*command: str) -> None:
-        subprocess.run([*as_owner, *command], check=True, stdout=subprocess.DEVNULL)
-
-    data, log, port = str(root / "data"), str(root / "server.log"), free_port()
-    options = (
-        f"-p {port} -k {root} -c listen_addresses=127.0.0.1"
-        # Durability is pointless for a cluster deleted at the end of the run; speed is not.
-        " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    )
-    initdb = str(pg_ctl.parent / "initdb")
-    run(initdb, "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "-N")
-    run(str(pg_ctl), "-D", data, "-l", log, "-w", "-o", options, "start")
+@pytest.fixture(scope="session")
+def postgresql_server() -> Iterator[str]:
+    """Start a throwaway PostgreSQL cluster for the session and yield its server URL."""
+    cluster = PostgreSQLCluster(require_pg_ctl())
+    cluster.start()
     try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+        yield cluster.url
     finally:
-        run(str(pg_ctl), "-D", data, "-m", "immediate", "-w", "stop")
-        shutil.rmtree(root)
+        cluster.remove()
+
+
+@pytest.fixture
+def own_postgresql_cluster() -> Iterator[PostgreSQLCluster]:
+    """A second throwaway cluster, this test's alone: it may stop, restart or reconfigure it."""
+    cluster = PostgreSQLCluster(require_pg_ctl(), prefix="ims-screen-pg-own-")
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.remove()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
