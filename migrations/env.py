@@ -6,6 +6,7 @@ MIGRATIONS_DATABASE_URL: when set, migrations connect there (as the role that ow
 see deploy/postgresql-roles.sql) rather than with the app's own, less privileged, role.
 """
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from logging.config import fileConfig
@@ -72,9 +73,21 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def announce(engine: Engine) -> None:
+    """Say which database is about to be migrated (password hidden), as every writing command does.
+
+    On standard error, and only from the `flask` command line: the tests migrate in-process too.
+    """
+    if current_app.config.get("TESTING"):
+        return
+    print(f"Migrating {engine.url.render_as_string(hide_password=True)} ({current_app.config['IMS_ENV']})",
+          file=sys.stderr)
+
+
 def run_migrations_online() -> None:
     """Run the migrations on the app's database, in one transaction where the backend allows."""
     with migrations_engine() as engine, engine.connect() as connection:
+        announce(engine)
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

@@ -13,6 +13,7 @@ import csv
 import gzip
 import io
 import re
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -29,8 +30,9 @@ from cryptography.fernet import Fernet
 from .browser import (ADMIN_EMAIL, CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, answers_for, chromium_or_skip,
                       click_and_wait, fill_step, journey, section_of, sign_in, start, text_of)
 from .booking_pages import VALID_REQUEST
-from .conftest import STAFF_PASSWORD, free_port
+from .conftest import STAFF_PASSWORD, free_port, require_pg_ctl
 from .live_server import RedisServer
+from .postgresql import PostgreSQLCluster
 from .production_stack import ROOT, Certificates, MakeServe, Nginx, require, site_config
 from .smtp_server import SMTPServer, running_smtp_server
 
@@ -86,17 +88,25 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, postgresql_server: str) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Stack]:
     chromium_or_skip()
     require("nginx", "nginx")
     redis_binary = require("redis-server", "redis-server")
     directory = tmp_path_factory.mktemp("production")
     certificates = Certificates(directory)
 
-    admin_url = postgresql_server.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin_url + "/postgres", autocommit=True) as admin:
-        admin.execute("CREATE DATABASE ims_production")
-    database_url = admin_url + "/ims_production"
+    # A cluster of the suite's own: the roles script creates roles, which are cluster-wide.
+    cluster = PostgreSQLCluster(require_pg_ctl(), prefix="ims-screen-pg-production-")
+    cluster.start()
+    request.addfinalizer(cluster.remove)
+    with psycopg.connect(cluster.conninfo(), autocommit=True) as admin:
+        admin.execute("CREATE DATABASE ims_screen")
+    roles = subprocess.run([cluster.bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
+                            cluster.conninfo("ims_screen"), "-f", str(ROOT / "deploy" / "postgresql-roles.sql")],
+                           capture_output=True, text=True, timeout=60)
+    assert roles.returncode == 0, roles.stderr
+    server_url = cluster.url.replace("postgres@", "{}@")
+    database_url = server_url.format("ims_app") + "/ims_screen"
 
     redis = RedisServer(redis_binary, directory)
     redis.start()
@@ -109,7 +119,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, postgresql_server: str) -> I
             "SECRET_KEY": Fernet.generate_key().decode(),
             "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "DATABASE_URL": database_url,
-            "MIGRATIONS_DATABASE_URL": database_url,
+            "MIGRATIONS_DATABASE_URL": server_url.format("ims_owner") + "/ims_screen",
             "CLINIC_NAME": CLINIC_NAME,
             "CLINIC_PHONE": "604-555-0142",
             "PUBLIC_BASE_URL": base,
@@ -197,10 +207,22 @@ def wait_for_mail(stack: Stack, recipient: str, mentioning: str) -> list[Any]:
 
 def test_commands_say_which_database_they_change(stack: Stack) -> None:
     said = stack.created_staff.stderr  # type: ignore[attr-defined]
-    assert "Database: postgresql+psycopg://postgres@127.0.0.1:" in said and "/ims_production" in said, said
+    assert "Database: postgresql+psycopg://ims_app@127.0.0.1:" in said and "/ims_screen" in said, said
     assert "production; settings from " in said and "ims-screen.env" in said, said
     listed = stack.server.flask("list-staff")
     assert listed.returncode == 0 and ADMIN_EMAIL in listed.stdout, listed.stderr
+
+
+def test_migrations_ran_as_the_owner_and_the_app_runs_as_a_role_that_owns_nothing(stack: Stack) -> None:
+    log = stack.server.log.read_text()
+    assert "Migrating postgresql+psycopg://ims_owner@127.0.0.1:" in log, log[:2000]
+    owner_url = stack.database_url.replace("postgresql+psycopg://ims_app@", "postgresql://postgres@")
+    with psycopg.connect(owner_url) as connection:
+        owners = {row[0] for row in connection.execute("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")}
+        assert owners == {"ims_owner"}
+        sessions = {row[0] for row in connection.execute(
+            "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = 'ims_screen' AND usename <> 'postgres'")}
+    assert sessions <= {"ims_app"}, sessions
 
 
 def test_tls_compression_and_cached_static_files(stack: Stack) -> None:
