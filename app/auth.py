@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import secrets
 import time
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -59,8 +60,24 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+#: Longer than any email address (254), so that cutting the input short never changes one that
+#: could belong to an account; it only bounds the work on absurd inputs.
+_EMAIL_INPUT_LIMIT = 1024
+
+
+def normalise_email(email: str) -> str:
+    """The one form of an email address used to store it, look it up and key its rate limits.
+
+    Unicode NFKC (full-width "ｐ" is "p"), case folded, with control and format characters (NUL,
+    zero-width spaces) and white space removed anywhere. Every variant that reaches an account
+    therefore counts against that account's limit: the two can never disagree.
+    """
+    folded = unicodedata.normalize("NFKC", email[:_EMAIL_INPUT_LIMIT]).casefold()
+    return "".join(ch for ch in folded if not ch.isspace() and unicodedata.category(ch)[0] != "C")
+
+
 def find_staff(email: str) -> StaffUser | None:
-    return db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    return db.session.scalar(select(StaffUser).where(StaffUser.email == normalise_email(email)))
 
 
 def check_password(email: str, password: str) -> StaffUser | None:
@@ -85,7 +102,7 @@ def _verify(password_hash: str, password: str) -> bool:
 
 def create_staff(email: str, name: str, role: str, password: str) -> StaffUser:
     """Add an account; raise ValueError with a readable reason when the details are not acceptable."""
-    email = email.strip().lower()
+    email = normalise_email(email)
     if "@" not in email or len(email) > 254:
         raise ValueError("Enter an email address, like name@clinic.ca.")
     if not name.strip():

@@ -191,7 +191,7 @@ class StaffUser(UserMixin, Base):
     __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Stored lower-cased, so sign-in ignores the case of the address.
+    #: Stored as `auth.normalise_email` gives it, so sign-in ignores case, white space and control characters.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(16), default="physio")

@@ -516,6 +516,57 @@ def test_five_failures_for_one_account_block_the_sixth_attempt_until_the_window_
     assert is_signed_in(owner)
 
 
+#: Ways of typing the test account's address that reach the same account.
+EMAIL_VARIANTS = (
+    EMAIL + "\x00",
+    "\x00" + EMAIL,
+    EMAIL.upper(),
+    "Physio@Clinic.Example",
+    "  " + EMAIL + "\t\r\n",
+    "phy sio@clinic.example",
+    "physio@clinic.\u200bexample",  # a zero-width space (a format character)
+    "\uff50hysio@clinic.example",  # a full-width "p" (NFKC)
+    "physio\x07@clinic.example\x1b",
+)
+
+
+@sqlite_only
+def test_variants_of_an_email_count_against_the_same_account(
+        app: Flask, staff: StaffAccounts, clock: Clock) -> None:
+    """NUL, other control characters, case and white space must not buy a fresh counter."""
+    staff.create(EMAIL)
+    attacker = app.test_client()
+    for attempt, variant in enumerate(EMAIL_VARIANTS[:5]):
+        assert sign_in(attacker, variant, f"guess number {attempt}!").status_code in (400, 401), repr(variant)
+    assert sign_in(attacker).status_code == 429
+    for variant in EMAIL_VARIANTS:
+        assert sign_in(app.test_client(), variant).status_code == 429, repr(variant)
+    clock.advance(minutes=15, seconds=1)
+    assert sign_in(attacker, EMAIL_VARIANTS[-1], "another guess!").status_code == 401
+    assert sign_in(attacker, EMAIL_VARIANTS[-2]).status_code == 303  # the lookup agrees with the key
+
+
+@sqlite_only
+@pytest.mark.parametrize("variant", EMAIL_VARIANTS)
+def test_each_variant_alone_counts_against_the_account(app: Flask, staff: StaffAccounts, variant: str) -> None:
+    staff.create(EMAIL)
+    for attempt in range(5):
+        assert sign_in(app.test_client(), variant, f"guess number {attempt}!").status_code in (400, 401)
+    assert sign_in(app.test_client()).status_code == 429
+
+
+def test_the_same_normalisation_stores_and_finds_an_account(app: Flask) -> None:
+    assert credentials.normalise_email(" Stra\u00dfe@Clinic.Example\x00") == "strasse@clinic.example"
+    with app.app_context():
+        user = credentials.create_staff("  Dana.Lee@Clinic.Example\u200b", "Dana", "physio", STAFF_PASSWORD)
+        db.session.commit()
+        assert user.email == "dana.lee@clinic.example"
+        for variant in ("DANA.LEE@clinic.example", "dana.lee@clinic.example\x00", " dana .lee@clinic.example"):
+            assert credentials.find_staff(variant) == user
+        with pytest.raises(ValueError, match="already an account"):
+            credentials.create_staff("dana.lee@clinic.example\t", "Dana", "physio", STAFF_PASSWORD)
+
+
 @sqlite_only
 def test_twenty_failures_from_one_address_block_it(app: Flask, staff: StaffAccounts, clock: Clock) -> None:
     staff.create(EMAIL)

@@ -54,7 +54,8 @@ def _failed(response: Response) -> bool:
 
 
 def _email_key() -> str:
-    return "sign-in:" + request.form.get("email", "").strip().lower()[:254]
+    # The account's own form of the address (as looked up), so that "Email\x00 " is the same account.
+    return "sign-in:" + credentials.normalise_email(request.form.get("email", ""))[:254]
 
 
 def _pending_key() -> str:
@@ -73,7 +74,7 @@ def sign_in() -> ResponseReturnValue:
         return render_template("staff/sign_in.html", form=form), 400 if form.is_submitted() else 200
     user = credentials.check_password(form.email.data or "", form.password.data or "")
     if user is None:
-        audit.record("sign_in_failed", email=(form.email.data or "").strip().lower()[:254])
+        audit.record("sign_in_failed", email=credentials.normalise_email(form.email.data or "")[:254])
         db.session.commit()
         form.password.errors.append("The email address or password is not right")
         return render_template("staff/sign_in.html", form=form), 401
