@@ -366,7 +366,9 @@ def _memoised_safe_cell() -> Callable[[object], str]:
 def _csv_lines(rows: Iterable[Sequence[Any]], question_ids: list[str]) -> Iterator[str]:
     """The header, then one line per screening, each through a small buffer (memory stays flat)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)  # RFC 4180: comma, double quotes, CRLF
+    # RFC 4180: comma, double quotes, CRLF. Every field quoted: a spreadsheet set to split on ";"
+    # (the European locales) then still reads ";=1+1" as one text cell, never as "" and "=1+1".
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     safe = _memoised_safe_cell()
 
     def line(cells: Iterable[object]) -> str:
