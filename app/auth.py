@@ -17,6 +17,7 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, or_, select, update
+from zxcvbn import zxcvbn
 
 from app.extensions import db
 from app.models import ROLES, StaffUser, utcnow
@@ -35,6 +36,13 @@ _DUMMY_HASH = _hasher.hash("not a real password, only here to spend the same tim
 
 RECOVERY_CODE_COUNT = 10
 
+#: zxcvbn's scale runs 0-4; 3 means "safely unguessable" (about 10^8 guesses or more), enough
+#: against an online attacker and slow against a stolen argon2 hash.
+MIN_PASSWORD_SCORE = 3
+#: zxcvbn's own limit (its matching grows fast with length); the rest of a longer password only
+#: adds strength, so judging its beginning never accepts a weak one.
+_ESTIMATED_LENGTH = 72
+
 
 @cache
 def _common_passwords() -> frozenset[str]:
@@ -43,7 +51,7 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
-def password_problem(password: str, email: str = "") -> str | None:
+def password_problem(password: str, email: str = "", name: str = "") -> str | None:
     """Why a new password is not acceptable, in words for the person choosing it; None if it is."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Use at least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a good password."
@@ -53,7 +61,22 @@ def password_problem(password: str, email: str = "") -> str | None:
         return "This password is too common. Choose one that others are unlikely to use."
     if email and password.lower() == email.lower():
         return "Do not use your email address as your password."
-    return None
+    return _guessability_problem(password, [email, *email.split("@"), name, *name.split()])
+
+
+def _guessability_problem(password: str, user_inputs: list[str]) -> str | None:
+    """zxcvbn's verdict on repeats ("aaaa…", "abcabc…"), sequences, keyboard walks, dates and the
+    person's own name or address, none of which a length rule or a list of common passwords
+    catches."""
+    estimate = zxcvbn(password[:_ESTIMATED_LENGTH], user_inputs=[text for text in user_inputs if text])
+    if estimate["score"] >= MIN_PASSWORD_SCORE:
+        return None
+    if any(match.get("dictionary_name") == "user_inputs" for match in estimate["sequence"]):
+        why = "It is built from your name or email address"
+    else:
+        # zxcvbn's warning says what makes it guessable, e.g. 'Repeats like "aaa" are easy to guess'.
+        why = estimate["feedback"]["warning"] or "It follows a pattern that is quick to guess"
+    return f"This password is too easy to guess. {why.rstrip('.')}. A few unrelated words make a good password."
 
 
 def hash_password(password: str) -> str:
@@ -111,7 +134,7 @@ def create_staff(email: str, name: str, role: str, password: str) -> StaffUser:
         raise ValueError(f"The role must be one of: {', '.join(ROLES)}.")
     if find_staff(email) is not None:
         raise ValueError("There is already an account with this email address.")
-    if (problem := password_problem(password, email)) is not None:
+    if (problem := password_problem(password, email, name)) is not None:
         raise ValueError(problem)
     user = StaffUser(email=email, name=name.strip(), role=role, password_hash=hash_password(password))
     db.session.add(user)
@@ -125,7 +148,7 @@ def staff_count() -> int:
 
 def change_password(user: StaffUser, new_password: str) -> None:
     """Set a new password and end every session of the account (the current one signs in again)."""
-    if (problem := password_problem(new_password, user.email)) is not None:
+    if (problem := password_problem(new_password, user.email, user.name)) is not None:
         raise ValueError(problem)
     user.password_hash = hash_password(new_password)
     user.password_changed_at = utcnow()

@@ -96,7 +96,8 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # ---- Accounts ------------------------------------------------------------------------------
 
 def _acceptable_password(form: NewAccountForm, field: PasswordField) -> None:
-    if (problem := credentials.password_problem(field.data or "", (form.email.data or "").strip())) is not None:
+    if (problem := credentials.password_problem(field.data or "", credentials.normalise_email(form.email.data or ""),
+                                                form.name.data or "")) is not None:
         raise ValidationError(problem)
 
 
@@ -115,7 +116,8 @@ class NewAccountForm(FlaskForm):
 
 def _field_for(form: NewAccountForm, problem: str) -> StringField | PasswordField | SelectField:
     """The field a `create_staff` message is about, so it is shown beside that field."""
-    if problem == credentials.password_problem(form.password.data or "", (form.email.data or "").strip().lower()):
+    if problem == credentials.password_problem(form.password.data or "", credentials.normalise_email(
+            form.email.data or ""), form.name.data or ""):
         return form.password
     lowered = problem.lower()
     if "role" in lowered:
