@@ -32,7 +32,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, select
-from wtforms import DateField, EmailField, Form, PasswordField, SelectField, StringField
+from wtforms import EmailField, Form, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 import rules
@@ -42,6 +42,7 @@ from app.display import CLINIC_TIME_ZONE, local_midnight
 from app.extensions import db
 from app.models import ROLES, AuditEvent, Screening, StaffUser
 from app.staff import queries
+from app.staff.forms import FilterDateField, no_control_characters
 from app.staff.queue import QueueFilterForm, choices
 
 bp = Blueprint("staff_admin", __name__, url_prefix="/staff")
@@ -243,10 +244,10 @@ class AuditFilterForm(Form):
     """The audit trail's filters, read from the query string (a GET form: no CSRF token needed)."""
 
     action = SelectField("Action", default="")
-    actor = StringField("Who (email)", validators=[Optional(), Length(max=254)])
-    reference = StringField("Screening reference", validators=[Optional(), Length(max=12)])
-    at_from = DateField("From", validators=[Optional()])
-    at_to = DateField("To", validators=[Optional()])
+    actor = StringField("Who (email)", validators=[Optional(), no_control_characters, Length(max=254)])
+    reference = StringField("Screening reference", validators=[Optional(), no_control_characters, Length(max=12)])
+    at_from = FilterDateField("From", validators=[Optional()])
+    at_to = FilterDateField("To", validators=[Optional()])
 
     def to_filter(self) -> AuditFilter:
         return AuditFilter(
@@ -275,7 +276,7 @@ def audit_query(audit_filter: AuditFilter) -> Select[tuple[AuditEvent]]:
             code if code.startswith("IMS-") else "IMS-" + code, autoescape=True))
     if audit_filter.at_from:
         query = query.where(AuditEvent.at >= local_midnight(audit_filter.at_from))
-    if audit_filter.at_to:
+    if audit_filter.at_to and audit_filter.at_to < date.max:  # nothing is after date.max (nor can it be added to)
         query = query.where(AuditEvent.at < local_midnight(audit_filter.at_to + timedelta(days=1)))
     return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
 
