@@ -177,16 +177,25 @@ def verify_totp(user: StaffUser, code: str, secret: str | None = None, now: floa
     `secret` is the one being enrolled, when the account has none yet.
     """
     secret = secret or user.totp_secret
-    code = "".join(code.split())
-    if secret is None or not code.isdigit() or len(code) != 6:
+    if secret is None:
         return False
+    step = _matching_step(secret, code, now)
+    return step is not None and _use_step(user, step)
+
+
+def _matching_step(secret: str, code: str, now: float | None = None) -> int | None:
+    """The time step (of the current one and its neighbours) whose code is `code`, if any."""
+    code = "".join(code.split())
+    # isascii: Arabic-Indic and other digits pass isdigit(), and compare_digest refuses non-ASCII text.
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
+        return None
     totp = pyotp.TOTP(secret)
     now = time.time() if now is None else now
     current_step = int(now // totp.interval)
     for step in (current_step - 1, current_step, current_step + 1):
         if hmac.compare_digest(totp.at(step * totp.interval), code):
-            return _use_step(user, step)
-    return False
+            return step
+    return None
 
 
 def _use_step(user: StaffUser, step: int) -> bool:
@@ -205,6 +214,45 @@ def _use_step(user: StaffUser, step: int) -> bool:
         return False  # replayed, or older than a code already used
     user.totp_last_step = step
     return True
+
+
+class ChangeRefused(ValueError):
+    """An account change refused for a reason the person can fix; `field` is the form field it is about."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def replace_authenticator(user: StaffUser, *, password: str, current_code: str, new_secret: str, new_code: str,
+                          now: float | None = None) -> tuple[str, list[str]]:
+    """Move an enrolled account to a new authenticator app; return how the current one was proven
+    ("totp" or "recovery_code") and the new recovery codes. Raise ChangeRefused otherwise.
+
+    The password and the current app (or an unused recovery code) show it is the account holder,
+    not someone at a screen left signed in; the new app's code shows the new app works. That code
+    is checked before the current factor is spent, so a mistyped new code wastes no recovery code.
+    Every session of the account ends (the caller signs its own one in again).
+    """
+    if check_password(user.email, password) is None:
+        raise ChangeRefused("password", "Your password is not right")
+    new_step = _matching_step(new_secret, new_code, now)
+    if new_step is None:
+        raise ChangeRefused("code", "The code from the new app is not right. Check the time on your phone is "
+                                    "correct, then try the newest code")
+    if verify_totp(user, current_code, now=now):
+        method = "totp"
+    elif use_recovery_code(user, current_code):
+        method = "recovery_code"
+    else:
+        raise ChangeRefused("current_code", "That code is not right, or it has already been used. Enter the "
+                                            "newest code from your current app, or an unused recovery code")
+    user.totp_secret = new_secret
+    # The new app's code has been used now: it must not sign in as well.
+    user.totp_last_step = max(user.totp_last_step or 0, new_step)
+    codes = new_recovery_codes(user)  # the old ones belonged with the old app
+    end_all_sessions(user)
+    return method, codes
 
 
 def new_recovery_codes(user: StaffUser) -> list[str]:

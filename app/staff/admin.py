@@ -57,6 +57,8 @@ ACTION_LABELS = {
     "sign_in_failed": "Sign-in failed",
     "sign_out": "Signed out",
     "two_factor_enrolled": "Set up two-factor sign-in",
+    "two_factor_replaced": "Changed authenticator app",
+    "two_factor_change_refused": "Change of authenticator app refused",
     "password_changed": "Changed password",
     "view_screening": "Viewed screening",
     "print_screening": "Printed screening",

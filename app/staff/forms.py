@@ -85,3 +85,18 @@ class PasswordChangeForm(FlaskForm):
         validators=[InputRequired("Enter the new password again"),
                     EqualTo("new_password", "The two new passwords are not the same")],
     )
+
+
+class ReplaceAuthenticatorForm(FlaskForm):
+    """Setting up a new authenticator app when one is set up already: both factors, then the new code."""
+
+    password = PasswordField("Your password", validators=[InputRequired("Enter your password"), Length(max=256)])
+    current_code = StringField(
+        "Code from your current authenticator app",
+        validators=[InputRequired("Enter the code from your current authenticator app, or a recovery code"),
+                    Length(max=40)],
+    )
+    code = StringField(
+        "Code from the new authenticator app",
+        validators=[InputRequired("Enter the 6-digit code from the new authenticator app"), Length(max=40)],
+    )
