@@ -217,7 +217,7 @@ def generate_encryption_key() -> None:
 @click.command("rotate-encryption-key")
 @with_appcontext
 def rotate_encryption_key() -> None:
-    """Re-encrypt every stored contact detail with the first key of ENCRYPTION_KEYS.
+    """Re-encrypt every stored contact detail and authenticator secret with the first key of ENCRYPTION_KEYS.
 
     Afterwards the older keys can be removed from ENCRYPTION_KEYS.
     """

@@ -1,7 +1,9 @@
-"""Encryption at rest of patients' contact details: Fernet (AES-CBC + HMAC), keys rotated with MultiFernet.
+"""Encryption at rest of patients' contact details and staff authenticator secrets: Fernet
+(AES-CBC + HMAC), keys rotated with MultiFernet.
 
 The keys come from `ENCRYPTION_KEYS` (newest first). Columns typed `EncryptedText` hold only
-ciphertext; a copy of the database without the keys reveals no name, email, phone or message.
+ciphertext; a copy of the database without the keys reveals no name, email, phone or message,
+and no TOTP secret to make a staff member's codes with.
 """
 
 from __future__ import annotations

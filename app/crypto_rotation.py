@@ -1,4 +1,4 @@
-"""Re-encrypting stored contact details under the newest key (after a key is added)."""
+"""Re-encrypting stored contact details and authenticator secrets under the newest key (after a key is added)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from sqlalchemy import Text, select, type_coerce, update
 
 from app import crypto
 from app.extensions import db
-from app.models import AssessmentRequest, Notification
+from app.models import AssessmentRequest, Notification, StaffUser
 
 #: Every encrypted column, by model.
 ENCRYPTED_COLUMNS = {
     AssessmentRequest: ("name", "email", "phone", "message"),
     Notification: ("recipient",),
+    StaffUser: ("totp_secret",),
 }
 
 
@@ -30,7 +31,7 @@ def rotate_all() -> int:
             }
             if model is AssessmentRequest:
                 values["name_search_hash"] = crypto.search_hash(crypto.decrypt(row.name))
-            if not values:  # nothing encrypted in this row (a clinic notification has no recipient)
+            if not values:  # nothing encrypted in this row (no recipient, or no authenticator app yet)
                 continue
             # The values are tokens already: write them past the column type's encryption.
             db.session.execute(

@@ -191,14 +191,15 @@ class StaffUser(UserMixin, Base):
     __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Stored lower-cased, so sign-in ignores the case of the address.
+    #: Stored as `auth.normalise_email` gives it, so sign-in ignores case, white space and control characters.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(16), default="physio")
     #: argon2id hash (with its parameters) of the password.
     password_hash: Mapped[str] = mapped_column(String(255))
-    #: Base32 TOTP secret once enrolment is confirmed; None before.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: Base32 TOTP secret once enrolment is confirmed; None before. Encrypted at rest like the
+    #: contact details: with a copy of the database alone, nobody can make the account's codes.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText)
     #: The last TOTP time step accepted, so a code cannot be used twice.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     #: SHA-256 digests of the unused one-time recovery codes.

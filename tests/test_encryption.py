@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from flask import Flask
@@ -23,7 +24,8 @@ from tests.booking_pages import (
     requests,
     submit_outcome,
 )
-from tests.conftest import sqlite_only
+from tests import staff_pages
+from tests.conftest import StaffAccounts, sqlite_only
 
 
 @pytest.fixture(autouse=True)
@@ -212,3 +214,60 @@ def test_rotating_twice_is_harmless(app: Flask, runner: FlaskCliRunner) -> None:
     assert [r["name"] for r in requests(app)] == [e["name"] for e in expected]
     with app.app_context():
         assert len(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "rotate_encryption_key")).all()) == 2
+
+
+# --- Authenticator secrets -----------------------------------------------------------------------
+
+def raw_totp_secrets(app: Flask) -> list[str | None]:
+    """The staff accounts' TOTP secrets as stored, read past the column type."""
+    with app.app_context():
+        return list(db.session.scalars(text("SELECT totp_secret FROM staff_user ORDER BY id")))
+
+
+def sign_in_with_code(app: Flask, secret: str) -> int:
+    """Sign in with the password and a code made from `secret`; the status of the code step."""
+    client = app.test_client()
+    assert staff_pages.sign_in(client).status_code == 303
+    return staff_pages.post_form(client, staff_pages.TWO_FACTOR, staff_pages.TWO_FACTOR,
+                                 {"code": pyotp.TOTP(secret).now()}).status_code
+
+
+@pytest.mark.usefixtures("fast_password_hashing")
+def test_totp_secrets_are_stored_encrypted_and_still_sign_in(app: Flask, staff: StaffAccounts) -> None:
+    account = staff.create("physio@clinic.example", mfa=True)
+    staff.create("other@clinic.example")  # no authenticator app: nothing stored
+    secret = staff.totp_secret(account)
+    [token, nothing] = raw_totp_secrets(app)
+    assert nothing is None
+    assert token is not None and secret not in token and token != secret
+    assert crypto.decrypt(token) == secret
+    with app.app_context():  # nor anywhere else in the database, in clear
+        for table in ("staff_user", "audit_event"):
+            for row in db.session.execute(text(f"SELECT * FROM {table}")):  # noqa: S608 -- fixed names
+                assert secret not in str(row), table
+    assert sign_in_with_code(app, secret) == 303
+
+
+@pytest.mark.usefixtures("fast_password_hashing")
+def test_rotation_re_encrypts_totp_secrets_so_the_old_key_can_go(
+        app: Flask, runner: FlaskCliRunner, staff: StaffAccounts) -> None:
+    old = app.config["ENCRYPTION_KEYS"]
+    account = staff.create("physio@clinic.example", mfa=True)
+    staff.create("other@clinic.example")
+    secret = staff.totp_secret(account)
+    [before, _] = raw_totp_secrets(app)
+
+    new = Fernet.generate_key().decode()
+    use_keys(app, f"{new},{old}")
+    result = runner.invoke(args=["rotate-encryption-key"])
+    assert result.exit_code == 0, result.output
+    assert "re-encrypted 1 row(s)" in result.output  # the account without an app has nothing to rotate
+
+    [after, nothing] = raw_totp_secrets(app)
+    assert nothing is None and after is not None and after != before
+    assert Fernet(new).decrypt(after.encode()).decode() == secret
+    with pytest.raises(InvalidToken):
+        Fernet(old).decrypt(after.encode())
+    use_keys(app, new)  # the old key removed: the account still signs in with its app
+    assert staff.totp_secret(account) == secret
+    assert sign_in_with_code(app, secret) == 303

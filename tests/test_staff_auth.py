@@ -127,6 +127,14 @@ def test_a_code_cannot_be_used_twice(app: Flask, staff: StaffAccounts, mfa_user:
 
 
 @sqlite_only
+def test_digits_of_other_scripts_are_a_wrong_code_not_an_error(
+        app: Flask, client: FlaskClient, mfa_user: int) -> None:
+    sign_in(client)
+    for code in ("١٢٣٤٥٦", "１２３４５６", "123\u0664\u0665\u0666"):  # Arabic-Indic, full-width, mixed
+        assert enter_code(client, code).status_code == 401, code
+
+
+@sqlite_only
 def test_codes_more_than_one_step_away_are_refused(
         app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock) -> None:
     middle_of_a_step(clock)
@@ -287,6 +295,165 @@ def test_without_the_requirement_a_signed_in_account_can_set_up_two_factor(
     assert post_form(physio_client, ENROL, ENROL, {"code": pyotp.TOTP(secret).now()}).status_code == 200
     sign_out(physio_client)
     assert path(sign_in(physio_client)) == TWO_FACTOR
+
+
+# ---- A new authenticator app for an account that has one -----------------------------------
+
+@pytest.fixture
+def two_devices(app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock) -> tuple[FlaskClient, FlaskClient]:
+    """The account signed in with its code on a laptop and on a phone; the clock then a step later."""
+    middle_of_a_step(clock)
+    totp = pyotp.TOTP(staff.totp_secret(mfa_user))
+    laptop, phone = app.test_client(), app.test_client()
+    for device in (laptop, phone):
+        assert sign_in(device).status_code == 303
+        assert enter_code(device, totp.at(clock.now)).status_code == 303
+        clock.advance(seconds=30)
+    return laptop, phone
+
+
+def open_replacement(client: FlaskClient) -> str:
+    """Open the page for a new app (the account has one); return the new app's secret shown there."""
+    page = client.get(ENROL)
+    assert page.status_code == 200
+    assert "Change your authenticator app" in text_of(page)
+    return secret_on(page)
+
+
+def replace_app(client: FlaskClient, **data: str) -> TestResponse:
+    return post_form(client, ENROL, ENROL, data)
+
+
+def another_code(code: str) -> str:
+    return f"{(int(code) + 1) % 10**6:06d}"
+
+
+def recovery_codes_for(app: Flask, user_id: int) -> list[str]:
+    with app.app_context():
+        account = db.session.get(StaffUser, user_id)
+        assert account is not None
+        codes = credentials.new_recovery_codes(account)
+        db.session.commit()
+        return codes
+
+
+def replacement_events(app: Flask) -> list[AuditEvent]:
+    with app.app_context():
+        found = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action.startswith("two_factor_"))
+                                        .order_by(AuditEvent.id)))
+        db.session.expunge_all()
+        return found
+
+
+def test_a_new_authenticator_app_ends_every_other_session_and_keeps_this_one(
+        app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock,
+        two_devices: tuple[FlaskClient, FlaskClient]) -> None:
+    laptop, phone = two_devices
+    old = pyotp.TOTP(staff.totp_secret(mfa_user))
+    copied = session_cookie(app, laptop)
+    new = pyotp.TOTP(open_replacement(laptop))
+    done = replace_app(laptop, password=STAFF_PASSWORD, current_code=old.at(clock.now), code=new.at(clock.now))
+    assert done.status_code == 200, text_of(done)[:300]
+    codes = re.findall(r"<li><code>([0-9a-f]{4}(?:-[0-9a-f]{4}){3})</code></li>", done.get_data(as_text=True))
+    assert len(codes) == 10
+    assert is_signed_in(laptop)  # this session carries on
+    assert not is_signed_in(phone)  # every other one has ended
+    assert not is_signed_in(with_cookie(app, copied))  # including a copy of this one from before
+    assert user(app, mfa_user).totp_secret == new.secret
+    [event] = replacement_events(app)
+    assert (event.action, event.actor_id, event.detail) == ("two_factor_replaced", mfa_user, {"method": "totp"})
+    # From now on only the new app signs in, and the code just used for it does not work twice.
+    other = app.test_client()
+    assert sign_in(other).status_code == 303
+    assert enter_code(other, new.at(clock.now)).status_code == 401
+    clock.advance(seconds=30)
+    assert enter_code(other, old.at(clock.now)).status_code == 401
+    assert enter_code(other, new.at(clock.now)).status_code == 303
+    sign_out(other)
+    assert sign_in(other).status_code == 303
+    assert enter_code(other, codes[0]).status_code == 303  # the new recovery codes work
+
+
+@sqlite_only
+@pytest.mark.parametrize(("fields", "message", "audited"), [
+    ({"current_code": "old", "code": "new"}, "Enter your password", None),
+    ({"password": "not my password at all", "current_code": "old", "code": "new"}, "Your password is not right",
+     "password"),
+    ({"password": STAFF_PASSWORD, "code": "new"}, "Enter the code from your current authenticator app", None),
+    ({"password": STAFF_PASSWORD, "current_code": "wrong old", "code": "new"}, "That code is not right",
+     "current_code"),
+    ({"password": STAFF_PASSWORD, "current_code": "new", "code": "new"}, "That code is not right", "current_code"),
+    ({"password": STAFF_PASSWORD, "current_code": "old", "code": "wrong new"},
+     "The code from the new app is not right", "code"),
+    ({"password": STAFF_PASSWORD, "current_code": "old"}, "Enter the 6-digit code from the new authenticator app",
+     None),
+])
+def test_a_new_authenticator_app_is_refused_without_the_password_and_a_current_code(
+        app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock, two_devices: tuple[FlaskClient, FlaskClient],
+        fields: dict[str, str], message: str, audited: str | None) -> None:
+    laptop, phone = two_devices
+    secret = staff.totp_secret(mfa_user)
+    old, new = pyotp.TOTP(secret), pyotp.TOTP(open_replacement(laptop))
+    codes = {"old": old.at(clock.now), "new": new.at(clock.now)}
+    codes |= {"wrong old": another_code(codes["old"]), "wrong new": another_code(codes["new"])}
+    data = {name: codes.get(value, value) if name != "password" else value for name, value in fields.items()}
+    response = replace_app(laptop, **data)
+    assert response.status_code == 400
+    assert message in text_of(response) and "There is a problem" in text_of(response)
+    assert user(app, mfa_user).totp_secret == secret
+    assert is_signed_in(laptop) and is_signed_in(phone)
+    events = replacement_events(app)
+    if audited is None:
+        assert events == []
+    else:
+        assert [(e.action, e.actor_id, e.detail) for e in events] == [
+            ("two_factor_change_refused", mfa_user, {"reason": audited})]
+    # The current code was not spent by the refusal (unless it was the one refused).
+    assert enter_code_after_sign_in(app, old.at(clock.now)) == 303
+
+
+def enter_code_after_sign_in(app: Flask, code: str) -> int:
+    client = app.test_client()
+    assert sign_in(client).status_code == 303
+    return enter_code(client, code).status_code
+
+
+@sqlite_only
+def test_a_recovery_code_can_stand_in_for_the_current_app_once(
+        app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock,
+        two_devices: tuple[FlaskClient, FlaskClient]) -> None:
+    laptop, _ = two_devices
+    codes = recovery_codes_for(app, mfa_user)
+    new = pyotp.TOTP(open_replacement(laptop))
+    # A mistyped new code spends no recovery code.
+    refused = replace_app(laptop, password=STAFF_PASSWORD, current_code=codes[0],
+                          code=another_code(new.at(clock.now)))
+    assert refused.status_code == 400
+    assert len(user(app, mfa_user).recovery_code_hashes) == 10
+    done = replace_app(laptop, password=STAFF_PASSWORD, current_code=codes[0], code=new.at(clock.now))
+    assert done.status_code == 200 and is_signed_in(laptop)
+    assert user(app, mfa_user).totp_secret == new.secret
+    assert replacement_events(app)[-1].detail == {"method": "recovery_code"}
+    # Once: the code is spent, and the other old codes went with the old app.
+    clock.advance(seconds=30)
+    newer = pyotp.TOTP(open_replacement(laptop))
+    for old_code in (codes[0], codes[1]):
+        again = replace_app(laptop, password=STAFF_PASSWORD, current_code=old_code, code=newer.at(clock.now))
+        assert again.status_code == 400 and "That code is not right" in text_of(again)
+    assert user(app, mfa_user).totp_secret == new.secret
+
+
+@sqlite_only
+def test_guessing_at_the_new_app_page_is_rate_limited(
+        app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock,
+        two_devices: tuple[FlaskClient, FlaskClient]) -> None:
+    laptop, _ = two_devices
+    old, new = pyotp.TOTP(staff.totp_secret(mfa_user)), pyotp.TOTP(open_replacement(laptop))
+    for attempt in range(5):
+        assert replace_app(laptop, password=f"guess number {attempt}!", current_code=old.at(clock.now),
+                           code=new.at(clock.now)).status_code == 400
+    assert replace_app(laptop, password=STAFF_PASSWORD, current_code=old.at(clock.now),
+                       code=new.at(clock.now)).status_code == 429
 
 
 # ---- Sessions -------------------------------------------------------------------------------
@@ -514,6 +681,57 @@ def test_five_failures_for_one_account_block_the_sixth_attempt_until_the_window_
     clock.advance(minutes=1, seconds=1)
     assert sign_in(owner).status_code == 303
     assert is_signed_in(owner)
+
+
+#: Ways of typing the test account's address that reach the same account.
+EMAIL_VARIANTS = (
+    EMAIL + "\x00",
+    "\x00" + EMAIL,
+    EMAIL.upper(),
+    "Physio@Clinic.Example",
+    "  " + EMAIL + "\t\r\n",
+    "phy sio@clinic.example",
+    "physio@clinic.\u200bexample",  # a zero-width space (a format character)
+    "\uff50hysio@clinic.example",  # a full-width "p" (NFKC)
+    "physio\x07@clinic.example\x1b",
+)
+
+
+@sqlite_only
+def test_variants_of_an_email_count_against_the_same_account(
+        app: Flask, staff: StaffAccounts, clock: Clock) -> None:
+    """NUL, other control characters, case and white space must not buy a fresh counter."""
+    staff.create(EMAIL)
+    attacker = app.test_client()
+    for attempt, variant in enumerate(EMAIL_VARIANTS[:5]):
+        assert sign_in(attacker, variant, f"guess number {attempt}!").status_code in (400, 401), repr(variant)
+    assert sign_in(attacker).status_code == 429
+    for variant in EMAIL_VARIANTS:
+        assert sign_in(app.test_client(), variant).status_code == 429, repr(variant)
+    clock.advance(minutes=15, seconds=1)
+    assert sign_in(attacker, EMAIL_VARIANTS[-1], "another guess!").status_code == 401
+    assert sign_in(attacker, EMAIL_VARIANTS[-2]).status_code == 303  # the lookup agrees with the key
+
+
+@sqlite_only
+@pytest.mark.parametrize("variant", EMAIL_VARIANTS)
+def test_each_variant_alone_counts_against_the_account(app: Flask, staff: StaffAccounts, variant: str) -> None:
+    staff.create(EMAIL)
+    for attempt in range(5):
+        assert sign_in(app.test_client(), variant, f"guess number {attempt}!").status_code in (400, 401)
+    assert sign_in(app.test_client()).status_code == 429
+
+
+def test_the_same_normalisation_stores_and_finds_an_account(app: Flask) -> None:
+    assert credentials.normalise_email(" Stra\u00dfe@Clinic.Example\x00") == "strasse@clinic.example"
+    with app.app_context():
+        user = credentials.create_staff("  Dana.Lee@Clinic.Example\u200b", "Dana", "physio", STAFF_PASSWORD)
+        db.session.commit()
+        assert user.email == "dana.lee@clinic.example"
+        for variant in ("DANA.LEE@clinic.example", "dana.lee@clinic.example\x00", " dana .lee@clinic.example"):
+            assert credentials.find_staff(variant) == user
+        with pytest.raises(ValueError, match="already an account"):
+            credentials.create_staff("dana.lee@clinic.example\t", "Dana", "physio", STAFF_PASSWORD)
 
 
 @sqlite_only

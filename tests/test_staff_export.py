@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from app import services
 from app.extensions import db
 from app.models import AuditEvent, Screening
 from app.staff import admin
+from tests.conftest import sqlite_only
 
 FIXED_COLUMNS = ["reference", "submitted_at", "outcome", "candidacy", "clinician_outcome", "review_status",
                  "ruleset_version", "fired_rules"]
@@ -116,12 +118,33 @@ def test_commas_quotes_and_line_breaks_survive_the_round_trip(
     assert len(row) == len(header)
 
 
+@sqlite_only
+@pytest.mark.parametrize("text", [";=1+1", ";+1", "a;@SUM(A1)", ",=1", "x;\t=1"])
+def test_every_field_is_quoted_so_a_semicolon_cannot_start_a_formula_cell(
+        app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object], text: str) -> None:
+    """Excel in a locale whose list separator is ";" splits unquoted text there: ";=1+1" would become
+    an empty cell and a formula. Quoted, the whole field is one cell of text."""
+    submit(app, {**ideal_answers, "interpreter_needed": "yes", "interpreter_language": text}, MONDAY)
+    raw = admin_client.get("/staff/export.csv").get_data(as_text=True).removeprefix("\ufeff")
+    lines = raw.split("\r\n")
+    assert lines.pop() == ""
+    # Every cell, empty ones too, is inside double quotes: split on ";" or ",", no piece of a line
+    # outside the quotes is left to be read as a formula.
+    for line in lines:
+        assert re.fullmatch(r'"(?:[^"]|"")*"(?:,"(?:[^"]|"")*")*', line), line
+    header, row = export(admin_client)
+    assert row[header.index("interpreter_language")] == text  # still the text, exactly
+    assert f'"{text}"' in raw
+    assert raw.startswith('"reference","submitted_at","outcome"')
+    assert '"",' in raw  # empty cells are quoted too
+
+
 def test_the_export_starts_with_a_byte_order_mark_so_excel_reads_accented_names(
         app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]) -> None:
     text = "Québécois French, Tiếng Việt"
     submit(app, {**ideal_answers, "interpreter_needed": "yes", "interpreter_language": text}, MONDAY)
     raw = admin_client.get("/staff/export.csv").get_data()
-    assert raw.startswith(b"\xef\xbb\xbf" + b"reference,submitted_at,")
+    assert raw.startswith(b"\xef\xbb\xbf" + b'"reference","submitted_at",')
     assert raw.count(b"\xef\xbb\xbf") == 1
     header, row = export(admin_client)
     assert header[0] == "reference"

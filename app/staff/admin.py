@@ -32,7 +32,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, select
-from wtforms import DateField, EmailField, Form, PasswordField, SelectField, StringField
+from wtforms import EmailField, Form, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 import rules
@@ -42,6 +42,7 @@ from app.display import CLINIC_TIME_ZONE, local_midnight
 from app.extensions import db
 from app.models import ROLES, AuditEvent, Screening, StaffUser
 from app.staff import queries
+from app.staff.forms import FilterDateField, no_control_characters
 from app.staff.queue import QueueFilterForm, choices
 
 bp = Blueprint("staff_admin", __name__, url_prefix="/staff")
@@ -56,6 +57,8 @@ ACTION_LABELS = {
     "sign_in_failed": "Sign-in failed",
     "sign_out": "Signed out",
     "two_factor_enrolled": "Set up two-factor sign-in",
+    "two_factor_replaced": "Changed authenticator app",
+    "two_factor_change_refused": "Change of authenticator app refused",
     "password_changed": "Changed password",
     "view_screening": "Viewed screening",
     "print_screening": "Printed screening",
@@ -96,7 +99,8 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 # ---- Accounts ------------------------------------------------------------------------------
 
 def _acceptable_password(form: NewAccountForm, field: PasswordField) -> None:
-    if (problem := credentials.password_problem(field.data or "", (form.email.data or "").strip())) is not None:
+    if (problem := credentials.password_problem(field.data or "", credentials.normalise_email(form.email.data or ""),
+                                                form.name.data or "")) is not None:
         raise ValidationError(problem)
 
 
@@ -115,7 +119,8 @@ class NewAccountForm(FlaskForm):
 
 def _field_for(form: NewAccountForm, problem: str) -> StringField | PasswordField | SelectField:
     """The field a `create_staff` message is about, so it is shown beside that field."""
-    if problem == credentials.password_problem(form.password.data or "", (form.email.data or "").strip().lower()):
+    if problem == credentials.password_problem(form.password.data or "", credentials.normalise_email(
+            form.email.data or ""), form.name.data or ""):
         return form.password
     lowered = problem.lower()
     if "role" in lowered:
@@ -241,10 +246,10 @@ class AuditFilterForm(Form):
     """The audit trail's filters, read from the query string (a GET form: no CSRF token needed)."""
 
     action = SelectField("Action", default="")
-    actor = StringField("Who (email)", validators=[Optional(), Length(max=254)])
-    reference = StringField("Screening reference", validators=[Optional(), Length(max=12)])
-    at_from = DateField("From", validators=[Optional()])
-    at_to = DateField("To", validators=[Optional()])
+    actor = StringField("Who (email)", validators=[Optional(), no_control_characters, Length(max=254)])
+    reference = StringField("Screening reference", validators=[Optional(), no_control_characters, Length(max=12)])
+    at_from = FilterDateField("From", validators=[Optional()])
+    at_to = FilterDateField("To", validators=[Optional()])
 
     def to_filter(self) -> AuditFilter:
         return AuditFilter(
@@ -273,7 +278,7 @@ def audit_query(audit_filter: AuditFilter) -> Select[tuple[AuditEvent]]:
             code if code.startswith("IMS-") else "IMS-" + code, autoescape=True))
     if audit_filter.at_from:
         query = query.where(AuditEvent.at >= local_midnight(audit_filter.at_from))
-    if audit_filter.at_to:
+    if audit_filter.at_to and audit_filter.at_to < date.max:  # nothing is after date.max (nor can it be added to)
         query = query.where(AuditEvent.at < local_midnight(audit_filter.at_to + timedelta(days=1)))
     return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
 
@@ -366,7 +371,9 @@ def _memoised_safe_cell() -> Callable[[object], str]:
 def _csv_lines(rows: Iterable[Sequence[Any]], question_ids: list[str]) -> Iterator[str]:
     """The header, then one line per screening, each through a small buffer (memory stays flat)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)  # RFC 4180: comma, double quotes, CRLF
+    # RFC 4180: comma, double quotes, CRLF. Every field quoted: a spreadsheet set to split on ";"
+    # (the European locales) then still reads ";=1+1" as one text cell, never as "" and "=1+1".
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     safe = _memoised_safe_cell()
 
     def line(cells: Iterable[object]) -> str:

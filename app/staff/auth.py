@@ -29,7 +29,7 @@ from app import auth as credentials
 from app.extensions import db, limiter
 from app.models import StaffUser
 from app.staff.access import LAST_SEEN, SIGNED_IN_AT, load_user
-from app.staff.forms import CodeForm, PasswordChangeForm, SignInForm
+from app.staff.forms import CodeForm, PasswordChangeForm, ReplaceAuthenticatorForm, SignInForm
 
 bp = Blueprint("staff_auth", __name__, url_prefix="/staff")
 
@@ -54,7 +54,8 @@ def _failed(response: Response) -> bool:
 
 
 def _email_key() -> str:
-    return "sign-in:" + request.form.get("email", "").strip().lower()[:254]
+    # The account's own form of the address (as looked up), so that "Email\x00 " is the same account.
+    return "sign-in:" + credentials.normalise_email(request.form.get("email", ""))[:254]
 
 
 def _pending_key() -> str:
@@ -73,7 +74,7 @@ def sign_in() -> ResponseReturnValue:
         return render_template("staff/sign_in.html", form=form), 400 if form.is_submitted() else 200
     user = credentials.check_password(form.email.data or "", form.password.data or "")
     if user is None:
-        audit.record("sign_in_failed", email=(form.email.data or "").strip().lower()[:254])
+        audit.record("sign_in_failed", email=credentials.normalise_email(form.email.data or "")[:254])
         db.session.commit()
         form.password.errors.append("The email address or password is not right")
         return render_template("staff/sign_in.html", form=form), 401
@@ -120,10 +121,17 @@ def two_factor() -> ResponseReturnValue:
     return render_template("staff/two_factor.html", form=form), 401
 
 
+def _enrolment_key() -> str:
+    account = current_user.get_id() if current_user.is_authenticated else session.get(PENDING, "none")
+    return "two-factor-set-up:" + str(account).split(":")[0]
+
+
 @bp.route("/two-factor/set-up", methods=["GET", "POST"])
+@limiter.limit(ACCOUNT_LIMIT, key_func=_enrolment_key, methods=["POST"], deduct_when=_failed)
 def enrol() -> ResponseReturnValue:
     """Set up an authenticator app: scan the QR code, confirm with a code, keep the recovery codes."""
-    user = current_user if current_user.is_authenticated else _pending_user()
+    # The account itself, not the current_user proxy: login_user must not be handed the proxy.
+    user = current_user._get_current_object() if current_user.is_authenticated else _pending_user()  # type: ignore[attr-defined]
     if user is None:
         return redirect(url_for("staff_auth.sign_in"))
     if not current_user.is_authenticated and user.totp_secret is not None:
@@ -133,6 +141,8 @@ def enrol() -> ResponseReturnValue:
     secret = session.get(ENROLLING)
     if not isinstance(secret, str):
         secret = session[ENROLLING] = credentials.new_totp_secret()
+    if user.totp_secret is not None:
+        return _replace_authenticator(user, secret)
     form = CodeForm()
     if form.validate_on_submit():
         if credentials.verify_totp(user, form.code.data or "", secret=secret):
@@ -147,12 +157,42 @@ def enrol() -> ResponseReturnValue:
             # Shown once, in this response only (never stored in the session or a URL).
             return render_template("staff/recovery_codes.html", codes=codes)
         form.code.errors.append("That code is not right. Check the time on your phone is correct, then try the newest code")
+    return _enrolment_page(user, form, secret)
+
+
+def _replace_authenticator(user: StaffUser, secret: str) -> ResponseReturnValue:
+    """A new authenticator app for a signed-in account that has one: only with the password and the
+    current app's code (or a recovery code), since a screen left signed in must not be enough to
+    take the account over. Every other session then ends; this one stays signed in."""
+    form = ReplaceAuthenticatorForm()
+    if form.validate_on_submit():
+        try:
+            method, codes = credentials.replace_authenticator(
+                user, password=form.password.data or "", current_code=form.current_code.data or "",
+                new_secret=secret, new_code=form.code.data or "")
+        except credentials.ChangeRefused as refusal:
+            form[refusal.field].errors.append(str(refusal))
+            audit.record("two_factor_change_refused", actor=user, reason=refusal.field)
+            db.session.commit()
+        else:
+            session.pop(ENROLLING, None)
+            audit.record("two_factor_replaced", actor=user, method=method)
+            db.session.commit()
+            # The session version was raised, ending every session; this one takes the new version.
+            login_user(user)
+            return render_template("staff/recovery_codes.html", codes=codes)
+    return _enrolment_page(user, form, secret)
+
+
+def _enrolment_page(user: StaffUser, form: CodeForm | ReplaceAuthenticatorForm, secret: str) -> ResponseReturnValue:
+    """The set-up page: the QR code of `secret`, and `form` (400 when it was posted with errors)."""
     uri = credentials.totp_uri(user, secret, issuer=f"IMS Screen ({current_app.config['CLINIC_NAME']})")
     # segno draws the URI as QR modules (path data), never as text: the SVG holds nothing typed by anyone.
     qr_svg = Markup(segno.make(uri, error="m").svg_inline(  # noqa: S704
         scale=5, dark="#0b0c0c", light="#ffffff", title="QR code for your authenticator app"))
     status = 400 if form.is_submitted() and form.errors else 200
-    return render_template("staff/enrol.html", form=form, qr_svg=qr_svg, secret=secret), status
+    replacing = isinstance(form, ReplaceAuthenticatorForm)
+    return render_template("staff/enrol.html", form=form, qr_svg=qr_svg, secret=secret, replacing=replacing), status
 
 
 def _complete_sign_in(user: StaffUser, method: str) -> ResponseReturnValue:

@@ -31,7 +31,7 @@ from app.display import CLINIC_TIME_ZONE
 from app.extensions import db
 from app.models import REVIEW_STATUSES, Notification, Screening
 from app.staff import queries
-from app.staff.forms import without_nul
+from app.staff.forms import FilterDateField, no_control_characters, without_nul
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -66,11 +66,12 @@ class QueueFilterForm(Form):
 
     outcome = SelectField("Outcome", choices=choices(OUTCOME_LABELS, "Any outcome"), default="")
     status = SelectField("Status", choices=choices(review.STATUS_LABELS, "Any status"), default="")
-    submitted_from = DateField("Submitted from", validators=[Optional()])
-    submitted_to = DateField("Submitted to", validators=[Optional()])
-    reference = StringField("Reference", validators=[Optional(), Length(max=12)], filters=[without_nul])
+    submitted_from = FilterDateField("Submitted from", validators=[Optional()])
+    submitted_to = FilterDateField("Submitted to", validators=[Optional()])
+    reference = StringField("Reference", validators=[Optional(), no_control_characters, Length(max=12)])
     location = SelectField("Preferred location", default="")
-    name = StringField("Patient's full name (exact)", validators=[Optional(), Length(max=120)], filters=[without_nul])
+    name = StringField("Patient's full name (exact)",
+                       validators=[Optional(), no_control_characters, Length(max=120)])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
