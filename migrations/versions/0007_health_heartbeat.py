@@ -3,9 +3,6 @@
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-04 20:00:00.000000
-
-MERGE NOTE: down_revision is "0005" only until branch h-staff's 0006 is merged; then it must
-read "0006" (tests/test_migrations.py::test_history_has_a_single_head fails until it does).
 """
 
 from datetime import UTC, datetime
@@ -15,7 +12,7 @@ from alembic import op
 
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
