@@ -54,7 +54,9 @@ def _load_redaction():  # type: ignore[no-untyped-def]
     """app/redaction.py, loaded by its file: importing it as `app.redaction` would import the app
     package into the master, and every worker would then inherit that code instead of importing
     it afresh (so a reload by SIGHUP would keep running the old code)."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "app", "redaction.py")
+    package = importlib.util.find_spec("app")  # found where wsgi:app will be, and not imported
+    assert package is not None and package.submodule_search_locations
+    path = os.path.join(package.submodule_search_locations[0], "redaction.py")
     spec = importlib.util.spec_from_file_location("ims_screen_log_redaction", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
