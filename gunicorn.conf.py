@@ -11,10 +11,24 @@ import os
 
 from gunicorn.glogging import Logger
 
-from app import environment_file
+
+def _load_app_module(name: str):  # type: ignore[no-untyped-def]
+    """app/<name>.py, loaded by its file: importing it as `app.<name>` would import the app
+    package into the master, and every worker would then inherit that code instead of importing
+    it afresh (so a reload by SIGHUP would keep running the old code). Only for modules that
+    import nothing of the app's."""
+    package = importlib.util.find_spec("app")  # found where wsgi:app will be, and not imported
+    assert package is not None and package.submodule_search_locations
+    path = os.path.join(package.submodule_search_locations[0], f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"ims_screen_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
 
 # HOST, PORT and the GUNICORN_* settings below may come from the same settings file as the app's.
-environment_file.load()
+_load_app_module("environment_file").load()
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 
@@ -50,21 +64,7 @@ def post_worker_init(worker):  # type: ignore[no-untyped-def]
     rules.prepare()
 
 
-def _load_redaction():  # type: ignore[no-untyped-def]
-    """app/redaction.py, loaded by its file: importing it as `app.redaction` would import the app
-    package into the master, and every worker would then inherit that code instead of importing
-    it afresh (so a reload by SIGHUP would keep running the old code)."""
-    package = importlib.util.find_spec("app")  # found where wsgi:app will be, and not imported
-    assert package is not None and package.submodule_search_locations
-    path = os.path.join(package.submodule_search_locations[0], "redaction.py")
-    spec = importlib.util.spec_from_file_location("ims_screen_log_redaction", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-redaction = _load_redaction()
+redaction = _load_app_module("redaction")
 
 
 class RedactingLogger(Logger):

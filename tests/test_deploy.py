@@ -92,3 +92,16 @@ def test_the_units_run_what_make_serve_runs() -> None:
     assert "flask --app wsgi db upgrade" in service
     assert "flask --app wsgi notify" in (DEPLOY / "ims-screen-notify.service").read_text()
     assert "flask --app wsgi purge" in (DEPLOY / "ims-screen-purge.service").read_text()
+
+
+def test_gunicorn_settings_read_the_settings_file_without_importing_the_app(tmp_path: Path) -> None:
+    """The master must not import the app: workers forked from it would inherit that code, and a
+    reload (SIGHUP) would go on serving the old release."""
+    settings = tmp_path / "ims-screen.env"
+    settings.write_text("PORT=8123\nGUNICORN_WORKERS=3\n")
+    probe = ("import runpy, sys; settings = runpy.run_path('gunicorn.conf.py'); "
+             "print(settings['bind'], settings['workers'], 'app' in sys.modules, 'flask' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", "IMS_ENV_FILE": str(settings)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["127.0.0.1:8123", "3", "False", "False"]
