@@ -22,6 +22,19 @@ MIN_SECRET_KEY_LENGTH = 32
 
 SQLITE_FILENAME = "ims_screen.sqlite3"
 
+#: Request size bounds (Flask 3.1), well above the largest real posts, measured with every box
+#: ticked and every text field at its limit in 4-byte characters (12 bytes each once
+#: url-encoded): a question page ~1 KB (the body map, 28 fields; the conditions page, 42), an
+#: assessment request ~17 KB, a staff note of 4,000 characters ~48 KB. Anything bigger is not a
+#: person filling in a form, and is refused with a 413 before it is parsed, instead of holding
+#: a worker while megabytes of repeated values are read and echoed back.
+MAX_CONTENT_LENGTH = 64 * 1024
+#: One field of a multipart post: the longest real field (that staff note) is 16,000 bytes raw.
+#: Browsers post these forms url-encoded, where MAX_CONTENT_LENGTH is the bound.
+MAX_FORM_MEMORY_SIZE = 16 * 1024
+#: Fields of a multipart post: the biggest form has 45 (the conditions page with its controls).
+MAX_FORM_PARTS = 200
+
 #: The clinic shown on development machines. Its phone number is in the 555-01xx range that
 #: North American numbering reserves for fiction, and production refuses to start with it.
 DEV_CLINIC = {
@@ -65,6 +78,9 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "IMS_ENV": env,
         "SECRET_KEY": secret_key,
         "SQLALCHEMY_DATABASE_URI": database_url,
+        "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
+        "MAX_FORM_MEMORY_SIZE": MAX_FORM_MEMORY_SIZE,
+        "MAX_FORM_PARTS": MAX_FORM_PARTS,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Development is served over plain http on 127.0.0.1, where a Secure cookie is never sent.

@@ -32,6 +32,11 @@ ERROR_PAGES = {
         "This page can't be used that way",
         "Please go back to the start and follow the links from there.",
     ),
+    413: ErrorPage(
+        "What you sent was too long",
+        "Nothing was saved, because what your browser sent was far longer than any answer needs to be. "
+        "Please go back, shorten what you typed, and try again.",
+    ),
     429: ErrorPage(
         "Too many requests",
         "There were too many requests in a short time. Please wait a minute, then try again.",
