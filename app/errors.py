@@ -83,8 +83,9 @@ def handle_http_error(error: HTTPException) -> ResponseReturnValue:
 def refuse_without_rate_limits(error: StorageError) -> ResponseReturnValue:
     """Fail closed when the rate-limit store (Redis) is unreachable: 503, never an unlimited try.
 
-    Only rate-limited routes touch the store: staff sign-in and its second step (ASVS 16.5.3).
-    Patients' pages have no limits, so they carry on. The log names the path, never a form value.
+    Only the staff limits reach here: sign-in and its second step (ASVS 16.5.3). The patients'
+    limit is on its own Limiter, which logs the error and lets the post through (fails open), so
+    patients carry on. The log names the path, never a form value.
     """
     current_app.logger.error("Rate-limit storage unreachable (%s): refused %s %s",
                              type(error.storage_error).__name__, request.method, request.path)

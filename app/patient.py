@@ -30,10 +30,19 @@ from wtforms.fields.choices import SelectChoice
 
 import rules
 from app import booking, forms, notifications, reveal, services
-from app.extensions import db
+from app.extensions import db, patient_limiter
 from rules.questionnaire import Section
 
 bp = Blueprint("patient", __name__)
+
+#: Posts per address across every patient page (GETs, so the result and its safety advice, are
+#: never limited). Generous, because a clinic's waiting-room Wi-Fi puts many people behind one
+#: address: a screening takes about 25 posts, so this lets 30 people screen at once, each
+#: finishing in under 13 minutes, faster than anyone really does. A script is held to one post
+#: a second, each at most 64 KiB (MAX_CONTENT_LENGTH). Counted in RATELIMIT_STORAGE_URI (Redis
+#: in production, shared by the workers); without the store, patients carry on (extensions.py).
+POST_LIMIT = "600 per 10 minutes"
+patient_limiter.shared_limit(POST_LIMIT, scope="patient-posts", methods=["POST"])(bp)
 
 #: The session key holding the patient's resume token (the only thing the cookie carries,
 #: with the time it was last used).
