@@ -74,6 +74,7 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
     if production:
         _check_production_database(database_url)
     rate_limit_storage = environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    patient_idle_minutes = _positive_int(environ, "PATIENT_IDLE_MINUTES", 120)
     return {
         "IMS_ENV": env,
         "SECRET_KEY": secret_key,
@@ -104,7 +105,10 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "SCREENING_RETENTION_DAYS": _positive_int(environ, "SCREENING_RETENTION_DAYS", 400),
         "STAFF_MFA_REQUIRED": _flag(environ, "STAFF_MFA_REQUIRED", default=production),
         "STAFF_IDLE_MINUTES": _positive_int(environ, "STAFF_IDLE_MINUTES", 30),
-        "PATIENT_IDLE_MINUTES": _positive_int(environ, "PATIENT_IDLE_MINUTES", 120),
+        "PATIENT_IDLE_MINUTES": patient_idle_minutes,
+        # A form's CSRF token lasts as long as a patient's browser keeps the screening (Flask-WTF's
+        # default is an hour), so a question page read slowly is not refused while it is still open.
+        "WTF_CSRF_TIME_LIMIT": patient_idle_minutes * 60,
         "STAFF_SESSION_HOURS": _positive_int(environ, "STAFF_SESSION_HOURS", 8),
         "RATELIMIT_STORAGE_URI": rate_limit_storage,
         "RATELIMIT_STORAGE_OPTIONS": _rate_limit_storage_options(rate_limit_storage),

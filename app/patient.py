@@ -25,11 +25,13 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import BadRequest, NotFound
 from wtforms import BooleanField
 from wtforms.fields.choices import SelectChoice
 
 import rules
-from app import booking, forms, notifications, reveal, services
+from app import booking, errors, forms, notifications, reveal, services
 from app.extensions import db, patient_limiter
 from rules.questionnaire import Section
 
@@ -177,11 +179,9 @@ def step(section_id: str) -> ResponseReturnValue:
     if section is None:
         abort(404)
     sections = rules.questionnaire().applicable_sections(screening.answers)
-    if section not in sections:  # its questions no longer apply: carry on past it
-        return redirect(url_for("patient.continue_screening"))
-    first_gap = rules.questionnaire().first_incomplete_section(screening.answers)
-    if first_gap is not None and sections.index(section) > sections.index(first_gap):
-        return redirect(url_for("patient.step", section_id=first_gap.id))
+    elsewhere = _elsewhere(section, sections)
+    if elsewhere is not None:
+        return redirect(elsewhere)
 
     form_class = forms.page_form_class(section.id)
     if request.method == "GET":
@@ -205,6 +205,47 @@ def step(section_id: str) -> ResponseReturnValue:
     return redirect(onward, code=303)
 
 
+def _elsewhere(section: Section, sections: list[Section]) -> str | None:
+    """Where to go instead of `section`: past it when it no longer applies, back to a gap before it."""
+    if section not in sections:  # its questions no longer apply: carry on past it
+        return url_for("patient.continue_screening")
+    first_gap = rules.questionnaire().first_incomplete_section(g.screening.answers)
+    if first_gap is not None and sections.index(section) > sections.index(first_gap):
+        return url_for("patient.step", section_id=first_gap.id)
+    return None
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(error: CSRFError) -> ResponseReturnValue:
+    """A question page posted with an expired or otherwise invalid CSRF token keeps its answers.
+
+    CSRFProtect refuses the post before the view runs; instead of the bare 400 page, which would
+    lose what the person just chose, the same page is shown again with the posted answers, a
+    fresh token and a message asking them to press Continue again. Nothing is saved until they
+    do, so a forged post still changes nothing. Other pages have nothing typed to lose.
+    """
+    if request.endpoint == "patient.step" and request.method == "POST" and request.view_args:
+        return _send_again(**request.view_args)
+    return errors.handle_http_error(error)
+
+
+@with_draft
+def _send_again(section_id: str) -> ResponseReturnValue:
+    # Runs in an error handler, where abort() would become a 500: errors are returned instead.
+    section = rules.questionnaire().section(section_id)
+    if section is None:
+        return errors.handle_http_error(NotFound())
+    sections = rules.questionnaire().applicable_sections(g.screening.answers)
+    elsewhere = _elsewhere(section, sections)
+    if elsewhere is not None:
+        return redirect(elsewhere)
+    form = forms.page_form_class(section.id)()  # the posted answers; its token field renders a new one
+    if forms.unexpected_fields(form, request.form):
+        return errors.handle_http_error(BadRequest())
+    form.decide_applicability(g.screening.answers)
+    return _render_step(form, section, sections, send_again=True), 400
+
+
 def _after_saving(section: Section) -> str:
     """Where a saved page leads: saved-link page, back to the check page, reassurance, or onward."""
     answers = g.screening.answers
@@ -225,7 +266,8 @@ def _next_page(section: Section) -> str:
     return url_for("patient.continue_screening")
 
 
-def _render_step(form: forms.QuestionPage, section: Section, sections: list[Section]) -> str:
+def _render_step(form: forms.QuestionPage, section: Section, sections: list[Section],
+                 send_again: bool = False) -> str:
     index = sections.index(section)
     previous = sections[index - 1] if index else None
     return render_template(
@@ -239,6 +281,7 @@ def _render_step(form: forms.QuestionPage, section: Section, sections: list[Sect
         return_to=request.values.get("return_to", ""),
         for_someone_else=_for_someone_else(),
         revealed=reveal.revealed_questions(section),
+        send_again=send_again,
     )
 
 
