@@ -29,10 +29,12 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import BadRequest, NotFound
 from wtforms import BooleanField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf
 
 import rules
 from app import booking, errors, forms, notifications, reveal, services
 from app.extensions import db, patient_limiter
+from app.models import Screening
 from rules.questionnaire import Section
 
 bp = Blueprint("patient", __name__)
@@ -93,14 +95,48 @@ def declined() -> str:
     return render_template("patient/declined.html")
 
 
-@bp.get("/resume/<token>")
+class ResumeChoiceForm(FlaskForm):
+    choice = forms.SingleChoiceField(
+        "Which screening do you want to use?",
+        choices=[SelectChoice("open", "Carry on with the screening already open in this browser"),
+                 SelectChoice("link", "Open the screening from the link")],
+        validate_choice=False,  # AnyOf says it plainly; WTForms would say "Not a valid choice"
+        validators=[AnyOf(["open", "link"], "Select which screening you want to use")],
+    )
+
+
+@bp.route("/resume/<token>", methods=["GET", "POST"])
 def resume(token: str) -> ResponseReturnValue:
-    """Swap a resume link's token for the session cookie, then leave the token out of the URL."""
+    """Swap a resume link's token for the session cookie, then leave the token out of the URL.
+
+    When this browser already has a different screening open, ask first. Replacing it silently
+    would lose it for good to anyone without its own resume link (a shared phone or tablet in a
+    waiting room, a link forwarded by someone else); the page shows neither one's answers.
+    """
     screening = services.find_by_token(token)
     if screening is None:
         return render_template("patient/resume_invalid.html"), 404
-    _remember(token)  # replaces any other screening's token; staff sign-ins are kept
-    return redirect(url_for("patient.continue_screening"))
+    onward = redirect(url_for("patient.continue_screening"), code=303 if request.method == "POST" else 302)
+    open_now = _open_screening(other_than=token)
+    if open_now is None:
+        _remember(token)  # staff sign-ins in the same browser are kept
+        return onward
+    form = ResumeChoiceForm()
+    if form.validate_on_submit():
+        if form.choice.data == "link":
+            _remember(token)
+        return onward
+    return render_template("patient/resume_choice.html", form=form, open_now=open_now,
+                           token=token), 400 if form.is_submitted() else 200
+
+
+def _open_screening(other_than: str) -> Screening | None:
+    """The screening this browser has open, unless it is the one `other_than` opens (or none,
+    or it is forgotten because the browser was left unused)."""
+    token = session.get(TOKEN_KEY)
+    if not isinstance(token, str) or token == other_than or _idle_too_long():
+        return None
+    return services.find_by_token(token)
 
 
 def with_screening(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
@@ -354,6 +390,8 @@ def result() -> ResponseReturnValue:
     screening = g.screening
     if screening.state != "submitted":
         return redirect(url_for("patient.check"))
+    if not _result_shown(screening):
+        return render_template("patient/sent.html", screening=screening)
     return render_template(
         "patient/result.html",
         screening=screening,
@@ -362,12 +400,16 @@ def result() -> ResponseReturnValue:
     )
 
 
+def _result_shown(screening: Screening) -> bool:
+    return services.result_visible(screening, current_app.config["RESULT_VISIBLE_DAYS"])
+
+
 @bp.route("/screening/request-assessment", methods=["GET", "POST"])
 @with_screening
 def request_assessment() -> ResponseReturnValue:
     """Ask the clinic to get in touch about an assessment (offered on bookable results only)."""
     screening = g.screening
-    if not booking.can_request(screening):
+    if not booking.can_request(screening) or not _result_shown(screening):
         return redirect(url_for("patient.result"))
     if screening.assessment_request is not None:
         return redirect(url_for("patient.request_sent"))
@@ -398,7 +440,7 @@ def request_assessment() -> ResponseReturnValue:
 def request_sent() -> ResponseReturnValue:
     """Confirmation of an assessment request: the reference and what happens next."""
     request_made = g.screening.assessment_request
-    if request_made is None:
+    if request_made is None or not _result_shown(g.screening):
         return redirect(url_for("patient.result"))
     return render_template("patient/request_sent.html", screening=g.screening, request_made=request_made)
 
