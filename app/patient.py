@@ -26,7 +26,6 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import BadRequest, NotFound
 from wtforms import BooleanField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf
@@ -255,31 +254,34 @@ def _elsewhere(section: Section, sections: list[Section]) -> str | None:
 def csrf_failed(error: CSRFError) -> ResponseReturnValue:
     """A question page posted with an expired or otherwise invalid CSRF token keeps its answers.
 
-    CSRFProtect refuses the post before the view runs; instead of the bare 400 page, which would
-    lose what the person just chose, the same page is shown again with the posted answers, a
-    fresh token and a message asking them to press Continue again. Nothing is saved until they
-    do, so a forged post still changes nothing. Other pages have nothing typed to lose.
+    CSRFProtect refuses the post before the view runs. Instead of the bare 400 page, which would
+    lose what the person just chose, the same page is shown again (still a 400) with the posted
+    answers, a fresh token and a message asking them to press Continue again. Nothing is saved
+    until they do, so a forged post still changes nothing. Any other refused post, or a page
+    that could not be shown, gets the 400 page as before: there is nothing typed to lose.
     """
     if request.endpoint == "patient.step" and request.method == "POST" and request.view_args:
-        return _send_again(**request.view_args)
+        page = _send_again(**request.view_args)
+        if page is not None:
+            return page, 400
     return errors.handle_http_error(error)
 
 
-@with_draft
-def _send_again(section_id: str) -> ResponseReturnValue:
-    # Runs in an error handler, where abort() would become a 500: errors are returned instead.
+def _send_again(section_id: str) -> str | None:
+    """The question page again with the posted answers, if this browser's open draft can show it."""
+    token = session.get(TOKEN_KEY)
+    screening = services.find_by_token(token) if isinstance(token, str) else None
     section = rules.questionnaire().section(section_id)
-    if section is None:
-        return errors.handle_http_error(NotFound())
-    sections = rules.questionnaire().applicable_sections(g.screening.answers)
-    elsewhere = _elsewhere(section, sections)
-    if elsewhere is not None:
-        return redirect(elsewhere)
+    if screening is None or screening.state != "draft" or _idle_too_long() or section is None:
+        return None
+    g.screening = screening
+    sections = rules.questionnaire().applicable_sections(screening.answers)
     form = forms.page_form_class(section.id)()  # the posted answers; its token field renders a new one
-    if forms.unexpected_fields(form, request.form):
-        return errors.handle_http_error(BadRequest())
-    form.decide_applicability(g.screening.answers)
-    return _render_step(form, section, sections, send_again=True), 400
+    if _elsewhere(section, sections) is not None or forms.unexpected_fields(form, request.form):
+        return None
+    session[LAST_USED_KEY] = int(time.time())  # the person is here, pressing Continue
+    form.decide_applicability(screening.answers)
+    return _render_step(form, section, sections, send_again=True)
 
 
 def _after_saving(section: Section) -> str:
