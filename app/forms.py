@@ -78,20 +78,16 @@ class WholeNumberField(IntegerField):
             self.data = None
             return
         text = valuelist[0].strip()
-        try:
-            # Digits with an optional sign only: int() would also read "4_5" as 45.
-            digits = text.removeprefix("-").removeprefix("+")
-            if not digits.isdecimal():
-                raise ValueError(text)
-            if len(digits) > MAX_DIGITS:
-                raise OverflowError(text)
-            self.data = int(text)
-        except (ValueError, OverflowError) as problem:
+        # Digits with an optional sign only: int() would also read "4_5" as 45. A very long
+        # number gets the question's range, not "use digits": it is digits.
+        digits = text.removeprefix("-").removeprefix("+")
+        problem = ("Enter a whole number using digits, like 12" if not digits.isdecimal()
+                   else self.out_of_range if len(digits) > MAX_DIGITS else None)
+        if problem is not None:
             self.data = None
             self.raw_data = valuelist
-            # A very long number gets the question's range, not "use digits": it is digits.
-            message = self.out_of_range if isinstance(problem, OverflowError) else "Enter a whole number using digits, like 12"
-            raise ValueError(message) from None
+            raise ValueError(problem)
+        self.data = int(text)
 
 
 class SingleChoiceField(RadioField):
