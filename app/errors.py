@@ -39,7 +39,9 @@ ERROR_PAGES = {
     ),
     429: ErrorPage(
         "Too many requests",
-        "There were too many requests in a short time. Please wait a minute, then try again.",
+        # The limits count over 10 (patients) or 15 minutes (staff sign-in): "a minute" was too soon.
+        "There were too many requests from your connection in a short time. Nothing from this "
+        "last request was saved. Please wait 15 minutes, then try again.",
     ),
     500: ErrorPage(
         "Something went wrong on our side",

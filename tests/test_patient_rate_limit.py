@@ -33,6 +33,7 @@ def test_posts_beyond_the_limit_get_the_too_many_requests_page(app: Flask, clien
     page = Page(response)
     assert page.status == 429
     assert page.title.startswith("Too many requests")
+    assert "Please wait 15 minutes" in page.main
     assert int(response.headers["Retry-After"]) > 0
     # Every patient page (one count for them all) and every kind of post.
     assert post_from(client, WAITING_ROOM, "/screening/submit") == 429
