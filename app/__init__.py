@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import crypto, redaction
 from app.config import config_from_env
-from app.extensions import csrf, db, limiter, migrate
+from app.extensions import csrf, db, limiter, migrate, patient_limiter
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,6 +57,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     # An absolute directory, so `flask db` and the tests work from any working directory.
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    # Before CSRFProtect, whose check runs first otherwise: a flood of posts without a valid
+    # token (or too large to read) counts towards the patients' limit too.
+    patient_limiter.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
 

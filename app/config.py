@@ -23,6 +23,19 @@ MIN_SECRET_KEY_LENGTH = 32
 
 SQLITE_FILENAME = "ims_screen.sqlite3"
 
+#: Request size bounds (Flask 3.1), well above the largest real posts, measured with every box
+#: ticked and every text field at its limit in 4-byte characters (12 bytes each once
+#: url-encoded): a question page ~1 KB (the body map, 28 fields; the conditions page, 42), an
+#: assessment request ~17 KB, a staff note of 4,000 characters ~48 KB. Anything bigger is not a
+#: person filling in a form, and is refused with a 413 before it is parsed, instead of holding
+#: a worker while megabytes of repeated values are read and echoed back.
+MAX_CONTENT_LENGTH = 64 * 1024
+#: One field of a multipart post: the longest real field (that staff note) is 16,000 bytes raw.
+#: Browsers post these forms url-encoded, where MAX_CONTENT_LENGTH is the bound.
+MAX_FORM_MEMORY_SIZE = 16 * 1024
+#: Fields of a multipart post: the biggest form has 45 (the conditions page with its controls).
+MAX_FORM_PARTS = 200
+
 #: The clinic shown on development machines. Its phone number is in the 555-01xx range that
 #: North American numbering reserves for fiction, and production refuses to start with it.
 DEV_CLINIC = {
@@ -91,6 +104,7 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
     mail = {name: environ.get(name, "" if production else default) for name, default in DEV_MAIL.items()}
     if production:
         _check_production_mail(mail)
+    patient_idle_minutes = _positive_int(environ, "PATIENT_IDLE_MINUTES", 120)
     return {
         "IMS_ENV": env,
         "SECRET_KEY": secret_key,
@@ -99,6 +113,9 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         # Migrations as the role that owns the tables (deploy/postgresql-roles.sql), while the
         # app connects as one that cannot alter them. Empty: the app's own database URL.
         "MIGRATIONS_DATABASE_URL": normalise_database_url(environ.get("MIGRATIONS_DATABASE_URL", "")),
+        "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
+        "MAX_FORM_MEMORY_SIZE": MAX_FORM_MEMORY_SIZE,
+        "MAX_FORM_PARTS": MAX_FORM_PARTS,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Development is served over plain http on 127.0.0.1, where a Secure cookie is never sent.
@@ -109,6 +126,7 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "CLINIC_LOCATIONS": parse_locations(clinic["CLINIC_LOCATIONS"]),
         "BOOKING_URL": _booking_url(environ.get("BOOKING_URL", "")),
         "DRAFT_RETENTION_DAYS": _positive_int(environ, "DRAFT_RETENTION_DAYS", 7),
+        "RESULT_VISIBLE_DAYS": _positive_int(environ, "RESULT_VISIBLE_DAYS", 30),
         "SMTP_HOST": environ.get("SMTP_HOST", ""),
         "SMTP_PORT": _positive_int(environ, "SMTP_PORT", 587),
         "SMTP_USERNAME": environ.get("SMTP_USERNAME", ""),
@@ -130,7 +148,10 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "SCREENING_RETENTION_DAYS": _positive_int(environ, "SCREENING_RETENTION_DAYS", 400),
         "STAFF_MFA_REQUIRED": _flag(environ, "STAFF_MFA_REQUIRED", default=production),
         "STAFF_IDLE_MINUTES": _positive_int(environ, "STAFF_IDLE_MINUTES", 30),
-        "PATIENT_IDLE_MINUTES": _positive_int(environ, "PATIENT_IDLE_MINUTES", 120),
+        "PATIENT_IDLE_MINUTES": patient_idle_minutes,
+        # A form's CSRF token lasts as long as a patient's browser keeps the screening (Flask-WTF's
+        # default is an hour), so a question page read slowly is not refused while it is still open.
+        "WTF_CSRF_TIME_LIMIT": patient_idle_minutes * 60,
         "STAFF_SESSION_HOURS": _positive_int(environ, "STAFF_SESSION_HOURS", 8),
         "RATELIMIT_STORAGE_URI": rate_limit_storage,
         "RATELIMIT_STORAGE_OPTIONS": _rate_limit_storage_options(rate_limit_storage),

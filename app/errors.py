@@ -32,9 +32,16 @@ ERROR_PAGES = {
         "This page can't be used that way",
         "Please go back to the start and follow the links from there.",
     ),
+    413: ErrorPage(
+        "What you sent was too long",
+        "Nothing was saved, because what your browser sent was far longer than any answer needs to be. "
+        "Please go back, shorten what you typed, and try again.",
+    ),
     429: ErrorPage(
         "Too many requests",
-        "There were too many requests in a short time. Please wait a minute, then try again.",
+        # The limits count over 10 (patients) or 15 minutes (staff sign-in): "a minute" was too soon.
+        "There were too many requests from your connection in a short time. Nothing from this "
+        "last request was saved. Please wait 15 minutes, then try again.",
     ),
     500: ErrorPage(
         "Something went wrong on our side",
@@ -91,8 +98,9 @@ def handle_http_error(error: HTTPException) -> ResponseReturnValue:
 def refuse_without_rate_limits(error: StorageError) -> ResponseReturnValue:
     """Fail closed when the rate-limit store (Redis) is unreachable: 503, never an unlimited try.
 
-    Only rate-limited routes touch the store: staff sign-in and its second step (ASVS 16.5.3).
-    Patients' pages have no limits, so they carry on. The log names the path, never a form value.
+    Only the staff limits reach here: sign-in and its second step (ASVS 16.5.3). The patients'
+    limit is on its own Limiter, which logs the error and lets the post through (fails open), so
+    patients carry on. The log names the path, never a form value.
     """
     current_app.logger.error("Rate-limit storage unreachable (%s): refused %s %s",
                              type(error.storage_error).__name__, request.method, request.path)

@@ -49,8 +49,15 @@ login_manager.login_message_category = "info"
 # (common on phones); sessions are ended explicitly instead (see StaffUser.session_version).
 login_manager.session_protection = None
 
-#: Limits are declared on the views that need them; nothing is limited by default.
+#: Limits are declared on the views that need them; nothing is limited by default. This one
+#: fails closed: with its store (Redis) unreachable, a limited route is refused (app.errors).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+#: The patients' limit, on the same store, fails open instead: with Redis unreachable the error
+#: is logged and the post goes ahead, because a person part-way through a screening must still
+#: reach its result and safety advice. Flask-Limiter chooses between the two per instance
+#: (`swallow_errors`), hence a second one; only app.patient declares limits on it.
+patient_limiter = Limiter(key_func=get_remote_address, default_limits=[], swallow_errors=True)
 
 
 #: Execution option naming how SQLite begins a session's next transaction (see

@@ -48,23 +48,70 @@ UNIT_SUFFIX = "__unit"
 CONTROL_FIELDS = {"csrf_token", "action", "return_to"}
 
 
+#: The message for a field posted more than once (no browser does that with these forms).
+REPEATED = "Give one answer only"
+
+#: More digits than any answer has (the largest is a duration of a few thousand weeks). Longer
+#: numbers are out of range whatever they are, and int() refuses beyond 4,300 digits anyway.
+MAX_DIGITS = 9
+
+
+def _one_value(field: Field, valuelist: list[Any], message: str = REPEATED) -> None:
+    """Refuse a field posted twice, e.g. ``pain_side=left&pain_side=right``: no answer at all,
+    which WTForms would silently read as the first value. What was posted is kept to show."""
+    if len(valuelist) > 1:
+        field.data = None
+        field.raw_data = valuelist
+        raise ValueError(message)
+
+
 class WholeNumberField(IntegerField):
     """An integer field whose parse error speaks plainly and keeps what was typed."""
 
+    def __init__(self, *args: Any, out_of_range: str = "Enter a smaller number", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.out_of_range = out_of_range
+
     def process_formdata(self, valuelist: list[Any]) -> None:
+        _one_value(self, valuelist)
         if not valuelist or not valuelist[0].strip():
             self.data = None
             return
         text = valuelist[0].strip()
-        try:
-            # Digits with an optional sign only: int() would also read "4_5" as 45.
-            if not text.removeprefix("-").removeprefix("+").isdecimal():
-                raise ValueError(text)
-            self.data = int(text)
-        except ValueError:
+        # Digits with an optional sign only: int() would also read "4_5" as 45. A very long
+        # number gets the question's range, not "use digits": it is digits.
+        digits = text.removeprefix("-").removeprefix("+")
+        problem = ("Enter a whole number using digits, like 12" if not digits.isdecimal()
+                   else self.out_of_range if len(digits) > MAX_DIGITS else None)
+        if problem is not None:
             self.data = None
             self.raw_data = valuelist
-            raise ValueError("Enter a whole number using digits, like 12") from None
+            raise ValueError(problem)
+        self.data = int(text)
+
+
+class SingleChoiceField(RadioField):
+    """Radios: one answer, never two posted at once."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        _one_value(self, valuelist, "Select one answer only")
+        super().process_formdata(valuelist)
+
+
+class TextAnswerField(StringField):
+    """A short text answer, posted once."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        _one_value(self, valuelist)
+        super().process_formdata(valuelist)
+
+
+class UnitField(SelectField):
+    """The unit of a duration (weeks, months or years), posted once."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        _one_value(self, valuelist, "Choose one of weeks, months or years")
+        super().process_formdata(valuelist)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -178,17 +225,17 @@ def _field_for(question: Question) -> Field:
     # SelectChoice, not (value, label) tuples, which WTForms 3.3 deprecates.
     choices = [SelectChoice(choice.value, choice.label) for choice in question.choices]
     if question.type is QuestionType.SINGLE:
-        return RadioField(question.text, choices=choices, validators=validators, validate_choice=False)
+        return SingleChoiceField(question.text, choices=choices, validators=validators, validate_choice=False)
     if question.type is QuestionType.MULTIPLE:
         return MultiCheckboxField(question.text, choices=choices, validators=validators, validate_choice=False)
     if question.type is QuestionType.SCALE:
         assert question.minimum is not None and question.maximum is not None
         scale = [SelectChoice(n, str(n)) for n in range(question.minimum, question.maximum + 1)]  # type: ignore[arg-type]
-        return RadioField(question.text, choices=scale, coerce=_int_or_none, validators=validators,
-                          validate_choice=False)
+        return SingleChoiceField(question.text, choices=scale, coerce=_int_or_none, validators=validators,
+                                 validate_choice=False)
     if question.type is QuestionType.TEXT:
-        return StringField(question.text, validators=validators)
-    return WholeNumberField(question.text, validators=validators)
+        return TextAnswerField(question.text, validators=validators)
+    return WholeNumberField(question.text, validators=validators, out_of_range=_problem_message(question, None))
 
 
 def _int_or_none(value: object) -> int | None:
@@ -208,7 +255,7 @@ def page_form_class(section_id: str) -> type[QuestionPage]:
     for question in section.questions:
         attributes[question.id] = _field_for(question)
         if question.type is QuestionType.DURATION:
-            attributes[question.id + UNIT_SUFFIX] = SelectField(
+            attributes[question.id + UNIT_SUFFIX] = UnitField(
                 "Unit", choices=[SelectChoice(unit) for unit in WEEKS_PER_UNIT], default="weeks",
                 validate_choice=False,
             )
@@ -252,7 +299,7 @@ class AssessmentRequestForm(FlaskForm):
     # Phone before email, as on the page, so that the error summary lists problems in page order.
     phone = StringField("Phone number", validators=[Optional(), Length(max=30, message="Use 30 characters or fewer")])
     email = StringField("Email address", validators=[Optional(), Length(max=254, message="Use 254 characters or fewer")])
-    preferred_location = RadioField("Which location would suit you?", validate_choice=True,
+    preferred_location = SingleChoiceField("Which location would suit you?", validate_choice=True,
                                     validators=[InputRequired("Choose a location, or “Either location”")])
     preferred_times = MultiCheckboxField("When are you usually free?", validate_choice=True,
                                          validators=[InputRequired("Choose at least one time, or “Any time”")])

@@ -25,15 +25,27 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from wtforms import BooleanField
 from wtforms.fields.choices import SelectChoice
+from wtforms.validators import AnyOf
 
 import rules
-from app import booking, forms, links, notifications, reveal, services
-from app.extensions import db
+from app import booking, errors, forms, links, notifications, reveal, services
+from app.extensions import db, patient_limiter
+from app.models import Screening
 from rules.questionnaire import Section
 
 bp = Blueprint("patient", __name__)
+
+#: Posts per address across every patient page (GETs, so the result and its safety advice, are
+#: never limited). Generous, because a clinic's waiting-room Wi-Fi puts many people behind one
+#: address: a screening takes about 25 posts, so this lets 30 people screen at once, each
+#: finishing in under 13 minutes, faster than anyone really does. A script is held to one post
+#: a second, each at most 64 KiB (MAX_CONTENT_LENGTH). Counted in RATELIMIT_STORAGE_URI (Redis
+#: in production, shared by the workers); without the store, patients carry on (extensions.py).
+POST_LIMIT = "600 per 10 minutes"
+patient_limiter.shared_limit(POST_LIMIT, scope="patient-posts", methods=["POST"])(bp)
 
 #: The session key holding the patient's resume token (the only thing the cookie carries,
 #: with the time it was last used).
@@ -82,14 +94,48 @@ def declined() -> str:
     return render_template("patient/declined.html")
 
 
-@bp.get("/resume/<token>")
+class ResumeChoiceForm(FlaskForm):
+    choice = forms.SingleChoiceField(
+        "Which screening do you want to use?",
+        choices=[SelectChoice("open", "Carry on with the screening already open in this browser"),
+                 SelectChoice("link", "Open the screening from the link")],
+        validate_choice=False,  # AnyOf says it plainly; WTForms would say "Not a valid choice"
+        validators=[AnyOf(["open", "link"], "Select which screening you want to use")],
+    )
+
+
+@bp.route("/resume/<token>", methods=["GET", "POST"])
 def resume(token: str) -> ResponseReturnValue:
-    """Swap a resume link's token for the session cookie, then leave the token out of the URL."""
+    """Swap a resume link's token for the session cookie, then leave the token out of the URL.
+
+    When this browser already has a different screening open, ask first. Replacing it silently
+    would lose it for good to anyone without its own resume link (a shared phone or tablet in a
+    waiting room, a link forwarded by someone else); the page shows neither one's answers.
+    """
     screening = services.find_by_token(token)
     if screening is None:
         return render_template("patient/resume_invalid.html"), 404
-    _remember(token)  # replaces any other screening's token; staff sign-ins are kept
-    return redirect(url_for("patient.continue_screening"))
+    onward = redirect(url_for("patient.continue_screening"), code=303 if request.method == "POST" else 302)
+    open_now = _open_screening(other_than=token)
+    if open_now is None:
+        _remember(token)  # staff sign-ins in the same browser are kept
+        return onward
+    form = ResumeChoiceForm()
+    if form.validate_on_submit():
+        if form.choice.data == "link":
+            _remember(token)
+        return onward
+    return render_template("patient/resume_choice.html", form=form, open_now=open_now,
+                           token=token), 400 if form.is_submitted() else 200
+
+
+def _open_screening(other_than: str) -> Screening | None:
+    """The screening this browser has open, unless it is the one `other_than` opens (or none,
+    or it is forgotten because the browser was left unused)."""
+    token = session.get(TOKEN_KEY)
+    if not isinstance(token, str) or token == other_than or _idle_too_long():
+        return None
+    return services.find_by_token(token)
 
 
 def with_screening(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
@@ -168,11 +214,9 @@ def step(section_id: str) -> ResponseReturnValue:
     if section is None:
         abort(404)
     sections = rules.questionnaire().applicable_sections(screening.answers)
-    if section not in sections:  # its questions no longer apply: carry on past it
-        return redirect(url_for("patient.continue_screening"))
-    first_gap = rules.questionnaire().first_incomplete_section(screening.answers)
-    if first_gap is not None and sections.index(section) > sections.index(first_gap):
-        return redirect(url_for("patient.step", section_id=first_gap.id))
+    elsewhere = _elsewhere(section, sections)
+    if elsewhere is not None:
+        return redirect(elsewhere)
 
     form_class = forms.page_form_class(section.id)
     if request.method == "GET":
@@ -196,6 +240,50 @@ def step(section_id: str) -> ResponseReturnValue:
     return redirect(onward, code=303)
 
 
+def _elsewhere(section: Section, sections: list[Section]) -> str | None:
+    """Where to go instead of `section`: past it when it no longer applies, back to a gap before it."""
+    if section not in sections:  # its questions no longer apply: carry on past it
+        return url_for("patient.continue_screening")
+    first_gap = rules.questionnaire().first_incomplete_section(g.screening.answers)
+    if first_gap is not None and sections.index(section) > sections.index(first_gap):
+        return url_for("patient.step", section_id=first_gap.id)
+    return None
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(error: CSRFError) -> ResponseReturnValue:
+    """A question page posted with an expired or otherwise invalid CSRF token keeps its answers.
+
+    CSRFProtect refuses the post before the view runs. Instead of the bare 400 page, which would
+    lose what the person just chose, the same page is shown again (still a 400) with the posted
+    answers, a fresh token and a message asking them to press Continue again. Nothing is saved
+    until they do, so a forged post still changes nothing. Any other refused post, or a page
+    that could not be shown, gets the 400 page as before: there is nothing typed to lose.
+    """
+    if request.endpoint == "patient.step" and request.method == "POST" and request.view_args:
+        page = _send_again(**request.view_args)
+        if page is not None:
+            return page, 400
+    return errors.handle_http_error(error)
+
+
+def _send_again(section_id: str) -> str | None:
+    """The question page again with the posted answers, if this browser's open draft can show it."""
+    token = session.get(TOKEN_KEY)
+    screening = services.find_by_token(token) if isinstance(token, str) else None
+    section = rules.questionnaire().section(section_id)
+    if screening is None or screening.state != "draft" or _idle_too_long() or section is None:
+        return None
+    g.screening = screening
+    sections = rules.questionnaire().applicable_sections(screening.answers)
+    form = forms.page_form_class(section.id)()  # the posted answers; its token field renders a new one
+    if _elsewhere(section, sections) is not None or forms.unexpected_fields(form, request.form):
+        return None
+    session[LAST_USED_KEY] = int(time.time())  # the person is here, pressing Continue
+    form.decide_applicability(screening.answers)
+    return _render_step(form, section, sections, send_again=True)
+
+
 def _after_saving(section: Section) -> str:
     """Where a saved page leads: saved-link page, back to the check page, reassurance, or onward."""
     answers = g.screening.answers
@@ -216,7 +304,8 @@ def _next_page(section: Section) -> str:
     return url_for("patient.continue_screening")
 
 
-def _render_step(form: forms.QuestionPage, section: Section, sections: list[Section]) -> str:
+def _render_step(form: forms.QuestionPage, section: Section, sections: list[Section],
+                 send_again: bool = False) -> str:
     index = sections.index(section)
     previous = sections[index - 1] if index else None
     return render_template(
@@ -230,6 +319,7 @@ def _render_step(form: forms.QuestionPage, section: Section, sections: list[Sect
         return_to=request.values.get("return_to", ""),
         for_someone_else=_for_someone_else(),
         revealed=reveal.revealed_questions(section),
+        send_again=send_again,
     )
 
 
@@ -302,6 +392,8 @@ def result() -> ResponseReturnValue:
     screening = g.screening
     if screening.state != "submitted":
         return redirect(url_for("patient.check"))
+    if not _result_shown(screening):
+        return render_template("patient/sent.html", screening=screening)
     return render_template(
         "patient/result.html",
         screening=screening,
@@ -310,12 +402,16 @@ def result() -> ResponseReturnValue:
     )
 
 
+def _result_shown(screening: Screening) -> bool:
+    return services.result_visible(screening, current_app.config["RESULT_VISIBLE_DAYS"])
+
+
 @bp.route("/screening/request-assessment", methods=["GET", "POST"])
 @with_screening
 def request_assessment() -> ResponseReturnValue:
     """Ask the clinic to get in touch about an assessment (offered on bookable results only)."""
     screening = g.screening
-    if not booking.can_request(screening):
+    if not booking.can_request(screening) or not _result_shown(screening):
         return redirect(url_for("patient.result"))
     if screening.assessment_request is not None:
         return redirect(url_for("patient.request_sent"))
@@ -346,7 +442,7 @@ def request_assessment() -> ResponseReturnValue:
 def request_sent() -> ResponseReturnValue:
     """Confirmation of an assessment request: the reference and what happens next."""
     request_made = g.screening.assessment_request
-    if request_made is None:
+    if request_made is None or not _result_shown(g.screening):
         return redirect(url_for("patient.result"))
     return render_template("patient/request_sent.html", screening=g.screening, request_made=request_made)
 

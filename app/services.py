@@ -118,6 +118,15 @@ def submit_screening(screening: Screening, now: datetime | None = None) -> Scree
     return screening
 
 
+def result_visible(screening: Screening, visible_days: int, now: datetime | None = None) -> bool:
+    """Whether a submitted screening's link still shows its result: for `visible_days` after
+    submission. A resume link can be forwarded, found in a browser's history or a shared inbox
+    long after; the clinic keeps the screening, the link stops showing the health details."""
+    if screening.state != "submitted" or screening.submitted_at is None:
+        raise ValueError(f"{screening!r} has no result yet")
+    return (now or utcnow()) < screening.submitted_at + timedelta(days=visible_days)
+
+
 def stored_result(screening: Screening) -> rules.Result:
     """The result stored at submission, as the rules returned it then."""
     if screening.state != "submitted":

@@ -3,6 +3,7 @@ to 2.2, A and AA, with its target-size rule turned on) plus what axe cannot see:
 per step with "Error:" on errors, the error summary focused after a failed submit, a visible label
 for every control, form controls and buttons of at least 24x24 px."""
 
+import re
 from typing import Any, Callable
 
 import pyotp
@@ -174,7 +175,8 @@ def test_result_pages_with_online_booking(new_page: NewPage, booking_server: Ser
 
 
 def test_patient_states(new_page: NewPage) -> None:
-    """The needle reassurance page, the request-sent page, no consent and an invalid resume link."""
+    """The needle reassurance page, the request-sent page, a resume link to another screening, no consent and
+    an invalid resume link."""
     audit = Audit()
     page = new_page(PHONE)
     start(page)
@@ -200,6 +202,18 @@ def test_patient_states(new_page: NewPage) -> None:
     assert page.url.endswith("/screening/request-sent"), page.url
     audit(page, "request sent")
 
+    # A resume link to another screening, in the browser that has this one open.
+    other = new_page(PHONE)
+    start(other)
+    click_and_wait(other, other.locator("button[value=save]"))
+    link = re.search(r"/resume/[A-Za-z0-9_-]{43}", other.content())
+    assert link is not None
+    page.goto(link.group(0))
+    assert page.title().startswith("Another screening is open in this browser"), page.title()
+    audit(page, "resume link to another screening")
+    click_and_wait(page, page.locator("main form button[type=submit]"))
+    audit(page, "resume link to another screening (error)", error=True)
+
     page.goto("/no-consent")
     audit(page, "no consent")
     response = page.goto("/resume/not-a-token")
@@ -208,6 +222,12 @@ def test_patient_states(new_page: NewPage) -> None:
 
     page = new_page(PHONE)
     start(page)
+    # A question page sent with a token that no longer works comes back with its answers.
+    fill_step(page, answers)
+    page.eval_on_selector("input[name=csrf_token]", "input => { input.value = 'expired' }")
+    click_and_wait(page, page.locator("button[value=continue]"))
+    assert page.title().startswith("Error: "), page.title()
+    audit(page, "question page sent again after a refused token", error=True)
     make_idle(page)
     page.goto("/screening")
     assert page.title().startswith("This browser has closed your screening"), page.title()

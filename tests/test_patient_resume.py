@@ -26,7 +26,7 @@ from tests.journey import (
     session_data,
     set_expiry,
 )
-from tests.conftest import Clock
+from tests.conftest import Clock, sqlite_only
 
 #: The link is built from PUBLIC_BASE_URL (the development default here), never from the Host header.
 RESUME_LINK = re.compile(re.escape(DEV_PUBLIC_BASE_URL) + r"/resume/([A-Za-z0-9_-]+)")
@@ -281,3 +281,156 @@ def test_a_cookie_from_before_the_time_out_existed_is_treated_as_idle(app: Flask
 def test_the_idle_time_is_set_by_patient_idle_minutes(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv("PATIENT_IDLE_MINUTES", "45")
     assert config_from_env(os.environ, str(tmp_path))["PATIENT_IDLE_MINUTES"] == 45
+
+
+# --- A link to another screening, in a browser that has one open -----------------------------
+
+CHOICE_TITLE = "Another screening is open in this browser"
+
+
+def choose(client: FlaskClient, token: str, choice: str | None) -> Page:
+    page = Page(client.get(f"/resume/{token}"))
+    data = {"csrf_token": page.csrf_token} | ({} if choice is None else {"choice": choice})
+    return Page(client.post(f"/resume/{token}", data=data))
+
+
+@sqlite_only
+def test_a_link_to_another_screening_asks_before_replacing_the_open_one(
+    app: Flask, client: FlaskClient
+) -> None:
+    _, open_token = seed_draft(app, client, answers_before("muscles", profile()))
+    _, link_token = seed_draft(app, answers=answers_before("needles", profile()))
+    page = Journey(client).page(f"/resume/{link_token}")
+    assert page.title.startswith(CHOICE_TITLE)
+    assert "Save and come back later" in page.main  # says how to get back to the open one
+    # A form to choose, and neither screening's answers.
+    assert page.field_names() == {"csrf_token", "choice"}
+    assert {"open", "link"} == {str(i["value"]) for i in page.inputs if i.get("name") == "choice"}
+    assert "45" not in page.main and "Neck" not in page.main
+    assert session_data(app, client)["screening_token"] == open_token  # nothing replaced yet
+
+
+@sqlite_only
+def test_choosing_the_open_screening_keeps_it(app: Flask, client: FlaskClient) -> None:
+    _, open_token = seed_draft(app, client, answers_before("muscles", profile()))
+    _, link_token = seed_draft(app)
+    response = choose(client, link_token, "open").response
+    assert (response.status_code, response.location) == (303, "/screening")
+    assert session_data(app, client)["screening_token"] == open_token
+    assert client.get("/screening").location == "/screening/muscles"
+
+
+@sqlite_only
+def test_choosing_the_link_opens_its_screening_and_keeps_a_staff_sign_in(
+    app: Flask, physio_client: FlaskClient
+) -> None:
+    Journey(physio_client).consent()  # a physiotherapist trying the journey, signed in
+    _, link_token = seed_draft(app, answers=answers_before("needles", profile()))
+    response = choose(physio_client, link_token, "link").response
+    assert (response.status_code, response.location) == (303, "/screening")
+    assert session_data(app, physio_client)["screening_token"] == link_token
+    assert physio_client.get("/screening").location == "/screening/needles"
+    assert physio_client.get("/staff/").status_code == 200
+
+
+@sqlite_only
+@pytest.mark.parametrize("choice", [None, "both", "other"])
+def test_no_choice_or_a_made_up_one_asks_again(app: Flask, client: FlaskClient, choice: str | None) -> None:
+    _, open_token = seed_draft(app, client)
+    _, link_token = seed_draft(app)
+    page = choose(client, link_token, choice)
+    assert page.status == 400
+    assert page.title.startswith("Error: " + CHOICE_TITLE)
+    assert page.field_errors() == {"choice": "Select which screening you want to use"}
+    assert page.error_summary_links() == ["choice-0"]
+    assert session_data(app, client)["screening_token"] == open_token
+
+
+@sqlite_only
+def test_the_choice_needs_a_csrf_token(app: Flask, client: FlaskClient) -> None:
+    _, open_token = seed_draft(app, client)
+    _, link_token = seed_draft(app)
+    response = client.post(f"/resume/{link_token}", data={"choice": "link"})
+    assert response.status_code == 400
+    assert session_data(app, client)["screening_token"] == open_token
+
+
+@sqlite_only
+def test_the_link_of_the_screening_already_open_just_continues(app: Flask, client: FlaskClient) -> None:
+    _, token = seed_draft(app, client, answers_before("muscles", profile()))
+    response = client.get(f"/resume/{token}")
+    assert (response.status_code, response.location) == (302, "/screening")
+
+
+@sqlite_only
+def test_a_link_after_the_open_screening_was_forgotten_just_opens(
+    app: Flask, client: FlaskClient, clock: Clock
+) -> None:
+    seed_draft(app, client)
+    _, link_token = seed_draft(app)
+    clock.advance(minutes=121)  # the open one is forgotten anyway
+    assert client.get(f"/resume/{link_token}").location == "/screening"
+    assert session_data(app, client)["screening_token"] == link_token
+
+
+@sqlite_only
+def test_a_link_when_the_open_screening_has_expired_just_opens(app: Flask, client: FlaskClient) -> None:
+    open_id, _ = seed_draft(app, client)
+    _, link_token = seed_draft(app)
+    set_expiry(app, open_id, utcnow() - timedelta(minutes=1))
+    assert client.get(f"/resume/{link_token}").location == "/screening"
+    assert session_data(app, client)["screening_token"] == link_token
+
+
+# --- After submission, the link shows the result for RESULT_VISIBLE_DAYS ---------------------
+
+def submitted_link(app: Flask, client: FlaskClient) -> tuple[str, Page]:
+    journey = Journey(client)
+    journey.walk(profile("ideal_neck"))
+    journey.submit()
+    return session_data(app, client)["screening_token"], journey.result()
+
+
+def backdate_submission(app: Flask, days: float) -> None:
+    from sqlalchemy import update
+
+    from app.models import Screening
+
+    with app.app_context():
+        db.session.execute(update(Screening).values(submitted_at=utcnow() - timedelta(days=days)))
+        db.session.commit()
+
+
+def test_the_link_shows_the_result_within_the_window(app: Flask, client: FlaskClient) -> None:
+    token, result = submitted_link(app, client)
+    backdate_submission(app, days=29.9)
+    other = app.test_client()
+    assert other.get(f"/resume/{token}").location == "/screening"
+    assert other.get("/screening").location == RESULT
+    assert Journey(other).result().main == result.main
+
+
+def test_after_the_window_the_link_says_only_that_it_was_sent(app: Flask, client: FlaskClient) -> None:
+    token, result = submitted_link(app, client)
+    reference = only_screening(app)["reference"]
+    backdate_submission(app, days=30.1)
+    other = app.test_client()
+    assert other.get(f"/resume/{token}").location == "/screening"
+    assert other.get("/screening").location == RESULT
+    page = Journey(other).result()
+    assert page.title.startswith("This screening has been sent to the clinic")
+    assert reference in page.main
+    assert app.config["CLINIC_PHONE"] in page.main
+    assert "30 days" in page.main
+    # Neither the outcome nor the answers.
+    headline = re.search(r"<h1[^>]*>(.*?)</h1>", result.html, re.DOTALL)
+    assert headline and re.sub(r"<[^>]+>", "", headline.group(1)).strip() not in page.main
+    assert "Why we suggest this" not in page.main and "Rule set" not in page.main
+    for path in ("/screening/request-assessment", "/screening/request-sent", CHECK, "/screening/about"):
+        assert other.get(path).location in (RESULT, "/screening/result"), path
+
+
+def test_the_window_is_set_by_result_visible_days(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    assert config_from_env(os.environ, str(tmp_path))["RESULT_VISIBLE_DAYS"] == 30
+    monkeypatch.setenv("RESULT_VISIBLE_DAYS", "14")
+    assert config_from_env(os.environ, str(tmp_path))["RESULT_VISIBLE_DAYS"] == 14

@@ -308,3 +308,71 @@ def test_duration_shown_back_after_saving_in_months(app: Flask, client: FlaskCli
     assert only_screening(app)["answers"]["pain_duration_weeks"] == 104
     page = journey.page("/screening/pain_history")
     assert (page.value("pain_duration_weeks"), page.selected("pain_duration_weeks__unit")) == ("2", "years")
+
+
+def test_a_very_long_number_gets_the_range_and_the_other_answers_are_kept(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Digits too many to be any real answer: the question's range, not "use digits"."""
+    seed_draft(app, client)
+    with unchanged(app):
+        page = post(Journey(client), "about", {"respondent": "self", "interpreter_needed": "yes",
+                                               "interpreter_language": "Punjabi", "age": "9" * 5000})
+    assert page.status == 400
+    assert page.field_errors() == {"age": AGE_RANGE}
+    assert page.checked("respondent") == {"self"}
+    assert page.checked("interpreter_needed") == {"yes"}
+    assert page.value("interpreter_language") == "Punjabi"
+    assert page.value("age") == "9" * 5000  # what was typed is kept, to shorten
+
+
+def test_a_very_long_duration_gets_the_longest_allowed(app: Flask, client: FlaskClient) -> None:
+    seed_draft(app, client, answers_before("pain_history", IDEAL))
+    fields = {**form_data("pain_history", IDEAL), "pain_duration_weeks": "1" + "0" * 4400,
+              "pain_duration_weeks__unit": "weeks"}
+    page = post(Journey(client), "pain_history", fields)
+    assert page.status == 400
+    assert page.field_errors() == {"pain_duration_weeks": "Enter a length of time up to 100 years"}
+
+
+@pytest.mark.parametrize(("section_id", "question_id", "values"), [
+    ("about", "respondent", ["self", "proxy"]),
+    ("about", "respondent", ["self", "self"]),
+    ("pain_location", "main_region", ["neck", "upper_back"]),
+    ("pain_severity", "pain_now", ["2", "9"]),  # a 0 to 10 scale
+])
+def test_a_single_choice_posted_twice_is_refused_not_read_as_the_first(
+    app: Flask, client: FlaskClient, section_id: str, question_id: str, values: list[str]
+) -> None:
+    seed_draft(app, client, answers_before(section_id, IDEAL))
+    journey = Journey(client)
+    fields = {**form_data(section_id, IDEAL), question_id: values}
+    with unchanged(app):
+        page = post(journey, section_id, fields)
+    assert page.status == 400
+    assert page.field_errors() == {question_id: "Select one answer only"}
+    assert question_id in page.error_summary_links()[0]
+    # The other answers on the page are kept to send again.
+    others = {qid for qid in form_data(section_id, IDEAL) if qid != question_id}
+    for qid in others:
+        assert page.checked(qid) or page.value(qid), qid
+
+
+def test_a_number_or_text_posted_twice_is_refused(app: Flask, client: FlaskClient) -> None:
+    seed_draft(app, client)
+    with unchanged(app):
+        page = post(Journey(client), "about", {"respondent": "self", "age": ["45", "46"],
+                                               "interpreter_needed": "yes",
+                                               "interpreter_language": ["Punjabi", "Tagalog"]})
+    assert page.status == 400
+    assert page.field_errors() == {"age": "Give one answer only", "interpreter_language": "Give one answer only"}
+
+
+def test_save_and_come_back_later_keeps_the_stored_answer_of_a_choice_posted_twice(
+    app: Flask, client: FlaskClient
+) -> None:
+    seed_draft(app, client, IDEAL)
+    response = Journey(client).post_step("about", {**form_data("about", IDEAL), "action": "save",
+                                                   "respondent": ["self", "proxy"]})
+    assert response.status_code == 303
+    assert only_screening(app)["answers"]["respondent"] == IDEAL["respondent"]

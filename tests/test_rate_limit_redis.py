@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -23,7 +24,7 @@ from app import create_app
 from app.extensions import db
 from app.staff.auth import ACCOUNT_LIMIT
 from tests.conftest import STAFF_PASSWORD, StaffAccounts, csrf_token_from, sqlite_only
-from tests.journey import Journey
+from tests.journey import RESULT, Journey, profile
 from tests.live_server import Client, Gunicorn, RedisServer, base_environment, migrate
 
 ALLOWED = int(ACCOUNT_LIMIT.split()[0])  # failed sign-ins per account per window: 5
@@ -133,12 +134,43 @@ def test_with_redis_down_sign_in_is_refused_not_unlimited_and_patients_carry_on(
         assert "not available just now" in right.get_data(as_text=True)
         assert "Rate-limit storage unreachable" in caplog.text and "physio@clinic.example" not in caplog.text
 
-        # Patients' pages are not rate limited, so they never depend on Redis.
+        # The patients' limit fails open, so they never depend on Redis.
         journey = Journey(app.test_client())
         assert journey.consent().status_code == 302
 
         store.start()  # same port: the app reconnects by itself
         assert sign_in(app.test_client(), STAFF_PASSWORD).status_code == 303
+    finally:
+        store.stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@sqlite_only
+def test_patients_posts_are_counted_in_redis_and_carry_on_without_it(
+        database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The patients' limit fails open: with Redis down, a screening goes on to its result."""
+    store = RedisServer(redis_binary(), tmp_path)
+    store.start()
+    app = create_app({"TESTING": True, "PROPAGATE_EXCEPTIONS": False, "SQLALCHEMY_DATABASE_URI": database_url,
+                      "NOTIFY_IN_BACKGROUND": False, "RATELIMIT_STORAGE_URI": store.url})
+    try:
+        StaffAccounts(app).create()
+        journey = Journey(app.test_client())
+        journey.walk(profile("ideal_neck"), until="needles")
+        counted = redis.Redis.from_url(store.url).keys("*patient-posts*")
+        assert counted, "patients' posts are counted in the shared store"
+
+        store.stop()
+        with caplog.at_level(logging.ERROR):
+            check = journey.walk(profile("ideal_neck"), start=False)
+            assert check.status_code == 200
+            assert journey.submit().location == RESULT
+            assert journey.result().status == 200
+            assert journey.consent().status_code == 302  # and a new screening starts
+        assert "Failed to rate limit" in caplog.text
+        # Staff sign-in still fails closed.
+        assert sign_in(app.test_client(), STAFF_PASSWORD).status_code == 503
     finally:
         store.stop()
         with app.app_context():
