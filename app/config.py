@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from limits import parse_many
+
 from app import crypto
 
 ENVIRONMENTS = ("development", "production")
@@ -53,6 +55,9 @@ DEV_MAIL = {
     "MAIL_FROM": "IMS Screen <no-reply@localhost>",
     "CLINIC_INBOX": "clinic@localhost",
 }
+
+#: Posts a patient's address may make across the patient pages (see app/patient.py).
+DEFAULT_PATIENT_POST_LIMIT = "600 per 10 minutes"
 
 #: Host names accepted besides PUBLIC_BASE_URL's: a proxy or a health check on the same machine.
 DEFAULT_EXTRA_TRUSTED_HOSTS = "127.0.0.1, localhost"
@@ -154,6 +159,8 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "WTF_CSRF_TIME_LIMIT": patient_idle_minutes * 60,
         "STAFF_SESSION_HOURS": _positive_int(environ, "STAFF_SESSION_HOURS", 8),
         "RATELIMIT_STORAGE_URI": rate_limit_storage,
+        # Posts per address across the patient pages (app/patient.py says why this many).
+        "PATIENT_POST_LIMIT": _rate_limit(environ, "PATIENT_POST_LIMIT", DEFAULT_PATIENT_POST_LIMIT),
         "RATELIMIT_STORAGE_OPTIONS": _rate_limit_storage_options(rate_limit_storage),
         "RATELIMIT_ENABLED": _flag(environ, "RATELIMIT_ENABLED", default=True),
         # Limits are for people, not for a health check or the tests' own traffic.
@@ -191,6 +198,16 @@ def _check_production_mail(mail: Mapping[str, str]) -> None:
                 f"Refusing to start in production: {name} is not set. The clinic is emailed about "
                 "emergencies and assessment requests from MAIL_FROM to CLINIC_INBOX."
             )
+
+
+def _rate_limit(environ: Mapping[str, str], name: str, default: str) -> str:
+    """A limit in Flask-Limiter's notation, such as "600 per 10 minutes"."""
+    value = environ.get(name, default)
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a limit such as {default!r}, not {value[:40]!r}.") from None
+    return value
 
 
 def _rate_limit_storage_options(storage_uri: str) -> dict[str, Any]:

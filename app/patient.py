@@ -44,8 +44,9 @@ bp = Blueprint("patient", __name__)
 #: finishing in under 13 minutes, faster than anyone really does. A script is held to one post
 #: a second, each at most 64 KiB (MAX_CONTENT_LENGTH). Counted in RATELIMIT_STORAGE_URI (Redis
 #: in production, shared by the workers); without the store, patients carry on (extensions.py).
-POST_LIMIT = "600 per 10 minutes"
-patient_limiter.shared_limit(POST_LIMIT, scope="patient-posts", methods=["POST"])(bp)
+#: PATIENT_POST_LIMIT changes it (app/config.py).
+patient_limiter.shared_limit(lambda: current_app.config["PATIENT_POST_LIMIT"], scope="patient-posts",
+                             methods=["POST"])(bp)
 
 #: The session key holding the patient's resume token (the only thing the cookie carries,
 #: with the time it was last used).

@@ -81,6 +81,8 @@ class Server:
             "NOTIFY_IN_BACKGROUND": "false",
             "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "STAFF_MFA_REQUIRED": "true",
+            # Every browser test posts from 127.0.0.1 to this one server, hundreds of posts a run.
+            "PATIENT_POST_LIMIT": "20000 per 10 minutes",
             "PUBLIC_BASE_URL": self.base,
             **settings,
         }

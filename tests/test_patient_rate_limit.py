@@ -1,4 +1,4 @@
-"""Patients' posts are limited per address (app.patient.POST_LIMIT), generously, and never their GETs.
+"""Patients' posts are limited per address (PATIENT_POST_LIMIT), generously, and never their GETs.
 
 The limit with Redis, and Redis down (patients carry on), is in test_rate_limit_redis.py.
 """
@@ -6,7 +6,7 @@ The limit with Redis, and Redis down (patients carry on), is in test_rate_limit_
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.patient import POST_LIMIT
+from app.config import DEFAULT_PATIENT_POST_LIMIT as POST_LIMIT
 from tests.conftest import sqlite_only
 from tests.journey import Journey, Page, profile, seed_draft
 
@@ -61,3 +61,19 @@ def test_staff_sign_in_has_its_own_limits(app: Flask, client: FlaskClient) -> No
         post_from(client, WAITING_ROOM, "/start")
     assert client.get("/staff/sign-in", environ_base={"REMOTE_ADDR": WAITING_ROOM}).status_code == 200
     assert client.post("/staff/sign-in", data={}, environ_base={"REMOTE_ADDR": WAITING_ROOM}).status_code == 400
+
+
+@sqlite_only
+def test_a_clinic_can_set_its_own_limit(app: Flask, client: FlaskClient) -> None:
+    app.config["PATIENT_POST_LIMIT"] = "3 per minute"
+    assert 429 not in {post_from(client, WAITING_ROOM) for _ in range(3)}
+    assert post_from(client, WAITING_ROOM) == 429
+
+
+def test_a_limit_that_cannot_be_read_is_refused() -> None:
+    import pytest
+
+    from app.config import ConfigError, config_from_env
+
+    with pytest.raises(ConfigError, match="PATIENT_POST_LIMIT must be a limit such as"):
+        config_from_env({"PATIENT_POST_LIMIT": "lots"}, "/tmp/instance")
