@@ -27,7 +27,7 @@ import pyotp
 import pytest
 from cryptography.fernet import Fernet
 
-from .browser import (ADMIN_EMAIL, CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, answers_for, chromium_or_skip,
+from .browser import (ADMIN_EMAIL, DESKTOP, PHONE, answers_for, chromium_or_skip,
                       click_and_wait, fill_step, journey, section_of, sign_in, start, text_of)
 from .booking_pages import VALID_REQUEST
 from .conftest import STAFF_PASSWORD, free_port, require_pg_ctl
@@ -165,23 +165,14 @@ def _wait_for(condition: Any, message: str, timeout: float = 15) -> None:
     raise AssertionError(message)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Chromium as a patient's: a certificate it is told to accept, since this run's CA is not installed."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
-def new_page(browser: Any, stack: Stack) -> Iterator[Any]:
+def new_page(chromium: Any, stack: Stack) -> Iterator[Any]:
+    """A page in a fresh context on the stack's https address. The certificate is accepted as an
+    exception, as this run's authority is not installed in Chromium (Python's clients check it)."""
     contexts = []
 
     def make(viewport: dict[str, int] = PHONE, **options: Any) -> Any:
-        context = browser.new_context(viewport=viewport, base_url=stack.base, ignore_https_errors=True, **options)
+        context = chromium.new_context(viewport=viewport, base_url=stack.base, ignore_https_errors=True, **options)
         context.set_default_timeout(15_000)
         contexts.append(context)
         return context.new_page()
