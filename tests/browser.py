@@ -13,8 +13,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ import rules
 from rules.datafile import load_yaml
 
 from .conftest import STAFF_PASSWORD, free_port
+from .live_server import wait_until_healthy
 
 pytestmark = pytest.mark.browser
 
@@ -103,18 +102,9 @@ class Server:
             self.process = subprocess.Popen(
                 [self.flask, "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", str(self.port)],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the server did not start:\n" + self.log.read_text())
-            time.sleep(0.1)
+        if not wait_until_healthy(self.base, self.process, timeout=20):
+            self.stop()
+            raise RuntimeError("the server did not start:\n" + self.log.read_text())
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -369,6 +359,16 @@ def sign_in(page: Any, secret: str | None = None) -> str:
     if page.get_by_text("I have saved them").count():
         page.get_by_text("I have saved them").click()
     return secret
+
+
+def change_status_and_add_note(page: Any, status: str, note: str) -> None:
+    """On a staff screening page: move it to `status`, then add `note`; check both took."""
+    page.select_option("#status", status)
+    click_and_wait(page, page.get_by_role("button", name="Change status"))
+    assert text_of(page, ".notice") == f"Status changed to {status.replace('_', ' ')}."
+    page.fill("#body", note)
+    click_and_wait(page, page.get_by_role("button", name="Add note"))
+    assert note in page.locator("main").inner_text()
 
 
 def text_of(page: Any, selector: str) -> str:

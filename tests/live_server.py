@@ -15,15 +15,18 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import redis
 from cryptography.fernet import Fernet
 
 from tests.conftest import csrf_token_from, free_port
+from tests.postgresql import PostgreSQLCluster
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -49,6 +52,37 @@ def base_environment(directory: Path, database_url: str) -> dict[str, str]:
     }
 
 
+def wait_until_healthy(base: str, process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Poll `base`/healthz until it answers 200 (True), or the process exits or time runs out (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return False
+
+
+@contextmanager
+def gunicorn_on_a_new_database(cluster: PostgreSQLCluster, directory: Path,
+                               workers: int) -> Iterator[tuple[Gunicorn, str]]:
+    """gunicorn with `workers` workers on a new, migrated database `ims` of `cluster`; its URL."""
+    with psycopg.connect(cluster.conninfo(), autocommit=True) as admin:
+        admin.execute("CREATE DATABASE ims")
+    database_url = f"{cluster.url}/ims"
+    env = base_environment(directory, database_url)
+    migrate(database_url, env)
+    server = Gunicorn(directory, env, workers=workers)
+    server.start()
+    try:
+        yield server, database_url
+    finally:
+        server.kill()
+
+
 class Gunicorn:
     """`gunicorn -c gunicorn.conf.py wsgi:app` on a free port with `workers` sync workers."""
 
@@ -64,15 +98,9 @@ class Gunicorn:
             self.process = subprocess.Popen(
                 [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.healthy():
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        self.kill()
-        raise RuntimeError("gunicorn did not start:\n" + self.log.read_text(errors="replace"))
+        if not wait_until_healthy(self.base, self.process, timeout):
+            self.kill()
+            raise RuntimeError("gunicorn did not start:\n" + self.log.read_text(errors="replace"))
 
     def terminate(self, timeout: float) -> float:
         """SIGTERM to the master; return how long it took to exit (raises TimeoutExpired)."""

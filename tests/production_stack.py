@@ -17,11 +17,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 import trustme
+
+from .live_server import wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
@@ -187,19 +188,9 @@ class MakeServe:
             self.process = subprocess.Popen(["make", "--no-print-directory", "serve", f"VENV={self.venv}"], cwd=ROOT,
                                             env=self.environment(), stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(self.base + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                pass
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("make serve did not start:\n" + self.log.read_text(errors="replace"))
+        if not wait_until_healthy(self.base, self.process, timeout):
+            self.stop()
+            raise RuntimeError("make serve did not start:\n" + self.log.read_text(errors="replace"))
 
     def stop(self) -> None:
         """SIGTERM to make and gunicorn (one process group): gunicorn finishes and exits."""

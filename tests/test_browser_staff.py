@@ -5,8 +5,7 @@ from typing import Any, Callable
 import pyotp
 import pytest
 
-from .browser import (DESKTOP, PHONE, click_and_wait, journey,
-                      text_of)
+from .browser import DESKTOP, PHONE, change_status_and_add_note, click_and_wait, journey
 
 pytestmark = pytest.mark.browser
 
@@ -32,12 +31,7 @@ def test_emergency_first_then_review_and_export(new_page: Callable[..., Any], st
     click_and_wait(page, first.locator("a").first)
     assert "/staff/screenings/" in page.url
 
-    page.select_option("#status", "in_review")
-    click_and_wait(page, page.get_by_role("button", name="Change status"))
-    assert text_of(page, ".notice") == "Status changed to in review."
-    page.fill("#body", "Phoned the patient; they are on their way to emergency.")
-    click_and_wait(page, page.get_by_role("button", name="Add note"))
-    assert "Phoned the patient" in page.locator("main").inner_text()
+    change_status_and_add_note(page, "in_review", "Phoned the patient; they are on their way to emergency.")
     page.evaluate("() => window.scrollTo(0, 0)")  # the redirect's #notes anchor scrolled to the bottom
     screenshot(page, "staff-screening")
 

@@ -6,29 +6,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from tests.conftest import app_on
 from tests.journey import profile, seed_draft
-from tests.live_server import Client, Gunicorn, base_environment, migrate
+from tests.live_server import Client, Gunicorn, gunicorn_on_a_new_database
 from tests.postgresql import PostgreSQLCluster
 
 
 @pytest.fixture
 def served(own_postgresql_cluster: PostgreSQLCluster, tmp_path: Path) -> Iterator[tuple[Gunicorn, str]]:
     """gunicorn with one worker (so every request reuses its pooled connection) on a migrated database."""
-    with psycopg.connect(own_postgresql_cluster.conninfo(), autocommit=True) as admin:
-        admin.execute("CREATE DATABASE ims")
-    database_url = f"{own_postgresql_cluster.url}/ims"
-    env = base_environment(tmp_path, database_url)
-    migrate(database_url, env)
-    server = Gunicorn(tmp_path, env, workers=1)
-    server.start()
-    try:
-        yield server, database_url
-    finally:
-        server.kill()
+    with gunicorn_on_a_new_database(own_postgresql_cluster, tmp_path, workers=1) as served:
+        yield served
 
 
 def test_the_first_requests_after_a_postgresql_restart_succeed(

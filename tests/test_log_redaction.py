@@ -23,7 +23,7 @@ from app.extensions import db
 from app.services import hash_token
 from tests.conftest import app_on, csrf_token_from
 from tests.journey import form_data, seed_draft
-from tests.live_server import Client, Gunicorn, base_environment, migrate
+from tests.live_server import Client, Gunicorn, gunicorn_on_a_new_database
 from tests.postgresql import PostgreSQLCluster
 
 #: Shaped like a real token (43 URL-safe characters), and unmistakable in a log.
@@ -76,17 +76,8 @@ def test_sql_errors_never_show_their_parameters(app: Flask) -> None:
 @pytest.fixture
 def served(own_postgresql_cluster: PostgreSQLCluster, tmp_path: Path) -> Iterator[tuple[Gunicorn, str]]:
     """gunicorn with two workers on a migrated database of a cluster this test may stop."""
-    with psycopg.connect(own_postgresql_cluster.conninfo(), autocommit=True) as admin:
-        admin.execute("CREATE DATABASE ims")
-    database_url = f"{own_postgresql_cluster.url}/ims"
-    env = base_environment(tmp_path, database_url)
-    migrate(database_url, env)
-    server = Gunicorn(tmp_path, env, workers=2)
-    server.start()
-    try:
-        yield server, database_url
-    finally:
-        server.kill()
+    with gunicorn_on_a_new_database(own_postgresql_cluster, tmp_path, workers=2) as served:
+        yield served
 
 
 def test_no_token_or_answer_reaches_the_logs_when_the_database_is_down(

@@ -19,7 +19,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -27,9 +26,22 @@ import pyotp
 import pytest
 from cryptography.fernet import Fernet
 
-from .browser import (ADMIN_EMAIL, DESKTOP, PHONE, answers_for, chromium_or_skip,
-                      click_and_wait, fill_step, journey, section_of, sign_in, start, text_of)
 from .booking_pages import VALID_REQUEST
+from .browser import (
+    ADMIN_EMAIL,
+    DESKTOP,
+    PHONE,
+    answers_for,
+    change_status_and_add_note,
+    chromium_or_skip,
+    click_and_wait,
+    fill_step,
+    journey,
+    section_of,
+    sign_in,
+    start,
+    text_of,
+)
 from .conftest import STAFF_PASSWORD, free_port, require_pg_ctl
 from .live_server import RedisServer
 from .postgresql import PostgreSQLCluster
@@ -336,12 +348,7 @@ def test_a_physiotherapist_signs_in_with_a_code_and_works_the_queue(stack: Stack
     click_and_wait(page, row.locator("a").first)
     assert page.url.endswith(f"/staff/screenings/{reference}")
 
-    page.select_option("#status", "in_review")
-    click_and_wait(page, page.get_by_role("button", name="Change status"))
-    assert text_of(page, ".notice") == "Status changed to in review."
-    page.fill("#body", "Called back; assessment booked for Thursday.")
-    click_and_wait(page, page.get_by_role("button", name="Add note"))
-    assert "Called back; assessment booked for Thursday." in page.locator("main").inner_text()
+    change_status_and_add_note(page, "in_review", "Called back; assessment booked for Thursday.")
 
     page.goto("/staff/")
     with page.expect_download() as download:

@@ -13,10 +13,12 @@ import logging
 import os
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import redis
+from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
@@ -107,6 +109,25 @@ def test_memory_storage_counts_per_worker_so_each_allows_the_full_limit(
     assert failed_sign_in(pair[1], email) == 429
 
 
+@contextmanager
+def app_counting_in_redis(database_url: str, directory: Path) -> Iterator[tuple[Flask, RedisServer]]:
+    """The app counting its rate limits in a real redis-server of its own, with one staff account.
+
+    Exceptions reach the error handlers as in production (TESTING alone would re-raise them).
+    """
+    store = RedisServer(redis_binary(), directory)
+    store.start()
+    app = create_app({"TESTING": True, "PROPAGATE_EXCEPTIONS": False, "SQLALCHEMY_DATABASE_URI": database_url,
+                      "NOTIFY_IN_BACKGROUND": False, "RATELIMIT_STORAGE_URI": store.url})
+    try:
+        StaffAccounts(app).create()
+        yield app, store
+    finally:
+        store.stop()
+        with app.app_context():
+            db.engine.dispose()
+
+
 def sign_in(client: FlaskClient, password: str) -> TestResponse:
     token = csrf_token_from(client.get(SIGN_IN).get_data(as_text=True))
     return client.post(SIGN_IN, data={"email": "physio@clinic.example", "password": password,
@@ -116,13 +137,7 @@ def sign_in(client: FlaskClient, password: str) -> TestResponse:
 @sqlite_only
 def test_with_redis_down_sign_in_is_refused_not_unlimited_and_patients_carry_on(
         database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    store = RedisServer(redis_binary(), tmp_path)
-    store.start()
-    # Exceptions reach the error handlers as in production (TESTING would re-raise them).
-    app = create_app({"TESTING": True, "PROPAGATE_EXCEPTIONS": False, "SQLALCHEMY_DATABASE_URI": database_url,
-                      "NOTIFY_IN_BACKGROUND": False, "RATELIMIT_STORAGE_URI": store.url})
-    try:
-        StaffAccounts(app).create()
+    with app_counting_in_redis(database_url, tmp_path) as (app, store):
         client = app.test_client()
         assert sign_in(client, "not the password!").status_code == 401  # counted in Redis
 
@@ -140,22 +155,13 @@ def test_with_redis_down_sign_in_is_refused_not_unlimited_and_patients_carry_on(
 
         store.start()  # same port: the app reconnects by itself
         assert sign_in(app.test_client(), STAFF_PASSWORD).status_code == 303
-    finally:
-        store.stop()
-        with app.app_context():
-            db.engine.dispose()
 
 
 @sqlite_only
 def test_patients_posts_are_counted_in_redis_and_carry_on_without_it(
         database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     """The patients' limit fails open: with Redis down, a screening goes on to its result."""
-    store = RedisServer(redis_binary(), tmp_path)
-    store.start()
-    app = create_app({"TESTING": True, "PROPAGATE_EXCEPTIONS": False, "SQLALCHEMY_DATABASE_URI": database_url,
-                      "NOTIFY_IN_BACKGROUND": False, "RATELIMIT_STORAGE_URI": store.url})
-    try:
-        StaffAccounts(app).create()
+    with app_counting_in_redis(database_url, tmp_path) as (app, store):
         journey = Journey(app.test_client())
         journey.walk(profile("ideal_neck"), until="needles")
         counted = redis.Redis.from_url(store.url).keys("*patient-posts*")
@@ -171,7 +177,3 @@ def test_patients_posts_are_counted_in_redis_and_carry_on_without_it(
         assert "Failed to rate limit" in caplog.text
         # Staff sign-in still fails closed.
         assert sign_in(app.test_client(), STAFF_PASSWORD).status_code == 503
-    finally:
-        store.stop()
-        with app.app_context():
-            db.engine.dispose()
