@@ -158,11 +158,17 @@ def new_page(chromium: Any, server: Server) -> Iterator[Callable[..., Any]]:
 
     Pages open on `server` unless the options give another `base_url`.
     """
+    yield from pages(chromium, base_url=server.base)
+
+
+def pages(chromium: Any, timeout_ms: int = 10_000, **defaults: Any) -> Iterator[Callable[..., Any]]:
+    """The body of a page fixture: make(viewport, **context options) opens a page in a fresh
+    context with `defaults` under the options; every context is closed afterwards."""
     contexts = []
 
     def make(viewport: dict[str, int] = PHONE, **options: Any) -> Any:
-        context = chromium.new_context(viewport=viewport, **{"base_url": server.base, **options})
-        context.set_default_timeout(10_000)
+        context = chromium.new_context(viewport=viewport, **{**defaults, **options})
+        context.set_default_timeout(timeout_ms)
         contexts.append(context)
         return context.new_page()
 

@@ -37,6 +37,7 @@ from .browser import (
     click_and_wait,
     fill_step,
     journey,
+    pages,
     section_of,
     sign_in,
     start,
@@ -181,17 +182,7 @@ def _wait_for(condition: Any, message: str, timeout: float = 15) -> None:
 def new_page(chromium: Any, stack: Stack) -> Iterator[Any]:
     """A page in a fresh context on the stack's https address. The certificate is accepted as an
     exception, as this run's authority is not installed in Chromium (Python's clients check it)."""
-    contexts = []
-
-    def make(viewport: dict[str, int] = PHONE, **options: Any) -> Any:
-        context = chromium.new_context(viewport=viewport, base_url=stack.base, ignore_https_errors=True, **options)
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
+    yield from pages(chromium, timeout_ms=15_000, base_url=stack.base, ignore_https_errors=True)
 
 
 def wait_for_mail(stack: Stack, recipient: str, mentioning: str) -> list[Any]:
