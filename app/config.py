@@ -47,6 +47,11 @@ DEV_CLINIC = {
 }
 
 
+#: Prints a new Fernet key without starting the app, which refuses to start without one (so
+#: `flask --app wsgi generate-encryption-key` cannot help while the production settings lack it).
+NEW_ENCRYPTION_KEY_COMMAND = ('.venv/bin/python -c "from cryptography.fernet import Fernet; '
+                              'print(Fernet.generate_key().decode())"')
+
 #: Where the app is reached on a development machine (`make run`).
 DEV_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
@@ -271,7 +276,7 @@ def _check_production_encryption_keys(keys: str) -> None:
     except crypto.KeyError_ as problem:
         raise ConfigError(
             f"Refusing to start in production: ENCRYPTION_KEYS is not usable ({problem}). Generate a key "
-            "with `flask --app wsgi generate-encryption-key`."
+            f"with `{NEW_ENCRYPTION_KEY_COMMAND}`."
         ) from None
 
 

@@ -299,3 +299,25 @@ def test_production_refuses_an_sqlite_file_on_a_network_filesystem(
         config_from_env({**environ, "DATABASE_URL": "sqlite:////srv/share/ims.sqlite3"}, str(tmp_path))
     local = config_from_env({**environ, "DATABASE_URL": "sqlite:////var/lib/ims/ims.sqlite3"}, str(tmp_path))
     assert local["SQLALCHEMY_DATABASE_URI"] == "sqlite:////var/lib/ims/ims.sqlite3"
+
+
+def test_the_key_command_production_suggests_works_while_production_refuses_to_start(tmp_path: Path) -> None:
+    """Found following the README: with the settings file made but no key in it yet, the suggested
+    `flask ... generate-encryption-key` could not run, as the app refused to start without a key."""
+    import subprocess
+    import sys
+
+    from cryptography.fernet import Fernet
+
+    from app.config import NEW_ENCRYPTION_KEY_COMMAND
+
+    environ = {**PRODUCTION_SETTINGS, "ENCRYPTION_KEYS": ""}
+    with pytest.raises(ConfigError) as refused:
+        config_from_env(environ, str(tmp_path))
+    assert NEW_ENCRYPTION_KEY_COMMAND in str(refused.value)
+    python_code = NEW_ENCRYPTION_KEY_COMMAND.split(" -c ", 1)[1].strip('"')
+    done = subprocess.run([sys.executable, "-c", python_code], capture_output=True, text=True, timeout=30,
+                          env={"PATH": "/usr/bin:/bin"})
+    key = done.stdout.strip()
+    Fernet(key)  # a usable key
+    assert config_from_env({**environ, "ENCRYPTION_KEYS": key}, str(tmp_path))["ENCRYPTION_KEYS"] == key
