@@ -80,8 +80,7 @@ class RedactingLogger(Logger):
 
     def atoms(self, resp, req, environ, request_time):  # type: ignore[no-untyped-def]
         atoms = super().atoms(resp, req, environ, request_time)
-        return {name: redaction.redact(value) if isinstance(value, str) else value
-                for name, value in atoms.items()}
+        return {name: redaction.redact(value) if isinstance(value, str) else value for name, value in atoms.items()}
 
 
 logger_class = RedactingLogger

@@ -11,8 +11,14 @@ from app.extensions import db
 from app.models import AuditEvent, Screening, StaffUser
 
 
-def record(action: str, *, screening: Screening | None = None, actor: StaffUser | None = None,
-           email: str | None = None, **detail: Any) -> AuditEvent:
+def record(
+    action: str,
+    *,
+    screening: Screening | None = None,
+    actor: StaffUser | None = None,
+    email: str | None = None,
+    **detail: Any,
+) -> AuditEvent:
     """Add an audit event to the current transaction.
 
     `actor` defaults to the signed-in staff member. `detail` holds facts about the action that

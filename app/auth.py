@@ -162,6 +162,7 @@ def end_all_sessions(user: StaffUser) -> None:
 
 # ---- Authenticator app (TOTP, RFC 6238) -----------------------------------------------------
 
+
 def new_totp_secret() -> str:
     return pyotp.random_base32()
 
@@ -205,8 +206,7 @@ def _use_step(user: StaffUser, step: int) -> bool:
     """
     used = db.session.execute(
         update(StaffUser)
-        .where(StaffUser.id == user.id,
-               or_(StaffUser.totp_last_step.is_(None), StaffUser.totp_last_step < step))
+        .where(StaffUser.id == user.id, or_(StaffUser.totp_last_step.is_(None), StaffUser.totp_last_step < step))
         .values(totp_last_step=step)
         .execution_options(synchronize_session=False)
     )
@@ -224,8 +224,9 @@ class ChangeRefused(ValueError):
         self.field = field
 
 
-def replace_authenticator(user: StaffUser, *, password: str, current_code: str, new_secret: str, new_code: str,
-                          now: float | None = None) -> tuple[str, list[str]]:
+def replace_authenticator(
+    user: StaffUser, *, password: str, current_code: str, new_secret: str, new_code: str, now: float | None = None
+) -> tuple[str, list[str]]:
     """Move an enrolled account to a new authenticator app; return how the current one was proven
     ("totp" or "recovery_code") and the new recovery codes. Raise ChangeRefused otherwise.
 
@@ -238,15 +239,20 @@ def replace_authenticator(user: StaffUser, *, password: str, current_code: str, 
         raise ChangeRefused("password", "Your password is not right")
     new_step = _matching_step(new_secret, new_code, now)
     if new_step is None:
-        raise ChangeRefused("code", "The code from the new app is not right. Check the time on your phone is "
-                                    "correct, then try the newest code")
+        raise ChangeRefused(
+            "code",
+            "The code from the new app is not right. Check the time on your phone is correct, then try the newest code",
+        )
     if verify_totp(user, current_code, now=now):
         method = "totp"
     elif use_recovery_code(user, current_code):
         method = "recovery_code"
     else:
-        raise ChangeRefused("current_code", "That code is not right, or it has already been used. Enter the "
-                                            "newest code from your current app, or an unused recovery code")
+        raise ChangeRefused(
+            "current_code",
+            "That code is not right, or it has already been used. Enter the "
+            "newest code from your current app, or an unused recovery code",
+        )
     user.totp_secret = new_secret
     # The new app's code has been used now: it must not sign in as well.
     user.totp_last_step = max(user.totp_last_step or 0, new_step)
@@ -273,7 +279,7 @@ def use_recovery_code(user: StaffUser, code: str) -> bool:
 
 
 def _format_code(hex_digits: str) -> str:
-    return "-".join(hex_digits[i:i + 4] for i in range(0, len(hex_digits), 4))
+    return "-".join(hex_digits[i : i + 4] for i in range(0, len(hex_digits), 4))
 
 
 def _code_hash(code: str) -> str:

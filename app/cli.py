@@ -81,7 +81,9 @@ def check() -> None:
 
 
 @rules_cli.command("replay")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only screenings submitted on or after this date.")
+@click.option(
+    "--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only screenings submitted on or after this date."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def replay(since: datetime | None, as_json: bool) -> None:
     """Re-evaluate stored screenings with the current rules and report which would change, and how."""
@@ -89,25 +91,33 @@ def replay(since: datetime | None, as_json: bool) -> None:
 
     report = governance.replay(since.replace(tzinfo=UTC) if since else None)
     if as_json:
-        _echo_json({
-            "ruleset_version": rules.ruleset().ruleset_version,
-            "replayed": report.replayed,
-            "changed": [change.__dict__ for change in report.changes],
-            "outcome_moves": [{"from": old, "to": new, "count": n} for (old, new), n in report.outcome_moves.items()],
-            "by_rule": report.by_rule(),
-            "not_replayable": report.not_replayable,
-        })
+        _echo_json(
+            {
+                "ruleset_version": rules.ruleset().ruleset_version,
+                "replayed": report.replayed,
+                "changed": [change.__dict__ for change in report.changes],
+                "outcome_moves": [
+                    {"from": old, "to": new, "count": n} for (old, new), n in report.outcome_moves.items()
+                ],
+                "by_rule": report.by_rule(),
+                "not_replayable": report.not_replayable,
+            }
+        )
         return
-    click.echo(f"Rule set {rules.ruleset().ruleset_version}: replayed {report.replayed} screening(s); "
-               f"{len(report.changes)} would change.")
+    click.echo(
+        f"Rule set {rules.ruleset().ruleset_version}: replayed {report.replayed} screening(s); "
+        f"{len(report.changes)} would change."
+    )
     for (old, new), count in sorted(report.outcome_moves.items()):
         click.echo(f"  {old} -> {new}: {count}")
     for rule_id, refs in report.by_rule().items():
         click.echo(f"  {rule_id}: would newly fire for {len(refs['added'])}, stop firing for {len(refs['removed'])}")
     for change in report.changes:
-        click.echo(f"    {change.reference}: {change.old_outcome} -> {change.new_outcome}"
-                   f"{'  +' + ' +'.join(change.rules_added) if change.rules_added else ''}"
-                   f"{'  -' + ' -'.join(change.rules_removed) if change.rules_removed else ''}")
+        click.echo(
+            f"    {change.reference}: {change.old_outcome} -> {change.new_outcome}"
+            f"{'  +' + ' +'.join(change.rules_added) if change.rules_added else ''}"
+            f"{'  -' + ' -'.join(change.rules_removed) if change.rules_removed else ''}"
+        )
     for reference, problems in report.not_replayable.items():
         click.echo(f"  cannot replay {reference}: {'; '.join(problems)}")
 
@@ -135,12 +145,21 @@ def purge(dry_run: bool) -> None:
     old = services.purge_old_screenings(retention_days, dry_run=dry_run)
     if dry_run:
         click.echo(f"dry run: {drafts} expired unfinished screening(s) would be deleted")
-        click.echo(f"dry run: {len(old)} submitted screening(s) older than {retention_days} days, "
-                   "never booked, would be deleted")
+        click.echo(
+            f"dry run: {len(old)} submitted screening(s) older than {retention_days} days, "
+            "never booked, would be deleted"
+        )
         return
     if drafts or old:
-        audit.record("purge", actor=None, email="command line", drafts_deleted=drafts,
-                     screenings_deleted=len(old), references=old, retention_days=retention_days)
+        audit.record(
+            "purge",
+            actor=None,
+            email="command line",
+            drafts_deleted=drafts,
+            screenings_deleted=len(old),
+            references=old,
+            retention_days=retention_days,
+        )
     db.session.commit()
     click.echo(f"deleted {drafts} expired unfinished screening(s)")
     click.echo(f"deleted {len(old)} submitted screening(s) older than {retention_days} days that were never booked")
@@ -150,18 +169,26 @@ def purge(dry_run: bool) -> None:
 @with_appcontext
 @click.option("--email", prompt="Email address", help="Sign-in address of the new account.")
 @click.option("--name", prompt="Full name", help="The name shown to other staff.")
-@click.option("--role", type=click.Choice(["physio", "admin"]), default="physio", show_default=True,
-              prompt="Role (physio or admin)", help="Admins also manage accounts, exports and the audit trail.")
-@click.option("--password-stdin", is_flag=True,
-              help="Read the password from standard input instead of prompting (for scripts).")
+@click.option(
+    "--role",
+    type=click.Choice(["physio", "admin"]),
+    default="physio",
+    show_default=True,
+    prompt="Role (physio or admin)",
+    help="Admins also manage accounts, exports and the audit trail.",
+)
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting (for scripts)."
+)
 def create_staff(email: str, name: str, role: str, password_stdin: bool) -> None:
     """Create a staff account. The password is prompted for, hidden, or read from stdin: never an argument."""
     announce_database()
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
     else:
-        password = click.prompt("Password (at least 12 characters)", hide_input=True,
-                                confirmation_prompt="Repeat the password")
+        password = click.prompt(
+            "Password (at least 12 characters)", hide_input=True, confirmation_prompt="Repeat the password"
+        )
     try:
         user = credentials.create_staff(email, name, role, password)
     except ValueError as problem:

@@ -49,8 +49,9 @@ DEV_CLINIC = {
 
 #: Prints a new Fernet key without starting the app, which refuses to start without one (so
 #: `flask --app wsgi generate-encryption-key` cannot help while the production settings lack it).
-NEW_ENCRYPTION_KEY_COMMAND = ('.venv/bin/python -c "from cryptography.fernet import Fernet; '
-                              'print(Fernet.generate_key().decode())"')
+NEW_ENCRYPTION_KEY_COMMAND = (
+    '.venv/bin/python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+)
 
 #: Where the app is reached on a development machine (`make run`).
 DEV_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
@@ -109,8 +110,9 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
     if production:
         _check_production_database(database_url)
     rate_limit_storage = environ.get("RATELIMIT_STORAGE_URI", "memory://")
-    public_base_url = _public_base_url(environ.get("PUBLIC_BASE_URL", "" if production else DEV_PUBLIC_BASE_URL),
-                                       production=production)
+    public_base_url = _public_base_url(
+        environ.get("PUBLIC_BASE_URL", "" if production else DEV_PUBLIC_BASE_URL), production=production
+    )
     mail = {name: environ.get(name, "" if production else default) for name, default in DEV_MAIL.items()}
     if production:
         _check_production_mail(mail)
@@ -181,8 +183,14 @@ def _public_base_url(url: str, *, production: bool) -> str:
             "(the patient's resume link, the clinic's portal links) are built from it."
         )
     parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname or parts.path not in ("", "/") \
-            or parts.query or parts.fragment or parts.username:
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.hostname
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username
+    ):
         raise ConfigError(f"PUBLIC_BASE_URL must be an origin such as https://screening.example.org, not {url[:60]!r}.")
     if production and parts.scheme != "https":
         raise ConfigError("Refusing to start in production: PUBLIC_BASE_URL must start with https://.")
@@ -304,8 +312,9 @@ def filesystem_type(path: str, mounts: str | None = None) -> str | None:
     except OSError:
         return None
     resolved = os.path.realpath(path)
-    above = [(point, kind) for point, kind in entries
-             if resolved == point or resolved.startswith(point.rstrip("/") + "/")]
+    above = [
+        (point, kind) for point, kind in entries if resolved == point or resolved.startswith(point.rstrip("/") + "/")
+    ]
     return max(above, key=lambda entry: len(entry[0]))[1] if above else None
 
 

@@ -35,9 +35,9 @@ def rotate_all() -> int:
                 continue
             # The values are tokens already: write them past the column type's encryption.
             db.session.execute(
-                update(model).where(model.id == row.id).values(
-                    {getattr(model, k): (type_coerce(v, Text) if k in columns else v) for k, v in values.items()}
-                )
+                update(model)
+                .where(model.id == row.id)
+                .values({getattr(model, k): (type_coerce(v, Text) if k in columns else v) for k, v in values.items()})
             )
             changed += 1
     return changed

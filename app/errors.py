@@ -102,6 +102,10 @@ def refuse_without_rate_limits(error: StorageError) -> ResponseReturnValue:
     limit is on its own Limiter, which logs the error and lets the post through (fails open), so
     patients carry on. The log names the path, never a form value.
     """
-    current_app.logger.error("Rate-limit storage unreachable (%s): refused %s %s",
-                             type(error.storage_error).__name__, request.method, request.path)
+    current_app.logger.error(
+        "Rate-limit storage unreachable (%s): refused %s %s",
+        type(error.storage_error).__name__,
+        request.method,
+        request.path,
+    )
     return handle_http_error(ServiceUnavailable(retry_after=RETRY_AFTER_STORAGE_ERROR))

@@ -45,16 +45,24 @@ def questionnaire_resource(questionnaire: Questionnaire, version: str) -> dict[s
         "status": "active",
         "subjectType": ["Patient"],
         "item": [
-            {"linkId": section.id, "type": "group", "text": section.title,
-             "item": [_item(question, questionnaire) for question in section.questions]}
+            {
+                "linkId": section.id,
+                "type": "group",
+                "text": section.title,
+                "item": [_item(question, questionnaire) for question in section.questions],
+            }
             for section in questionnaire.sections
         ],
     }
 
 
 def _item(question: Question, questionnaire: Questionnaire) -> dict[str, Any]:
-    item: dict[str, Any] = {"linkId": question.id, "text": question.text, "type": _ITEM_TYPES[question.type],
-                            "required": question.required}
+    item: dict[str, Any] = {
+        "linkId": question.id,
+        "text": question.text,
+        "type": _ITEM_TYPES[question.type],
+        "required": question.required,
+    }
     if question.type is QuestionType.MULTIPLE:
         item["repeats"] = True
     if question.choices:
@@ -95,25 +103,43 @@ def _enable_when(condition: Condition, questionnaire: Questionnaire) -> tuple[st
 
 
 def _clause(question_id: str, operator: str, value: object) -> dict[str, Any]:
-    return {"question": question_id, "operator": operator,
-            "answerCoding": {"system": choice_system(question_id), "code": value}}
+    return {
+        "question": question_id,
+        "operator": operator,
+        "answerCoding": {"system": choice_system(question_id), "code": value},
+    }
 
 
 def _answers(question: Question, value: object) -> list[dict[str, Any]]:
     if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
         values = value if isinstance(value, list) else [value]
-        return [{"valueCoding": {"system": choice_system(question.id), "code": v,
-                                 "display": question.labels.get(str(v), str(v))}} for v in values]
+        return [
+            {
+                "valueCoding": {
+                    "system": choice_system(question.id),
+                    "code": v,
+                    "display": question.labels.get(str(v), str(v)),
+                }
+            }
+            for v in values
+        ]
     if question.type is QuestionType.TEXT:
         return [{"valueString": value}]
     return [{"valueInteger": value}]
 
 
-def screening_bundle(reference: str, answers: Mapping[str, object], submitted_at: str, stored: Mapping[str, Any],
-                     questionnaire: Questionnaire | None = None) -> dict[str, Any]:
+def screening_bundle(
+    reference: str,
+    answers: Mapping[str, object],
+    submitted_at: str,
+    stored: Mapping[str, Any],
+    questionnaire: Questionnaire | None = None,
+) -> dict[str, Any]:
     """A submitted screening as a collection Bundle: Patient (reference only), answers, risk assessment."""
     questionnaire = questionnaire or rules.questionnaire()
-    patient_id, response_id, risk_id = (f"urn:uuid:{_uuid(reference, kind)}" for kind in ("patient", "response", "risk"))
+    patient_id, response_id, risk_id = (
+        f"urn:uuid:{_uuid(reference, kind)}" for kind in ("patient", "response", "risk")
+    )
     response = {
         "resourceType": "QuestionnaireResponse",
         "identifier": {"system": "urn:ims-screen:reference", "value": reference},
@@ -122,9 +148,15 @@ def screening_bundle(reference: str, answers: Mapping[str, object], submitted_at
         "subject": {"reference": patient_id},
         "authored": submitted_at,
         "item": [
-            {"linkId": section.id, "text": section.title,
-             "item": [{"linkId": q.id, "text": q.text, "answer": _answers(q, answers[q.id])}
-                      for q in section.questions if answers.get(q.id) is not None]}
+            {
+                "linkId": section.id,
+                "text": section.title,
+                "item": [
+                    {"linkId": q.id, "text": q.text, "answer": _answers(q, answers[q.id])}
+                    for q in section.questions
+                    if answers.get(q.id) is not None
+                ],
+            }
             for section in questionnaire.sections
             if any(answers.get(q.id) is not None for q in section.questions)
         ],
@@ -138,10 +170,15 @@ def screening_bundle(reference: str, answers: Mapping[str, object], submitted_at
         "occurrenceDateTime": submitted_at,
         "method": {"text": f"IMS Screen rule set {stored['ruleset_version']}"},
         "basis": [{"reference": response_id}],
-        "prediction": [{
-            "outcome": {"coding": [{"system": OUTCOME_SYSTEM, "code": stored["outcome"]}], "text": stored["outcome"]},
-            "rationale": "; ".join(f"{r['rule_id']} {r['title']}" for r in reasons),
-        }],
+        "prediction": [
+            {
+                "outcome": {
+                    "coding": [{"system": OUTCOME_SYSTEM, "code": stored["outcome"]}],
+                    "text": stored["outcome"],
+                },
+                "rationale": "; ".join(f"{r['rule_id']} {r['title']}" for r in reasons),
+            }
+        ],
         "note": [{"text": f"{r['rule_id']} ({r['outcome']}): {r['staff_rationale']}"} for r in reasons],
     }
     patient = {"resourceType": "Patient", "identifier": [{"system": "urn:ims-screen:reference", "value": reference}]}
@@ -149,8 +186,11 @@ def screening_bundle(reference: str, answers: Mapping[str, object], submitted_at
         "resourceType": "Bundle",
         "type": "collection",
         "identifier": {"system": "urn:ims-screen:reference", "value": reference},
-        "entry": [{"fullUrl": patient_id, "resource": patient}, {"fullUrl": response_id, "resource": response},
-                  {"fullUrl": risk_id, "resource": risk}],
+        "entry": [
+            {"fullUrl": patient_id, "resource": patient},
+            {"fullUrl": response_id, "resource": response},
+            {"fullUrl": risk_id, "resource": risk},
+        ],
     }
 
 

@@ -81,8 +81,13 @@ class WholeNumberField(IntegerField):
         # Digits with an optional sign only: int() would also read "4_5" as 45. A very long
         # number gets the question's range, not "use digits": it is digits.
         digits = text.removeprefix("-").removeprefix("+")
-        problem = ("Enter a whole number using digits, like 12" if not digits.isdecimal()
-                   else self.out_of_range if len(digits) > MAX_DIGITS else None)
+        problem = (
+            "Enter a whole number using digits, like 12"
+            if not digits.isdecimal()
+            else self.out_of_range
+            if len(digits) > MAX_DIGITS
+            else None
+        )
         if problem is not None:
             self.data = None
             self.raw_data = valuelist
@@ -231,8 +236,9 @@ def _field_for(question: Question) -> Field:
     if question.type is QuestionType.SCALE:
         assert question.minimum is not None and question.maximum is not None
         scale = [SelectChoice(n, str(n)) for n in range(question.minimum, question.maximum + 1)]  # type: ignore[arg-type]
-        return SingleChoiceField(question.text, choices=scale, coerce=_int_or_none, validators=validators,
-                                 validate_choice=False)
+        return SingleChoiceField(
+            question.text, choices=scale, coerce=_int_or_none, validators=validators, validate_choice=False
+        )
     if question.type is QuestionType.TEXT:
         return TextAnswerField(question.text, validators=validators)
     return WholeNumberField(question.text, validators=validators, out_of_range=_problem_message(question, None))
@@ -256,7 +262,9 @@ def page_form_class(section_id: str) -> type[QuestionPage]:
         attributes[question.id] = _field_for(question)
         if question.type is QuestionType.DURATION:
             attributes[question.id + UNIT_SUFFIX] = UnitField(
-                "Unit", choices=[SelectChoice(unit) for unit in WEEKS_PER_UNIT], default="weeks",
+                "Unit",
+                choices=[SelectChoice(unit) for unit in WEEKS_PER_UNIT],
+                default="weeks",
                 validate_choice=False,
             )
     return type(f"{section.id.title().replace('_', '')}Page", (QuestionPage,), attributes)
@@ -294,17 +302,29 @@ class AssessmentRequestForm(FlaskForm):
     """Asking the clinic to get in touch about an assessment."""
 
     # DataRequired, not InputRequired: a name of spaces only is no name.
-    name = StringField("Full name", validators=[DataRequired("Enter your full name"),
-                                                Length(max=120, message="Use 120 characters or fewer")])
+    name = StringField(
+        "Full name",
+        validators=[DataRequired("Enter your full name"), Length(max=120, message="Use 120 characters or fewer")],
+    )
     # Phone before email, as on the page, so that the error summary lists problems in page order.
     phone = StringField("Phone number", validators=[Optional(), Length(max=30, message="Use 30 characters or fewer")])
-    email = StringField("Email address", validators=[Optional(), Length(max=254, message="Use 254 characters or fewer")])
-    preferred_location = SingleChoiceField("Which location would suit you?", validate_choice=True,
-                                    validators=[InputRequired("Choose a location, or “Either location”")])
-    preferred_times = MultiCheckboxField("When are you usually free?", validate_choice=True,
-                                         validators=[InputRequired("Choose at least one time, or “Any time”")])
-    message = TextAreaField("Anything else we should know? (optional)",
-                            validators=[Optional(), Length(max=1000, message="Use 1000 characters or fewer")])
+    email = StringField(
+        "Email address", validators=[Optional(), Length(max=254, message="Use 254 characters or fewer")]
+    )
+    preferred_location = SingleChoiceField(
+        "Which location would suit you?",
+        validate_choice=True,
+        validators=[InputRequired("Choose a location, or “Either location”")],
+    )
+    preferred_times = MultiCheckboxField(
+        "When are you usually free?",
+        validate_choice=True,
+        validators=[InputRequired("Choose at least one time, or “Any time”")],
+    )
+    message = TextAreaField(
+        "Anything else we should know? (optional)",
+        validators=[Optional(), Length(max=1000, message="Use 1000 characters or fewer")],
+    )
     contact_consent = BooleanField("I agree that the clinic can contact me by phone or email about an assessment")
 
     def validate_email(self, field: Field) -> None:

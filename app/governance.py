@@ -18,7 +18,8 @@ from rules.replay import Report, cohen_kappa, compare
 def replay(since: datetime | None = None) -> Report:
     """Re-evaluate every submitted screening (since a date) and report what would change."""
     query = select(Screening.reference, Screening.answers, Screening.outcome, Screening.reasons).where(
-        Screening.state == "submitted")
+        Screening.state == "submitted"
+    )
     if since is not None:
         query = query.where(Screening.submitted_at >= since)
     report = Report()
@@ -44,10 +45,13 @@ class Calibration:
 
 def calibration() -> Calibration:
     """How the physiotherapists' outcomes compare with the rules', as a confusion matrix and kappa."""
-    pairs = list(db.session.execute(
-        select(Screening.outcome, Screening.clinician_outcome)
-        .where(Screening.state == "submitted", Screening.clinician_outcome.is_not(None))
-    ).tuples())
+    pairs = list(
+        db.session.execute(
+            select(Screening.outcome, Screening.clinician_outcome).where(
+                Screening.state == "submitted", Screening.clinician_outcome.is_not(None)
+            )
+        ).tuples()
+    )
     matrix: dict[str, Counter[str]] = {}
     for rules_outcome, clinician_outcome in pairs:
         matrix.setdefault(rules_outcome, Counter())[clinician_outcome] += 1

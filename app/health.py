@@ -36,8 +36,11 @@ class HealthHeartbeat(Base):
 
 def _write_heartbeat() -> None:
     """Update the heartbeat row and commit; raise SQLAlchemyError when the database cannot."""
-    beat = (update(HealthHeartbeat).where(HealthHeartbeat.id == HEARTBEAT_ID)
-            .values(beat=HealthHeartbeat.beat + 1, beat_at=utcnow()))
+    beat = (
+        update(HealthHeartbeat)
+        .where(HealthHeartbeat.id == HEARTBEAT_ID)
+        .values(beat=HealthHeartbeat.beat + 1, beat_at=utcnow())
+    )
     if db.session.execute(beat).rowcount == 0:  # type: ignore[attr-defined]
         # The row was deleted: put it back, so the next check updates it again.
         db.session.add(HealthHeartbeat(id=HEARTBEAT_ID, beat=1, beat_at=utcnow()))

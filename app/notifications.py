@@ -26,8 +26,13 @@ from app.models import Notification, Screening, utcnow
 log = logging.getLogger(__name__)
 
 #: Waits before retrying after the 1st, 2nd... failed attempt; after the last, give up.
-RETRY_DELAYS = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2),
-                timedelta(hours=12))
+RETRY_DELAYS = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=12),
+)
 
 Sender = Callable[[EmailMessage], None]
 
@@ -42,8 +47,9 @@ def queue_for_request(screening: Screening, patient_email: str | None) -> None:
     """On an assessment request: tell the clinic, and confirm to the patient if they gave an email."""
     db.session.add(Notification(kind="clinic_new_request", screening_id=screening.id))
     if patient_email:
-        db.session.add(Notification(kind="patient_request_confirmation", screening_id=screening.id,
-                                    recipient=patient_email))
+        db.session.add(
+            Notification(kind="patient_request_confirmation", screening_id=screening.id, recipient=patient_email)
+        )
 
 
 def compose(notification: Notification, reference: str | None) -> EmailMessage:
@@ -56,18 +62,22 @@ def compose(notification: Notification, reference: str | None) -> EmailMessage:
     portal = _portal_link(reference)
     if notification.kind == "clinic_urgent_screening":
         message["Subject"] = f"IMS Screen: a screening needs prompt attention ({reference})"
-        body = (f"A screening submitted online was given an outcome that sends the person to medical care.\n"
-                f"Please open it and check that the person got the message:\n\n{portal}\n")
+        body = (
+            f"A screening submitted online was given an outcome that sends the person to medical care.\n"
+            f"Please open it and check that the person got the message:\n\n{portal}\n"
+        )
     elif notification.kind == "clinic_new_request":
         message["Subject"] = f"IMS Screen: new assessment request ({reference})"
         body = f"Someone has asked to be contacted about an assessment. Open the screening to see the request:\n\n{portal}\n"
     else:
         message["Subject"] = f"{clinic}: we have your request ({reference})"
-        body = (f"Thank you. {clinic} has your request to be contacted about an assessment.\n\n"
-                f"Your reference is {reference}. A member of the team will contact you, usually within two "
-                f"working days. If you need to reach us sooner, call {config['CLINIC_PHONE']}.\n\n"
-                f"If you did not make this request, you can ignore this email.\n"
-                f"In an emergency, call 911.\n")
+        body = (
+            f"Thank you. {clinic} has your request to be contacted about an assessment.\n\n"
+            f"Your reference is {reference}. A member of the team will contact you, usually within two "
+            f"working days. If you need to reach us sooner, call {config['CLINIC_PHONE']}.\n\n"
+            f"If you did not make this request, you can ignore this email.\n"
+            f"In an emergency, call 911.\n"
+        )
     message.set_content(body)
     return message
 
@@ -86,8 +96,9 @@ def smtp_sender(app: Flask) -> Sender:
             if config["IMS_ENV"] != "development":
                 raise smtplib.SMTPException("SMTP_HOST is not configured")
             # The body has no health details by design; the address is a contact detail: left out.
-            log.info("Email not sent (no SMTP_HOST, development). Subject: %s\n%s",
-                     message["Subject"], message.get_content())
+            log.info(
+                "Email not sent (no SMTP_HOST, development). Subject: %s\n%s", message["Subject"], message.get_content()
+            )
             return
         with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:
             if config["SMTP_STARTTLS"]:
@@ -130,8 +141,9 @@ def deliver_due(send: Sender, now: datetime | None = None, limit: int = 100) -> 
                 notification.state = "failed"
             else:
                 notification.next_attempt_at = now + RETRY_DELAYS[notification.attempts - 1]
-            log.warning("Notification %s failed (attempt %s): %s", notification.id, notification.attempts,
-                        type(error).__name__)
+            log.warning(
+                "Notification %s failed (attempt %s): %s", notification.id, notification.attempts, type(error).__name__
+            )
         else:
             sent += 1
             notification.state, notification.sent_at, notification.last_error = "sent", now, None
@@ -151,8 +163,11 @@ def _claim(notification: Notification, now: datetime) -> bool:
     """
     claimed = db.session.execute(
         update(Notification)
-        .where(Notification.id == notification.id, Notification.state == "pending",
-               Notification.next_attempt_at == notification.next_attempt_at)
+        .where(
+            Notification.id == notification.id,
+            Notification.state == "pending",
+            Notification.next_attempt_at == notification.next_attempt_at,
+        )
         .values(next_attempt_at=now + CLAIM_LEASE)
         .execution_options(synchronize_session=False)
     )

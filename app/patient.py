@@ -45,8 +45,9 @@ bp = Blueprint("patient", __name__)
 #: a second, each at most 64 KiB (MAX_CONTENT_LENGTH). Counted in RATELIMIT_STORAGE_URI (Redis
 #: in production, shared by the workers); without the store, patients carry on (extensions.py).
 #: PATIENT_POST_LIMIT changes it (app/config.py).
-patient_limiter.shared_limit(lambda: current_app.config["PATIENT_POST_LIMIT"], scope="patient-posts",
-                             methods=["POST"])(bp)
+patient_limiter.shared_limit(lambda: current_app.config["PATIENT_POST_LIMIT"], scope="patient-posts", methods=["POST"])(
+    bp
+)
 
 #: The session key holding the patient's resume token (the only thing the cookie carries,
 #: with the time it was last used).
@@ -76,9 +77,7 @@ def start() -> ResponseReturnValue:
     form = ConsentForm()
     if form.validate_on_submit():
         if not form.consent.data:
-            form.consent.errors.append(
-                "Tick the box to agree, or choose “I do not want to continue”"
-            )
+            form.consent.errors.append("Tick the box to agree, or choose “I do not want to continue”")
             return render_template("patient/consent.html", form=form), 400
         _, token = services.start_screening(current_app.config["DRAFT_RETENTION_DAYS"])
         db.session.commit()
@@ -98,8 +97,10 @@ def declined() -> str:
 class ResumeChoiceForm(FlaskForm):
     choice = forms.SingleChoiceField(
         "Which screening do you want to use?",
-        choices=[SelectChoice("open", "Carry on with the screening already open in this browser"),
-                 SelectChoice("link", "Open the screening from the link")],
+        choices=[
+            SelectChoice("open", "Carry on with the screening already open in this browser"),
+            SelectChoice("link", "Open the screening from the link"),
+        ],
         validate_choice=False,  # AnyOf says it plainly; WTForms would say "Not a valid choice"
         validators=[AnyOf(["open", "link"], "Select which screening you want to use")],
     )
@@ -126,8 +127,9 @@ def resume(token: str) -> ResponseReturnValue:
         if form.choice.data == "link":
             _remember(token)
         return onward
-    return render_template("patient/resume_choice.html", form=form, open_now=open_now,
-                           token=token), 400 if form.is_submitted() else 200
+    return render_template(
+        "patient/resume_choice.html", form=form, open_now=open_now, token=token
+    ), 400 if form.is_submitted() else 200
 
 
 def _open_screening(other_than: str) -> Screening | None:
@@ -299,14 +301,13 @@ def _after_saving(section: Section) -> str:
 
 def _next_page(section: Section) -> str:
     sections = rules.questionnaire().applicable_sections(g.screening.answers)
-    following = sections[sections.index(section) + 1:] if section in sections else []
+    following = sections[sections.index(section) + 1 :] if section in sections else []
     if following:
         return url_for("patient.step", section_id=following[0].id)
     return url_for("patient.continue_screening")
 
 
-def _render_step(form: forms.QuestionPage, section: Section, sections: list[Section],
-                 send_again: bool = False) -> str:
+def _render_step(form: forms.QuestionPage, section: Section, sections: list[Section], send_again: bool = False) -> str:
     index = sections.index(section)
     previous = sections[index - 1] if index else None
     return render_template(
@@ -419,23 +420,28 @@ def request_assessment() -> ResponseReturnValue:
     form = forms.AssessmentRequestForm()
     locations = current_app.config["CLINIC_LOCATIONS"]
     form.preferred_location.choices = [SelectChoice(loc, loc) for loc in locations] + [
-        SelectChoice("any", "Either location" if len(locations) == 2 else "Any location")]
+        SelectChoice("any", "Either location" if len(locations) == 2 else "Any location")
+    ]
     form.preferred_times.choices = [SelectChoice(value, label) for value, label in booking.PREFERRED_TIMES.items()]
     if form.validate_on_submit():
-        booking.request_assessment(screening, booking.ContactDetails(
-            name=(form.name.data or "").strip(),
-            email=(form.email.data or "").strip() or None,
-            phone=(form.phone.data or "").strip() or None,
-            preferred_location=form.preferred_location.data or "any",
-            preferred_times=list(form.preferred_times.data or []),
-            message=(form.message.data or "").strip() or None,
-        ))
+        booking.request_assessment(
+            screening,
+            booking.ContactDetails(
+                name=(form.name.data or "").strip(),
+                email=(form.email.data or "").strip() or None,
+                phone=(form.phone.data or "").strip() or None,
+                preferred_location=form.preferred_location.data or "any",
+                preferred_times=list(form.preferred_times.data or []),
+                message=(form.message.data or "").strip() or None,
+            ),
+        )
         db.session.commit()
         notifications.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
         return redirect(url_for("patient.request_sent"), code=303)
     status = 400 if form.is_submitted() else 200
-    return render_template("patient/request_assessment.html", form=form, screening=screening,
-                           for_someone_else=_for_someone_else()), status
+    return render_template(
+        "patient/request_assessment.html", form=form, screening=screening, for_someone_else=_for_someone_else()
+    ), status
 
 
 @bp.get("/screening/request-sent")

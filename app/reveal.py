@@ -80,7 +80,5 @@ def stylesheet() -> str:
         return ""
     return (
         "/* Generated from rules/data/questionnaire.yaml by app/reveal.py. */\n"
-        "@supports selector(:has(*)) {\n"
-        + ",\n".join(hide) + " { display: none; }\n"
-        + "\n".join(show) + "\n}\n"
+        "@supports selector(:has(*)) {\n" + ",\n".join(hide) + " { display: none; }\n" + "\n".join(show) + "\n}\n"
     )

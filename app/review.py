@@ -37,8 +37,9 @@ STATUS_LABELS = {
 NOTE_MAX_LENGTH = 4000
 
 
-def change_status(screening: Screening, to_status: str, author: StaffUser,
-                  appointment_at: datetime | None = None) -> StatusChange:
+def change_status(
+    screening: Screening, to_status: str, author: StaffUser, appointment_at: datetime | None = None
+) -> StatusChange:
     """Move a screening along the workflow; raise ValueError for a move the workflow does not allow.
 
     Booking needs the appointment's date and time, which is kept on the screening.
@@ -52,12 +53,17 @@ def change_status(screening: Screening, to_status: str, author: StaffUser,
         if appointment_at is None:
             raise ValueError("Enter the appointment's date and time to mark the screening booked.")
         screening.appointment_at = appointment_at
-    change = StatusChange(screening=screening, author=author, from_status=screening.review_status,
-                          to_status=to_status)
+    change = StatusChange(screening=screening, author=author, from_status=screening.review_status, to_status=to_status)
     screening.review_status = to_status
     db.session.add(change)
-    audit.record("change_status", screening=screening, actor=author, from_status=change.from_status,
-                 to_status=to_status, **({"appointment_at": appointment_at.isoformat()} if appointment_at else {}))
+    audit.record(
+        "change_status",
+        screening=screening,
+        actor=author,
+        from_status=change.from_status,
+        to_status=to_status,
+        **({"appointment_at": appointment_at.isoformat()} if appointment_at else {}),
+    )
     return change
 
 
@@ -84,6 +90,7 @@ def record_judgement(screening: Screening, outcome: str, reason: str, author: St
     judgement = ClinicianJudgement(screening=screening, author=author, outcome=outcome, reason=reason[:NOTE_MAX_LENGTH])
     screening.clinician_outcome = outcome
     db.session.add(judgement)
-    audit.record("record_judgement", screening=screening, actor=author, outcome=outcome,
-                 rules_outcome=screening.outcome)
+    audit.record(
+        "record_judgement", screening=screening, actor=author, outcome=outcome, rules_outcome=screening.outcome
+    )
     return judgement

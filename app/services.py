@@ -68,8 +68,13 @@ def find_by_token(token: str, now: datetime | None = None) -> Screening | None:
     return screening
 
 
-def save_section(screening: Screening, section: Section, posted: Mapping[str, object],
-                 retention_days: int, now: datetime | None = None) -> None:
+def save_section(
+    screening: Screening,
+    section: Section,
+    posted: Mapping[str, object],
+    retention_days: int,
+    now: datetime | None = None,
+) -> None:
     """Replace the answers of one page and drop any answer that no longer applies.
 
     `posted` holds this page's validated answers. Answers to questions that stop applying
@@ -131,13 +136,15 @@ def stored_result(screening: Screening) -> rules.Result:
     """The result stored at submission, as the rules returned it then."""
     if screening.state != "submitted":
         raise ValueError(f"{screening!r} has no result yet")
-    return rules.Result.from_dict({
-        "outcome": screening.outcome,
-        "candidacy": screening.candidacy,
-        "reasons": screening.reasons,
-        "indicators": screening.indicators,
-        "ruleset_version": screening.ruleset_version,
-    })
+    return rules.Result.from_dict(
+        {
+            "outcome": screening.outcome,
+            "candidacy": screening.candidacy,
+            "reasons": screening.reasons,
+            "indicators": screening.indicators,
+            "ruleset_version": screening.ruleset_version,
+        }
+    )
 
 
 def needs_needle_reassurance(answers: Mapping[str, object]) -> bool:

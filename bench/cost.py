@@ -42,9 +42,12 @@ def _sender(app: Flask, requests: list[Request]) -> Callable[[int], None]:
 
     def send(number: int) -> None:
         request = requests[number % len(requests)]
-        response = client.open(request.path, method=request.method,
-                               data=MultiDict(parse_qsl(request.body, keep_blank_values=True)),
-                               environ_base={"HTTP_COOKIE": request.cookie} if request.cookie else {})
+        response = client.open(
+            request.path,
+            method=request.method,
+            data=MultiDict(parse_qsl(request.body, keep_blank_values=True)),
+            environ_base={"HTTP_COOKIE": request.cookie} if request.cookie else {},
+        )
         if response.status_code >= 400:
             raise RuntimeError(f"{request.method} {request.path}: {response.status_code}")
         response.close()
@@ -77,6 +80,8 @@ def cost(app: Flask, requests: list[Request], count: int) -> dict[str, Any]:
         shares[part] = shares.get(part, 0.0) + own_time
     total = sum(shares.values()) or 1.0
     return {
-        "cpu_ms": round(cpu_ms, 2), "wall_ms": round(wall_ms, 2), "requests": half,
+        "cpu_ms": round(cpu_ms, 2),
+        "wall_ms": round(wall_ms, 2),
+        "requests": half,
         "shares": {part: round(seconds / total, 3) for part, seconds in sorted(shares.items(), key=lambda p: -p[1])},
     }

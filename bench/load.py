@@ -54,9 +54,28 @@ def wrk(base: str, requests: list[Request], *, seconds: int, connections: int, t
             listing.write("\t".join(request) + "\n")
     try:
         done = subprocess.run(  # noqa: S603 (wrk, with arguments built here)
-            [require_wrk(), "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s",
-             "-s", str(LUA), base, "--", listing.name, str(threads)],
-            capture_output=True, text=True, timeout=seconds + 60, check=True)
+            [
+                require_wrk(),
+                "-t",
+                str(threads),
+                "-c",
+                str(connections),
+                "-d",
+                f"{seconds}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(LUA),
+                base,
+                "--",
+                listing.name,
+                str(threads),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 60,
+            check=True,
+        )
     finally:
         Path(listing.name).unlink()
     line = next((line for line in done.stdout.splitlines() if line.startswith("BENCH ")), None)
@@ -67,7 +86,9 @@ def wrk(base: str, requests: list[Request], *, seconds: int, connections: int, t
         "requests": raw["requests"],
         "seconds": round(raw["duration_us"] / 1e6, 2),
         "req_per_s": round(raw["requests"] / (raw["duration_us"] / 1e6), 1),
-        "p50_ms": raw["p50_us"] / 1000, "p90_ms": raw["p90_us"] / 1000, "p99_ms": raw["p99_us"] / 1000,
+        "p50_ms": raw["p50_us"] / 1000,
+        "p90_ms": raw["p90_us"] / 1000,
+        "p99_ms": raw["p99_us"] / 1000,
         "max_ms": raw["max_us"] / 1000,
         "errors": raw["non_2xx_3xx"] + raw["socket_errors"] + raw["timeouts"],
         "repeated": raw["repeated"],
@@ -75,8 +96,9 @@ def wrk(base: str, requests: list[Request], *, seconds: int, connections: int, t
     }
 
 
-def fixed_rate(base: str, paths: list[str], cookie: str, *, rate: float, seconds: float,
-               clients: int = 8) -> dict[str, float]:
+def fixed_rate(
+    base: str, paths: list[str], cookie: str, *, rate: float, seconds: float, clients: int = 8
+) -> dict[str, float]:
     """GET `paths` in turn at a constant `rate` for `seconds`, however fast the answers come (an open
     loop, like wrk2's -R). Each latency counts from when its request was due, so a slow answer
     that delays the next request is measured, not hidden (no coordinated omission)."""
@@ -119,8 +141,10 @@ def fixed_rate(base: str, paths: list[str], cookie: str, *, rate: float, seconds
         "seconds": round(elapsed, 2),
         "rate_per_s": rate,
         "req_per_s": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(cuts[49] * 1000, 2), "p90_ms": round(cuts[89] * 1000, 2),
-        "p99_ms": round(cuts[98] * 1000, 2), "max_ms": round(max(latencies) * 1000, 2),
+        "p50_ms": round(cuts[49] * 1000, 2),
+        "p90_ms": round(cuts[89] * 1000, 2),
+        "p99_ms": round(cuts[98] * 1000, 2),
+        "max_ms": round(max(latencies) * 1000, 2),
         "errors": sum(count for status, count in statuses.items() if not 200 <= status < 400),
     }
 
@@ -172,8 +196,10 @@ def expect(reply: Reply, status: int, location: str = "") -> None:
     if reply.status != status or location not in reply.location:
         title = re.search(r"<title>(.*?)</title>", reply.body, re.DOTALL)
         errors = re.findall(r'class="error-message"[^>]*>(.*?)</', reply.body, re.DOTALL)
-        raise RuntimeError(f"expected {status} {location}, got {reply.status} {reply.location} "
-                           f"({title.group(1).strip() if title else reply.body[:200]!r}; errors: {errors})")
+        raise RuntimeError(
+            f"expected {status} {location}, got {reply.status} {reply.location} "
+            f"({title.group(1).strip() if title else reply.body[:200]!r}; errors: {errors})"
+        )
 
 
 def send(base: str, request: Request) -> Reply:

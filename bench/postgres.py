@@ -51,8 +51,17 @@ def cluster() -> Iterator[str]:
     started = False
     try:
         pg(str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C")
-        pg(str(binaries / "pg_ctl"), "-D", str(data), "-l", str(folder / "server.log"), "-w", "start",
-           "-o", f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=200")
+        pg(
+            str(binaries / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(folder / "server.log"),
+            "-w",
+            "start",
+            "-o",
+            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c max_connections=200",
+        )
         started = True
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:

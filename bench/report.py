@@ -41,8 +41,10 @@ def write(results: dict[str, Any], folder: Path) -> None:
 def _row(name: str, found: dict[str, Any], load: str) -> str:
     hello = f"{found['hello']['req_per_s']:,.0f}" if "hello" in found else "–"
     ratio = f"**{found['ratio']:.2f}×**" if "ratio" in found else "–"
-    return (f"| {name} | {load} | {found['req_per_s']:,.0f} | {hello} | {ratio} | {found['p50_ms']:.1f} | "
-            f"{found['p99_ms']:.1f} | {found['requests']:,} | {found['errors']} |")
+    return (
+        f"| {name} | {load} | {found['req_per_s']:,.0f} | {hello} | {ratio} | {found['p50_ms']:.1f} | "
+        f"{found['p99_ms']:.1f} | {found['requests']:,} | {found['errors']} |"
+    )
 
 
 def _cost_row(label: str, found: dict[str, Any], hello_cpu_ms: float) -> str:
@@ -67,23 +69,32 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "| Target | Measured | Wanted | Met |",
         "|---|---|---|---|",
-        *(f"| {t['what']} | {t['value']:,} | {t['target']} | {'yes' if t['met'] else '**no**'} |"
-          for t in results["targets"].values()),
+        *(
+            f"| {t['what']} | {t['value']:,} | {t['target']} | {'yes' if t['met'] else '**no**'} |"
+            for t in results["targets"].values()
+        ),
         "",
         "## Requests",
         "",
         "| Page | Load | req/s | Hello-world req/s | Ratio | p50 ms | p99 ms | Requests | Errors |",
         "|---|---|---|---|---|---|---|---|---|",
         _row("Landing page `GET /`", s["landing"], "closed loop"),
-        _row(f"Question step `POST {s['step_post']['path']}` (CSRF; 1,000 drafts in turn)", s["step_post"],
-             "closed loop"),
+        _row(
+            f"Question step `POST {s['step_post']['path']}` (CSRF; 1,000 drafts in turn)", s["step_post"], "closed loop"
+        ),
         _row("Final submit `POST /screening/submit` (rules, update, a fresh draft each)", submit, "closed loop"),
         _row("Staff queue `GET /staff/`", s["queue_saturation"], "closed loop (saturation)"),
         _row("Staff queue `GET /staff/`", s["queue"], f"fixed rate, {s['queue']['rate_per_s']}/s"),
-        _row("Screening page `GET /staff/screenings/<ref>` (2,000 in turn)", s["screening_saturation"],
-             "closed loop (saturation)"),
-        _row("Screening page `GET /staff/screenings/<ref>`", s["screening"],
-             f"fixed rate, {s['screening']['rate_per_s']}/s"),
+        _row(
+            "Screening page `GET /staff/screenings/<ref>` (2,000 in turn)",
+            s["screening_saturation"],
+            "closed loop (saturation)",
+        ),
+        _row(
+            "Screening page `GET /staff/screenings/<ref>`",
+            s["screening"],
+            f"fixed rate, {s['screening']['rate_per_s']}/s",
+        ),
         "",
         f"Final submit: the {submit['requests']:,} requests wrk completed submitted {submit['drafts_submitted']:,} "
         f"drafts (requests still in flight when a round ended count there too); {submit['repeated']:,} repeated a "
@@ -97,9 +108,15 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "| Request | CPU ms | hello-world's ÷ this | Where the time goes |",
         "|---|---|---|---|",
-        *(_cost_row(label, results["cost"][key], results["cost"]["hello"]["cpu_ms"])
-          for key, label in (("hello", "Hello-world `GET /`"), ("landing", "Landing page"),
-                             ("step_post", "Question step POST"), ("submit", "Final submit"))),
+        *(
+            _cost_row(label, results["cost"][key], results["cost"]["hello"]["cpu_ms"])
+            for key, label in (
+                ("hello", "Hello-world `GET /`"),
+                ("landing", "Landing page"),
+                ("step_post", "Question step POST"),
+                ("submit", "Final submit"),
+            )
+        ),
         "",
         "## CSV export",
         "",

@@ -31,10 +31,16 @@ def main() -> None:
             rules.evaluate(varied[number % len(varied)])
         wall.append(per_round / (time.perf_counter() - started))
         cpu.append(per_round / (time.process_time() - started_cpu))
-    print(json.dumps({
-        "answer_sets": len(varied), "evaluations": per_round * ROUNDS,
-        "per_s_wall": round(statistics.median(wall)), "per_s_cpu": round(statistics.median(cpu)),
-    }))
+    print(
+        json.dumps(
+            {
+                "answer_sets": len(varied),
+                "evaluations": per_round * ROUNDS,
+                "per_s_wall": round(statistics.median(wall)),
+                "per_s_cpu": round(statistics.median(cpu)),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -85,18 +85,18 @@ def settings(workers: int) -> dict[str, str]:
     """How the run was made, for the report."""
     return {
         "Servers": f"both apps under `gunicorn -c gunicorn.conf.py` (as `make serve`): {workers} sync workers, "
-                   "workers recycled and requests logged as configured there; on 127.0.0.1, the load generator on "
-                   "the same cores",
+        "workers recycled and requests logged as configured there; on 127.0.0.1, the load generator on "
+        "the same cores",
         "App": "IMS_ENV=production with generated SECRET_KEY and ENCRYPTION_KEYS; RATELIMIT_ENABLED=false; "
-               "NOTIFY_IN_BACKGROUND=false (emails are left to cron, there being no mail server)",
+        "NOTIFY_IN_BACKGROUND=false (emails are left to cron, there being no mail server)",
         "Database": "a PostgreSQL cluster of the benchmark's own, with its durable defaults (fsync, "
-                    "synchronous_commit on), VACUUM ANALYZE after seeding",
+        "synchronous_commit on), VACUUM ANALYZE after seeding",
         "Patient pages": f"wrk -t{THREADS} -c{CONNECTIONS}, closed loop; {ROUNDS} rounds of "
-                         f"{ROUND_SECONDS} s taking turns with hello-world after a {WARM_UP} s warm-up of "
-                         "each; req/s over all rounds, p50 the median round's, p99 the worst round's",
+        f"{ROUND_SECONDS} s taking turns with hello-world after a {WARM_UP} s warm-up of "
+        "each; req/s over all rounds, p50 the median round's, p99 the worst round's",
         "Staff pages": f"saturation with wrk -c{STAFF_CONNECTIONS} for {SATURATION_SECONDS} s, then an "
-                       f"open loop at {FIXED_SHARE:.0%} of it for {FIXED_SECONDS} s (bench/load.py "
-                       "fixed_rate: Debian's wrk has no -R), each latency counted from when its request was due",
+        f"open loop at {FIXED_SHARE:.0%} of it for {FIXED_SECONDS} s (bench/load.py "
+        "fixed_rate: Debian's wrk has no -R), each latency counted from when its request was due",
     }
 
 
@@ -113,11 +113,28 @@ def patient_session(app: Flask, token: str) -> tuple[str, str]:
 def sign_in_staff(base: str, totp_secret: str) -> str:
     """Sign the admin in through the real pages (password, then authenticator code); return the cookie."""
     browser = Browser(base)
-    expect(browser.request("POST", "/staff/sign-in", {"csrf_token": browser.csrf_token("/staff/sign-in"),
-                                                      "email": seed.STAFF_EMAIL, "password": seed.STAFF_PASSWORD}),
-           303, "/staff/two-factor")
-    expect(browser.request("POST", "/staff/two-factor", {"csrf_token": browser.csrf_token("/staff/two-factor"),
-                                                         "code": pyotp.TOTP(totp_secret).now()}), 303, "/staff/")
+    expect(
+        browser.request(
+            "POST",
+            "/staff/sign-in",
+            {
+                "csrf_token": browser.csrf_token("/staff/sign-in"),
+                "email": seed.STAFF_EMAIL,
+                "password": seed.STAFF_PASSWORD,
+            },
+        ),
+        303,
+        "/staff/two-factor",
+    )
+    expect(
+        browser.request(
+            "POST",
+            "/staff/two-factor",
+            {"csrf_token": browser.csrf_token("/staff/two-factor"), "code": pyotp.TOTP(totp_secret).now()},
+        ),
+        303,
+        "/staff/",
+    )
     expect(browser.request("GET", "/staff/"), 200)
     return browser.cookie
 
@@ -134,11 +151,15 @@ def combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Several wrk runs as one: throughput over all of them, the median p50 and the worst p99."""
     requests, seconds = sum(run["requests"] for run in runs), sum(run["seconds"] for run in runs)
     return {
-        "requests": requests, "seconds": round(seconds, 2), "req_per_s": round(requests / seconds, 1),
+        "requests": requests,
+        "seconds": round(seconds, 2),
+        "req_per_s": round(requests / seconds, 1),
         "p50_ms": statistics.median(run["p50_ms"] for run in runs),
         "p90_ms": statistics.median(run["p90_ms"] for run in runs),
-        "p99_ms": max(run["p99_ms"] for run in runs), "max_ms": max(run["max_ms"] for run in runs),
-        "errors": sum(run["errors"] for run in runs), "repeated": sum(run["repeated"] for run in runs),
+        "p99_ms": max(run["p99_ms"] for run in runs),
+        "max_ms": max(run["max_ms"] for run in runs),
+        "errors": sum(run["errors"] for run in runs),
+        "repeated": sum(run["repeated"] for run in runs),
         "rounds": [run["req_per_s"] for run in runs],
     }
 
@@ -161,16 +182,18 @@ class Bench:
         self.closed(rounds[0], WARM_UP)
         app_runs, hello_runs = [], []
         for requests in rounds:
-            hello_runs.append(wrk(self.hello_base, HELLO, seconds=ROUND_SECONDS, connections=CONNECTIONS,
-                                  threads=THREADS))
+            hello_runs.append(
+                wrk(self.hello_base, HELLO, seconds=ROUND_SECONDS, connections=CONNECTIONS, threads=THREADS)
+            )
             app_runs.append(self.closed(requests, ROUND_SECONDS))
         found, hello = combined(app_runs), combined(hello_runs)
         return {**found, "hello": hello, "ratio": round(found["req_per_s"] / hello["req_per_s"], 3)}
 
     def staff_page(self, paths: list[str], cookie: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """Saturation (wrk, closed loop), then latency at a fixed share of it (open loop)."""
-        saturation = self.closed([Request("GET", path, cookie) for path in paths], SATURATION_SECONDS,
-                                 STAFF_CONNECTIONS)
+        saturation = self.closed(
+            [Request("GET", path, cookie) for path in paths], SATURATION_SECONDS, STAFF_CONNECTIONS
+        )
         rate = round(saturation["req_per_s"] * FIXED_SHARE, 1)
         return saturation, fixed_rate(self.app_base, paths, cookie, rate=rate, seconds=FIXED_SECONDS)
 
@@ -181,8 +204,11 @@ class Bench:
         requests = []
         for number, token in enumerate(seed.seed_drafts(self.app, self.complete, drafts)):
             cookie, csrf = patient_session(self.app, token)
-            fields = {**form_data(STEP_SECTION, self.complete[number % len(self.complete)]), "csrf_token": csrf,
-                      "action": "continue"}
+            fields = {
+                **form_data(STEP_SECTION, self.complete[number % len(self.complete)]),
+                "csrf_token": csrf,
+                "action": "continue",
+            }
             requests.append(Request("POST", f"/screening/{STEP_SECTION}", cookie, urlencode(fields, doseq=True)))
         return requests
 
@@ -212,8 +238,9 @@ class Bench:
     def export(self, cookie: str) -> dict[str, Any]:
         """Download the whole CSV export from a one-worker server; time it and watch that worker's memory."""
         port = postgres.unused_port()
-        with servers.gunicorn("wsgi:app", {**self.env, "GUNICORN_WORKERS": "1"}, port, self.work / "export.log",
-                              "/healthz") as master:
+        with servers.gunicorn(
+            "wsgi:app", {**self.env, "GUNICORN_WORKERS": "1"}, port, self.work / "export.log", "/healthz"
+        ) as master:
             (worker,) = servers.workers(master)
             browser = Browser(f"http://127.0.0.1:{port}")
             browser.cookie = cookie
@@ -249,30 +276,49 @@ class Bench:
             peak = max(max(sampled), servers.memory_kib(worker, "VmHWM") if peak_reset else 0)
         megabytes = 1024 / 1e6
         return {
-            "seconds": round(seconds, 2), "rows": lines - 1, "megabytes": round(size / 1e6, 1),
+            "seconds": round(seconds, 2),
+            "rows": lines - 1,
+            "megabytes": round(size / 1e6, 1),
             "starts_with_bom": first == b"\xef\xbb\xbf",
-            "worker_rss_before_mb": round(baseline * megabytes, 1), "worker_rss_peak_mb": round(peak * megabytes, 1),
+            "worker_rss_before_mb": round(baseline * megabytes, 1),
+            "worker_rss_peak_mb": round(peak * megabytes, 1),
             "growth_mb": round((peak - baseline) * megabytes, 1),
-            "peak_from": ("VmHWM, reset just before, and VmRSS sampled every 10 ms" if peak_reset
-                          else "VmRSS sampled every 10 ms"),
+            "peak_from": (
+                "VmHWM, reset just before, and VmRSS sampled every 10 ms" if peak_reset else "VmRSS sampled every 10 ms"
+            ),
         }
 
 
 def measure_rules() -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "bench.rules_speed"], cwd=HERE.parent, capture_output=True,
-                          text=True, timeout=300, check=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.rules_speed"],
+        cwd=HERE.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
 def machine(database_url: str) -> dict[str, Any]:
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor())
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     wrk_version = subprocess.run([require_wrk(), "-v"], capture_output=True, text=True, check=False).stdout  # noqa: S603 (wrk -v)
     return {
-        "cores": os.cpu_count(), "cpu": model,
+        "cores": os.cpu_count(),
+        "cpu": model,
         "memory_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-        "os": platform.platform(), "python": platform.python_version(),
-        "postgresql": postgres.server_version(database_url), "wrk": wrk_version.split(" [")[0].strip(),
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "postgresql": postgres.server_version(database_url),
+        "wrk": wrk_version.split(" [")[0].strip(),
         "load_average_at_start": os.getloadavg()[0],
     }
 
@@ -308,8 +354,14 @@ def main() -> None:
         os.environ.update(env)  # the app built here (seeding, signing cookies) is configured as the servers are
         results["machine"] = machine(server_url)
         note(f"migrating, then seeding {SCREENINGS:,} submitted screenings")
-        subprocess.run([str(servers.BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=HERE.parent, env=env,  # noqa: S603 (the venv's flask, fixed arguments)
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [str(servers.BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
+            cwd=HERE.parent,
+            env=env,  # noqa: S603 (the venv's flask, fixed arguments)
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         from app import create_app
 
         app = create_app()
@@ -338,10 +390,12 @@ def main() -> None:
         from app.models import Screening
 
         with app.app_context():
-            references = db.session.scalars(select(Screening.reference).where(Screening.state == "submitted")
-                                            .order_by(func.random()).limit(2_000)).all()
+            references = db.session.scalars(
+                select(Screening.reference).where(Screening.state == "submitted").order_by(func.random()).limit(2_000)
+            ).all()
         scenarios["screening_saturation"], scenarios["screening"] = bench.staff_page(
-            [f"/staff/screenings/{reference}" for reference in references], cookie)
+            [f"/staff/screenings/{reference}" for reference in references], cookie
+        )
         note("CSV export")
         scenarios["export_csv"] = bench.export(cookie)
 
@@ -357,8 +411,10 @@ def main() -> None:
         from bench.hello import app as hello_app
 
         results["cost"] = {
-            "hello": cost(hello_app, HELLO, 4_000), "landing": cost(app, [Request("GET", "/")], 400),
-            "step_post": cost(app, step, 400), "submit": cost(app, bench.submits(400), 400),
+            "hello": cost(hello_app, HELLO, 4_000),
+            "landing": cost(app, [Request("GET", "/")], 400),
+            "step_post": cost(app, step, 400),
+            "submit": cost(app, bench.submits(400), 400),
         }
         for name in ("queue", "screening", "export_csv", "landing", "step_post", "submit"):
             note(f"{name}: {scenarios[name]}")

@@ -43,10 +43,48 @@ BATCH = 2_000
 #: How often each review status occurs among the seeded screenings.
 STATUS_WEIGHTS = {"new": 35, "in_review": 15, "contacted": 20, "booked": 15, "declined": 10, "referred": 5}
 BOOKABLE = ("clinician_review", "likely", "possible", "unlikely", "not_suitable")
-FIRST_NAMES = ("Amélie", "Bao", "Chloé", "Darius", "Émile", "Farah", "Gurpreet", "Hana", "Iñaki", "Józef", "Kiran",
-               "Léa", "Mateo", "Nguyễn", "Olúwaseun", "Priya", "Quinn", "Rosa", "Søren", "Tomás", "Yuki", "Zoë")
-LAST_NAMES = ("Bédard", "Chan", "Dubé", "Fernández", "Gill", "Hernández", "Kowalski", "Lefèvre", "Müller", "Ng",
-              "O'Brien", "Park", "Singh", "Tremblay", "Wong", "Zhang")
+FIRST_NAMES = (
+    "Amélie",
+    "Bao",
+    "Chloé",
+    "Darius",
+    "Émile",
+    "Farah",
+    "Gurpreet",
+    "Hana",
+    "Iñaki",
+    "Józef",
+    "Kiran",
+    "Léa",
+    "Mateo",
+    "Nguyễn",
+    "Olúwaseun",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Søren",
+    "Tomás",
+    "Yuki",
+    "Zoë",
+)
+LAST_NAMES = (
+    "Bédard",
+    "Chan",
+    "Dubé",
+    "Fernández",
+    "Gill",
+    "Hernández",
+    "Kowalski",
+    "Lefèvre",
+    "Müller",
+    "Ng",
+    "O'Brien",
+    "Park",
+    "Singh",
+    "Tremblay",
+    "Wong",
+    "Zhang",
+)
 
 STAFF_EMAIL = "bench-admin@clinic.example"
 #: Passes the app's password rules (12+ characters, not a common password).
@@ -109,8 +147,9 @@ def seed_screenings(app: Flask, count: int, staff_id: int, seed: int = 7) -> dic
     with app.app_context():
         locations = [*app.config["CLINIC_LOCATIONS"], "any"]
         for start in range(0, count, BATCH):
-            rows = [_screening_row(rng, next(codes), *rng.choice(judged), now)
-                    for _ in range(min(BATCH, count - start))]
+            rows = [
+                _screening_row(rng, next(codes), *rng.choice(judged), now) for _ in range(min(BATCH, count - start))
+            ]
             inserted = insert(Screening).returning(Screening.id, sort_by_parameter_order=True)
             ids = db.session.scalars(inserted, rows).all()
             follow_up = _follow_up(rng, list(zip(ids, rows, strict=True)), staff_id, locations)
@@ -119,57 +158,102 @@ def seed_screenings(app: Flask, count: int, staff_id: int, seed: int = 7) -> dic
                     db.session.execute(insert(model), follow_rows)
             db.session.commit()
             totals["screenings"] += len(rows)
-            for model, name in ((AssessmentRequest, "assessment_requests"), (StatusChange, "status_changes"),
-                                (ScreeningNote, "notes"), (Notification, "notifications")):
+            for model, name in (
+                (AssessmentRequest, "assessment_requests"),
+                (StatusChange, "status_changes"),
+                (ScreeningNote, "notes"),
+                (Notification, "notifications"),
+            ):
                 totals[name] += len(follow_up[model])
     return totals
 
 
-def _screening_row(rng: random.Random, reference: str, answers: dict[str, object], result: dict[str, Any],
-                   now: datetime) -> dict[str, object]:
+def _screening_row(
+    rng: random.Random, reference: str, answers: dict[str, object], result: dict[str, Any], now: datetime
+) -> dict[str, object]:
     submitted = now - timedelta(seconds=rng.uniform(60, 400 * 86_400))
     status = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
     return {
-        "reference": reference, "resume_token_hash": _token_hash(), "state": "submitted", "answers": answers,
-        "outcome": result["outcome"], "outcome_rank": rules.Outcome(result["outcome"]).rank,
-        "candidacy": result["candidacy"], "reasons": result["reasons"], "indicators": result["indicators"],
-        "ruleset_version": result["ruleset_version"], "consented_at": submitted - timedelta(minutes=12),
-        "created_at": submitted - timedelta(minutes=12), "updated_at": submitted, "submitted_at": submitted,
-        "expires_at": submitted + timedelta(days=7), "review_status": status,
+        "reference": reference,
+        "resume_token_hash": _token_hash(),
+        "state": "submitted",
+        "answers": answers,
+        "outcome": result["outcome"],
+        "outcome_rank": rules.Outcome(result["outcome"]).rank,
+        "candidacy": result["candidacy"],
+        "reasons": result["reasons"],
+        "indicators": result["indicators"],
+        "ruleset_version": result["ruleset_version"],
+        "consented_at": submitted - timedelta(minutes=12),
+        "created_at": submitted - timedelta(minutes=12),
+        "updated_at": submitted,
+        "submitted_at": submitted,
+        "expires_at": submitted + timedelta(days=7),
+        "review_status": status,
         "clinician_outcome": rng.choice(OUTCOMES) if status != "new" and rng.random() < 0.3 else None,
         "appointment_at": submitted + timedelta(days=rng.randint(2, 20)) if status == "booked" else None,
     }
 
 
-def _follow_up(rng: random.Random, screenings: Sequence[tuple[int, dict[str, Any]]], staff_id: int,
-               locations: list[str]) -> dict[type, list[dict[str, object]]]:
+def _follow_up(
+    rng: random.Random, screenings: Sequence[tuple[int, dict[str, Any]]], staff_id: int, locations: list[str]
+) -> dict[type, list[dict[str, object]]]:
     """Assessment requests (encrypted contact details), workflow steps, notes and urgent-result emails."""
-    rows: dict[type, list[dict[str, object]]] = {AssessmentRequest: [], StatusChange: [], ScreeningNote: [],
-                                                 Notification: []}
+    rows: dict[type, list[dict[str, object]]] = {
+        AssessmentRequest: [],
+        StatusChange: [],
+        ScreeningNote: [],
+        Notification: [],
+    }
     for screening_id, screening in screenings:
         submitted = screening["submitted_at"]
         if screening["outcome"] in BOOKABLE and rng.random() < 0.35:
             name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
-            rows[AssessmentRequest].append({
-                "screening_id": screening_id, "created_at": submitted, "name": name,
-                "email": f"patient{screening_id}@example.com" if rng.random() < 0.8 else None,
-                "phone": f"604-555-{rng.randint(0, 9999):04d}", "message": None,
-                "name_search_hash": crypto.search_hash(name), "preferred_location": rng.choice(locations),
-                "preferred_times": rng.sample(["weekday_morning", "weekday_afternoon", "saturday"], 2),
-                "contact_consent_at": submitted,
-            })
+            rows[AssessmentRequest].append(
+                {
+                    "screening_id": screening_id,
+                    "created_at": submitted,
+                    "name": name,
+                    "email": f"patient{screening_id}@example.com" if rng.random() < 0.8 else None,
+                    "phone": f"604-555-{rng.randint(0, 9999):04d}",
+                    "message": None,
+                    "name_search_hash": crypto.search_hash(name),
+                    "preferred_location": rng.choice(locations),
+                    "preferred_times": rng.sample(["weekday_morning", "weekday_afternoon", "saturday"], 2),
+                    "contact_consent_at": submitted,
+                }
+            )
         if screening["review_status"] != "new":
-            rows[StatusChange].append({"screening_id": screening_id, "author_id": staff_id, "from_status": "new",
-                                       "to_status": screening["review_status"],
-                                       "changed_at": submitted + timedelta(hours=20)})
+            rows[StatusChange].append(
+                {
+                    "screening_id": screening_id,
+                    "author_id": staff_id,
+                    "from_status": "new",
+                    "to_status": screening["review_status"],
+                    "changed_at": submitted + timedelta(hours=20),
+                }
+            )
             if rng.random() < 0.2:
-                rows[ScreeningNote].append({"screening_id": screening_id, "author_id": staff_id,
-                                            "created_at": submitted + timedelta(hours=21),
-                                            "body": "Called the patient; left a message with the clinic's number."})
+                rows[ScreeningNote].append(
+                    {
+                        "screening_id": screening_id,
+                        "author_id": staff_id,
+                        "created_at": submitted + timedelta(hours=21),
+                        "body": "Called the patient; left a message with the clinic's number.",
+                    }
+                )
         if screening["outcome"] in ("emergency", "see_doctor"):
-            rows[Notification].append({"kind": "clinic_urgent_screening", "screening_id": screening_id,
-                                       "state": "sent", "attempts": 1, "created_at": submitted,
-                                       "next_attempt_at": submitted, "sent_at": submitted})
+            rows[Notification].append(
+                {
+                    "kind": "clinic_urgent_screening",
+                    "screening_id": screening_id,
+                    "state": "sent",
+                    "attempts": 1,
+                    "created_at": submitted,
+                    "next_attempt_at": submitted,
+                    "sent_at": submitted,
+                }
+            )
     return rows
 
 
@@ -182,11 +266,21 @@ def seed_drafts(app: Flask, answer_sets: Sequence[dict[str, object]], count: int
     codes = references(count)
     with app.app_context():
         for start in range(0, count, BATCH):
-            db.session.execute(insert(Screening), [
-                {"reference": next(codes), "resume_token_hash": hash_token(token), "state": "draft",
-                 "answers": answer_sets[(start + offset) % len(answer_sets)], "consented_at": now,
-                 "created_at": now, "updated_at": now, "expires_at": now + timedelta(days=7)}
-                for offset, token in enumerate(tokens[start:start + BATCH])
-            ])
+            db.session.execute(
+                insert(Screening),
+                [
+                    {
+                        "reference": next(codes),
+                        "resume_token_hash": hash_token(token),
+                        "state": "draft",
+                        "answers": answer_sets[(start + offset) % len(answer_sets)],
+                        "consented_at": now,
+                        "created_at": now,
+                        "updated_at": now,
+                        "expires_at": now + timedelta(days=7),
+                    }
+                    for offset, token in enumerate(tokens[start : start + BATCH])
+                ],
+            )
             db.session.commit()
     return tokens

@@ -22,9 +22,13 @@ def gunicorn(application: str, env: dict[str, str], port: int, log: Path, ready_
     """Serve `application` ("module:app") on 127.0.0.1:`port`; yield the master's pid."""
     with log.open("ab") as output:
         process = subprocess.Popen(  # noqa: S603 (the venv's gunicorn, fixed arguments)
-            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", application], cwd=ROOT,
-            env={**env, "HOST": "127.0.0.1", "PORT": str(port)}, stdout=output, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", application],
+            cwd=ROOT,
+            env={**env, "HOST": "127.0.0.1", "PORT": str(port)},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
         _wait_until_ready(f"http://127.0.0.1:{port}{ready_path}", process, log)
         yield process.pid

@@ -80,8 +80,10 @@ def announce(engine: Engine) -> None:
     """
     if current_app.config.get("TESTING"):
         return
-    print(f"Migrating {engine.url.render_as_string(hide_password=True)} ({current_app.config['IMS_ENV']})",
-          file=sys.stderr)
+    print(
+        f"Migrating {engine.url.render_as_string(hide_password=True)} ({current_app.config['IMS_ENV']})",
+        file=sys.stderr,
+    )
 
 
 def run_migrations_online() -> None:

@@ -20,8 +20,20 @@ from rules.questionnaire import Question, Questionnaire, Section, load_questionn
 from rules.ruleset import RuleSet, load_ruleset
 
 __all__ = [
-    "DataError", "InvalidAnswers", "Outcome", "Question", "Questionnaire", "Reason", "Result",
-    "RuleSet", "Section", "check", "evaluate", "prepare", "questionnaire", "ruleset",
+    "DataError",
+    "InvalidAnswers",
+    "Outcome",
+    "Question",
+    "Questionnaire",
+    "Reason",
+    "Result",
+    "RuleSet",
+    "Section",
+    "check",
+    "evaluate",
+    "prepare",
+    "questionnaire",
+    "ruleset",
 ]
 
 

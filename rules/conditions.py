@@ -265,8 +265,10 @@ class Compiler:
                 return f"({self.read(name, facts)} in {self.constant(values)})"
             case AtLeast(name=name, bound=bound):  # _is_number, written out
                 compare = "<=" if type(condition) is AtMost else ">="
-                return (f"(isinstance(_t := {self.read(name, facts)}, (int, float)) and _t.__class__ is not bool"
-                        f" and _t {compare} {self.constant(bound)})")
+                return (
+                    f"(isinstance(_t := {self.read(name, facts)}, (int, float)) and _t.__class__ is not bool"
+                    f" and _t {compare} {self.constant(bound)})"
+                )
         raise AssertionError(f"no case for {type(condition).__name__}")  # pragma: no cover
 
 
@@ -274,7 +276,7 @@ def parse(data: object, where: str) -> Condition:
     """Build a condition from its data-file form; `where` names the place for error messages."""
     if not isinstance(data, Mapping) or len(data) != 1:
         raise DataError(f"{where}: a condition is a mapping with exactly one operator, got {data!r}")
-    (operator, operand), = data.items()
+    ((operator, operand),) = data.items()
     parser = _PARSERS.get(operator)
     if parser is None:
         known = ", ".join(sorted(_PARSERS))

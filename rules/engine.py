@@ -20,7 +20,12 @@ from rules.ruleset import Rule, RuleSet
 
 #: Raw answers copied into the indicators because staff read them at a glance (B6).
 KEY_ANSWERS = (
-    "age", "pain_duration_weeks", "pain_now", "pain_average", "pain_worst", "pain_interference",
+    "age",
+    "pain_duration_weeks",
+    "pain_now",
+    "pain_average",
+    "pain_worst",
+    "pain_interference",
     "needle_fear",
 )
 
@@ -74,8 +79,7 @@ class Result:
         """
         if self.outcome in (Outcome.EMERGENCY, Outcome.SEE_DOCTOR, Outcome.NOT_SUITABLE):
             return [r for r in self.reasons if r.outcome is self.outcome]
-        return [r for r in self.reasons if r.outcome is Outcome.CLINICIAN_REVIEW
-                or r.outcome is self.candidacy]
+        return [r for r in self.reasons if r.outcome is Outcome.CLINICIAN_REVIEW or r.outcome is self.candidacy]
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Result:
@@ -85,8 +89,15 @@ class Result:
             outcome=Outcome(data["outcome"]),
             candidacy=Outcome(data["candidacy"]) if data.get("candidacy") else None,
             reasons=tuple(
-                Reason(r["rule_id"], r["title"], Outcome(r["outcome"]), r["patient_text"],
-                       r["staff_rationale"], tuple(r["sources"]), dict(r.get("answers", {})))
+                Reason(
+                    r["rule_id"],
+                    r["title"],
+                    Outcome(r["outcome"]),
+                    r["patient_text"],
+                    r["staff_rationale"],
+                    tuple(r["sources"]),
+                    dict(r.get("answers", {})),
+                )
                 for r in data["reasons"]
             ),
             indicators=indicators,
@@ -118,21 +129,29 @@ def evaluate(answers: Mapping[str, object], questionnaire: Questionnaire, rulese
     unsure, missing = read.unsure, read.missing
 
     facts: dict[str, object] = dict(answers)
-    facts.update({
-        "unsure_red_flag": any(q.category is Category.RED_FLAG for q in unsure),
-        "unsure_safety": any(q.category is Category.SAFETY for q in unsure),
-        "missing_red_flag": any(q.category is Category.RED_FLAG for q in missing),
-        "missing_safety": any(q.category is Category.SAFETY for q in missing),
-        "missing_other": any(q.category is None for q in missing),
-    })
+    facts.update(
+        {
+            "unsure_red_flag": any(q.category is Category.RED_FLAG for q in unsure),
+            "unsure_safety": any(q.category is Category.SAFETY for q in unsure),
+            "missing_red_flag": any(q.category is Category.RED_FLAG for q in missing),
+            "missing_safety": any(q.category is Category.SAFETY for q in missing),
+            "missing_other": any(q.category is None for q in missing),
+        }
+    )
     fired = plan.judge(facts)  # also adds the derived facts to `facts`
     fired_rules = [entry.rule for entry in fired]
     candidacy = _candidacy(fired_rules)
     outcome = _outcome(fired_rules, candidacy)
     reasons = tuple(
-        Reason(entry.rule.id, entry.rule.title, entry.rule.outcome, entry.rule.patient_text,
-               entry.rule.staff_rationale, entry.rule.sources,
-               {name: answers[name] for name in entry.reads if name in answers})
+        Reason(
+            entry.rule.id,
+            entry.rule.title,
+            entry.rule.outcome,
+            entry.rule.patient_text,
+            entry.rule.staff_rationale,
+            entry.rule.sources,
+            {name: answers[name] for name in entry.reads if name in answers},
+        )
         for entry in sorted(fired, key=_by_rank)  # stable: file order within an outcome
     )
     indicators: dict[str, object] = {name: answers.get(name) for name in KEY_ANSWERS}
@@ -140,8 +159,15 @@ def evaluate(answers: Mapping[str, object], questionnaire: Questionnaire, rulese
     indicators["candidacy"] = candidacy.value if candidacy else None
     indicators["unsure_answers"] = [q.id for q in unsure]
     indicators["missing_answers"] = [q.id for q in missing]
-    return Result(outcome, candidacy, reasons, indicators, ruleset.ruleset_version,
-                  tuple(q.id for q in unsure), tuple(q.id for q in missing))
+    return Result(
+        outcome,
+        candidacy,
+        reasons,
+        indicators,
+        ruleset.ruleset_version,
+        tuple(q.id for q in unsure),
+        tuple(q.id for q in missing),
+    )
 
 
 class _Read(NamedTuple):
@@ -222,8 +248,10 @@ def _answers_pass(questionnaire: Questionnaire) -> Callable[[Mapping[str, object
         ]
         if question.type is QuestionType.TEXT or UNSURE in question.choice_values:  # others cannot be unsure
             unsure = compiler.constant(UNSURE)
-            steps += [f"    if value == {unsure} or (isinstance(value, list) and {unsure} in value):",
-                      f"        unsure.append({this})"]
+            steps += [
+                f"    if value == {unsure} or (isinstance(value, list) and {unsure} in value):",
+                f"        unsure.append({this})",
+            ]
         if question.required:
             steps += ["else:", f"    missing.append({this})"]
         if question.enable_when is not None:
@@ -244,17 +272,23 @@ def _judge(ruleset: RuleSet) -> Callable[[dict[str, object]], list[_Fired]]:
     derived_names = {derived.name for derived in ruleset.derived}
     conditions = [c for derived in ruleset.derived for c in derived.reads()] + [rule.when for rule in ruleset.rules]
     read = dict.fromkeys(name for condition in conditions for name in condition.names())
-    body = [f"{compiler.local(name)} = facts.get({compiler.constant(name)})"
-            for name in read if name not in derived_names]
+    body = [
+        f"{compiler.local(name)} = facts.get({compiler.constant(name)})" for name in read if name not in derived_names
+    ]
     for derived in ruleset.derived:
-        value = (compiler.expression(derived.condition, facts="facts") if derived.condition is not None
-                 else compiler.count(derived.counted, facts="facts"))
+        value = (
+            compiler.expression(derived.condition, facts="facts")
+            if derived.condition is not None
+            else compiler.count(derived.counted, facts="facts")
+        )
         body += [f"facts[{compiler.constant(derived.name)}] = {compiler.local(derived.name)} = {value}"]
     body.append("fired = []")
     for rule in ruleset.rules:
         entry = _Fired(rule.outcome.rank, rule, _answers_read(rule.when, ruleset))
-        body += [f"if {compiler.expression(rule.when, facts='facts')}:",
-                 f"    fired.append({compiler.constant(entry)})"]
+        body += [
+            f"if {compiler.expression(rule.when, facts='facts')}:",
+            f"    fired.append({compiler.constant(entry)})",
+        ]
     body.append("return fired")
     return compiler.function("facts", body)  # type: ignore[return-value]
 
@@ -263,12 +297,15 @@ def _valid_answer_test(question: Question, compiler: Compiler) -> str:
     """An expression on `value` that is True only for answers `question.problem_with` accepts
     (it may be False for an odd valid one, which then takes the slow path)."""
     if question.type in NUMERIC_TYPES:
-        return (f"(type(value) is int and {compiler.constant(question.minimum)} <= value"
-                f" <= {compiler.constant(question.maximum)})")
+        return (
+            f"(type(value) is int and {compiler.constant(question.minimum)} <= value"
+            f" <= {compiler.constant(question.maximum)})"
+        )
     if question.type is QuestionType.TEXT:
         longest = question.max_length
-        test = compiler.constant(lambda value: (type(value) is str and bool(value.strip())
-                                                and (longest is None or len(value) <= longest)))
+        test = compiler.constant(
+            lambda value: type(value) is str and bool(value.strip()) and (longest is None or len(value) <= longest)
+        )
         return f"{test}(value)"
     values = frozenset(question.choice_values)
     if question.type is QuestionType.SINGLE:
@@ -283,6 +320,7 @@ def _valid_answer_test(question: Question, compiler: Compiler) -> str:
                 return False
         chosen = set(value)
         return len(chosen) == len(value) and chosen <= values and (len(chosen) == 1 or chosen.isdisjoint(exclusive))
+
     return f"{compiler.constant(acceptable_list)}(value)"
 
 

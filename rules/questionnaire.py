@@ -205,9 +205,7 @@ class Questionnaire:
 
     def applicable_answers(self, answers: Mapping[str, object]) -> dict[str, object]:
         """The answers without those to questions that no longer apply (or are unknown)."""
-        return {
-            q.id: answers[q.id] for q in self.applicable(answers) if answers.get(q.id) is not None
-        }
+        return {q.id: answers[q.id] for q in self.applicable(answers) if answers.get(q.id) is not None}
 
     def problems(self, answers: Mapping[str, object]) -> list[str]:
         """Every reason why `answers` do not fit the questionnaire; empty when they do.
@@ -253,9 +251,7 @@ class Questionnaire:
                 "category": q.category.value if q.category else None,
                 "choices": [{"value": c.value, "label": c.label} for c in q.choices],
                 "range": (
-                    {"minimum": q.minimum, "maximum": q.maximum, "unit": q.unit}
-                    if q.type in NUMERIC_TYPES
-                    else None
+                    {"minimum": q.minimum, "maximum": q.maximum, "unit": q.unit} if q.type in NUMERIC_TYPES else None
                 ),
                 "max_length": q.max_length,
                 "enable_when": q.enable_when_data,
@@ -312,19 +308,36 @@ class _Builder:
                 questions.append(question)
         if not questions:
             self.problem(where, "has no questions")
-        return Section(id=data["id"], title=data["title"], intro=data.get("intro"), questions=tuple(questions),
-                       intro_proxy=data.get("intro_proxy"))
+        return Section(
+            id=data["id"],
+            title=data["title"],
+            intro=data.get("intro"),
+            questions=tuple(questions),
+            intro_proxy=data.get("intro_proxy"),
+        )
 
-    def _question(self, data: object, section_id: str, where: str,
-                  seen: dict[str, Question]) -> Question | None:
+    def _question(self, data: object, section_id: str, where: str, seen: dict[str, Question]) -> Question | None:
         if not isinstance(data, Mapping) or not {"id", "type", "text"} <= set(data):
             self.problem(where, "a question needs `id`, `type` and `text`")
             return None
         qid = data["id"]
         where = f"question {qid}"
         allowed = {
-            "id", "type", "text", "text_proxy", "hint", "hint_proxy", "choices", "minimum",
-            "maximum", "unit", "scale_labels", "max_length", "required", "category", "enable_when",
+            "id",
+            "type",
+            "text",
+            "text_proxy",
+            "hint",
+            "hint_proxy",
+            "choices",
+            "minimum",
+            "maximum",
+            "unit",
+            "scale_labels",
+            "max_length",
+            "required",
+            "category",
+            "enable_when",
         }
         for key in set(data) - allowed:
             self.problem(where, f"unknown key {key!r}")
@@ -389,9 +402,7 @@ class _Builder:
             if not isinstance(item, Mapping) or not isinstance(item.get("value"), str) or not item.get("label"):
                 self.problem(where, f"a choice needs a text `value` and a `label`, got {item!r}")
                 continue
-            choices.append(
-                Choice(item["value"], item["label"], item.get("hint"), bool(item.get("exclusive", False)))
-            )
+            choices.append(Choice(item["value"], item["label"], item.get("hint"), bool(item.get("exclusive", False))))
         values = [c.value for c in choices]
         if len(set(values)) != len(values):
             self.problem(where, "duplicate choice values")

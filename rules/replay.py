@@ -51,15 +51,21 @@ class Report:
         return dict(sorted(result.items()))
 
 
-def compare(reference: str, stored_outcome: str, stored_reasons: Sequence[Mapping[str, object]],
-            current: Result) -> Change | None:
+def compare(
+    reference: str, stored_outcome: str, stored_reasons: Sequence[Mapping[str, object]], current: Result
+) -> Change | None:
     """The difference between a stored result and the current one, or None when they agree."""
     old_rules = {str(reason["rule_id"]) for reason in stored_reasons}
     new_rules = set(current.rule_ids)
     if stored_outcome == current.outcome.value and old_rules == new_rules:
         return None
-    return Change(reference, stored_outcome, current.outcome.value,
-                  tuple(sorted(new_rules - old_rules)), tuple(sorted(old_rules - new_rules)))
+    return Change(
+        reference,
+        stored_outcome,
+        current.outcome.value,
+        tuple(sorted(new_rules - old_rules)),
+        tuple(sorted(old_rules - new_rules)),
+    )
 
 
 def cohen_kappa(pairs: Iterable[tuple[str, str]]) -> float | None:

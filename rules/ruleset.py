@@ -17,8 +17,8 @@ from rules.questionnaire import Questionnaire
 
 #: Facts the evaluator computes itself from the questionnaire's categories; rules may read them.
 BUILTIN_FACTS = {
-    "unsure_red_flag": "A red-flag question that applies was answered \"not sure\".",
-    "unsure_safety": "A safety (contraindication or precaution) question that applies was answered \"not sure\".",
+    "unsure_red_flag": 'A red-flag question that applies was answered "not sure".',
+    "unsure_safety": 'A safety (contraindication or precaution) question that applies was answered "not sure".',
     "missing_red_flag": "A red-flag question that applies has no answer.",
     "missing_safety": "A safety question that applies has no answer.",
     "missing_other": "Another required question that applies has no answer.",
@@ -97,9 +97,12 @@ class RuleSet:
         raise KeyError(rule_id)
 
 
-def load_ruleset(questionnaire: Questionnaire, path: Path = DATA_DIR / "ruleset.yaml",
-                 sources_path: Path = DATA_DIR / "sources.yaml",
-                 changelog_path: Path | None = None) -> RuleSet:
+def load_ruleset(
+    questionnaire: Questionnaire,
+    path: Path = DATA_DIR / "ruleset.yaml",
+    sources_path: Path = DATA_DIR / "sources.yaml",
+    changelog_path: Path | None = None,
+) -> RuleSet:
     """Load the rule set and check it against the questionnaire; raise DataError listing every problem."""
     data = load_yaml(path)
     sources_data = load_yaml(sources_path)
@@ -108,8 +111,9 @@ def load_ruleset(questionnaire: Questionnaire, path: Path = DATA_DIR / "ruleset.
     sources = builder.sources(sources_data, sources_path.name)
     ruleset = builder.build(data, sources, _digest(questionnaire.source_data, data, sources_data))
     changelog = builder.changelog(load_yaml(changelog_path), changelog_path.name, ruleset.version)
-    ruleset = RuleSet(ruleset.name, ruleset.version, ruleset.digest, ruleset.rules, ruleset.derived,
-                      ruleset.sources, changelog)
+    ruleset = RuleSet(
+        ruleset.name, ruleset.version, ruleset.digest, ruleset.rules, ruleset.derived, ruleset.sources, changelog
+    )
     if builder.problems:
         raise DataError(*builder.problems)
     return ruleset
@@ -154,10 +158,17 @@ class _Builder:
             if not isinstance(item, Mapping) or not item.get("version") or not item.get("changes"):
                 self.problems.append(f"{filename}: entry {index + 1} needs a `version`, a `date` and `changes`")
                 continue
-            entries.append(ChangelogEntry(str(item["version"]), str(item.get("date", "")),
-                                          tuple(" ".join(str(c).split()) for c in item["changes"])))
+            entries.append(
+                ChangelogEntry(
+                    str(item["version"]),
+                    str(item.get("date", "")),
+                    tuple(" ".join(str(c).split()) for c in item["changes"]),
+                )
+            )
         if current_version and current_version not in {entry.version for entry in entries}:
-            self.problems.append(f"{filename}: no entry for the current version {current_version}: say what changed and why")
+            self.problems.append(
+                f"{filename}: no entry for the current version {current_version}: say what changed and why"
+            )
         return tuple(entries)
 
     def build(self, data: object, sources: Mapping[str, Source], digest: str) -> RuleSet:
@@ -181,8 +192,9 @@ class _Builder:
                 self.problem(f"rule {rule.id}", "duplicate rule id")
             seen.add(rule.id)
             rules.append(rule)
-        return RuleSet(str(data.get("name", "")), str(data.get("version", "")), digest,
-                       tuple(rules), tuple(derived), sources)
+        return RuleSet(
+            str(data.get("name", "")), str(data.get("version", "")), digest, tuple(rules), tuple(derived), sources
+        )
 
     def _derived(self, name: str, entry: object, known: set[str]) -> Derived | None:
         where = f"derived {name}"

@@ -66,9 +66,16 @@ def requests(app: Flask) -> list[dict[str, Any]]:
     """Every stored assessment request, decrypted, oldest first."""
     with app.app_context():
         return [
-            {"screening": row.screening.reference, "name": row.name, "email": row.email, "phone": row.phone,
-             "message": row.message, "preferred_location": row.preferred_location,
-             "preferred_times": row.preferred_times, "name_search_hash": row.name_search_hash}
+            {
+                "screening": row.screening.reference,
+                "name": row.name,
+                "email": row.email,
+                "phone": row.phone,
+                "message": row.message,
+                "preferred_location": row.preferred_location,
+                "preferred_times": row.preferred_times,
+                "name_search_hash": row.name_search_hash,
+            }
             for row in db.session.scalars(select(AssessmentRequest).order_by(AssessmentRequest.id))
         ]
 
@@ -82,8 +89,16 @@ def notifications(app: Flask) -> list[dict[str, Any]]:
             .order_by(Notification.id)
         ).all()
         return [
-            {"id": n.id, "kind": n.kind, "reference": reference, "recipient": n.recipient, "state": n.state,
-             "attempts": n.attempts, "last_error": n.last_error, "next_attempt_at": n.next_attempt_at,
-             "sent_at": n.sent_at}
+            {
+                "id": n.id,
+                "kind": n.kind,
+                "reference": reference,
+                "recipient": n.recipient,
+                "state": n.state,
+                "attempts": n.attempts,
+                "last_error": n.last_error,
+                "next_attempt_at": n.next_attempt_at,
+                "sent_at": n.sent_at,
+            }
             for n, reference in rows
         ]

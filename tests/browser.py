@@ -32,8 +32,13 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 PHONE = {"width": 375, "height": 667}
 DESKTOP = {"width": 1280, "height": 800}
@@ -89,19 +94,40 @@ class Server:
         self.log = directory / "server.log"
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
-        done = subprocess.run([self.flask, "--app", "wsgi", *args], cwd=ROOT, env=self.env, input=stdin,
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [self.flask, "--app", "wsgi", *args],
+            cwd=ROOT,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout
 
     def start(self) -> None:
         self.cli("db", "upgrade")
-        self.cli("create-staff", "--email", ADMIN_EMAIL, "--name", "Dana Admin", "--role", "admin",
-                 "--password-stdin", stdin=STAFF_PASSWORD + "\n")
+        self.cli(
+            "create-staff",
+            "--email",
+            ADMIN_EMAIL,
+            "--name",
+            "Dana Admin",
+            "--role",
+            "admin",
+            "--password-stdin",
+            stdin=STAFF_PASSWORD + "\n",
+        )
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 [self.flask, "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", str(self.port)],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         if not wait_until_healthy(self.base, self.process, timeout=20):
             self.stop()
             raise RuntimeError("the server did not start:\n" + self.log.read_text())
@@ -193,11 +219,14 @@ def screenshot(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Any, str],
 
 # ---- The patient journey ----------------------------------------------------------------------
 
+
 def answers_for(outcome: str) -> dict[str, object]:
     profiles = load_yaml(Path(rules.__file__).parent / "cases" / "profiles.yaml")
     assert isinstance(profiles, dict)
-    answers = {key: ("yes" if value is True else "no" if value is False else value)
-               for key, value in profiles["ideal_neck"].items()}
+    answers = {
+        key: ("yes" if value is True else "no" if value is False else value)
+        for key, value in profiles["ideal_neck"].items()
+    }
     answers.update(OUTCOMES[outcome])
     return answers
 
@@ -261,8 +290,9 @@ def start(page: Any) -> None:
     click_and_wait(page, page.get_by_role("button", name="Agree and start"))
 
 
-def walk_steps(page: Any, answers: dict[str, object],
-               on_step: Callable[[Any, str], None] | None = None, *, mouse: bool = False) -> None:
+def walk_steps(
+    page: Any, answers: dict[str, object], on_step: Callable[[Any, str], None] | None = None, *, mouse: bool = False
+) -> None:
     """From the current step to "Check your answers"; `on_step(page, section)` may answer itself."""
     for _ in range(30):
         if page.url.endswith("/screening/check"):
@@ -286,8 +316,7 @@ def submit(page: Any) -> None:
     assert page.url.endswith("/screening/result"), page.url
 
 
-def journey(page: Any, outcome: str, on_step: Callable[[Any, str], None] | None = None,
-            *, mouse: bool = False) -> None:
+def journey(page: Any, outcome: str, on_step: Callable[[Any, str], None] | None = None, *, mouse: bool = False) -> None:
     """Consent, every step, check, submit: ends on the result page."""
     start(page)
     walk_steps(page, answers_for(outcome), on_step, mouse=mouse)
@@ -310,7 +339,9 @@ FOCUS_VISIBLE = """() => {
 
 
 def active(page: Any, attribute: str) -> str | None:
-    value: str | None = page.evaluate(f"() => document.activeElement && document.activeElement.getAttribute({attribute!r})")
+    value: str | None = page.evaluate(
+        f"() => document.activeElement && document.activeElement.getAttribute({attribute!r})"
+    )
     return value
 
 
@@ -352,6 +383,7 @@ def key_submit(page: Any, selector: str = "button[value=continue]") -> None:
 
 # ---- Staff ---------------------------------------------------------------------------------------
 
+
 def sign_in(page: Any, secret: str | None = None) -> str:
     """Sign the admin in; with no secret yet, set up two-factor and return the new secret."""
     page.goto("/staff/sign-in")
@@ -379,9 +411,6 @@ def change_status_and_add_note(page: Any, status: str, note: str) -> None:
 
 def text_of(page: Any, selector: str) -> str:
     return re.sub(r"\s+", " ", page.locator(selector).first.inner_text()).strip()
-
-
-
 
 
 @pytest.fixture(scope="session")
@@ -452,8 +481,9 @@ class Audit:
             if not title.startswith("Error:"):
                 self.problems.append(f"{name}: title {title!r} does not start with 'Error:'")
             try:
-                page.wait_for_function("() => document.activeElement && document.activeElement.id === 'error-summary'",
-                                       timeout=2000)
+                page.wait_for_function(
+                    "() => document.activeElement && document.activeElement.id === 'error-summary'", timeout=2000
+                )
             except Exception:
                 focused = page.evaluate("() => document.activeElement && document.activeElement.outerHTML.slice(0, 80)")
                 self.problems.append(f"{name}: the error summary is not focused ({focused})")

@@ -31,13 +31,36 @@ BACKENDS = ("sqlite", "postgresql")
 
 #: Variables read by app.config; cleared so a developer's shell cannot change the tests.
 APP_ENVIRONMENT_VARIABLES = (
-    "IMS_ENV", "SECRET_KEY", "DATABASE_URL", "CLINIC_NAME", "CLINIC_PHONE", "CLINIC_LOCATIONS",
-    "BOOKING_URL", "DRAFT_RETENTION_DAYS", "RESULT_VISIBLE_DAYS", "STAFF_MFA_REQUIRED", "STAFF_IDLE_MINUTES",
+    "IMS_ENV",
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "CLINIC_NAME",
+    "CLINIC_PHONE",
+    "CLINIC_LOCATIONS",
+    "BOOKING_URL",
+    "DRAFT_RETENTION_DAYS",
+    "RESULT_VISIBLE_DAYS",
+    "STAFF_MFA_REQUIRED",
+    "STAFF_IDLE_MINUTES",
     "PATIENT_IDLE_MINUTES",
-    "STAFF_SESSION_HOURS", "RATELIMIT_STORAGE_URI", "RATELIMIT_ENABLED", "ENCRYPTION_KEYS",
-    "SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_USERNAME", "SMTP_PASSWORD", "MAIL_FROM", "CLINIC_INBOX",
-    "PUBLIC_BASE_URL", "NOTIFY_IN_BACKGROUND", "SCREENING_RETENTION_DAYS", "TRUSTED_PROXIES", "TRUSTED_HOSTS",
-    "MIGRATIONS_DATABASE_URL", "PATIENT_POST_LIMIT",
+    "STAFF_SESSION_HOURS",
+    "RATELIMIT_STORAGE_URI",
+    "RATELIMIT_ENABLED",
+    "ENCRYPTION_KEYS",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_STARTTLS",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "MAIL_FROM",
+    "CLINIC_INBOX",
+    "PUBLIC_BASE_URL",
+    "NOTIFY_IN_BACKGROUND",
+    "SCREENING_RETENTION_DAYS",
+    "TRUSTED_PROXIES",
+    "TRUSTED_HOSTS",
+    "MIGRATIONS_DATABASE_URL",
+    "PATIENT_POST_LIMIT",
 )
 
 
@@ -59,8 +82,11 @@ def pytest_configure(config: pytest.Config) -> None:
     # As in Flask's own tutorial: a deprecation should break a test, not a later upgrade.
     config.addinivalue_line("filterwarnings", "error")
     config.addinivalue_line("markers", "browser: runs in a real browser (Chromium) against the real server")
-    config.addinivalue_line("markers", "production: the production stack end to end (nginx, TLS, gunicorn, "
-                                       "PostgreSQL, Redis), as README.md deploys it")
+    config.addinivalue_line(
+        "markers",
+        "production: the production stack end to end (nginx, TLS, gunicorn, "
+        "PostgreSQL, Redis), as README.md deploys it",
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -203,9 +229,7 @@ def own_postgresql_cluster() -> Iterator[PostgreSQLCluster]:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def databases(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Databases]:
+def databases(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Databases]:
     """The database backend under test; every test that uses it runs once per backend."""
     if request.param == "sqlite":
         yield SQLiteDatabases(tmp_path_factory.mktemp("sqlite"))
@@ -297,8 +321,7 @@ class StaffAccounts:
         """Sign `client` in with the password (accounts without an authenticator app, MFA optional)."""
         page = client.get("/staff/sign-in")
         token = csrf_token_from(page.get_data(as_text=True))
-        response = client.post("/staff/sign-in", data={"email": email, "password": STAFF_PASSWORD,
-                                                        "csrf_token": token})
+        response = client.post("/staff/sign-in", data={"email": email, "password": STAFF_PASSWORD, "csrf_token": token})
         assert response.status_code == 303, response.get_data(as_text=True)[:500]
 
 
@@ -429,7 +452,6 @@ def insert_submitted(app: Flask, rows: list[dict[str, object]]) -> list[str]:
 #: redirects): run them on SQLite only, to keep the suite fast. Whatever the database stores or
 #: enforces (accounts, session versions, triggers, queue queries, the audit trail) runs on both.
 sqlite_only = pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
-
 
 
 # The browser fixtures (the real server and one with online booking, Chromium, pages, screenshots, a

@@ -60,6 +60,7 @@ class Duration(NamedTuple):
 
 # --- Answers ---------------------------------------------------------------------------------
 
+
 def profile(name: str = "ideal_neck", **changes: object) -> dict[str, object]:
     """A complete answer set from rules/cases/profiles.yaml, with `changes` (None removes one)."""
     profiles = load_yaml(Path(rules.__file__).parent / "cases" / "profiles.yaml")
@@ -82,7 +83,7 @@ def section_of(question_id: str) -> Section:
 
 def answers_before(section_id: str, answers: Mapping[str, object]) -> dict[str, object]:
     """The answers to the pages before `section_id`: a draft that has just reached that page."""
-    earlier = set(SECTION_IDS[:SECTION_IDS.index(section_id)])
+    earlier = set(SECTION_IDS[: SECTION_IDS.index(section_id)])
     questions = rules.questionnaire().questions
     return {qid: value for qid, value in answers.items() if questions[qid].section_id in earlier}
 
@@ -109,6 +110,7 @@ def form_data(section: Section | str, answers: Mapping[str, object]) -> dict[str
 
 
 # --- Reading pages ---------------------------------------------------------------------------
+
 
 class _Parser(HTMLParser):
     def __init__(self) -> None:
@@ -211,7 +213,8 @@ class Page:
         """Question id -> the message shown beside it."""
         found = re.findall(
             r'<p class="error-message" id="([^"]+)-error"><span class="visually-hidden">Error:</span>\s*(.*?)</p>',
-            self.html, re.DOTALL,
+            self.html,
+            re.DOTALL,
         )
         return {qid: unescape(message).strip() for qid, message in found}
 
@@ -232,6 +235,7 @@ def path_of(location: str) -> str:
 
 
 # --- Driving the journey ---------------------------------------------------------------------
+
 
 class Journey:
     """One person's browser: a test client with its cookie jar, walking the pages."""
@@ -269,8 +273,14 @@ class Journey:
             fields.setdefault("csrf_token", self.csrf_token())
         return self.client.post(f"/screening/{section_id}", data=fields)
 
-    def answer(self, section_id: str, answers: Mapping[str, object], action: str = "continue",
-               return_to: str | None = None, **extra: Any) -> TestResponse:
+    def answer(
+        self,
+        section_id: str,
+        answers: Mapping[str, object],
+        action: str = "continue",
+        return_to: str | None = None,
+        **extra: Any,
+    ) -> TestResponse:
         """Open a page, fill it in with `answers` and press a button."""
         url = f"/screening/{section_id}" + ("?return_to=check" if return_to == "check" else "")
         page = self.page(url)
@@ -279,8 +289,7 @@ class Journey:
             data["return_to"] = return_to
         return self.client.post(f"/screening/{section_id}", data=data)
 
-    def walk(self, answers: Mapping[str, object], until: str | None = None,
-             start: bool = True) -> TestResponse:
+    def walk(self, answers: Mapping[str, object], until: str | None = None, start: bool = True) -> TestResponse:
         """From consent, answer every page the server leads to, until the check page.
 
         With `until`, stop on that page (a section id, or REASSURANCE) and return it unanswered.
@@ -303,16 +312,15 @@ class Journey:
                 return response
             if path == REASSURANCE:
                 page = self.page(path)
-                onward = [link for link in page.links if link.startswith("/screening/")
-                          and link != "/screening/needles"]
+                onward = [
+                    link for link in page.links if link.startswith("/screening/") and link != "/screening/needles"
+                ]
                 assert len(onward) == 1, onward
                 location = onward[0]
                 continue
             section_id = path.removeprefix("/screening/")
             response = self.answer(section_id, answers)
-            assert response.status_code == 303, (
-                f"POST {path}: {response.status_code} {Page(response).field_errors()}"
-            )
+            assert response.status_code == 303, f"POST {path}: {response.status_code} {Page(response).field_errors()}"
             location = response.location
         raise AssertionError(f"the journey did not end: {self.visited}")
 
@@ -326,6 +334,7 @@ class Journey:
 
 
 # --- The database ----------------------------------------------------------------------------
+
 
 def snapshot(screening: Screening) -> dict[str, Any]:
     """Every column of a screening, as plain data."""
@@ -344,8 +353,9 @@ def only_screening(app: Flask) -> dict[str, Any]:
     return rows[0]
 
 
-def seed_draft(app: Flask, client: FlaskClient | None = None,
-               answers: Mapping[str, object] | None = None, **columns: Any) -> tuple[int, str]:
+def seed_draft(
+    app: Flask, client: FlaskClient | None = None, answers: Mapping[str, object] | None = None, **columns: Any
+) -> tuple[int, str]:
     """Store a draft directly (skipping the pages) and, given a client, put its token in the cookie.
 
     Returns the draft's id and resume token. For tests about what happens to a draft in a

@@ -34,8 +34,14 @@ BIN = Path(sys.executable).parent
 
 def migrate(database_url: str, env: dict[str, str]) -> None:
     """`flask --app wsgi db upgrade`, once, before any worker starts (as `make serve` does)."""
-    done = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,
-                          env={**env, "DATABASE_URL": database_url}, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
+        cwd=ROOT,
+        env={**env, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -67,8 +73,9 @@ def wait_until_healthy(base: str, process: subprocess.Popen[bytes], timeout: flo
 
 
 @contextmanager
-def gunicorn_on_a_new_database(cluster: PostgreSQLCluster, directory: Path,
-                               workers: int) -> Iterator[tuple[Gunicorn, str]]:
+def gunicorn_on_a_new_database(
+    cluster: PostgreSQLCluster, directory: Path, workers: int
+) -> Iterator[tuple[Gunicorn, str]]:
     """gunicorn with `workers` workers on a new, migrated database `ims` of `cluster`; its URL."""
     with psycopg.connect(cluster.conninfo(), autocommit=True) as admin:
         admin.execute("CREATE DATABASE ims")
@@ -97,7 +104,12 @@ class Gunicorn:
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         if not wait_until_healthy(self.base, self.process, timeout):
             self.kill()
             raise RuntimeError("gunicorn did not start:\n" + self.log.read_text(errors="replace"))
@@ -190,7 +202,8 @@ class Client:
         assert base.startswith("http://127.0.0.1:")
         self.base = base
         self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect())
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect()
+        )
 
     def request(self, method: str, path: str, data: Mapping[str, Any] | None = None) -> Reply:
         """Send one request; an HTTP error status is a Reply, a broken connection raises OSError."""
@@ -225,10 +238,29 @@ class RedisServer:
         self.pidfile = directory / "redis.pid"
 
     def start(self, timeout: float = 10) -> None:
-        subprocess.run([self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                        "--appendonly", "no", "--daemonize", "yes", "--pidfile", str(self.pidfile),
-                        "--dir", str(self.directory), "--logfile", str(self.directory / "redis.log")],
-                       check=True, timeout=timeout)
+        subprocess.run(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(self.pidfile),
+                "--dir",
+                str(self.directory),
+                "--logfile",
+                str(self.directory / "redis.log"),
+            ],
+            check=True,
+            timeout=timeout,
+        )
         client = redis.Redis.from_url(self.url, socket_timeout=1)
         try:
             deadline = time.monotonic() + timeout

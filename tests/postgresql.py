@@ -62,8 +62,9 @@ class PostgreSQLCluster:
     def start(self) -> None:
         """Create the cluster on first use, then start the server and wait until it accepts connections."""
         if not Path(self.data).exists():
-            self.run(self.bin("initdb"), "-D", self.data, "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                     "--locale=C", "-N")
+            self.run(
+                self.bin("initdb"), "-D", self.data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C", "-N"
+            )
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
             # Durability is pointless for a cluster deleted at the end of the run; speed is not.
@@ -84,6 +85,10 @@ class PostgreSQLCluster:
 
     def remove(self) -> None:
         """Stop the server if it runs, and delete the cluster's folder."""
-        subprocess.run([*self._as_owner, str(self.pg_ctl), "-D", self.data, "-m", "immediate", "-w", "stop"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        subprocess.run(
+            [*self._as_owner, str(self.pg_ctl), "-D", self.data, "-m", "immediate", "-w", "stop"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
         shutil.rmtree(self.root)

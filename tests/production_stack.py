@@ -68,8 +68,15 @@ class Certificates:
         return context
 
 
-def site_config(certificates: Certificates, *, https_port: int, http_port: int, upstream: str,
-                static: Path = ROOT / "app" / "static", drop_lines: tuple[str, ...] = ()) -> str:
+def site_config(
+    certificates: Certificates,
+    *,
+    https_port: int,
+    http_port: int,
+    upstream: str,
+    static: Path = ROOT / "app" / "static",
+    drop_lines: tuple[str, ...] = (),
+) -> str:
     """deploy/nginx.conf with only its marked values changed (and `drop_lines` removed).
 
     Each replacement must find its value, so a change to the shipped file that this would
@@ -131,15 +138,23 @@ http {{
 """)
 
     def test_config(self) -> None:
-        done = subprocess.run([NGINX, "-t", "-q", "-c", str(self.main), "-e", str(self.error_log)],
-                              capture_output=True, text=True, timeout=20)
+        done = subprocess.run(
+            [NGINX, "-t", "-q", "-c", str(self.main), "-e", str(self.error_log)],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
         assert done.returncode == 0, done.stderr + self.error_log.read_text(errors="replace")
 
     def start(self, site: str) -> None:
         self.site.write_text(site)
         self.test_config()
-        self.process = subprocess.Popen([NGINX, "-c", str(self.main), "-e", str(self.error_log)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            [NGINX, "-c", str(self.main), "-e", str(self.error_log)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def reload(self, site: str) -> None:
         """Swap the site file and reload (SIGHUP): new workers with it, the same port."""
@@ -175,19 +190,35 @@ class MakeServe:
 
     def environment(self) -> dict[str, str]:
         """Only what an administrator's shell has; every setting comes from the settings file."""
-        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.log.parent), "LANG": "C.UTF-8",
-                "IMS_ENV_FILE": str(self.settings_file)}
+        return {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.log.parent),
+            "LANG": "C.UTF-8",
+            "IMS_ENV_FILE": str(self.settings_file),
+        }
 
     def flask(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """`flask --app wsgi ...` as an administrator would type it, with the same settings file."""
-        return subprocess.run([str(self.venv / "bin" / "flask"), "--app", "wsgi", *args], cwd=ROOT,
-                              env=self.environment(), input=stdin, capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [str(self.venv / "bin" / "flask"), "--app", "wsgi", *args],
+            cwd=ROOT,
+            env=self.environment(),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     def start(self, timeout: float = 60) -> None:
         with self.log.open("wb") as log:
-            self.process = subprocess.Popen(["make", "--no-print-directory", "serve", f"VENV={self.venv}"], cwd=ROOT,
-                                            env=self.environment(), stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                ["make", "--no-print-directory", "serve", f"VENV={self.venv}"],
+                cwd=ROOT,
+                env=self.environment(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         if not wait_until_healthy(self.base, self.process, timeout):
             self.stop()
             raise RuntimeError("make serve did not start:\n" + self.log.read_text(errors="replace"))

@@ -1,9 +1,9 @@
 """A real SMTP server on 127.0.0.1 (aiosmtpd), recording what it receives, for the email tests.
 
-    with running_smtp_server() as server:
-        app.config.update(server.config())
-        ...
-        assert server.messages[0].recipients == ["clinic@localhost"]
+with running_smtp_server() as server:
+    app.config.update(server.config())
+    ...
+    assert server.messages[0].recipients == ["clinic@localhost"]
 """
 
 from __future__ import annotations
@@ -59,8 +59,7 @@ class _Recorder:
         #: Addresses refused at RCPT TO, with the reply a real server gives (it echoes the address).
         self.refused: set[str] = set()
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]) -> str:
         if address in self.refused:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         envelope.rcpt_tos.append(address)
@@ -91,8 +90,13 @@ class SMTPServer:
         self._recorder.refused.add(address)
 
     def config(self) -> dict[str, object]:
-        return {"SMTP_HOST": self.host, "SMTP_PORT": self.port, "SMTP_STARTTLS": False,
-                "SMTP_USERNAME": "", "SMTP_PASSWORD": ""}
+        return {
+            "SMTP_HOST": self.host,
+            "SMTP_PORT": self.port,
+            "SMTP_STARTTLS": False,
+            "SMTP_USERNAME": "",
+            "SMTP_PASSWORD": "",
+        }
 
     def stop(self) -> None:
         """Stop listening (idempotent): later connections are refused."""

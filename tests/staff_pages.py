@@ -1,8 +1,8 @@
 """Drive the staff portal through Flask's test client, with CSRF protection on (as in production).
 
-    response = sign_in(client, "physio@clinic.example")                 # password step
-    response = post_form(client, "/staff/screenings/IMS-…", f"/staff/screenings/IMS-…/notes",
-                         {"body": "Called, left a message"})
+response = sign_in(client, "physio@clinic.example")                 # password step
+response = post_form(client, "/staff/screenings/IMS-…", f"/staff/screenings/IMS-…/notes",
+                     {"body": "Called, left a message"})
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ def post_form(client: FlaskClient, page: str, action: str, data: dict[str, Any],
     return client.post(action, data={"csrf_token": token(client, page), **data}, **kwargs)
 
 
-def sign_in(client: FlaskClient, email: str = "physio@clinic.example", password: str = STAFF_PASSWORD,
-            **kwargs: Any) -> TestResponse:
+def sign_in(
+    client: FlaskClient, email: str = "physio@clinic.example", password: str = STAFF_PASSWORD, **kwargs: Any
+) -> TestResponse:
     """Post the password step (a fresh CSRF token from the sign-in page)."""
     return post_form(client, SIGN_IN, SIGN_IN, {"email": email, "password": password}, **kwargs)
 
@@ -68,5 +69,7 @@ def without_csrf_tokens(html: str) -> str:
 
 def headers_without_tokens(response: TestResponse) -> list[tuple[str, str]]:
     """The response's headers, with the values of cookies (which carry the CSRF token) blanked."""
-    return [(name, re.sub(r"=[^;]*", "=…", value, count=1) if name == "Set-Cookie" else value)
-            for name, value in response.headers.items()]
+    return [
+        (name, re.sub(r"=[^;]*", "=…", value, count=1) if name == "Set-Cookie" else value)
+        for name, value in response.headers.items()
+    ]

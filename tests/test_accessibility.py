@@ -117,8 +117,13 @@ def test_staff_pages(new_page: NewPage, staff_session: dict[str, Any]) -> None:
     audit(page, "two-factor")
 
     page = new_page(DESKTOP, storage_state=staff_session["state"])
-    for path, name in [("/staff/", "queue"), ("/staff/overview", "overview"), ("/staff/accounts", "accounts"),
-                       ("/staff/audit", "audit trail"), ("/staff/patient-requests/", "privacy requests")]:
+    for path, name in [
+        ("/staff/", "queue"),
+        ("/staff/overview", "overview"),
+        ("/staff/accounts", "accounts"),
+        ("/staff/audit", "audit trail"),
+        ("/staff/patient-requests/", "privacy requests"),
+    ]:
         response = page.goto(path)
         assert response is not None and response.status == 200 and page.url.endswith(path), page.url
         audit(page, name)
@@ -129,8 +134,11 @@ def test_staff_pages(new_page: NewPage, staff_session: dict[str, Any]) -> None:
     assert "/staff/screenings/" in page.url
     audit(page, "screening")
     reference = page.url.rstrip("/").rsplit("/", 1)[-1]
-    for path, name in [(f"/staff/screenings/{reference}/print", "print view"), ("/staff/rules/", "rules"),
-                       (f"/staff/patient-requests/?reference={reference}", "privacy requests (found)")]:
+    for path, name in [
+        (f"/staff/screenings/{reference}/print", "print view"),
+        ("/staff/rules/", "rules"),
+        (f"/staff/patient-requests/?reference={reference}", "privacy requests (found)"),
+    ]:
         response = page.goto(path)
         assert response is not None and response.status == 200, (path, page.url)
         audit(page, name)
@@ -252,8 +260,17 @@ def test_new_staff_account(new_page: NewPage, server: Server) -> None:
     """A fresh account, signed in with the keyboard alone: two-factor set-up (with an error), the
     recovery codes, then the change-password page (with and without errors)."""
     email = "keyboard@clinic.example"
-    server.cli("create-staff", "--email", email, "--name", "Kim Keys", "--role", "physio",
-               "--password-stdin", stdin=STAFF_PASSWORD + "\n")
+    server.cli(
+        "create-staff",
+        "--email",
+        email,
+        "--name",
+        "Kim Keys",
+        "--role",
+        "physio",
+        "--password-stdin",
+        stdin=STAFF_PASSWORD + "\n",
+    )
     audit = Audit()
     page = new_page(DESKTOP)
     page.goto("/staff/sign-in")

@@ -97,9 +97,7 @@ class Page(HTMLParser):
 
 @pytest.fixture(scope="module")
 def body_map_app() -> Iterator[Flask]:
-    app = create_app(
-        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "WTF_CSRF_ENABLED": False}
-    )
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://", "WTF_CSRF_ENABLED": False})
     yield app
 
 
@@ -223,9 +221,7 @@ def test_front_and_back_put_the_patients_sides_where_a_viewer_expects(
 def test_the_stylesheet_highlights_every_region_when_ticked() -> None:
     css = CSS.read_text(encoding="utf-8")
     for value in VALUES:
-        selector = (
-            f'.body-map:has(input[value="{value}"]:checked) [data-region="{value}"]'
-        )
+        selector = f'.body-map:has(input[value="{value}"]:checked) [data-region="{value}"]'
         assert selector in css, value
 
 

@@ -47,6 +47,7 @@ PHONE_FORMAT = "Enter a phone number with its area code, like 604 555 0123"
 
 # --- Where the request is offered ----------------------------------------------------------------
 
+
 @sqlite_only
 @pytest.mark.parametrize("outcome", BOOKABLE)
 def test_request_is_offered_on_every_bookable_result(app: Flask, client: FlaskClient, outcome: str) -> None:
@@ -56,9 +57,16 @@ def test_request_is_offered_on_every_bookable_result(app: Flask, client: FlaskCl
     assert ASK in page.main
     form = Journey(client).page(REQUEST)
     assert reference in form.main
-    assert {"name", "phone", "email", "preferred_location", "preferred_times", "contact_consent",
-            "csrf_token"} <= form.field_names()
-    assert '<textarea' in form.html and 'name="message"' in form.html
+    assert {
+        "name",
+        "phone",
+        "email",
+        "preferred_location",
+        "preferred_times",
+        "contact_consent",
+        "csrf_token",
+    } <= form.field_names()
+    assert "<textarea" in form.html and 'name="message"' in form.html
     assert form.back_link == RESULT
 
 
@@ -106,6 +114,7 @@ def test_request_without_csrf_token_is_refused(app: Flask, client: FlaskClient) 
 
 # --- Validation ----------------------------------------------------------------------------------
 
+
 @sqlite_only
 def test_empty_request_shows_every_message(app: Flask, client: FlaskClient) -> None:
     submit_outcome(app, client, "likely")
@@ -114,8 +123,13 @@ def test_empty_request_shows_every_message(app: Flask, client: FlaskClient) -> N
     assert page.status == 400
     assert page.title.startswith("Error:")
     assert page.field_errors() == EMPTY_FORM_ERRORS
-    assert page.error_summary_links() == ["name", "email", "preferred_location-0", "preferred_times-0",
-                                          "contact_consent"]
+    assert page.error_summary_links() == [
+        "name",
+        "email",
+        "preferred_location-0",
+        "preferred_times-0",
+        "contact_consent",
+    ]
     for message in EMPTY_FORM_ERRORS.values():
         assert message in page.main
     assert requests(app) == []
@@ -162,12 +176,15 @@ def test_invalid_contact_details_are_refused(app: Flask, client: FlaskClient) ->
 
 
 @sqlite_only
-@pytest.mark.parametrize("contact", [
-    {"email": None},
-    {"phone": None},
-    {"phone": "+1 (604) 555-0199", "email": None},
-    {"phone": "604.555.0199", "email": "josé.tremblay+ims@exemple.ca"},
-])
+@pytest.mark.parametrize(
+    "contact",
+    [
+        {"email": None},
+        {"phone": None},
+        {"phone": "+1 (604) 555-0199", "email": None},
+        {"phone": "604.555.0199", "email": "josé.tremblay+ims@exemple.ca"},
+    ],
+)
 def test_phone_or_email_is_enough(app: Flask, client: FlaskClient, contact: dict[str, str | None]) -> None:
     submit_outcome(app, client, "possible")
     response = post_request(client, **contact)
@@ -179,6 +196,7 @@ def test_phone_or_email_is_enough(app: Flask, client: FlaskClient, contact: dict
 
 
 # --- A valid request -----------------------------------------------------------------------------
+
 
 def test_valid_request_is_stored_once_and_confirmed(app: Flask, client: FlaskClient) -> None:
     reference = submit_outcome(app, client, "clinician_review")
@@ -193,9 +211,14 @@ def test_valid_request_is_stored_once_and_confirmed(app: Flask, client: FlaskCli
 
     [stored] = requests(app)
     assert stored == {
-        "screening": reference, "name": VALID_REQUEST["name"], "email": VALID_REQUEST["email"],
-        "phone": VALID_REQUEST["phone"], "message": VALID_REQUEST["message"], "preferred_location": "Vancouver",
-        "preferred_times": ["weekday_morning", "saturday"], "name_search_hash": stored["name_search_hash"],
+        "screening": reference,
+        "name": VALID_REQUEST["name"],
+        "email": VALID_REQUEST["email"],
+        "phone": VALID_REQUEST["phone"],
+        "message": VALID_REQUEST["message"],
+        "preferred_location": "Vancouver",
+        "preferred_times": ["weekday_morning", "saturday"],
+        "name_search_hash": stored["name_search_hash"],
     }
 
     # The result page now says the request was made, instead of offering it again.
@@ -228,12 +251,16 @@ def test_sent_page_without_a_request_goes_to_the_result(app: Flask, client: Flas
 
 
 @sqlite_only
-@pytest.mark.parametrize("locations, any_label", [
-    (["North Shore, 12 Lonsdale Ave", "Richmond", "Kelowna"], "Any location"),
-    (["Victoria", "Nanaimo"], "Either location"),
-])
-def test_location_choices_come_from_the_configuration(app: Flask, client: FlaskClient, locations: list[str],
-                                                      any_label: str) -> None:
+@pytest.mark.parametrize(
+    "locations, any_label",
+    [
+        (["North Shore, 12 Lonsdale Ave", "Richmond", "Kelowna"], "Any location"),
+        (["Victoria", "Nanaimo"], "Either location"),
+    ],
+)
+def test_location_choices_come_from_the_configuration(
+    app: Flask, client: FlaskClient, locations: list[str], any_label: str
+) -> None:
     app.config["CLINIC_LOCATIONS"] = locations
     submit_outcome(app, client, "likely")
     page = Journey(client).page(REQUEST)
@@ -242,7 +269,8 @@ def test_location_choices_come_from_the_configuration(app: Flask, client: FlaskC
     assert any_label in page.main
     assert "Vancouver" not in page.main
     assert Page(post_request(client, preferred_location="Vancouver")).field_errors() == {
-        "preferred_location": "Not a valid choice."}
+        "preferred_location": "Not a valid choice."
+    }
     assert post_request(client, preferred_location=locations[-1]).location == SENT
     assert requests(app)[0]["preferred_location"] == locations[-1]
 
@@ -256,6 +284,7 @@ def test_either_location_is_stored_as_any(app: Flask, client: FlaskClient) -> No
 
 
 # --- The external booking link -------------------------------------------------------------------
+
 
 @sqlite_only
 @pytest.mark.parametrize("outcome", ["likely", "not_suitable"])
@@ -275,6 +304,7 @@ def test_external_booking_link_only_when_configured(app: Flask, client: FlaskCli
 
 # --- Encrypted at rest ---------------------------------------------------------------------------
 
+
 def test_contact_details_are_not_stored_in_clear(app: Flask, client: FlaskClient) -> None:
     submit_outcome(app, client, "possible")
     assert post_request(client).location == SENT
@@ -289,8 +319,9 @@ def test_contact_details_are_not_stored_in_clear(app: Flask, client: FlaskClient
             assert "Quistgaard" not in raw[field] and "0199" not in raw[field]
             assert crypto.decrypt(raw[field]) == value
         # The patient's address on the confirmation email is encrypted too.
-        recipients = db.session.execute(
-            text("SELECT recipient FROM notification WHERE recipient IS NOT NULL")).scalars().all()
+        recipients = (
+            db.session.execute(text("SELECT recipient FROM notification WHERE recipient IS NOT NULL")).scalars().all()
+        )
         assert len(recipients) == 1 and "quistgaard" not in recipients[0].lower()
         assert crypto.decrypt(recipients[0]) == VALID_REQUEST["email"]
         # Nor does the name leak through another column or table.
@@ -308,8 +339,9 @@ def test_sqlite_file_holds_no_contact_details(app: Flask, client: FlaskClient) -
     # Outside any transaction (the app's begin IMMEDIATE), so the WAL is copied into the file.
     with closing(sqlite3.connect(path)) as connection:
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    files = [p for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-journal"))
-             if p.exists()]
+    files = [
+        p for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-journal")) if p.exists()
+    ]
     content = b"".join(p.read_bytes() for p in files)
     assert reference.encode() in content  # the check reads the data that was written
     for secret in ("Quistgaard", "quistgaard@example.org", "604 555 0199", "Zebulon"):
@@ -321,6 +353,7 @@ def test_search_hash_finds_the_request_by_name(app: Flask, client: FlaskClient) 
     reference = submit_outcome(app, client, "likely")
     assert post_request(client).location == SENT
     with app.app_context():
+
         def found(name: str) -> list[str]:
             query = select(AssessmentRequest).where(AssessmentRequest.name_search_hash == crypto.search_hash(name))
             return [r.screening.reference for r in db.session.scalars(query)]

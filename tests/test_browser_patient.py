@@ -6,9 +6,23 @@ from typing import Any, Callable
 import pytest
 
 from .booking_pages import BOOKABLE
-from .browser import (DESKTOP, OUTCOMES, PHONE, answers_for, click_and_wait, fill_step, journey, key_check,
-                      key_radio, key_submit, section_of, start, submit,
-                      tab_to, walk_steps)
+from .browser import (
+    DESKTOP,
+    OUTCOMES,
+    PHONE,
+    answers_for,
+    click_and_wait,
+    fill_step,
+    journey,
+    key_check,
+    key_radio,
+    key_submit,
+    section_of,
+    start,
+    submit,
+    tab_to,
+    walk_steps,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -16,8 +16,9 @@ def test_signed_in_with_an_authenticator_app(staff_session: dict[str, Any]) -> N
     assert pyotp.TOTP(staff_session["secret"]).now().isdigit()
 
 
-def test_emergency_first_then_review_and_export(new_page: Callable[..., Any], staff_session: dict[str, Any],
-                                                 screenshot: Any) -> None:
+def test_emergency_first_then_review_and_export(
+    new_page: Callable[..., Any], staff_session: dict[str, Any], screenshot: Any
+) -> None:
     patient = new_page(PHONE)
     journey(patient, "likely")
     patient = new_page(PHONE)

@@ -22,7 +22,8 @@ def served(own_postgresql_cluster: PostgreSQLCluster, tmp_path: Path) -> Iterato
 
 
 def test_the_first_requests_after_a_postgresql_restart_succeed(
-        served: tuple[Gunicorn, str], own_postgresql_cluster: PostgreSQLCluster) -> None:
+    served: tuple[Gunicorn, str], own_postgresql_cluster: PostgreSQLCluster
+) -> None:
     server, database_url = served
     with app_on(database_url) as app:
         _screening_id, token = seed_draft(app, None, profile("ideal_neck"))

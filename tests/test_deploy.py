@@ -30,8 +30,13 @@ def pinned(requirements: Path) -> set[str]:
 
 def imported_top_level_modules() -> set[str]:
     """Every module the running app imports at top level or inside functions (app/, rules/, entry points)."""
-    files = [*ROOT.joinpath("app").rglob("*.py"), *ROOT.joinpath("rules").rglob("*.py"),
-             *ROOT.joinpath("migrations").rglob("*.py"), ROOT / "wsgi.py", ROOT / "gunicorn.conf.py"]
+    files = [
+        *ROOT.joinpath("app").rglob("*.py"),
+        *ROOT.joinpath("rules").rglob("*.py"),
+        *ROOT.joinpath("migrations").rglob("*.py"),
+        ROOT / "wsgi.py",
+        ROOT / "gunicorn.conf.py",
+    ]
     modules = set()
     for path in files:
         for node in ast.walk(ast.parse(path.read_text())):
@@ -56,8 +61,16 @@ def test_the_runtime_requirements_hold_everything_the_app_imports() -> None:
 def test_test_tools_are_not_installed_in_production() -> None:
     runtime = pinned(ROOT / "requirements.txt")
     development = pinned(ROOT / "requirements-dev.txt")
-    for tool in ("pytest", "hypothesis", "playwright", "axe-playwright-python", "ruff", "aiosmtpd", "trustme",
-                 "fhir-resources"):
+    for tool in (
+        "pytest",
+        "hypothesis",
+        "playwright",
+        "axe-playwright-python",
+        "ruff",
+        "aiosmtpd",
+        "trustme",
+        "fhir-resources",
+    ):
         assert tool in development and tool not in runtime, tool
     assert "-r requirements.txt" in (ROOT / "requirements-dev.txt").read_text()
     assert not runtime & development, "a package is pinned twice"
@@ -78,9 +91,13 @@ def test_systemd_accepts_the_units(tmp_path: Path) -> None:
         assert unit.suffix == ".timer" or CHECKOUT in text, unit.name
         (tmp_path / unit.name).write_text(text.replace(CHECKOUT, str(checkout)))
         units.append(str(tmp_path / unit.name))
-    assert {Path(unit).name for unit in units} >= {"ims-screen.service", "ims-screen-notify.service",
-                                                   "ims-screen-notify.timer", "ims-screen-purge.service",
-                                                   "ims-screen-purge.timer"}
+    assert {Path(unit).name for unit in units} >= {
+        "ims-screen.service",
+        "ims-screen-notify.service",
+        "ims-screen-notify.timer",
+        "ims-screen-purge.service",
+        "ims-screen-purge.timer",
+    }
     done = subprocess.run([analyze, "verify", "--man=no", *units], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
 
@@ -99,9 +116,17 @@ def test_gunicorn_settings_read_the_settings_file_without_importing_the_app(tmp_
     reload (SIGHUP) would go on serving the old release."""
     settings = tmp_path / "ims-screen.env"
     settings.write_text("PORT=8123\nGUNICORN_WORKERS=3\n")
-    probe = ("import runpy, sys; settings = runpy.run_path('gunicorn.conf.py'); "
-             "print(settings['bind'], settings['workers'], 'app' in sys.modules, 'flask' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                          env={"PATH": "/usr/bin:/bin", "IMS_ENV_FILE": str(settings)})
+    probe = (
+        "import runpy, sys; settings = runpy.run_path('gunicorn.conf.py'); "
+        "print(settings['bind'], settings['workers'], 'app' in sys.modules, 'flask' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "IMS_ENV_FILE": str(settings)},
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["127.0.0.1:8123", "3", "False", "False"]

@@ -48,6 +48,7 @@ def served(database_url: str, tmp_path: Path) -> Iterator[Gunicorn]:
 
 # --- Helpers ---------------------------------------------------------------------------------
 
+
 def complete_drafts(database_url: str, count: int) -> list[str]:
     """`count` drafts with every page answered; returns their resume tokens."""
     with app_on(database_url) as app:
@@ -118,8 +119,11 @@ def writes_held(database_url: str, server: Gunicorn) -> Iterator[Callable[[int],
             connection.execute("ROLLBACK")
         return
     conninfo = database_url.replace("postgresql+psycopg://", "postgresql://")
-    with (psycopg.connect(conninfo) as connection, connection.transaction(),
-          psycopg.connect(conninfo, autocommit=True) as watcher):
+    with (
+        psycopg.connect(conninfo) as connection,
+        connection.transaction(),
+        psycopg.connect(conninfo, autocommit=True) as watcher,
+    ):
         connection.execute("LOCK TABLE screening IN SHARE ROW EXCLUSIVE MODE")
         yield lambda waiting: _wait_for_lock_waits(watcher, waiting)
 
@@ -135,8 +139,9 @@ def _wait_for_busy_workers(server: Gunicorn, busy: int, timeout: float = 3) -> N
 def _wait_for_lock_waits(watcher: psycopg.Connection, waiting: int, timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        blocked = watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                                  " AND datname = current_database()").fetchone()
+        blocked = watcher.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        ).fetchone()
         if blocked is not None and blocked[0] >= waiting:
             return
         time.sleep(0.02)
@@ -151,8 +156,11 @@ def stored(database_url: str) -> list[dict[str, Any]]:
 
 def notifications_per_screening(database_url: str) -> dict[int, int]:
     with app_on(database_url) as app, app.app_context():
-        return dict(db.session.execute(  # type: ignore[arg-type]
-            select(Notification.screening_id, func.count()).group_by(Notification.screening_id)).all())
+        return dict(
+            db.session.execute(  # type: ignore[arg-type]
+                select(Notification.screening_id, func.count()).group_by(Notification.screening_id)
+            ).all()
+        )
 
 
 def assert_intact(database_url: str) -> None:
@@ -164,18 +172,27 @@ def assert_intact(database_url: str) -> None:
 
 # --- R1: exactly once ------------------------------------------------------------------------
 
+
 def test_fifty_screenings_each_submitted_four_times_at_once_are_stored_once(
-        served: Gunicorn, database_url: str) -> None:
+    served: Gunicorn, database_url: str
+) -> None:
     drafts = 50
     browsers = [[resumed(served, token) for _ in range(4)] for token in complete_drafts(database_url, drafts)]
-    outcomes = all_at_once([lambda client=client, csrf=csrf: client.post(SUBMIT, {"csrf_token": csrf})
-                            for group in browsers for client, csrf in group])
+    outcomes = all_at_once(
+        [
+            lambda client=client, csrf=csrf: client.post(SUBMIT, {"csrf_token": csrf})
+            for group in browsers
+            for client, csrf in group
+        ]
+    )
 
     assert not [outcome for outcome in outcomes if not isinstance(outcome, Reply)], outcomes
     server_errors = [outcome for outcome in outcomes if isinstance(outcome, Reply) and outcome.status >= 500]
     assert not server_errors, f"{len(server_errors)} responses >= 500; see {served.log}"
-    assert {(outcome.status, outcome.location) for outcome in outcomes  # type: ignore[union-attr]
-            } == {(303, RESULT)}
+    assert {
+        (outcome.status, outcome.location)
+        for outcome in outcomes  # type: ignore[union-attr]
+    } == {(303, RESULT)}
     # Every browser, the winner's and the duplicates', is shown the same stored result.
     for group in browsers:
         pages = [client.get(RESULT) for client, _ in group]
@@ -185,8 +202,9 @@ def test_fifty_screenings_each_submitted_four_times_at_once_are_stored_once(
     rows = stored(database_url)
     assert len(rows) == drafts
     assert {row["state"] for row in rows} == {"submitted"}
-    results = {(s["outcome"], s["candidacy"], repr(s["reasons"]), repr(s["indicators"]), s["ruleset_version"])
-               for s in rows}
+    results = {
+        (s["outcome"], s["candidacy"], repr(s["reasons"]), repr(s["indicators"]), s["ruleset_version"]) for s in rows
+    }
     assert len(results) == 1 and next(iter(results))[0] == "see_doctor"
     assert notifications_per_screening(database_url) == {row["id"]: 1 for row in rows}, "a race queued a second email"
     assert "database is locked" not in served.log.read_text()
@@ -194,14 +212,17 @@ def test_fifty_screenings_each_submitted_four_times_at_once_are_stored_once(
 
 # --- R2: a worker killed mid-request ---------------------------------------------------------
 
+
 def test_a_worker_killed_mid_request_loses_only_the_request_it_never_answered(
-        served: Gunicorn, database_url: str) -> None:
+    served: Gunicorn, database_url: str
+) -> None:
     browsers = [resumed(served, token) for token in complete_drafts(database_url, WORKERS)]
     answers_before = {s["id"]: s["answers"] for s in stored(database_url)}
     workers = served.wait_for_workers(WORKERS)
     with writes_held(database_url, served) as blocked:
-        submits = InFlight([lambda client=client, csrf=csrf: client.post(SUBMIT, {"csrf_token": csrf})
-                            for client, csrf in browsers])
+        submits = InFlight(
+            [lambda client=client, csrf=csrf: client.post(SUBMIT, {"csrf_token": csrf}) for client, csrf in browsers]
+        )
         blocked(WORKERS)
         victim = min(workers)
         os.kill(victim, signal.SIGKILL)  # every worker is inside a write transaction
@@ -217,7 +238,12 @@ def test_a_worker_killed_mid_request_loses_only_the_request_it_never_answered(
     rows = stored(database_url)
     assert [s["state"] for s in rows].count("submitted") == WORKERS - 1
     [draft] = [s for s in rows if s["state"] == "draft"]
-    assert (draft["outcome"], draft["outcome_rank"], draft["reasons"], draft["submitted_at"]) == (None, None, None, None)
+    assert (draft["outcome"], draft["outcome_rank"], draft["reasons"], draft["submitted_at"]) == (
+        None,
+        None,
+        None,
+        None,
+    )
     assert draft["answers"] == answers_before[draft["id"]]
     assert_intact(database_url)
 
@@ -231,7 +257,8 @@ def test_a_worker_killed_mid_request_loses_only_the_request_it_never_answered(
 
 
 def test_a_request_stuck_past_the_worker_timeout_is_killed_and_the_server_recovers(
-        database_url: str, tmp_path: Path) -> None:
+    database_url: str, tmp_path: Path
+) -> None:
     # The arbiter's own kill path: a worker silent for longer than `timeout` is aborted.
     env = {**base_environment(tmp_path, database_url), "GUNICORN_TIMEOUT": "2"}
     server = Gunicorn(tmp_path, env, workers=1)
@@ -263,8 +290,8 @@ def test_a_request_stuck_past_the_worker_timeout_is_killed_and_the_server_recove
 
 # --- R6: the resume link after a crash -------------------------------------------------------
 
-def test_the_resume_link_restores_every_step_saved_before_a_worker_died(
-        served: Gunicorn, database_url: str) -> None:
+
+def test_the_resume_link_restores_every_step_saved_before_a_worker_died(served: Gunicorn, database_url: str) -> None:
     with app_on(database_url) as app:
         _, token = seed_draft(app, None, {})
     browser = Client(served.base)
@@ -281,7 +308,9 @@ def test_the_resume_link_restores_every_step_saved_before_a_worker_died(
     csrf = browser.csrf_token(f"/screening/{third}")
     workers = served.wait_for_workers(WORKERS)
     with writes_held(database_url, served) as blocked:
-        step = InFlight([lambda: browser.post(f"/screening/{third}", {"csrf_token": csrf, **form_data(third, ANSWERS)})])
+        step = InFlight(
+            [lambda: browser.post(f"/screening/{third}", {"csrf_token": csrf, **form_data(third, ANSWERS)})]
+        )
         blocked(1)
         for worker in workers:  # whichever worker holds the request
             os.kill(worker, signal.SIGKILL)
@@ -304,12 +333,15 @@ def test_the_resume_link_restores_every_step_saved_before_a_worker_died(
 
 # --- R3: graceful shutdown and reload --------------------------------------------------------
 
+
 def test_sigterm_lets_requests_already_accepted_finish_and_serves_no_new_ones(
-        served: Gunicorn, database_url: str) -> None:
+    served: Gunicorn, database_url: str
+) -> None:
     browsers = [resumed(served, token) for token in complete_drafts(database_url, WORKERS)]
     with writes_held(database_url, served) as blocked:
-        submits = InFlight([lambda client=client, csrf=csrf: client.post(SUBMIT, {"csrf_token": csrf})
-                            for client, csrf in browsers])
+        submits = InFlight(
+            [lambda client=client, csrf=csrf: client.post(SUBMIT, {"csrf_token": csrf}) for client, csrf in browsers]
+        )
         blocked(WORKERS)
         served.send_signal(signal.SIGTERM)
         time.sleep(0.3)
@@ -326,8 +358,7 @@ def test_sigterm_lets_requests_already_accepted_finish_and_serves_no_new_ones(
     assert {s["state"] for s in stored(database_url)} == {"submitted"}
 
 
-def test_sighup_replaces_every_worker_under_load_without_a_failed_request(
-        served: Gunicorn, database_url: str) -> None:
+def test_sighup_replaces_every_worker_under_load_without_a_failed_request(served: Gunicorn, database_url: str) -> None:
     browsers = [resumed(served, token) for token in complete_drafts(database_url, 8)]
     old_workers = served.wait_for_workers(WORKERS)
     stop = threading.Event()

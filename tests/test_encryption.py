@@ -45,8 +45,9 @@ def use_keys(app: Flask, keys: str) -> None:
 def raw_tokens(app: Flask) -> dict[str, Any]:
     """The stored ciphertexts, read past the column types."""
     with app.app_context():
-        rows = db.session.execute(text(
-            "SELECT id, name, email, phone, message, name_search_hash FROM assessment_request ORDER BY id")).all()
+        rows = db.session.execute(
+            text("SELECT id, name, email, phone, message, name_search_hash FROM assessment_request ORDER BY id")
+        ).all()
         recipients = db.session.execute(text("SELECT id, recipient FROM notification ORDER BY id")).all()
         return {"requests": [tuple(r) for r in rows], "recipients": [tuple(r) for r in recipients]}
 
@@ -58,6 +59,7 @@ def flip_a_byte(token: str) -> str:
 
 
 # --- Tokens --------------------------------------------------------------------------------------
+
 
 @sqlite_only
 def test_round_trip(app: Flask) -> None:
@@ -96,6 +98,7 @@ def test_tampered_column_fails_loudly_when_read(app: Flask) -> None:
 
 # --- Keys ----------------------------------------------------------------------------------------
 
+
 def test_parse_keys() -> None:
     first, second = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     assert len(crypto.parse_keys(first)) == 1
@@ -132,6 +135,7 @@ def test_development_key_is_kept_private_in_the_instance_folder(tmp_path: Path) 
 
 # --- The name index ------------------------------------------------------------------------------
 
+
 @sqlite_only
 def test_search_hash_is_keyed_and_normalised(app: Flask) -> None:
     key = Fernet.generate_key().decode()
@@ -149,14 +153,17 @@ def test_search_hash_is_keyed_and_normalised(app: Flask) -> None:
 
 # --- Rotation ------------------------------------------------------------------------------------
 
+
 def test_rotation_re_encrypts_everything_under_the_new_key(app: Flask, runner: FlaskCliRunner) -> None:
     old = app.config["ENCRYPTION_KEYS"]
     full, partial = app.test_client(), app.test_client()
     first = submit_outcome(app, full, "likely")
     assert post_request(full).location == SENT
     second = submit_outcome(app, partial, "possible")
-    assert post_request(partial, name="Ana Bértolo", phone=None, message=None,
-                        email="ana.bertolo@example.org").location == SENT
+    assert (
+        post_request(partial, name="Ana Bértolo", phone=None, message=None, email="ana.bertolo@example.org").location
+        == SENT
+    )
     expected = requests(app)
     before = raw_tokens(app)
 
@@ -175,7 +182,8 @@ def test_rotation_re_encrypts_everything_under_the_new_key(app: Flask, runner: F
     rotated = requests(app)
     for was, now in zip(expected, rotated, strict=True):
         assert {k: v for k, v in now.items() if k != "name_search_hash"} == {
-            k: v for k, v in was.items() if k != "name_search_hash"}
+            k: v for k, v in was.items() if k != "name_search_hash"
+        }
         # The index follows the new key, so staff still find people by name.
         assert now["name_search_hash"] == crypto.search_hash(now["name"]) != was["name_search_hash"]
     for old_row, new_row in zip(before["requests"], after["requests"], strict=True):
@@ -189,7 +197,9 @@ def test_rotation_re_encrypts_everything_under_the_new_key(app: Flask, runner: F
     assert after["requests"][1][3:5] == (None, None)  # no phone, no message: still none
     recipients = [r for _, r in after["recipients"] if r is not None]
     assert [Fernet(new).decrypt(r.encode()).decode() for r in recipients] == [
-        VALID_REQUEST["email"], "ana.bertolo@example.org"]
+        VALID_REQUEST["email"],
+        "ana.bertolo@example.org",
+    ]
 
     # Only the old key: nothing reads any more.
     use_keys(app, old)
@@ -213,10 +223,13 @@ def test_rotating_twice_is_harmless(app: Flask, runner: FlaskCliRunner) -> None:
         assert runner.invoke(args=["rotate-encryption-key"]).exit_code == 0
     assert [r["name"] for r in requests(app)] == [e["name"] for e in expected]
     with app.app_context():
-        assert len(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "rotate_encryption_key")).all()) == 2
+        assert (
+            len(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "rotate_encryption_key")).all()) == 2
+        )
 
 
 # --- Authenticator secrets -----------------------------------------------------------------------
+
 
 def raw_totp_secrets(app: Flask) -> list[str | None]:
     """The staff accounts' TOTP secrets as stored, read past the column type."""
@@ -228,8 +241,9 @@ def sign_in_with_code(app: Flask, secret: str) -> int:
     """Sign in with the password and a code made from `secret`; the status of the code step."""
     client = app.test_client()
     assert staff_pages.sign_in(client).status_code == 303
-    return staff_pages.post_form(client, staff_pages.TWO_FACTOR, staff_pages.TWO_FACTOR,
-                                 {"code": pyotp.TOTP(secret).now()}).status_code
+    return staff_pages.post_form(
+        client, staff_pages.TWO_FACTOR, staff_pages.TWO_FACTOR, {"code": pyotp.TOTP(secret).now()}
+    ).status_code
 
 
 @pytest.mark.usefixtures("fast_password_hashing")
@@ -250,7 +264,8 @@ def test_totp_secrets_are_stored_encrypted_and_still_sign_in(app: Flask, staff: 
 
 @pytest.mark.usefixtures("fast_password_hashing")
 def test_rotation_re_encrypts_totp_secrets_so_the_old_key_can_go(
-        app: Flask, runner: FlaskCliRunner, staff: StaffAccounts) -> None:
+    app: Flask, runner: FlaskCliRunner, staff: StaffAccounts
+) -> None:
     old = app.config["ENCRYPTION_KEYS"]
     account = staff.create("physio@clinic.example", mfa=True)
     staff.create("other@clinic.example")

@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_the_named_file_fills_in_what_the_environment_lacks(tmp_path: Path) -> None:
     settings = tmp_path / "ims-screen.env"
-    settings.write_text("# a comment\nDATABASE_URL=postgresql://ims_app@db/ims\nPORT=8000\nCLINIC_NAME='Fraser Physio'\n")
+    settings.write_text(
+        "# a comment\nDATABASE_URL=postgresql://ims_app@db/ims\nPORT=8000\nCLINIC_NAME='Fraser Physio'\n"
+    )
     environ = {environment_file.VARIABLE: str(settings), "PORT": "8001"}
     assert environment_file.load(environ) == settings
     assert environ["DATABASE_URL"] == "postgresql://ims_app@db/ims"
@@ -48,20 +50,38 @@ def test_without_a_name_the_system_file_is_read_when_it_exists(monkeypatch: pyte
 
 def flask(settings: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     """`flask --app wsgi ...` with nothing in its environment but the settings file."""
-    return subprocess.run([str(Path(sys.executable).with_name("flask")), "--app", "wsgi", *args], cwd=ROOT,
-                          env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "IMS_ENV_FILE": str(settings)},
-                          input=stdin, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [str(Path(sys.executable).with_name("flask")), "--app", "wsgi", *args],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "IMS_ENV_FILE": str(settings)},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_commands_act_on_the_database_the_settings_file_names(tmp_path: Path) -> None:
     """The finding: create-staff said "Created admin account" on a development SQLite file."""
     database = tmp_path / "from-the-settings-file.sqlite3"
     settings = tmp_path / "ims-screen.env"
-    settings.write_text(f"DATABASE_URL=sqlite:///{database}\nENCRYPTION_KEYS=x5PRV0dIcjJDlS0sJjYoUhKh9Nt3wLzvyVdpx8YQ6Ng=\n")
+    settings.write_text(
+        f"DATABASE_URL=sqlite:///{database}\nENCRYPTION_KEYS=x5PRV0dIcjJDlS0sJjYoUhKh9Nt3wLzvyVdpx8YQ6Ng=\n"
+    )
     migrated = flask(settings, "db", "upgrade")
     assert migrated.returncode == 0, migrated.stderr
-    created = flask(settings, "create-staff", "--email", "dana@clinic.example", "--name", "Dana", "--role", "admin",
-                    "--password-stdin", stdin="correct horse battery staple\n")
+    created = flask(
+        settings,
+        "create-staff",
+        "--email",
+        "dana@clinic.example",
+        "--name",
+        "Dana",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="correct horse battery staple\n",
+    )
     assert created.returncode == 0, created.stderr
     assert f"Database: sqlite:///{database} (development; settings from {settings})" in created.stderr
     listed = flask(settings, "list-staff")

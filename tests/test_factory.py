@@ -150,9 +150,7 @@ def test_unknown_environment_is_refused() -> None:
         ("sqlite:////srv/ims.sqlite3", "sqlite:////srv/ims.sqlite3"),
     ],
 )
-def test_database_url_is_normalised(
-    monkeypatch: pytest.MonkeyPatch, url: str, expected: str
-) -> None:
+def test_database_url_is_normalised(monkeypatch: pytest.MonkeyPatch, url: str, expected: str) -> None:
     monkeypatch.setenv("DATABASE_URL", url)
     assert create_app().config["SQLALCHEMY_DATABASE_URI"] == expected
 
@@ -262,8 +260,9 @@ def test_behind_a_proxy_the_client_address_comes_from_x_forwarded_for() -> None:
 
         return f"{request.remote_addr} {request.scheme}"
 
-    response = proxied.test_client().get("/_whoami", headers={"X-Forwarded-For": "203.0.113.7",
-                                                              "X-Forwarded-Proto": "https"})
+    response = proxied.test_client().get(
+        "/_whoami", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
+    )
     assert response.get_data(as_text=True) == "203.0.113.7 https"
 
 
@@ -279,19 +278,23 @@ server:/export /srv/share nfs4 rw,relatime 0 0
 """
 
 
-@pytest.mark.parametrize(("path", "kind"), [
-    ("/srv/share/ims.sqlite3", "nfs4"),
-    ("/srv/share/smb/ims.sqlite3", "cifs"),
-    ("/srv/shared/ims.sqlite3", "ext4"),  # a sibling whose name only starts like the mount point
-    ("/var/lib/ims/ims.sqlite3", "ext4"),
-])
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("/srv/share/ims.sqlite3", "nfs4"),
+        ("/srv/share/smb/ims.sqlite3", "cifs"),
+        ("/srv/shared/ims.sqlite3", "ext4"),  # a sibling whose name only starts like the mount point
+        ("/var/lib/ims/ims.sqlite3", "ext4"),
+    ],
+)
 def test_the_filesystem_under_a_path_is_its_longest_mount_point(tmp_path: Path, path: str, kind: str) -> None:
     (mounts := tmp_path / "mounts").write_text(MOUNTS_TABLE)
     assert filesystem_type(path, str(mounts)) == kind
 
 
 def test_production_refuses_an_sqlite_file_on_a_network_filesystem(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (mounts := tmp_path / "mounts").write_text(MOUNTS_TABLE)
     monkeypatch.setattr("app.config.MOUNTS", str(mounts))
     environ = {"IMS_ENV": "production", "SECRET_KEY": STRONG_KEY, **REAL_CLINIC}
@@ -316,8 +319,9 @@ def test_the_key_command_production_suggests_works_while_production_refuses_to_s
         config_from_env(environ, str(tmp_path))
     assert NEW_ENCRYPTION_KEY_COMMAND in str(refused.value)
     python_code = NEW_ENCRYPTION_KEY_COMMAND.split(" -c ", 1)[1].strip('"')
-    done = subprocess.run([sys.executable, "-c", python_code], capture_output=True, text=True, timeout=30,
-                          env={"PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [sys.executable, "-c", python_code], capture_output=True, text=True, timeout=30, env={"PATH": "/usr/bin:/bin"}
+    )
     key = done.stdout.strip()
     Fernet(key)  # a usable key
     assert config_from_env({**environ, "ENCRYPTION_KEYS": key}, str(tmp_path))["ENCRYPTION_KEYS"] == key

@@ -37,9 +37,13 @@ def test_the_questionnaire_is_a_valid_fhir_questionnaire_with_every_question() -
 def test_branching_becomes_enable_when() -> None:
     resource = fhir.questionnaire_resource(rules.questionnaire(), "x")
     items = {item["linkId"]: item for group in resource["item"] for item in group["item"]}
-    assert items["blood_thinner_names"]["enableWhen"] == [{
-        "question": "blood_thinners", "operator": "=",
-        "answerCoding": {"system": "urn:ims-screen:choice:blood_thinners", "code": "yes"}}]
+    assert items["blood_thinner_names"]["enableWhen"] == [
+        {
+            "question": "blood_thinners",
+            "operator": "=",
+            "answerCoding": {"system": "urn:ims-screen:choice:blood_thinners", "code": "yes"},
+        }
+    ]
     assert items["pregnant"]["enableBehavior"] == "all"
     assert {c["operator"] for c in items["pregnant"]["enableWhen"]} == {">=", "<="}
     assert items["needling_response"]["enableBehavior"] == "any"
@@ -72,8 +76,9 @@ def test_any_screening_exports_validly_and_round_trips_to_the_same_outcome(answe
     assert rules.evaluate(back).to_dict() == rules.evaluate(answers).to_dict()
 
 
-def test_staff_download_a_screening_bundle_and_it_is_audited(app: Flask, physio_client: FlaskClient,
-                                                             ideal_answers: dict[str, object]) -> None:
+def test_staff_download_a_screening_bundle_and_it_is_audited(
+    app: Flask, physio_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
     from sqlalchemy import select
 
     from app.models import AuditEvent
@@ -85,13 +90,15 @@ def test_staff_download_a_screening_bundle_and_it_is_audited(app: Flask, physio_
     bundle = Bundle.model_validate(json.loads(response.get_data(as_text=True)))
     assert bundle.identifier.value == reference
     with app.app_context():
-        assert db.session.scalars(select(AuditEvent.action).where(AuditEvent.screening_reference == reference)).all() \
-            == ["export_fhir"]
+        assert db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.screening_reference == reference)
+        ).all() == ["export_fhir"]
     assert physio_client.get("/staff/fhir/questionnaire.json").status_code == 200
 
 
-def test_admins_export_the_filtered_queue_as_ndjson(app: Flask, admin_client: FlaskClient, physio_client: FlaskClient,
-                                                    ideal_answers: dict[str, object]) -> None:
+def test_admins_export_the_filtered_queue_as_ndjson(
+    app: Flask, admin_client: FlaskClient, physio_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
     likely = submit_screening(app, ideal_answers)
     emergency = submit_screening(app, dict(ideal_answers, rf_saddle_numbness="yes"))
     response = admin_client.get("/staff/export.ndjson")

@@ -41,8 +41,11 @@ def test_replay_shows_exactly_which_screenings_a_rule_change_moves(
     allergic = submit_screening(app, dict(ideal_answers, metal_allergy="yes"))
     untouched = submit_screening(app, ideal_answers)
     # The clinic decides a metal allergy rules needling out (P-7 becomes a contraindication).
-    changed = ruleset_with(tmp_path, 'title: "Metal allergy"\n    outcome: clinician_review',
-                           'title: "Metal allergy"\n    outcome: not_suitable')
+    changed = ruleset_with(
+        tmp_path,
+        'title: "Metal allergy"\n    outcome: clinician_review',
+        'title: "Metal allergy"\n    outcome: not_suitable',
+    )
     monkeypatch.setattr(rules, "ruleset", lambda: changed)
     result = app.test_cli_runner().invoke(args=["rules", "replay", "--json"])
     report = json.loads(result.output)
@@ -86,8 +89,9 @@ def test_kappa_without_judgements_is_unknown() -> None:
     assert cohen_kappa([]) is None
 
 
-def test_admins_see_the_changelog_replay_and_calibration(app: Flask, admin_client, physio_client,
-                                                          ideal_answers: dict[str, object]) -> None:
+def test_admins_see_the_changelog_replay_and_calibration(
+    app: Flask, admin_client, physio_client, ideal_answers: dict[str, object]
+) -> None:
     reference = submit_screening(app, ideal_answers)
     with app.app_context():
         from sqlalchemy import select
@@ -101,5 +105,8 @@ def test_admins_see_the_changelog_replay_and_calibration(app: Flask, admin_clien
     assert rules.ruleset().ruleset_version in html
     assert "Version 1.0.0" in html
     assert "Replayed 1 screening(s)" in html
-    assert "1 screening(s) have a physiotherapist&#39;s own outcome" in html or "1 screening(s) have a physiotherapist's own outcome" in html
+    assert (
+        "1 screening(s) have a physiotherapist&#39;s own outcome" in html
+        or "1 screening(s) have a physiotherapist's own outcome" in html
+    )
     assert physio_client.get("/staff/rules/").status_code == 403

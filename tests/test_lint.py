@@ -15,8 +15,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def ruff(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """`ruff check` with the project's configuration, from the project's root (no cache written)."""
-    return subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise", *args],
-                          cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise", *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_app_and_rules_pass_the_security_lint() -> None:
@@ -24,12 +30,15 @@ def test_app_and_rules_pass_the_security_lint() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("source", [
-    'db.session.execute(text(f"SELECT * FROM screening WHERE reference = \'{reference}\'"))',
-    'db.session.execute(text("DELETE FROM note WHERE id = %s" % note_id))',
-    'db.session.execute(text("UPDATE staff_user SET role = \'{}\'".format(role)))',
-    'db.session.execute(text("INSERT INTO audit_event (action) VALUES (\'" + action + "\')"))',
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "db.session.execute(text(f\"SELECT * FROM screening WHERE reference = '{reference}'\"))",
+        'db.session.execute(text("DELETE FROM note WHERE id = %s" % note_id))',
+        "db.session.execute(text(\"UPDATE staff_user SET role = '{}'\".format(role)))",
+        'db.session.execute(text("INSERT INTO audit_event (action) VALUES (\'" + action + "\')"))',
+    ],
+)
 def test_the_gate_catches_sql_built_from_strings(source: str) -> None:
     """The configuration really selects S608 for files in app/ (a gate that cannot fail is none)."""
     done = ruff("--stdin-filename", "app/example.py", "-", stdin=source + "\n")

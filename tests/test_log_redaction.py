@@ -31,31 +31,56 @@ SENTINEL_TOKEN = "SeNtInElToKeN" + "q" * 30
 SENTINEL_ANSWER = "SentinelAnswerKlingon"
 
 
-@pytest.mark.parametrize("line", [
-    "/resume/abc123", "//resume/abc123", "/resume/abc123/", "/resume//abc123", "/x/../resume/abc123",
-    "/resume%2Fabc123", "/resume%2fabc123", "%2Fresume%2Fabc123", "/resume%252Fabc123", "/%72esume/abc123",
-    "/resume\\abc123", "/RESUME/abc123", "https://clinic.example/resume/abc123?x=1",
-    'GET //resume/abc123 HTTP/1.1', "Exception on /resume/abc123 [GET]", "Error handling request //resume/abc123",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "/resume/abc123",
+        "//resume/abc123",
+        "/resume/abc123/",
+        "/resume//abc123",
+        "/x/../resume/abc123",
+        "/resume%2Fabc123",
+        "/resume%2fabc123",
+        "%2Fresume%2Fabc123",
+        "/resume%252Fabc123",
+        "/%72esume/abc123",
+        "/resume\\abc123",
+        "/RESUME/abc123",
+        "https://clinic.example/resume/abc123?x=1",
+        "GET //resume/abc123 HTTP/1.1",
+        "Exception on /resume/abc123 [GET]",
+        "Error handling request //resume/abc123",
+    ],
+)
 def test_every_variant_of_a_resume_path_is_redacted(line: str) -> None:
     assert "abc123" not in redaction.redact(line)
     assert redaction.REDACTED in redaction.redact(line)
 
 
-@pytest.mark.parametrize("line", [
-    "/screening/about", "GET /healthz 200", "resume later", "/resume/", "100% done", "/staff/queue?page=2",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "/screening/about",
+        "GET /healthz 200",
+        "resume later",
+        "/resume/",
+        "100% done",
+        "/staff/queue?page=2",
+    ],
+)
 def test_other_lines_are_unchanged(line: str) -> None:
     assert redaction.redact(line) == line
 
 
 def test_the_filter_redacts_messages_arguments_and_tracebacks() -> None:
-    record = logging.LogRecord("app", logging.ERROR, __file__, 1, "Exception on %s [%s]", ("/resume/abc123", "GET"),
-                               None)
+    record = logging.LogRecord(
+        "app", logging.ERROR, __file__, 1, "Exception on %s [%s]", ("/resume/abc123", "GET"), None
+    )
     try:
         raise RuntimeError("while serving //resume/abc123")
     except RuntimeError:
         import sys
+
         record.exc_info = sys.exc_info()
     assert redaction.FILTER.filter(record)
     formatted = logging.Formatter().format(record)
@@ -81,7 +106,8 @@ def served(own_postgresql_cluster: PostgreSQLCluster, tmp_path: Path) -> Iterato
 
 
 def test_no_token_or_answer_reaches_the_logs_when_the_database_is_down(
-        served: tuple[Gunicorn, str], own_postgresql_cluster: PostgreSQLCluster) -> None:
+    served: tuple[Gunicorn, str], own_postgresql_cluster: PostgreSQLCluster
+) -> None:
     server, database_url = served
     with app_on(database_url) as app:
         seed_draft(app, None, resume_token_hash=hash_token(SENTINEL_TOKEN))
@@ -101,8 +127,13 @@ def test_no_token_or_answer_reaches_the_logs_when_the_database_is_down(
     own_postgresql_cluster.stop()
     replies = {
         path: Client(server.base).get(path)
-        for path in (f"/resume/{SENTINEL_TOKEN}", f"//resume/{SENTINEL_TOKEN}", f"/resume%2F{SENTINEL_TOKEN}",
-                     f"/%72esume/{SENTINEL_TOKEN}", f"/resume/{SENTINEL_TOKEN}/")
+        for path in (
+            f"/resume/{SENTINEL_TOKEN}",
+            f"//resume/{SENTINEL_TOKEN}",
+            f"/resume%2F{SENTINEL_TOKEN}",
+            f"/%72esume/{SENTINEL_TOKEN}",
+            f"/resume/{SENTINEL_TOKEN}/",
+        )
     }
     replies["step, read-only"] = saved_read_only
     replies["step"] = patient.post("/screening/about", step)

@@ -52,22 +52,35 @@ def _staff_rows(connection: Connection) -> dict[int, str | None]:
 
 
 def test_0006_encrypts_the_stored_totp_secrets_and_the_downgrade_decrypts_them(
-        empty_app: Flask, ideal_answers: dict[str, object]) -> None:
+    empty_app: Flask, ideal_answers: dict[str, object]
+) -> None:
     with empty_app.app_context():
         flask_migrate.upgrade(revision="0005")
         [reference] = insert_submitted(empty_app, [{"outcome": "likely", "submitted_at": utcnow()}])
         with db.engine.begin() as connection:
             for account_id, secret in PLAINTEXT_SECRETS.items():
-                connection.execute(text(
-                    "INSERT INTO staff_user (id, email, name, role, password_hash, totp_secret, recovery_code_hashes,"
-                    " active, session_version, created_at, password_changed_at) VALUES (:id, :email, 'A', 'physio',"
-                    " 'x', :secret, '[]', :active, 1, :now, :now)"),
-                    {"id": account_id, "email": f"a{account_id}@clinic.example", "secret": secret, "active": True,
-                     "now": utcnow()})
+                connection.execute(
+                    text(
+                        "INSERT INTO staff_user (id, email, name, role, password_hash, totp_secret, recovery_code_hashes,"
+                        " active, session_version, created_at, password_changed_at) VALUES (:id, :email, 'A', 'physio',"
+                        " 'x', :secret, '[]', :active, 1, :now, :now)"
+                    ),
+                    {
+                        "id": account_id,
+                        "email": f"a{account_id}@clinic.example",
+                        "secret": secret,
+                        "active": True,
+                        "now": utcnow(),
+                    },
+                )
             # A row that refers to an account, so that SQLite's rebuild of the table must keep it valid.
-            connection.execute(text(
-                "INSERT INTO screening_note (screening_id, author_id, created_at, body) SELECT id, 1, :now, 'n'"
-                " FROM screening WHERE reference = :reference"), {"now": utcnow(), "reference": reference})
+            connection.execute(
+                text(
+                    "INSERT INTO screening_note (screening_id, author_id, created_at, body) SELECT id, 1, :now, 'n'"
+                    " FROM screening WHERE reference = :reference"
+                ),
+                {"now": utcnow(), "reference": reference},
+            )
 
         flask_migrate.upgrade(revision="0006")
         with db.engine.connect() as connection:

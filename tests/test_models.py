@@ -88,9 +88,7 @@ def test_complete_submitted_screening_is_accepted(app: Flask) -> None:
         assert save(submitted()).state == "submitted"
 
 
-@pytest.mark.parametrize(
-    "missing", ["outcome", "reasons", "indicators", "ruleset_version", "submitted_at"]
-)
+@pytest.mark.parametrize("missing", ["outcome", "reasons", "indicators", "ruleset_version", "submitted_at"])
 def test_submitted_screening_needs_its_whole_result(app: Flask, missing: str) -> None:
     with app.app_context():
         db.session.add(submitted(**{missing: None}))

@@ -34,9 +34,31 @@ CLINIC_INBOX = "frontdesk@clinic.example"
 
 #: Words that would tell a reader something about the person's health or result.
 HEALTH_WORDS = (
-    "emergency", "cauda", "see a doctor", "doctor", "red flag", "saddle", "numbness", "weight loss",
-    "bladder", "bowel", "see_doctor", "clinician_review", "not_suitable", "unlikely", "likely", "possible",
-    "candida", "candidacy", "candidate", "diagnos", "pain", "neck", "needle", "symptom", "allerg",
+    "emergency",
+    "cauda",
+    "see a doctor",
+    "doctor",
+    "red flag",
+    "saddle",
+    "numbness",
+    "weight loss",
+    "bladder",
+    "bowel",
+    "see_doctor",
+    "clinician_review",
+    "not_suitable",
+    "unlikely",
+    "likely",
+    "possible",
+    "candida",
+    "candidacy",
+    "candidate",
+    "diagnos",
+    "pain",
+    "neck",
+    "needle",
+    "symptom",
+    "allerg",
 )
 #: The one safety line every patient confirmation carries, whatever the result.
 SAFETY_LINE = "In an emergency, call 911."
@@ -52,8 +74,13 @@ def smtp(app: Flask) -> Iterator[SMTPServer]:
 
 def point_at_closed_port(app: Flask) -> None:
     """A mail server that is down: nothing listens on the port."""
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_STARTTLS=False,
-                      PUBLIC_BASE_URL=PORTAL, CLINIC_INBOX=CLINIC_INBOX)
+    app.config.update(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=free_port(),
+        SMTP_STARTTLS=False,
+        PUBLIC_BASE_URL=PORTAL,
+        CLINIC_INBOX=CLINIC_INBOX,
+    )
 
 
 def deliver(app: Flask, send: outbox.Sender | None = None, **kwargs: object) -> tuple[int, int]:
@@ -66,8 +93,11 @@ def health_details(outcome: str) -> list[str]:
     answers = profile("ideal_neck", **OUTCOME_CHANGES[outcome])
     questions = rules.questionnaire().questions
     details = [questions[qid].text for qid in answers]
-    details += [text for qid, value in answers.items()
-                if len(text := answer_text(value, questions[qid])) > 3 and not text.isdigit()]
+    details += [
+        text
+        for qid, value in answers.items()
+        if len(text := answer_text(value, questions[qid])) > 3 and not text.isdigit()
+    ]
     details += [reason.patient_text for reason in rules.evaluate(answers).explaining()]
     return details
 
@@ -85,6 +115,7 @@ def assert_no_health_details(received: Received, outcomes: list[str]) -> None:
 
 
 # --- Queueing ------------------------------------------------------------------------------------
+
 
 def test_urgent_screenings_queue_one_clinic_notification_each(app: Flask) -> None:
     references = {}
@@ -115,6 +146,7 @@ def test_assessment_request_queues_clinic_and_patient_emails(app: Flask) -> None
 
 # --- Sending through SMTP ------------------------------------------------------------------------
 
+
 def test_emails_reach_the_smtp_server_without_health_details(app: Flask, smtp: SMTPServer) -> None:
     references = {}
     for outcome in ("emergency", "see_doctor", "clinician_review"):
@@ -141,7 +173,8 @@ def test_emails_reach_the_smtp_server_without_health_details(app: Flask, smtp: S
     # The two urgent outcomes read alike: the email does not say which it was.
     emergency, see_doctor = (by_reference[references[o]][0] for o in ("emergency", "see_doctor"))
     assert emergency.body.replace(references["emergency"], "REF") == see_doctor.body.replace(
-        references["see_doctor"], "REF")
+        references["see_doctor"], "REF"
+    )
 
     request_mail = {tuple(m.recipients): m for m in by_reference[references["clinician_review"]]}
     clinic, patient = request_mail[(CLINIC_INBOX,)], request_mail[(VALID_REQUEST["email"],)]
@@ -163,8 +196,9 @@ def test_emails_reach_the_smtp_server_without_health_details(app: Flask, smtp: S
 
 
 @sqlite_only
-def test_portal_link_is_the_staff_screening_route(app: Flask, smtp: SMTPServer, physio_client: FlaskClient,
-                                                  fast_password_hashing: None) -> None:
+def test_portal_link_is_the_staff_screening_route(
+    app: Flask, smtp: SMTPServer, physio_client: FlaskClient, fast_password_hashing: None
+) -> None:
     reference = submit_outcome(app, app.test_client(), "emergency")
     app.config["PUBLIC_BASE_URL"] = PORTAL + "/"  # a trailing slash makes no double slash
     assert deliver(app) == (1, 0)
@@ -176,6 +210,7 @@ def test_portal_link_is_the_staff_screening_route(app: Flask, smtp: SMTPServer, 
 
 
 # --- Failures: recorded, retried, never in the patient's way -------------------------------------
+
 
 def test_mail_server_down_never_breaks_a_submission_and_is_retried(app: Flask) -> None:
     point_at_closed_port(app)
@@ -266,6 +301,7 @@ def test_an_unexpected_error_is_recorded_too(app: Flask) -> None:
 
 # --- Without an SMTP server configured -----------------------------------------------------------
 
+
 @sqlite_only
 def test_development_without_smtp_host_logs_the_email(app: Flask, caplog: pytest.LogCaptureFixture) -> None:
     app.config.update(SMTP_HOST="", IMS_ENV="development", PUBLIC_BASE_URL=PORTAL)
@@ -286,7 +322,6 @@ def test_production_without_smtp_host_records_a_failure(app: Flask) -> None:
     [n] = notifications(app)
     assert (n["state"], n["attempts"]) == ("pending", 1)
     assert n["last_error"] == "SMTPException: SMTP_HOST is not configured"
-
 
 
 def test_a_due_notification_is_claimed_by_one_worker_only(app) -> None:

@@ -25,16 +25,19 @@ from tests.journey import (
 IDEAL = profile("ideal_neck")
 
 
-@pytest.mark.parametrize("extra", [
-    {"status": "submitted"},
-    {"state": "submitted"},
-    {"outcome": "likely"},
-    {"reference": "IMS-22222222"},
-    {"shoe_size": "9"},
-    {"answers": "{}"},
-    {"age__unit": "years"},
-    {"pain_regions__unit": "months"},
-])
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"status": "submitted"},
+        {"state": "submitted"},
+        {"outcome": "likely"},
+        {"reference": "IMS-22222222"},
+        {"shoe_size": "9"},
+        {"answers": "{}"},
+        {"age__unit": "years"},
+        {"pain_regions__unit": "months"},
+    ],
+)
 def test_extra_fields_are_refused(app: Flask, client: FlaskClient, extra: dict[str, str]) -> None:
     seed_draft(app, client, answers_before("pain_location", IDEAL))
     journey = Journey(client)
@@ -43,12 +46,15 @@ def test_extra_fields_are_refused(app: Flask, client: FlaskClient, extra: dict[s
     assert response.status_code == 400
 
 
-@pytest.mark.parametrize(("section_id", "foreign"), [
-    ("pain_location", {"age": "45"}),
-    ("pain_location", {"rf_saddle_numbness": "no"}),
-    ("needles", {"blood_thinners": "no"}),
-    ("general_health", {"respondent": "proxy"}),
-])
+@pytest.mark.parametrize(
+    ("section_id", "foreign"),
+    [
+        ("pain_location", {"age": "45"}),
+        ("pain_location", {"rf_saddle_numbness": "no"}),
+        ("needles", {"blood_thinners": "no"}),
+        ("general_health", {"respondent": "proxy"}),
+    ],
+)
 def test_answers_to_another_pages_questions_are_refused(
     app: Flask, client: FlaskClient, section_id: str, foreign: dict[str, str]
 ) -> None:
@@ -58,13 +64,11 @@ def test_answers_to_another_pages_questions_are_refused(
     assert response.status_code == 400
 
 
-def test_a_later_page_posted_early_goes_to_the_first_unfinished_page(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_a_later_page_posted_early_goes_to_the_first_unfinished_page(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client, answers_before("pain_history", IDEAL))
     journey = Journey(client)
     with unchanged(app):
-        for later in SECTION_IDS[SECTION_IDS.index("pain_history") + 1:]:
+        for later in SECTION_IDS[SECTION_IDS.index("pain_history") + 1 :]:
             response = journey.post_step(later, {"action": "continue", **form_data(later, IDEAL)})
             assert (response.status_code, response.location) == (302, "/screening/pain_history"), later
             assert client.get(f"/screening/{later}").location == "/screening/pain_history"
@@ -73,8 +77,9 @@ def test_a_later_page_posted_early_goes_to_the_first_unfinished_page(
 
 
 def test_a_page_skipped_in_the_middle_is_the_one_to_finish(app: Flask, client: FlaskClient) -> None:
-    answers = {k: v for k, v in IDEAL.items() if k not in ("pain_now", "pain_average", "pain_worst",
-                                                           "pain_interference")}
+    answers = {
+        k: v for k, v in IDEAL.items() if k not in ("pain_now", "pain_average", "pain_worst", "pain_interference")
+    }
     seed_draft(app, client, answers)
     assert client.get("/screening/general_health").location == "/screening/pain_severity"
     assert client.get("/screening").location == "/screening/pain_severity"
@@ -94,9 +99,7 @@ NO_SESSION_PAGES = ["/screening", CHECK, RESULT, SAVED, REASSURANCE, *(f"/screen
 
 
 @pytest.mark.parametrize("path", NO_SESSION_PAGES)
-def test_pages_without_a_screening_send_the_person_to_the_start(
-    app: Flask, client: FlaskClient, path: str
-) -> None:
+def test_pages_without_a_screening_send_the_person_to_the_start(app: Flask, client: FlaskClient, path: str) -> None:
     seed_draft(app)  # someone else's draft: never reachable without its token
     response = client.get(path)
     assert (response.status_code, response.location) == (302, "/start")
@@ -113,9 +116,7 @@ def test_a_post_without_a_screening_creates_nothing(app: Flask, client: FlaskCli
 
 
 @pytest.mark.parametrize("section_id", SECTION_IDS)
-def test_a_page_posted_without_a_valid_csrf_token_is_refused(
-    app: Flask, client: FlaskClient, section_id: str
-) -> None:
+def test_a_page_posted_without_a_valid_csrf_token_is_refused(app: Flask, client: FlaskClient, section_id: str) -> None:
     seed_draft(app, client, answers_before(section_id, IDEAL))
     valid = Journey(client).page(f"/screening/{section_id}").csrf_token
     honest = {"action": "continue", **form_data(section_id, IDEAL)}
@@ -152,8 +153,7 @@ def test_a_csrf_token_from_another_browser_is_refused(app: Flask, client: FlaskC
     other = Journey(app.test_client())
     foreign_token = other.csrf_token()
     with unchanged(app):
-        response = client.post("/screening/about", data={"csrf_token": foreign_token,
-                                                          **form_data("about", IDEAL)})
+        response = client.post("/screening/about", data={"csrf_token": foreign_token, **form_data("about", IDEAL)})
     assert response.status_code == 400
 
 

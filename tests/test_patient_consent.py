@@ -43,9 +43,7 @@ def test_declining_stores_nothing_and_offers_the_clinic(app: Flask, client: Flas
     assert response.location == "/start"
 
 
-def test_consent_without_ticking_the_box_is_refused_with_a_clear_error(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_consent_without_ticking_the_box_is_refused_with_a_clear_error(app: Flask, client: FlaskClient) -> None:
     journey = Journey(client)
     token = journey.page("/start").csrf_token
     response = client.post("/start", data={"csrf_token": token})
@@ -58,9 +56,7 @@ def test_consent_without_ticking_the_box_is_refused_with_a_clear_error(
     assert screenings(app) == []
 
 
-def test_consent_creates_a_draft_with_consent_time_and_a_hashed_token(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_consent_creates_a_draft_with_consent_time_and_a_hashed_token(app: Flask, client: FlaskClient) -> None:
     response = Journey(client).consent()
     assert response.location == "/screening/about"
     [draft] = screenings(app)
@@ -74,9 +70,7 @@ def test_consent_creates_a_draft_with_consent_time_and_a_hashed_token(
     assert all(token not in str(value) for value in draft.values())
 
 
-def test_consenting_again_starts_a_new_screening_and_leaves_the_first(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_consenting_again_starts_a_new_screening_and_leaves_the_first(app: Flask, client: FlaskClient) -> None:
     journey = Journey(client)
     journey.consent()
     first_token = session_data(app, client)["screening_token"]
@@ -84,4 +78,3 @@ def test_consenting_again_starts_a_new_screening_and_leaves_the_first(
     second_token = session_data(app, client)["screening_token"]
     assert first_token != second_token
     assert [row["state"] for row in screenings(app)] == ["draft", "draft"]
-

@@ -6,7 +6,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import Clock, sqlite_only
-from tests.journey import CHECK, Journey, Page, answers_before, form_data, only_screening, profile, seed_draft, unchanged
+from tests.journey import (
+    CHECK,
+    Journey,
+    Page,
+    answers_before,
+    form_data,
+    only_screening,
+    profile,
+    seed_draft,
+    unchanged,
+)
 
 IDEAL = profile("ideal_neck")
 ABOUT = form_data("about", IDEAL)
@@ -70,8 +80,10 @@ def test_an_invalid_token_saves_nothing_and_shows_the_page_again(
     seed_draft(app, client)
     journey = Journey(client)
     valid = journey.page("/screening/about").csrf_token
-    tokens = {"from another browser": lambda: Journey(app.test_client()).csrf_token(),
-              "tampered": lambda: valid[:-2] + ("AA" if valid[-2:] != "AA" else "BB")}
+    tokens = {
+        "from another browser": lambda: Journey(app.test_client()).csrf_token(),
+        "tampered": lambda: valid[:-2] + ("AA" if valid[-2:] != "AA" else "BB"),
+    }
     token = tokens[kind]() if kind in tokens else kind
     data = {"action": action, **ABOUT} | ({} if token is None else {"csrf_token": token})
     with unchanged(app):
@@ -84,20 +96,22 @@ def test_an_invalid_token_saves_nothing_and_shows_the_page_again(
 def test_sending_again_from_the_check_page_keeps_the_way_back(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client, IDEAL)
     with unchanged(app):
-        page = Page(client.post("/screening/about", data={"csrf_token": "x", "return_to": "check",
-                                                          "action": "continue", **ABOUT}))
+        page = Page(
+            client.post(
+                "/screening/about", data={"csrf_token": "x", "return_to": "check", "action": "continue", **ABOUT}
+            )
+        )
     assert_asked_to_send_again(page, "Save and return to your answers")
     assert page.value("return_to") == "check"
-    response = client.post("/screening/about", data={"csrf_token": page.csrf_token, "return_to": "check",
-                                                      "action": "continue", **ABOUT})
+    response = client.post(
+        "/screening/about", data={"csrf_token": page.csrf_token, "return_to": "check", "action": "continue", **ABOUT}
+    )
     assert response.location == "/screening"
     assert client.get("/screening").location == CHECK
 
 
 @sqlite_only
-def test_a_page_that_could_not_be_shown_gets_the_plain_refusal(
-    app: Flask, client: FlaskClient, clock: Clock
-) -> None:
+def test_a_page_that_could_not_be_shown_gets_the_plain_refusal(app: Flask, client: FlaskClient, clock: Clock) -> None:
     seed_draft(app, client, answers_before("pain_history", IDEAL))
     with unchanged(app):
         for path, data in [

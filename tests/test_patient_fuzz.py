@@ -44,13 +44,45 @@ SCRIPT = "<script>alert(1)</script>"
 
 hostile_text = st.one_of(
     st.text(max_size=40),
-    st.sampled_from([
-        "", " ", "\x00", "a\x00b", SCRIPT, "x" * 10_000, "9" * 5_000, "1" * 400, "-1", "0", "10",
-        "11", "120", "121", "5200", "12.5", "1e9", "NaN", "inf", "٤٥", "４５", "4_5", "weeks",
-        "months", "years", "fortnights", "check", "save", "continue", "\u202e", "\ufeff45",
-        "'; DROP TABLE screening; --", "{{ 7*7 }}", "%s%s%n",
-    ]),
-    st.integers(-10**20, 10**20).map(str),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "\x00",
+            "a\x00b",
+            SCRIPT,
+            "x" * 10_000,
+            "9" * 5_000,
+            "1" * 400,
+            "-1",
+            "0",
+            "10",
+            "11",
+            "120",
+            "121",
+            "5200",
+            "12.5",
+            "1e9",
+            "NaN",
+            "inf",
+            "٤٥",
+            "４５",
+            "4_5",
+            "weeks",
+            "months",
+            "years",
+            "fortnights",
+            "check",
+            "save",
+            "continue",
+            "\u202e",
+            "\ufeff45",
+            "'; DROP TABLE screening; --",
+            "{{ 7*7 }}",
+            "%s%s%n",
+        ]
+    ),
+    st.integers(-(10**20), 10**20).map(str),
     st.sampled_from(CHOICE_VALUES),
 )
 field_value = st.one_of(hostile_text, st.lists(hostile_text, min_size=1, max_size=4))
@@ -64,8 +96,11 @@ field_name = st.one_of(
 @st.composite
 def hostile_posts(draw: st.DrawFn) -> dict[str, Any]:
     section_id = draw(st.sampled_from(SECTION_IDS))
-    own = [name for name in FIELD_NAMES if name.removesuffix(UNIT_SUFFIX) in
-           {q.id for q in rules.questionnaire().section(section_id).questions}]  # type: ignore[union-attr]
+    own = [
+        name
+        for name in FIELD_NAMES
+        if name.removesuffix(UNIT_SUFFIX) in {q.id for q in rules.questionnaire().section(section_id).questions}
+    ]  # type: ignore[union-attr]
     data: dict[str, Any] = form_data(section_id, IDEAL) if draw(st.booleans()) else {}
     # Mostly this page's own fields, sometimes anything at all.
     changes = draw(st.dictionaries(st.one_of(st.sampled_from(own), field_name), field_value, max_size=6))
@@ -90,13 +125,24 @@ def stored(app: Flask, screening_id: int) -> dict[str, Any]:
 def test_no_post_to_any_page_causes_a_server_error(app: Flask) -> None:
     seen_status: set[int] = set()
 
-    @settings(max_examples=75, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=75,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(hostile_posts())
     # One honest post always runs, so the check below that some posts got through to the form
     # logic does not depend on what the random draws happened to be (about 1 run in 7 had none).
-    @example({"section_id": "pain_history", "draft": "reached", "with_csrf": True, "query": {},
-              "data": form_data("pain_history", IDEAL)})
+    @example(
+        {
+            "section_id": "pain_history",
+            "draft": "reached",
+            "with_csrf": True,
+            "query": {},
+            "data": form_data("pain_history", IDEAL),
+        }
+    )
     def check(post: dict[str, Any]) -> None:
         section_id = post["section_id"]
         client = app.test_client()
@@ -131,10 +177,9 @@ def test_no_post_to_any_page_causes_a_server_error(app: Flask) -> None:
     assert {303, 400} <= seen_status
 
 
-NUMERIC = [q for q in QUESTIONS.values() if q.type in (QuestionType.INTEGER, QuestionType.DURATION,
-                                                       QuestionType.SCALE)]
+NUMERIC = [q for q in QUESTIONS.values() if q.type in (QuestionType.INTEGER, QuestionType.DURATION, QuestionType.SCALE)]
 numbers = st.one_of(
-    st.integers(-10**400, 10**400).map(str),
+    st.integers(-(10**400), 10**400).map(str),
     st.integers(0, 10**12).map(lambda n: f"{n}.{n % 10}"),
     st.from_regex(r"\A[ +\-0-9_.,eE٤５]{1,12}\Z"),
     hostile_text,
@@ -149,8 +194,7 @@ def test_no_number_causes_a_server_error(app: Flask) -> None:
     def check(question: Any, typed: str, unit: str) -> None:
         client = app.test_client()
         screening_id, _ = seed_draft(app, client, answers_before(question.section_id, IDEAL))
-        data = {**form_data(question.section_id, IDEAL), question.id: typed,
-                "csrf_token": Journey(client).csrf_token()}
+        data = {**form_data(question.section_id, IDEAL), question.id: typed, "csrf_token": Journey(client).csrf_token()}
         if question.type is QuestionType.DURATION:
             data[question.id + UNIT_SUFFIX] = unit
         response = client.post(f"/screening/{question.section_id}", data=data)
@@ -186,8 +230,11 @@ def test_no_consent_post_causes_a_server_error(app: Flask) -> None:
 
 def test_no_submit_causes_a_server_error(app: Flask) -> None:
     @settings(max_examples=30, deadline=None, database=None)
-    @given(st.sampled_from(["complete", "reached", "empty"]), st.sampled_from(SECTION_IDS),
-           st.dictionaries(field_name, field_value, max_size=4))
+    @given(
+        st.sampled_from(["complete", "reached", "empty"]),
+        st.sampled_from(SECTION_IDS),
+        st.dictionaries(field_name, field_value, max_size=4),
+    )
     def check(draft: str, section_id: str, data: dict[str, Any]) -> None:
         client = app.test_client()
         answers = {"complete": IDEAL, "reached": answers_before(section_id, IDEAL), "empty": {}}[draft]

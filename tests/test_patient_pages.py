@@ -75,7 +75,9 @@ def test_follow_up_on_the_same_page_is_hidden_until_its_answer_reveals_it(client
     assert "form.question-page #question-blood_thinner_names" in css
     assert re.search(
         r'form\.question-page:has\(input\[name="blood_thinners"\]\[value="yes"\]:checked\) '
-        r'#question-blood_thinner_names \{ display: block; \}', css)
+        r"#question-blood_thinner_names \{ display: block; \}",
+        css,
+    )
     # Unconditional questions are never hidden.
     assert 'class="question" id="question-blood_thinners"' in page.html
 
@@ -98,8 +100,9 @@ def test_question_that_applies_from_an_earlier_page_is_shown(app: Flask) -> None
 def test_an_answer_to_a_question_that_does_not_apply_is_ignored(app: Flask, client: FlaskClient) -> None:
     journey = Journey(client)
     journey.walk(profile("ideal_neck"), until="about")
-    response = journey.answer("about", profile("ideal_neck"), proxy_relationship="family",
-                              interpreter_language="French")
+    response = journey.answer(
+        "about", profile("ideal_neck"), proxy_relationship="family", interpreter_language="French"
+    )
     assert response.status_code == 303
     stored = only_screening(app)["answers"]
     assert "proxy_relationship" not in stored
@@ -123,9 +126,7 @@ def test_changing_blood_thinners_to_no_discards_their_names(app: Flask, client: 
     assert "Warfarin" not in journey.page(CHECK).text
 
 
-def test_changing_respondent_from_proxy_to_self_discards_the_proxy_answers(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_changing_respondent_from_proxy_to_self_discards_the_proxy_answers(app: Flask, client: FlaskClient) -> None:
     answers = profile("proxy_teen")
     journey = Journey(client)
     journey.walk(answers)
@@ -231,12 +232,10 @@ def test_walk_passes_through_the_reassurance_page(client: FlaskClient) -> None:
     journey = Journey(client)
     journey.walk(profile("ideal_neck", needle_fear=7))
     needles = journey.visited.index("/screening/needles")
-    assert journey.visited[needles + 1:needles + 3] == [REASSURANCE, "/screening/medicines"]
+    assert journey.visited[needles + 1 : needles + 3] == [REASSURANCE, "/screening/medicines"]
 
 
-def test_duration_in_months_and_years_is_stored_in_weeks_and_shown_back(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_duration_in_months_and_years_is_stored_in_weeks_and_shown_back(app: Flask, client: FlaskClient) -> None:
     journey = Journey(client)
     journey.walk(profile("ideal_neck", pain_duration_weeks=Duration(3, "months")))
     assert only_screening(app)["answers"]["pain_duration_weeks"] == 13
@@ -251,13 +250,21 @@ def test_duration_in_months_and_years_is_stored_in_weeks_and_shown_back(
     assert "2 years" in journey.page(CHECK).text
 
 
-@pytest.mark.parametrize(("amount", "unit", "weeks"), [
-    (0, "weeks", 0), (7, "weeks", 7), (1, "months", 4), (3, "months", 13), (6, "months", 26),
-    (18, "months", 78), (1, "years", 52), (2, "years", 104), (100, "years", 5200),
-])
-def test_duration_units_convert_to_weeks(
-    app: Flask, client: FlaskClient, amount: int, unit: str, weeks: int
-) -> None:
+@pytest.mark.parametrize(
+    ("amount", "unit", "weeks"),
+    [
+        (0, "weeks", 0),
+        (7, "weeks", 7),
+        (1, "months", 4),
+        (3, "months", 13),
+        (6, "months", 26),
+        (18, "months", 78),
+        (1, "years", 52),
+        (2, "years", 104),
+        (100, "years", 5200),
+    ],
+)
+def test_duration_units_convert_to_weeks(app: Flask, client: FlaskClient, amount: int, unit: str, weeks: int) -> None:
     seed_draft(app, client, answers_before("pain_history", profile()))
     answers = profile(pain_duration_weeks=Duration(amount, unit))
     response = Journey(client).answer("pain_history", answers)
@@ -268,6 +275,10 @@ def test_duration_units_convert_to_weeks(
 def test_form_data_posts_only_the_pages_own_questions() -> None:
     data = form_data("pain_history", profile("ideal_neck"))
     assert data == {
-        "pain_duration_weeks": "52", "pain_duration_weeks__unit": "weeks", "pain_onset": "gradual",
-        "pain_pattern": "constant", "pain_trend": "same", "other_diagnoses": ["none"],
+        "pain_duration_weeks": "52",
+        "pain_duration_weeks__unit": "weeks",
+        "pain_onset": "gradual",
+        "pain_pattern": "constant",
+        "pain_trend": "same",
+        "other_diagnoses": ["none"],
     }

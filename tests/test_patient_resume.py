@@ -57,9 +57,7 @@ def test_save_and_come_back_later_shows_a_resume_link(app: Flask, client: FlaskC
     assert client.get("/screening").location == "/screening/medicines"
 
 
-def test_resume_link_in_a_new_browser_continues_at_the_first_unfinished_page(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_resume_link_in_a_new_browser_continues_at_the_first_unfinished_page(app: Flask, client: FlaskClient) -> None:
     _, token = save_half_way(client)
     before = only_screening(app)["answers"]
 
@@ -131,9 +129,7 @@ def test_an_expired_draft_cannot_be_resumed(app: Flask, client: FlaskClient) -> 
     assert client.get("/screening/about").location == "/start"
 
 
-def test_an_expired_draft_in_an_open_browser_gets_the_not_found_page(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_an_expired_draft_in_an_open_browser_gets_the_not_found_page(app: Flask, client: FlaskClient) -> None:
     screening_id, _ = seed_draft(app, client, answers_before("muscles", profile()))
     set_expiry(app, screening_id, utcnow() - timedelta(minutes=1))
     journey = Journey(client)
@@ -209,9 +205,15 @@ def test_save_and_come_back_later_keeps_the_valid_answers_of_a_half_filled_page(
     client.post("/start", data={"consent": "y", "csrf_token": csrf_token_from(page.get_data(as_text=True))})
     page = client.get("/screening/about")
     token = csrf_token_from(page.get_data(as_text=True))
-    response = client.post("/screening/about", data={
-        "csrf_token": token, "respondent": "self", "age": "forty", "action": "save",
-    })
+    response = client.post(
+        "/screening/about",
+        data={
+            "csrf_token": token,
+            "respondent": "self",
+            "age": "forty",
+            "action": "save",
+        },
+    )
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/screening/saved")
     with app.app_context():
@@ -239,8 +241,10 @@ def test_opening_a_resume_link_keeps_a_staff_sign_in_in_the_same_browser(app, ph
 
 # --- A browser left unused forgets its screening --------------------------------------------
 
+
 def test_a_browser_left_unused_for_two_hours_stops_showing_the_answers(
-        app: Flask, client: FlaskClient, clock: Clock) -> None:
+    app: Flask, client: FlaskClient, clock: Clock
+) -> None:
     journey, token = save_half_way(client)
     saved_answers = only_screening(app)["answers"]
     clock.advance(minutes=119)
@@ -295,9 +299,7 @@ def choose(client: FlaskClient, token: str, choice: str | None) -> Page:
 
 
 @sqlite_only
-def test_a_link_to_another_screening_asks_before_replacing_the_open_one(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_a_link_to_another_screening_asks_before_replacing_the_open_one(app: Flask, client: FlaskClient) -> None:
     _, open_token = seed_draft(app, client, answers_before("muscles", profile()))
     _, link_token = seed_draft(app, answers=answers_before("needles", profile()))
     page = Journey(client).page(f"/resume/{link_token}")
@@ -383,6 +385,7 @@ def test_a_link_when_the_open_screening_has_expired_just_opens(app: Flask, clien
 
 
 # --- After submission, the link shows the result for RESULT_VISIBLE_DAYS ---------------------
+
 
 def submitted_link(app: Flask, client: FlaskClient) -> tuple[str, Page]:
     journey = Journey(client)

@@ -48,8 +48,13 @@ def test_check_page_lists_every_answer_by_page_with_change_links(client: FlaskCl
     for qid, value in answers.items():
         row = shown[qid]
         assert str(answer_text(value, questions[qid])).replace("'", "&#39;") in row, qid
-    for expected in ("Myself", "45 years", "1 year", "5 out of 10",
-                     "Neck; Right shoulder; Upper back, between the shoulder blades"):
+    for expected in (
+        "Myself",
+        "45 years",
+        "1 year",
+        "5 out of 10",
+        "Neck; Right shoulder; Upper back, between the shoulder blades",
+    ):
         assert expected in page.text
     assert "Not answered (optional)" in page.text  # skin_changes was left out
     assert f'action="{SUBMIT}"' in page.html
@@ -131,8 +136,9 @@ def test_after_sending_no_page_can_change_the_answers(app: Flask, client: FlaskC
             path = f"/screening/{section.id}"
             # The Back button after sending.
             assert (client.get(path).status_code, client.get(path).location) == (303, RESULT)
-            response = client.post(path, data={"csrf_token": token, "action": "continue",
-                                               **form_data(section, changed)})
+            response = client.post(
+                path, data={"csrf_token": token, "action": "continue", **form_data(section, changed)}
+            )
             assert (response.status_code, response.location) == (303, RESULT), path
         for path in (CHECK, SAVED, REASSURANCE):
             assert client.get(path).location == RESULT

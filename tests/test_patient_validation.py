@@ -67,14 +67,18 @@ def test_empty_page_is_refused_with_a_message_for_each_question(
 
 
 @pytest.mark.parametrize("section", SECTIONS, ids=[s.id for s in SECTIONS])
-def test_a_refused_page_keeps_everything_already_entered(
-    app: Flask, client: FlaskClient, section: Section
-) -> None:
+def test_a_refused_page_keeps_everything_already_entered(app: Flask, client: FlaskClient, section: Section) -> None:
     answers = profile(
-        "proxy_teen", interpreter_needed="yes", interpreter_language="Punjabi",
-        treatments_tried=["physio_exercise", "acupuncture"], needling_response="helped",
-        blood_thinners="yes", blood_thinner_names=["apixaban", "aspirin"], epilepsy="yes",
-        last_seizure="over_12_months", skin_changes=["colder", "puffy"],
+        "proxy_teen",
+        interpreter_needed="yes",
+        interpreter_language="Punjabi",
+        treatments_tried=["physio_exercise", "acupuncture"],
+        needling_response="helped",
+        blood_thinners="yes",
+        blood_thinner_names=["apixaban", "aspirin"],
+        epilepsy="yes",
+        last_seizure="over_12_months",
+        skin_changes=["colder", "puffy"],
     )
     seed_draft(app, client, answers_before(section.id, answers))
     left_out = required_here(section, answers)[0]
@@ -101,8 +105,11 @@ def test_a_refused_page_keeps_everything_already_entered(
 
 def test_what_was_typed_is_kept_even_when_it_is_not_a_number(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client)
-    page = post(Journey(client), "about", {"respondent": "proxy", "proxy_relationship": "carer",
-                                           "age": "forty", "interpreter_needed": "no"})
+    page = post(
+        Journey(client),
+        "about",
+        {"respondent": "proxy", "proxy_relationship": "carer", "age": "forty", "interpreter_needed": "no"},
+    )
     assert page.status == 400
     assert page.value("age") == "forty"
     assert page.checked("respondent") == {"proxy"}
@@ -112,8 +119,7 @@ def test_what_was_typed_is_kept_even_when_it_is_not_a_number(app: Flask, client:
 
 def test_a_refused_duration_keeps_its_unit(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client, answers_before("pain_history", IDEAL))
-    page = post(Journey(client), "pain_history", {"pain_duration_weeks": "3",
-                                                  "pain_duration_weeks__unit": "months"})
+    page = post(Journey(client), "pain_history", {"pain_duration_weeks": "3", "pain_duration_weeks__unit": "months"})
     assert page.status == 400
     assert page.value("pain_duration_weeks") == "3"
     assert page.selected("pain_duration_weeks__unit") == "months"
@@ -122,26 +128,29 @@ def test_a_refused_duration_keeps_its_unit(app: Flask, client: FlaskClient) -> N
 ABOUT = {"respondent": "self", "interpreter_needed": "no"}
 
 
-@pytest.mark.parametrize(("typed", "message"), [
-    ("abc", WHOLE_NUMBER),
-    ("12.5", WHOLE_NUMBER),
-    ("4_5", WHOLE_NUMBER),
-    ("1e2", WHOLE_NUMBER),
-    ("4 5", WHOLE_NUMBER),
-    ("0x2A", WHOLE_NUMBER),
-    ("−1", WHOLE_NUMBER),  # a Unicode minus sign
-    ("四十五", WHOLE_NUMBER),
-    ("\x00", WHOLE_NUMBER),
-    ("45\x00", WHOLE_NUMBER),
-    ("<script>alert(1)</script>", WHOLE_NUMBER),
-    ("-1", AGE_RANGE),
-    ("121", AGE_RANGE),
-    ("999", AGE_RANGE),
-    ("1" * 400, AGE_RANGE),
-    ("9" * 10_000, None),  # too long to read: either clear message will do
-    ("", "Enter a number from 0 to 120"),
-    ("   ", "Enter a number from 0 to 120"),
-])
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("abc", WHOLE_NUMBER),
+        ("12.5", WHOLE_NUMBER),
+        ("4_5", WHOLE_NUMBER),
+        ("1e2", WHOLE_NUMBER),
+        ("4 5", WHOLE_NUMBER),
+        ("0x2A", WHOLE_NUMBER),
+        ("−1", WHOLE_NUMBER),  # a Unicode minus sign
+        ("四十五", WHOLE_NUMBER),
+        ("\x00", WHOLE_NUMBER),
+        ("45\x00", WHOLE_NUMBER),
+        ("<script>alert(1)</script>", WHOLE_NUMBER),
+        ("-1", AGE_RANGE),
+        ("121", AGE_RANGE),
+        ("999", AGE_RANGE),
+        ("1" * 400, AGE_RANGE),
+        ("9" * 10_000, None),  # too long to read: either clear message will do
+        ("", "Enter a number from 0 to 120"),
+        ("   ", "Enter a number from 0 to 120"),
+    ],
+)
 def test_age_that_is_not_a_whole_number_in_range_gets_a_clear_message(
     app: Flask, client: FlaskClient, typed: str, message: str | None
 ) -> None:
@@ -158,8 +167,9 @@ def test_age_that_is_not_a_whole_number_in_range_gets_a_clear_message(
         assert str(escape(typed)) in page.html
 
 
-@pytest.mark.parametrize(("typed", "stored"), [("45", 45), (" 45 ", 45), ("0", 0), ("120", 120),
-                                               ("045", 45), ("４５", 45)])
+@pytest.mark.parametrize(
+    ("typed", "stored"), [("45", 45), (" 45 ", 45), ("0", 0), ("120", 120), ("045", 45), ("４５", 45)]
+)
 def test_age_in_digits_is_accepted(app: Flask, client: FlaskClient, typed: str, stored: int) -> None:
     seed_draft(app, client)
     response = Journey(client).post_step("about", {**ABOUT, "age": typed})
@@ -170,26 +180,28 @@ def test_age_in_digits_is_accepted(app: Flask, client: FlaskClient, typed: str, 
 DURATION_TOO_LONG = "Enter a length of time up to 100 years"
 
 
-@pytest.mark.parametrize(("amount", "unit", "message"), [
-    ("abc", "weeks", WHOLE_NUMBER),
-    ("2.5", "years", WHOLE_NUMBER),
-    ("101", "years", DURATION_TOO_LONG),
-    ("1201", "months", DURATION_TOO_LONG),
-    ("5201", "weeks", DURATION_TOO_LONG),
-    ("9" * 400, "months", DURATION_TOO_LONG),
-    ("9" * 400, "years", DURATION_TOO_LONG),
-    ("9" * 400, "weeks", DURATION_TOO_LONG),
-    ("-1", "weeks", None),
-    ("", "months", "Enter a number from 0 to 5200"),
-    ("3", "fortnights", "Choose weeks, months or years"),
-    ("3", "", "Choose weeks, months or years"),
-])
+@pytest.mark.parametrize(
+    ("amount", "unit", "message"),
+    [
+        ("abc", "weeks", WHOLE_NUMBER),
+        ("2.5", "years", WHOLE_NUMBER),
+        ("101", "years", DURATION_TOO_LONG),
+        ("1201", "months", DURATION_TOO_LONG),
+        ("5201", "weeks", DURATION_TOO_LONG),
+        ("9" * 400, "months", DURATION_TOO_LONG),
+        ("9" * 400, "years", DURATION_TOO_LONG),
+        ("9" * 400, "weeks", DURATION_TOO_LONG),
+        ("-1", "weeks", None),
+        ("", "months", "Enter a number from 0 to 5200"),
+        ("3", "fortnights", "Choose weeks, months or years"),
+        ("3", "", "Choose weeks, months or years"),
+    ],
+)
 def test_duration_that_cannot_be_used_gets_a_clear_message(
     app: Flask, client: FlaskClient, amount: str, unit: str, message: str | None
 ) -> None:
     seed_draft(app, client, answers_before("pain_history", IDEAL))
-    fields = {**form_data("pain_history", IDEAL), "pain_duration_weeks": amount,
-              "pain_duration_weeks__unit": unit}
+    fields = {**form_data("pain_history", IDEAL), "pain_duration_weeks": amount, "pain_duration_weeks__unit": unit}
     with unchanged(app):
         page = post(Journey(client), "pain_history", fields)
     assert page.status == 400
@@ -200,15 +212,16 @@ def test_duration_that_cannot_be_used_gets_a_clear_message(
     assert page.error_summary_links() == ["pain_duration_weeks"]
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("11", "Enter a number from 0 to 10"),
-    ("-1", "Enter a number from 0 to 10"),
-    ("five", "Select an answer"),
-    ("5.5", "Select an answer"),
-])
-def test_scale_outside_its_range_is_refused(
-    app: Flask, client: FlaskClient, value: str, message: str
-) -> None:
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("11", "Enter a number from 0 to 10"),
+        ("-1", "Enter a number from 0 to 10"),
+        ("five", "Select an answer"),
+        ("5.5", "Select an answer"),
+    ],
+)
+def test_scale_outside_its_range_is_refused(app: Flask, client: FlaskClient, value: str, message: str) -> None:
     seed_draft(app, client, answers_before("pain_severity", IDEAL))
     fields = {**form_data("pain_severity", IDEAL), "pain_now": value}
     with unchanged(app):
@@ -227,9 +240,7 @@ def test_single_choice_that_is_not_offered_is_refused(app: Flask, client: FlaskC
 
 
 @pytest.mark.parametrize("regions", [["neck", "tail"], ["neck", "neck"], ["<b>neck</b>"]])
-def test_multiple_choice_that_is_not_offered_is_refused(
-    app: Flask, client: FlaskClient, regions: list[str]
-) -> None:
+def test_multiple_choice_that_is_not_offered_is_refused(app: Flask, client: FlaskClient, regions: list[str]) -> None:
     seed_draft(app, client, answers_before("pain_location", IDEAL))
     with unchanged(app):
         page = post(Journey(client), "pain_location", {"pain_regions": regions, "main_region": "neck"})
@@ -238,19 +249,27 @@ def test_multiple_choice_that_is_not_offered_is_refused(
     assert "<b>neck</b>" not in page.html
 
 
-@pytest.mark.parametrize(("section_id", "question_id", "choices", "label", "follow_up"), [
-    ("pain_history", "other_diagnoses", ["none", "osteoarthritis"], "None of these", {}),
-    ("pain_history", "other_diagnoses", ["osteoarthritis", "unsure"], "Not sure", {}),
-    ("pain_history", "other_diagnoses", ["none", "unsure"], "None of these", {}),
-    ("nerve_feelings", "nerve_symptoms", ["burning", "none"], "None of these", {}),
-    ("treatments", "treatments_tried", ["none", "massage"], "None yet", {}),
-    ("medicines", "immune_treatment", ["chemotherapy", "none"], "None of these", {}),
-    ("conditions", "lung_condition", ["copd_emphysema", "unsure"], "Not sure", {}),
-    ("conditions", "implants", ["none", "joint_replacement"], "None of these", {"implant_near_pain": "no"}),
-    ("muscles", "skin_changes", ["colder", "none"], "None of these", {}),
-])
+@pytest.mark.parametrize(
+    ("section_id", "question_id", "choices", "label", "follow_up"),
+    [
+        ("pain_history", "other_diagnoses", ["none", "osteoarthritis"], "None of these", {}),
+        ("pain_history", "other_diagnoses", ["osteoarthritis", "unsure"], "Not sure", {}),
+        ("pain_history", "other_diagnoses", ["none", "unsure"], "None of these", {}),
+        ("nerve_feelings", "nerve_symptoms", ["burning", "none"], "None of these", {}),
+        ("treatments", "treatments_tried", ["none", "massage"], "None yet", {}),
+        ("medicines", "immune_treatment", ["chemotherapy", "none"], "None of these", {}),
+        ("conditions", "lung_condition", ["copd_emphysema", "unsure"], "Not sure", {}),
+        ("conditions", "implants", ["none", "joint_replacement"], "None of these", {"implant_near_pain": "no"}),
+        ("muscles", "skin_changes", ["colder", "none"], "None of these", {}),
+    ],
+)
 def test_an_exclusive_choice_with_another_is_refused(
-    app: Flask, client: FlaskClient, section_id: str, question_id: str, choices: list[str], label: str,
+    app: Flask,
+    client: FlaskClient,
+    section_id: str,
+    question_id: str,
+    choices: list[str],
+    label: str,
     follow_up: dict[str, str],
 ) -> None:
     seed_draft(app, client, answers_before(section_id, IDEAL))
@@ -271,9 +290,7 @@ def test_a_follow_up_that_applies_must_be_answered(app: Flask, client: FlaskClie
     assert page.error_summary_links() == ["blood_thinner_names-0"]
 
 
-def test_free_text_longer_than_allowed_is_refused_and_unicode_is_kept(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_free_text_longer_than_allowed_is_refused_and_unicode_is_kept(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client)
     journey = Journey(client)
     fields = {**ABOUT, "age": "45", "interpreter_needed": "yes"}
@@ -310,14 +327,15 @@ def test_duration_shown_back_after_saving_in_months(app: Flask, client: FlaskCli
     assert (page.value("pain_duration_weeks"), page.selected("pain_duration_weeks__unit")) == ("2", "years")
 
 
-def test_a_very_long_number_gets_the_range_and_the_other_answers_are_kept(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_a_very_long_number_gets_the_range_and_the_other_answers_are_kept(app: Flask, client: FlaskClient) -> None:
     """Digits too many to be any real answer: the question's range, not "use digits"."""
     seed_draft(app, client)
     with unchanged(app):
-        page = post(Journey(client), "about", {"respondent": "self", "interpreter_needed": "yes",
-                                               "interpreter_language": "Punjabi", "age": "9" * 5000})
+        page = post(
+            Journey(client),
+            "about",
+            {"respondent": "self", "interpreter_needed": "yes", "interpreter_language": "Punjabi", "age": "9" * 5000},
+        )
     assert page.status == 400
     assert page.field_errors() == {"age": AGE_RANGE}
     assert page.checked("respondent") == {"self"}
@@ -328,19 +346,25 @@ def test_a_very_long_number_gets_the_range_and_the_other_answers_are_kept(
 
 def test_a_very_long_duration_gets_the_longest_allowed(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client, answers_before("pain_history", IDEAL))
-    fields = {**form_data("pain_history", IDEAL), "pain_duration_weeks": "1" + "0" * 4400,
-              "pain_duration_weeks__unit": "weeks"}
+    fields = {
+        **form_data("pain_history", IDEAL),
+        "pain_duration_weeks": "1" + "0" * 4400,
+        "pain_duration_weeks__unit": "weeks",
+    }
     page = post(Journey(client), "pain_history", fields)
     assert page.status == 400
     assert page.field_errors() == {"pain_duration_weeks": "Enter a length of time up to 100 years"}
 
 
-@pytest.mark.parametrize(("section_id", "question_id", "values"), [
-    ("about", "respondent", ["self", "proxy"]),
-    ("about", "respondent", ["self", "self"]),
-    ("pain_location", "main_region", ["neck", "upper_back"]),
-    ("pain_severity", "pain_now", ["2", "9"]),  # a 0 to 10 scale
-])
+@pytest.mark.parametrize(
+    ("section_id", "question_id", "values"),
+    [
+        ("about", "respondent", ["self", "proxy"]),
+        ("about", "respondent", ["self", "self"]),
+        ("pain_location", "main_region", ["neck", "upper_back"]),
+        ("pain_severity", "pain_now", ["2", "9"]),  # a 0 to 10 scale
+    ],
+)
 def test_a_single_choice_posted_twice_is_refused_not_read_as_the_first(
     app: Flask, client: FlaskClient, section_id: str, question_id: str, values: list[str]
 ) -> None:
@@ -361,9 +385,16 @@ def test_a_single_choice_posted_twice_is_refused_not_read_as_the_first(
 def test_a_number_or_text_posted_twice_is_refused(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client)
     with unchanged(app):
-        page = post(Journey(client), "about", {"respondent": "self", "age": ["45", "46"],
-                                               "interpreter_needed": "yes",
-                                               "interpreter_language": ["Punjabi", "Tagalog"]})
+        page = post(
+            Journey(client),
+            "about",
+            {
+                "respondent": "self",
+                "age": ["45", "46"],
+                "interpreter_needed": "yes",
+                "interpreter_language": ["Punjabi", "Tagalog"],
+            },
+        )
     assert page.status == 400
     assert page.field_errors() == {"age": "Give one answer only", "interpreter_language": "Give one answer only"}
 
@@ -372,7 +403,8 @@ def test_save_and_come_back_later_keeps_the_stored_answer_of_a_choice_posted_twi
     app: Flask, client: FlaskClient
 ) -> None:
     seed_draft(app, client, IDEAL)
-    response = Journey(client).post_step("about", {**form_data("about", IDEAL), "action": "save",
-                                                   "respondent": ["self", "proxy"]})
+    response = Journey(client).post_step(
+        "about", {**form_data("about", IDEAL), "action": "save", "respondent": ["self", "proxy"]}
+    )
     assert response.status_code == 303
     assert only_screening(app)["answers"]["respondent"] == IDEAL["respondent"]

@@ -45,9 +45,22 @@ def database(own_postgresql_cluster: PostgreSQLCluster, tmp_path: Path) -> Itera
     with psycopg.connect(own_postgresql_cluster.conninfo(), autocommit=True) as admin:
         admin.execute("CREATE DATABASE ims")
     for _ in range(2):  # running the script again must change nothing (nor fail)
-        subprocess.run([own_postgresql_cluster.bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1",
-                        "-d", own_postgresql_cluster.conninfo("ims"), "-f", str(ROLES_SCRIPT)],
-                       check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            [
+                own_postgresql_cluster.bin("psql"),
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                own_postgresql_cluster.conninfo("ims"),
+                "-f",
+                str(ROLES_SCRIPT),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
     server = own_postgresql_cluster.url.replace("postgres@", "{}@")
     urls = {"owner": server.format("ims_owner") + "/ims", "app": server.format("ims_app") + "/ims"}
     migrate(urls["app"], {**base_environment(tmp_path, urls["app"]), "MIGRATIONS_DATABASE_URL": urls["owner"]})

@@ -85,8 +85,9 @@ class Stack:
     def get(self, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
         """One request through nginx over TLS, trusting only this run's certificate authority."""
         request = urllib.request.Request(self.base + path, headers=headers or {})
-        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=self.certificates.client_context()),
-                                             _NoRedirect())
+        opener = urllib.request.build_opener(
+            urllib.request.HTTPSHandler(context=self.certificates.client_context()), _NoRedirect()
+        )
         try:
             with opener.open(request, timeout=10) as response:
                 return response.status, dict(response.headers), response.read()
@@ -114,9 +115,22 @@ def stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
     request.addfinalizer(cluster.remove)
     with psycopg.connect(cluster.conninfo(), autocommit=True) as admin:
         admin.execute("CREATE DATABASE ims_screen")
-    roles = subprocess.run([cluster.bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
-                            cluster.conninfo("ims_screen"), "-f", str(ROOT / "deploy" / "postgresql-roles.sql")],
-                           capture_output=True, text=True, timeout=60)
+    roles = subprocess.run(
+        [
+            cluster.bin("psql"),
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-d",
+            cluster.conninfo("ims_screen"),
+            "-f",
+            str(ROOT / "deploy" / "postgresql-roles.sql"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert roles.returncode == 0, roles.stderr
     server_url = cluster.url.replace("postgres@", "{}@")
     database_url = server_url.format("ims_app") + "/ims_screen"
@@ -127,36 +141,51 @@ def stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
     base = f"https://localhost:{https_port}"
     with running_smtp_server() as mail:
         settings = directory / "ims-screen.env"
-        settings.write_text(settings_from_example({
-            "IMS_ENV": "production",
-            "SECRET_KEY": Fernet.generate_key().decode(),
-            "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-            "DATABASE_URL": database_url,
-            "MIGRATIONS_DATABASE_URL": server_url.format("ims_owner") + "/ims_screen",
-            "CLINIC_NAME": CLINIC_NAME,
-            "CLINIC_PHONE": "604-555-0142",
-            "PUBLIC_BASE_URL": base,
-            "SMTP_HOST": mail.host,
-            "SMTP_PORT": str(mail.port),
-            "SMTP_STARTTLS": "false",
-            "MAIL_FROM": "IMS Screen <screening@fraser-physio.example>",
-            "CLINIC_INBOX": "front-desk@fraser-physio.example",
-            "RATELIMIT_STORAGE_URI": redis.url,
-            "PORT": str(app_port),
-            "GUNICORN_WORKERS": "2",
-        }))
+        settings.write_text(
+            settings_from_example(
+                {
+                    "IMS_ENV": "production",
+                    "SECRET_KEY": Fernet.generate_key().decode(),
+                    "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+                    "DATABASE_URL": database_url,
+                    "MIGRATIONS_DATABASE_URL": server_url.format("ims_owner") + "/ims_screen",
+                    "CLINIC_NAME": CLINIC_NAME,
+                    "CLINIC_PHONE": "604-555-0142",
+                    "PUBLIC_BASE_URL": base,
+                    "SMTP_HOST": mail.host,
+                    "SMTP_PORT": str(mail.port),
+                    "SMTP_STARTTLS": "false",
+                    "MAIL_FROM": "IMS Screen <screening@fraser-physio.example>",
+                    "CLINIC_INBOX": "front-desk@fraser-physio.example",
+                    "RATELIMIT_STORAGE_URI": redis.url,
+                    "PORT": str(app_port),
+                    "GUNICORN_WORKERS": "2",
+                }
+            )
+        )
         server = MakeServe(directory, settings, app_port)
         nginx = Nginx()
         try:
             server.start()
-            site = site_config(certificates, https_port=https_port, http_port=http_port,
-                               upstream=f"127.0.0.1:{app_port}")
+            site = site_config(
+                certificates, https_port=https_port, http_port=http_port, upstream=f"127.0.0.1:{app_port}"
+            )
             nginx.start(site)
-            running = Stack(base, f"http://localhost:{http_port}", nginx, server, certificates, mail,
-                            database_url, site)
+            running = Stack(
+                base, f"http://localhost:{http_port}", nginx, server, certificates, mail, database_url, site
+            )
             _wait_for(lambda: running.get("/healthz")[0] == 200, "nginx did not answer")
-            created = server.flask("create-staff", "--email", ADMIN_EMAIL, "--name", "Dana Admin", "--role",
-                                   "admin", "--password-stdin", stdin=STAFF_PASSWORD + "\n")
+            created = server.flask(
+                "create-staff",
+                "--email",
+                ADMIN_EMAIL,
+                "--name",
+                "Dana Admin",
+                "--role",
+                "admin",
+                "--password-stdin",
+                stdin=STAFF_PASSWORD + "\n",
+            )
             assert created.returncode == 0, created.stderr
             running.created_staff = created  # type: ignore[attr-defined]
             yield running
@@ -189,8 +218,9 @@ def wait_for_mail(stack: Stack, recipient: str, mentioning: str) -> list[Any]:
     """The messages to `recipient` that mention `mentioning`, once one has arrived (sent in the background)."""
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        received = [message for message in stack.mail.messages
-                    if recipient in message.recipients and mentioning in message.raw]
+        received = [
+            message for message in stack.mail.messages if recipient in message.recipients and mentioning in message.raw
+        ]
         if received:
             return received
         time.sleep(0.2)
@@ -198,6 +228,7 @@ def wait_for_mail(stack: Stack, recipient: str, mentioning: str) -> list[Any]:
 
 
 # ---- The deployment itself ---------------------------------------------------------------------
+
 
 def test_commands_say_which_database_they_change(stack: Stack) -> None:
     said = stack.created_staff.stderr  # type: ignore[attr-defined]
@@ -212,10 +243,17 @@ def test_migrations_ran_as_the_owner_and_the_app_runs_as_a_role_that_owns_nothin
     assert "Migrating postgresql+psycopg://ims_owner@127.0.0.1:" in log, log[:2000]
     owner_url = stack.database_url.replace("postgresql+psycopg://ims_app@", "postgresql://postgres@")
     with psycopg.connect(owner_url) as connection:
-        owners = {row[0] for row in connection.execute("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")}
+        owners = {
+            row[0]
+            for row in connection.execute("SELECT DISTINCT tableowner FROM pg_tables WHERE schemaname = 'public'")
+        }
         assert owners == {"ims_owner"}
-        sessions = {row[0] for row in connection.execute(
-            "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = 'ims_screen' AND usename <> 'postgres'")}
+        sessions = {
+            row[0]
+            for row in connection.execute(
+                "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = 'ims_screen' AND usename <> 'postgres'"
+            )
+        }
     assert sessions <= {"ims_app"}, sessions
 
 
@@ -263,6 +301,7 @@ def test_a_huge_body_never_reaches_a_worker(stack: Stack) -> None:
 
 
 # ---- Patients ----------------------------------------------------------------------------------
+
 
 def test_a_patient_completes_a_screening_and_asks_for_an_assessment(stack: Stack, new_page: Any) -> None:
     page = new_page(PHONE)
@@ -314,16 +353,24 @@ def test_a_post_from_another_site_is_refused(stack: Stack, new_page: Any) -> Non
     page.goto("/start")
     token = page.locator("input[name=csrf_token]").input_value()
     # The same browser, its cookies and a valid token: only the Origin says another site sent it.
-    response = page.request.post(stack.base + "/start", form={"csrf_token": token, "consent": "y"},
-                                 headers={"Origin": "https://evil.example", "Referer": "https://evil.example/"},
-                                 max_redirects=0)
+    response = page.request.post(
+        stack.base + "/start",
+        form={"csrf_token": token, "consent": "y"},
+        headers={"Origin": "https://evil.example", "Referer": "https://evil.example/"},
+        max_redirects=0,
+    )
     assert response.status == 400
-    same_site = page.request.post(stack.base + "/start", form={"csrf_token": token, "consent": "y"},
-                                  headers={"Origin": stack.base, "Referer": stack.base + "/start"}, max_redirects=0)
+    same_site = page.request.post(
+        stack.base + "/start",
+        form={"csrf_token": token, "consent": "y"},
+        headers={"Origin": stack.base, "Referer": stack.base + "/start"},
+        max_redirects=0,
+    )
     assert same_site.status == 302 and same_site.headers["location"].startswith("/screening/")
 
 
 # ---- Staff -------------------------------------------------------------------------------------
+
 
 def test_a_physiotherapist_signs_in_with_a_code_and_works_the_queue(stack: Stack, new_page: Any) -> None:
     patient = new_page(PHONE)
@@ -350,12 +397,16 @@ def test_a_physiotherapist_signs_in_with_a_code_and_works_the_queue(stack: Stack
 
 # ---- A proxy that forwards its upstream address as Host ---------------------------------------
 
+
 def test_links_stay_right_when_the_proxy_sends_its_upstream_host(stack: Stack, new_page: Any) -> None:
     """nginx's default is `Host: <the address in proxy_pass>` (proxy_set_header Host $proxy_host)."""
-    default_host = site_config(stack.certificates, https_port=int(stack.base.rsplit(":", 1)[1]),
-                               http_port=int(stack.http_base.rsplit(":", 1)[1]),
-                               upstream=stack.server.base.removeprefix("http://"),
-                               drop_lines=("proxy_set_header Host $host;", "proxy_set_header X-Forwarded-Host $host;"))
+    default_host = site_config(
+        stack.certificates,
+        https_port=int(stack.base.rsplit(":", 1)[1]),
+        http_port=int(stack.http_base.rsplit(":", 1)[1]),
+        upstream=stack.server.base.removeprefix("http://"),
+        drop_lines=("proxy_set_header Host $host;", "proxy_set_header X-Forwarded-Host $host;"),
+    )
     stack.nginx.reload(default_host)
     try:
         _wait_for(lambda: stack.get("/healthz")[0] == 200, "nginx did not come back")

@@ -54,7 +54,9 @@ def old_submitted(app: Flask, answers: dict[str, object], days_ago: int, review_
         return screening.reference
 
 
-def test_purge_deletes_unbooked_screenings_past_retention_and_audits_it(app: Flask, ideal_answers: dict[str, object]) -> None:
+def test_purge_deletes_unbooked_screenings_past_retention_and_audits_it(
+    app: Flask, ideal_answers: dict[str, object]
+) -> None:
     from app.models import AuditEvent
 
     expired = old_submitted(app, ideal_answers, days_ago=401)

@@ -87,7 +87,8 @@ def failed_sign_in(server: Gunicorn, email: str) -> int:
 
 
 def test_redis_storage_shares_the_count_across_workers(
-        redis_url: str, tmp_path: Path, servers_on: list[list[Gunicorn]]) -> None:
+    redis_url: str, tmp_path: Path, servers_on: list[list[Gunicorn]]
+) -> None:
     servers_on.append(pair := two_workers(tmp_path, redis_url))
     email = "shared-count@clinic.example"
     spread = [pair[attempt % 2] for attempt in range(ALLOWED)]  # 3 on one worker, 2 on the other
@@ -99,7 +100,8 @@ def test_redis_storage_shares_the_count_across_workers(
 
 
 def test_memory_storage_counts_per_worker_so_each_allows_the_full_limit(
-        tmp_path: Path, servers_on: list[list[Gunicorn]]) -> None:
+    tmp_path: Path, servers_on: list[list[Gunicorn]]
+) -> None:
     """Documents why production needs Redis: with memory:// N workers let N x the limit through."""
     servers_on.append(pair := two_workers(tmp_path, "memory://"))
     email = "per-worker-count@clinic.example"
@@ -117,8 +119,15 @@ def app_counting_in_redis(database_url: str, directory: Path) -> Iterator[tuple[
     """
     store = RedisServer(redis_binary(), directory)
     store.start()
-    app = create_app({"TESTING": True, "PROPAGATE_EXCEPTIONS": False, "SQLALCHEMY_DATABASE_URI": database_url,
-                      "NOTIFY_IN_BACKGROUND": False, "RATELIMIT_STORAGE_URI": store.url})
+    app = create_app(
+        {
+            "TESTING": True,
+            "PROPAGATE_EXCEPTIONS": False,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "NOTIFY_IN_BACKGROUND": False,
+            "RATELIMIT_STORAGE_URI": store.url,
+        }
+    )
     try:
         StaffAccounts(app).create()
         yield app, store
@@ -130,13 +139,13 @@ def app_counting_in_redis(database_url: str, directory: Path) -> Iterator[tuple[
 
 def sign_in(client: FlaskClient, password: str) -> TestResponse:
     token = csrf_token_from(client.get(SIGN_IN).get_data(as_text=True))
-    return client.post(SIGN_IN, data={"email": "physio@clinic.example", "password": password,
-                                      "csrf_token": token})
+    return client.post(SIGN_IN, data={"email": "physio@clinic.example", "password": password, "csrf_token": token})
 
 
 @sqlite_only
 def test_with_redis_down_sign_in_is_refused_not_unlimited_and_patients_carry_on(
-        database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     with app_counting_in_redis(database_url, tmp_path) as (app, store):
         client = app.test_client()
         assert sign_in(client, "not the password!").status_code == 401  # counted in Redis
@@ -144,7 +153,9 @@ def test_with_redis_down_sign_in_is_refused_not_unlimited_and_patients_carry_on(
         store.stop()
         with caplog.at_level(logging.ERROR):
             wrong, right = sign_in(client, "not the password!"), sign_in(app.test_client(), STAFF_PASSWORD)
-        assert (wrong.status_code, right.status_code) == (503, 503), "with no store to count in, no attempt may be tried"
+        assert (wrong.status_code, right.status_code) == (503, 503), (
+            "with no store to count in, no attempt may be tried"
+        )
         assert right.headers["Retry-After"] == "30"
         assert "not available just now" in right.get_data(as_text=True)
         assert "Rate-limit storage unreachable" in caplog.text and "physio@clinic.example" not in caplog.text
@@ -159,7 +170,8 @@ def test_with_redis_down_sign_in_is_refused_not_unlimited_and_patients_carry_on(
 
 @sqlite_only
 def test_patients_posts_are_counted_in_redis_and_carry_on_without_it(
-        database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     """The patients' limit fails open: with Redis down, a screening goes on to its result."""
     with app_counting_in_redis(database_url, tmp_path) as (app, store):
         journey = Journey(app.test_client())

@@ -1,7 +1,6 @@
 """Request size bounds: bodies, multipart parts and fields are capped well above the largest
 real post (see MAX_CONTENT_LENGTH in app/config.py); bigger ones get a plain 413 page."""
 
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -27,15 +26,12 @@ def test_the_largest_real_question_page_fits_easily(app: Flask, client: FlaskCli
     """The body map with every region ticked, sent back to the check page."""
     seed_draft(app, client, IDEAL)
     regions = rules.questionnaire().questions["pain_regions"].choice_values
-    response = Journey(client).answer("pain_location", {**IDEAL, "pain_regions": list(regions)},
-                                      return_to="check")
+    response = Journey(client).answer("pain_location", {**IDEAL, "pain_regions": list(regions)}, return_to="check")
     assert response.status_code == 303, Page(response).field_errors()
 
 
 @sqlite_only
-def test_a_body_over_the_limit_gets_the_too_large_page_and_changes_nothing(
-    app: Flask, client: FlaskClient
-) -> None:
+def test_a_body_over_the_limit_gets_the_too_large_page_and_changes_nothing(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client, answers_before("pain_location", IDEAL))
     journey = Journey(client)
     fields = {**form_data("pain_location", IDEAL), "pain_regions": ["neck"] * (MAX_CONTENT_LENGTH // 10)}
@@ -64,8 +60,11 @@ def test_too_many_multipart_parts_get_the_too_large_page(app: Flask, client: Fla
 def test_a_multipart_field_over_the_limit_gets_the_too_large_page(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client)
     with unchanged(app):
-        response = client.post("/screening/about", content_type="multipart/form-data",
-                               data={"interpreter_language": "x" * (MAX_FORM_MEMORY_SIZE + 1)})
+        response = client.post(
+            "/screening/about",
+            content_type="multipart/form-data",
+            data={"interpreter_language": "x" * (MAX_FORM_MEMORY_SIZE + 1)},
+        )
     assert_too_large_page(response)
 
 
@@ -81,4 +80,7 @@ def test_a_multipart_post_within_the_limits_still_works(app: Flask, client: Flas
 
 def test_the_limits_are_the_configured_ones(app: Flask) -> None:
     assert (app.config["MAX_CONTENT_LENGTH"], app.config["MAX_FORM_MEMORY_SIZE"], app.config["MAX_FORM_PARTS"]) == (
-        MAX_CONTENT_LENGTH, MAX_FORM_MEMORY_SIZE, MAX_FORM_PARTS)
+        MAX_CONTENT_LENGTH,
+        MAX_FORM_MEMORY_SIZE,
+        MAX_FORM_PARTS,
+    )

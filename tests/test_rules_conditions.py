@@ -45,10 +45,12 @@ def holds(data: object, **facts: object) -> bool:
         ({"any": [{"fact": "f"}, {"fact": "g"}]}, {"f": False, "g": True}, True),
         ({"any": [{"fact": "f"}, {"fact": "g"}]}, {"f": False, "g": False}, False),
         ({"not": {"fact": "f"}}, {"f": False}, True),
-        ({"count_of": {"at_least": 2, "of": [{"fact": "f"}, {"fact": "g"}, {"fact": "h"}]}},
-         {"f": True, "h": True}, True),
-        ({"count_of": {"at_least": 2, "of": [{"fact": "f"}, {"fact": "g"}, {"fact": "h"}]}},
-         {"h": True}, False),
+        (
+            {"count_of": {"at_least": 2, "of": [{"fact": "f"}, {"fact": "g"}, {"fact": "h"}]}},
+            {"f": True, "h": True},
+            True,
+        ),
+        ({"count_of": {"at_least": 2, "of": [{"fact": "f"}, {"fact": "g"}, {"fact": "h"}]}}, {"h": True}, False),
     ],
 )
 def test_operator_truth_table(data: object, facts: dict[str, object], expected: bool) -> None:
@@ -95,8 +97,7 @@ def test_malformed_conditions_name_the_place_and_problem(data: object, message: 
 
 def test_names_and_compared_values_cover_nested_conditions() -> None:
     condition = conditions.parse(
-        {"all": [{"equals": ["a", "yes"]}, {"not": {"includes_any": ["b", ["x", "y"]]}},
-                 {"at_least": ["c", 3]}]},
+        {"all": [{"equals": ["a", "yes"]}, {"not": {"includes_any": ["b", ["x", "y"]]}}, {"at_least": ["c", 3]}]},
         "test",
     )
     assert list(condition.names()) == ["a", "b", "c"]
@@ -104,8 +105,9 @@ def test_names_and_compared_values_cover_nested_conditions() -> None:
 
 
 def test_compiled_conditions_take_values_as_data_never_as_code() -> None:
-    condition = conditions.parse({"any": [{"equals": ["a", "') or __import__('os')._exit(1) or ('"]},
-                                          {"one_of": ["b\\", ["x\n", "y"]]}]}, "test")
+    condition = conditions.parse(
+        {"any": [{"equals": ["a", "') or __import__('os')._exit(1) or ('"]}, {"one_of": ["b\\", ["x\n", "y"]]}]}, "test"
+    )
     compiled = conditions.compile_condition(condition)
     assert compiled({"a": "') or __import__('os')._exit(1) or ('"}) is True
     assert compiled({"b\\": "x\n"}) is True

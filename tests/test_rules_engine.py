@@ -18,8 +18,7 @@ from tests.rules_strategies import complete_answers
 QUESTIONNAIRE = rules.questionnaire()
 RED_FLAGS = [q for q in QUESTIONNAIRE if q.category is Category.RED_FLAG and "yes" in q.choice_values]
 SAFETY = [q for q in QUESTIONNAIRE if q.category is Category.SAFETY]
-BOOKING_OUTCOMES = {Outcome.NOT_SUITABLE, Outcome.CLINICIAN_REVIEW, Outcome.LIKELY, Outcome.POSSIBLE,
-                    Outcome.UNLIKELY}
+BOOKING_OUTCOMES = {Outcome.NOT_SUITABLE, Outcome.CLINICIAN_REVIEW, Outcome.LIKELY, Outcome.POSSIBLE, Outcome.UNLIKELY}
 
 
 @settings(max_examples=300, deadline=None)
@@ -45,8 +44,12 @@ def test_a_yes_to_any_red_flag_never_reaches_a_booking_outcome(data: st.DataObje
     result = rules.evaluate(answers)
     if flag.id == "rf_both_legs" and not result.indicators["spinal_pain"]:
         # Without spinal pain a weak flag (P-20), but always checked by a physiotherapist first.
-        assert result.outcome in (Outcome.EMERGENCY, Outcome.SEE_DOCTOR, Outcome.NOT_SUITABLE,
-                                  Outcome.CLINICIAN_REVIEW), result.rule_ids
+        assert result.outcome in (
+            Outcome.EMERGENCY,
+            Outcome.SEE_DOCTOR,
+            Outcome.NOT_SUITABLE,
+            Outcome.CLINICIAN_REVIEW,
+        ), result.rule_ids
         return
     weak = {"osteoporosis", "rf_night_pain", "rf_major_trauma"}
     if flag.id == "rf_infection_risk" and not result.indicators["spinal_pain"]:
@@ -112,8 +115,15 @@ def test_the_result_dictionary_has_the_documented_shape(ideal_answers: dict[str,
     assert set(reason) == {"rule_id", "title", "outcome", "patient_text", "staff_rationale", "sources", "answers"}
     assert reason["rule_id"] == "C-L1"
     assert reason["answers"]["pain_duration_weeks"] == 52  # the answers behind the rule
-    for indicator in ("chronic_pain", "muscle_component", "tried_without_lasting_relief", "widespread_pain",
-                      "nerve_type_count", "needle_fear", "candidacy"):
+    for indicator in (
+        "chronic_pain",
+        "muscle_component",
+        "tried_without_lasting_relief",
+        "widespread_pain",
+        "nerve_type_count",
+        "needle_fear",
+        "candidacy",
+    ):
         assert indicator in result["indicators"]
 
 
@@ -154,6 +164,7 @@ def test_pages_follow_the_answers(ideal_answers: dict[str, object]) -> None:
 
 # ---- The compiled evaluator agrees with the plain definitions -------------------------------
 
+
 class _Facts(dict):  # type: ignore[type-arg]
     def value(self, name: str) -> object | None:
         return self.get(name)
@@ -173,7 +184,8 @@ def mixed_answers(draw: st.DrawFn) -> dict[str, object]:
         answers[question.id] = ["unsure"] if question.type.value == "multiple" else "unsure"
     if draw(st.integers(0, 3)) == 0:
         answers[draw(st.sampled_from([q.id for q in QUESTIONNAIRE] + ["shoe_size"]))] = draw(
-            st.sampled_from(ODD_VALUES))
+            st.sampled_from(ODD_VALUES)
+        )
     return answers
 
 
@@ -195,11 +207,14 @@ def test_the_compiled_evaluator_agrees_with_the_plain_definitions(answers: dict[
     missing = QUESTIONNAIRE.missing(valid)
     assert result.unsure == tuple(q.id for q in unsure)
     assert result.missing == tuple(q.id for q in missing)
-    facts = _Facts(valid, unsure_red_flag=any(q.category is Category.RED_FLAG for q in unsure),
-                   unsure_safety=any(q.category is Category.SAFETY for q in unsure),
-                   missing_red_flag=any(q.category is Category.RED_FLAG for q in missing),
-                   missing_safety=any(q.category is Category.SAFETY for q in missing),
-                   missing_other=any(q.category is None for q in missing))
+    facts = _Facts(
+        valid,
+        unsure_red_flag=any(q.category is Category.RED_FLAG for q in unsure),
+        unsure_safety=any(q.category is Category.SAFETY for q in unsure),
+        missing_red_flag=any(q.category is Category.RED_FLAG for q in missing),
+        missing_safety=any(q.category is Category.SAFETY for q in missing),
+        missing_other=any(q.category is None for q in missing),
+    )
     for derived in rules.ruleset().derived:
         facts[derived.name] = derived.compute(facts)
         assert result.indicators[derived.name] == facts[derived.name]
@@ -209,7 +224,8 @@ def test_the_compiled_evaluator_agrees_with_the_plain_definitions(answers: dict[
 
 
 def test_prepare_builds_the_evaluator_so_the_first_evaluation_does_not(
-        monkeypatch: pytest.MonkeyPatch, ideal_answers: dict[str, object]) -> None:
+    monkeypatch: pytest.MonkeyPatch, ideal_answers: dict[str, object]
+) -> None:
     built: list[object] = []
     real_plan = engine._Plan
 

@@ -39,46 +39,78 @@ GOOD_HEADER = """
 @pytest.mark.parametrize(
     ("questions", "message"),
     [
-        ("""
+        (
+            """
           - {id: a, type: single, text: "A?", choices: yes_no_unsure}
           - {id: a, type: single, text: "A again?", choices: yes_no_unsure}
-         """, "question a: duplicate question id"),
-        ("""
+         """,
+            "question a: duplicate question id",
+        ),
+        (
+            """
           - {id: a, type: single, text: "A?", choices: no_such_set}
-         """, "question a: unknown choice set 'no_such_set'"),
-        ("""
+         """,
+            "question a: unknown choice set 'no_such_set'",
+        ),
+        (
+            """
           - {id: a, type: single, text: "A?", category: red_flag, choices: [{value: "yes", label: "Yes"}]}
-         """, "question a: a red_flag question must offer the choice 'unsure'"),
-        ("""
+         """,
+            "question a: a red_flag question must offer the choice 'unsure'",
+        ),
+        (
+            """
           - {id: a, type: single, text: "A?", enable_when: {equals: [b, "yes"]}, choices: yes_no_unsure}
           - {id: b, type: single, text: "B?", choices: yes_no_unsure}
-         """, "question a: enable_when reads 'b', which is not an earlier question"),
-        ("""
+         """,
+            "question a: enable_when reads 'b', which is not an earlier question",
+        ),
+        (
+            """
           - {id: a, type: single, text: "A?", choices: yes_no_unsure}
           - {id: b, type: single, text: "B?", enable_when: {equals: [a, "maybe"]}, choices: yes_no_unsure}
-         """, "question b: compares a with 'maybe', which is not one of its choices"),
-        ("""
+         """,
+            "question b: compares a with 'maybe', which is not one of its choices",
+        ),
+        (
+            """
           - {id: a, type: integer, text: "A?", minimum: 5, maximum: 1, unit: years}
-         """, "question a: `minimum` must be below `maximum`"),
-        ("""
+         """,
+            "question a: `minimum` must be below `maximum`",
+        ),
+        (
+            """
           - {id: a, type: duration, text: "A?", minimum: 0, maximum: 9, unit: days}
-         """, "question a: a duration is stored in weeks"),
-        ("""
+         """,
+            "question a: a duration is stored in weeks",
+        ),
+        (
+            """
           - {id: a, type: colour, text: "A?"}
-         """, "question a: unknown type 'colour'"),
-        ("""
+         """,
+            "question a: unknown type 'colour'",
+        ),
+        (
+            """
           - {id: a, type: single, text: "A?", choices: yes_no_unsure, colour: red}
-         """, "question a: unknown key 'colour'"),
-        ("""
+         """,
+            "question a: unknown key 'colour'",
+        ),
+        (
+            """
           - {id: a, type: text, text: "A?"}
-         """, "question a: a text question needs `max_length`"),
+         """,
+            "question a: a text question needs `max_length`",
+        ),
     ],
 )
 def test_a_malformed_questionnaire_names_the_file_and_question(tmp_path: Path, questions: str, message: str) -> None:
     path = write(tmp_path, GOOD_HEADER + textwrap.indent(textwrap.dedent(questions), " " * 10))
     with pytest.raises(DataError) as raised:
         load_questionnaire(path)
-    assert any(p.startswith("questionnaire.yaml: ") and message in p for p in raised.value.problems), raised.value.problems
+    assert any(p.startswith("questionnaire.yaml: ") and message in p for p in raised.value.problems), (
+        raised.value.problems
+    )
 
 
 def test_invalid_yaml_is_a_data_error_naming_the_file(tmp_path: Path) -> None:
@@ -87,10 +119,17 @@ def test_invalid_yaml_is_a_data_error_naming_the_file(tmp_path: Path) -> None:
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
-    path = write(tmp_path, GOOD_HEADER + textwrap.indent(textwrap.dedent("""
+    path = write(
+        tmp_path,
+        GOOD_HEADER
+        + textwrap.indent(
+            textwrap.dedent("""
         - {id: a, type: colour, text: "A?"}
         - {id: b, type: single, text: "B?", choices: nope}
-    """), " " * 10))
+    """),
+            " " * 10,
+        ),
+    )
     with pytest.raises(DataError) as raised:
         load_questionnaire(path)
     problems = raised.value.problems
@@ -115,12 +154,35 @@ def test_the_questionnaire_covers_every_domain_of_the_evidence_base() -> None:
         "A6 nerve-type": {"nerve_symptoms"},
         "A7 tried": {"treatments_tried", "treatment_length", "treatment_effect", "needling_response"},
         "A8 needles": {"needle_fear", "needle_avoidance", "needle_fainting", "willing_to_try"},
-        "A9 safety": {"blood_thinners", "blood_thinner_names", "bleeding_disorder", "immune_treatment",
-                      "pregnant", "epilepsy", "diabetes", "metal_allergy", "lung_condition", "implants",
-                      "recent_surgery", "skin_problem", "lymph_nodes_removed", "lymphoedema"},
-        "A10 red flags": {"rf_saddle_numbness", "rf_bladder_bowel", "rf_stroke_signs", "rf_exertion_chest",
-                          "rf_calf_swelling", "rf_weight_loss", "rf_fever_unwell", "rf_major_trauma",
-                          "cancer_history", "rf_hands_walking", "rf_after_needling"},
+        "A9 safety": {
+            "blood_thinners",
+            "blood_thinner_names",
+            "bleeding_disorder",
+            "immune_treatment",
+            "pregnant",
+            "epilepsy",
+            "diabetes",
+            "metal_allergy",
+            "lung_condition",
+            "implants",
+            "recent_surgery",
+            "skin_problem",
+            "lymph_nodes_removed",
+            "lymphoedema",
+        },
+        "A10 red flags": {
+            "rf_saddle_numbness",
+            "rf_bladder_bowel",
+            "rf_stroke_signs",
+            "rf_exertion_chest",
+            "rf_calf_swelling",
+            "rf_weight_loss",
+            "rf_fever_unwell",
+            "rf_major_trauma",
+            "cancer_history",
+            "rf_hands_walking",
+            "rf_after_needling",
+        },
     }
     for domain, questions in domains.items():
         assert questions <= ids, f"{domain}: missing {questions - ids}"
@@ -149,10 +211,14 @@ def test_someone_answering_for_another_person_is_addressed_as_such() -> None:
         ({"pain_regions": ["neck", "tail"]}, "pain_regions: 'tail' not among"),
         ({"pain_regions": ["neck", "neck"]}, "pain_regions: a choice is repeated"),
         ({"treatments_tried": ["none", "massage"]}, "treatments_tried: 'none' cannot be combined"),
-        ({"blood_thinners": "no", "blood_thinner_names": ["warfarin"]},
-         "blood_thinner_names: does not apply given the other answers"),
-        ({"interpreter_needed": "yes", "interpreter_language": "x" * 61},
-         "interpreter_language: is longer than 60 characters"),
+        (
+            {"blood_thinners": "no", "blood_thinner_names": ["warfarin"]},
+            "blood_thinner_names: does not apply given the other answers",
+        ),
+        (
+            {"interpreter_needed": "yes", "interpreter_language": "x" * 61},
+            "interpreter_language: is longer than 60 characters",
+        ),
     ],
 )
 def test_invalid_answers_name_each_bad_id_or_value(answers: dict[str, object], problem: str) -> None:

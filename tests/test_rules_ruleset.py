@@ -30,8 +30,7 @@ def load_with_rules(tmp_path: Path, rules_yaml: str, derived_yaml: str = "{}") -
         f'name: "test"\nversion: "0"\nderived: {derived_yaml}\nrules:\n{textwrap.dedent(rules_yaml)}',
         encoding="utf-8",
     )
-    (tmp_path / "changelog.yaml").write_text('- {version: "0", date: 2026-01-01, changes: [first]}\n',
-                                             encoding="utf-8")
+    (tmp_path / "changelog.yaml").write_text('- {version: "0", date: 2026-01-01, changes: [first]}\n', encoding="utf-8")
     load_ruleset(rules.questionnaire(), path, DATA_DIR / "sources.yaml")
 
 
@@ -42,16 +41,21 @@ def test_a_well_formed_rule_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (("diabetes, \"yes\"", "diabetic, \"yes\""), "rule T-1: reads 'diabetic', which is neither a question id"),
-        (("diabetes, \"yes\"", "diabetes, \"yess\""), "rule T-1: compares diabetes with 'yess', which is not one of its choices"),
+        (('diabetes, "yes"', 'diabetic, "yes"'), "rule T-1: reads 'diabetic', which is neither a question id"),
+        (
+            ('diabetes, "yes"', 'diabetes, "yess"'),
+            "rule T-1: compares diabetes with 'yess', which is not one of its choices",
+        ),
         (("sources: [S16]", "sources: []"), "rule T-1: has no source"),
         (("sources: [S16]", "sources: [S999]"), "rule T-1: cites 'S999', which is not in sources.yaml"),
         (("outcome: clinician_review", "outcome: maybe"), "rule T-1: unknown outcome 'maybe'"),
-        (("    staff_rationale: \"Because.\"\n", ""), "rule T-1: missing `staff_rationale`"),
+        (('    staff_rationale: "Because."\n', ""), "rule T-1: missing `staff_rationale`"),
         (("when: {equals", "when: {equal"), "rule T-1: when: unknown condition operator 'equal'"),
         (("title:", "colour: red\n    title:"), "rule T-1: unknown key 'colour'"),
-        (("outcome: clinician_review", "outcome: likely\n    even_if_unlikely: true"),
-         "`even_if_unlikely` only makes sense for a clinician_review rule"),
+        (
+            ("outcome: clinician_review", "outcome: likely\n    even_if_unlikely: true"),
+            "`even_if_unlikely` only makes sense for a clinician_review rule",
+        ),
     ],
 )
 def test_a_malformed_rule_names_the_file_and_rule(tmp_path: Path, change: tuple[str, str], message: str) -> None:
@@ -93,8 +97,9 @@ def load_problems(data_dir: Path) -> list[str]:
     from rules.questionnaire import load_questionnaire
 
     try:
-        load_ruleset(load_questionnaire(data_dir / "questionnaire.yaml"), data_dir / "ruleset.yaml",
-                     data_dir / "sources.yaml")
+        load_ruleset(
+            load_questionnaire(data_dir / "questionnaire.yaml"), data_dir / "ruleset.yaml", data_dir / "sources.yaml"
+        )
     except DataError as error:
         return error.problems
     return []
@@ -144,8 +149,14 @@ def test_every_name_a_rule_reads_is_a_question_derived_or_builtin_fact() -> None
 
 
 def test_rule_ids_follow_the_evidence_prefixes() -> None:
-    prefixes = {"emergency": "RF-E", "see_doctor": "RF-U", "not_suitable": "CI-",
-                "likely": "C-L", "possible": "C-P", "unlikely": "C-U"}
+    prefixes = {
+        "emergency": "RF-E",
+        "see_doctor": "RF-U",
+        "not_suitable": "CI-",
+        "likely": "C-L",
+        "possible": "C-P",
+        "unlikely": "C-U",
+    }
     for rule in rules.ruleset().rules:
         expected = prefixes.get(rule.outcome.value)
         if expected:
@@ -158,11 +169,10 @@ def test_the_current_version_must_have_a_changelog_entry(tmp_path: Path) -> None
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)
     ruleset_file = data / "ruleset.yaml"
-    ruleset_file.write_text(ruleset_file.read_text(encoding="utf-8").replace('version: "1.1.0"', 'version: "1.2.0"'),
-                            encoding="utf-8")
-    assert load_problems(data) == [
-        "changelog.yaml: no entry for the current version 1.2.0: say what changed and why"
-    ]
+    ruleset_file.write_text(
+        ruleset_file.read_text(encoding="utf-8").replace('version: "1.1.0"', 'version: "1.2.0"'), encoding="utf-8"
+    )
+    assert load_problems(data) == ["changelog.yaml: no entry for the current version 1.2.0: say what changed and why"]
 
 
 def test_the_changelog_is_loaded_newest_first() -> None:

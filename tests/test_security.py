@@ -68,12 +68,25 @@ def production_app(monkeypatch: pytest.MonkeyPatch, database_url: str) -> Iterat
 
 # ---- Building a URL for every rule ----------------------------------------------------------
 
-def url_for_rule(app: Flask, rule: Rule, *, reference: str = "IMS-AAAAAAAA", token: str = "x" * 43,
-                 account_id: int = 1, section_id: str = SECTION_IDS[0]) -> str:
+
+def url_for_rule(
+    app: Flask,
+    rule: Rule,
+    *,
+    reference: str = "IMS-AAAAAAAA",
+    token: str = "x" * 43,
+    account_id: int = 1,
+    section_id: str = SECTION_IDS[0],
+) -> str:
     values: dict[str, object] = {}
     for argument in rule.arguments:
-        values[argument] = {"reference": reference, "token": token, "account_id": account_id,
-                            "section_id": section_id, "filename": "css/site.css"}[argument]
+        values[argument] = {
+            "reference": reference,
+            "token": token,
+            "account_id": account_id,
+            "section_id": section_id,
+            "filename": "css/site.css",
+        }[argument]
     return app.url_map.bind("localhost").build(rule.endpoint, values)
 
 
@@ -99,6 +112,7 @@ def get_every_page(app: Flask, client: FlaskClient, **values: Any) -> dict[str, 
 
 
 # ---- Headers --------------------------------------------------------------------------------
+
 
 def directives(response: TestResponse) -> dict[str, list[str]]:
     parsed: dict[str, list[str]] = {}
@@ -144,7 +158,8 @@ def signed_in_clients(app: Flask, staff: StaffAccounts) -> dict[str, FlaskClient
 
 @sqlite_only
 def test_every_get_route_as_everyone_has_the_security_headers(
-        app: Flask, staff: StaffAccounts, ideal_answers: dict[str, object]) -> None:
+    app: Flask, staff: StaffAccounts, ideal_answers: dict[str, object]
+) -> None:
     reference = submit_screening(app, ideal_answers)
     clients = signed_in_clients(app, staff)
     checked = 0
@@ -152,8 +167,9 @@ def test_every_get_route_as_everyone_has_the_security_headers(
         for label, response in get_every_page(app, client, reference=reference).items():
             assert response.status_code < 500, f"{who} {label}: {response.status_code}"
             endpoint = label.split()[0]
-            assert_security_headers(response, f"{who} {label}", production=False,
-                                    page=endpoint not in CACHEABLE_ENDPOINTS)
+            assert_security_headers(
+                response, f"{who} {label}", production=False, page=endpoint not in CACHEABLE_ENDPOINTS
+            )
             checked += 1
     assert checked >= 5 * 30
 
@@ -179,7 +195,8 @@ def test_error_pages_and_static_files_have_the_security_headers(app: Flask, clie
 
 
 def test_production_adds_hsts_everywhere_and_keeps_errors_generic(
-        monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
     with production_app(monkeypatch, database_url) as app:
         assert app.debug is False and app.testing is False
         assert app.config["PROPAGATE_EXCEPTIONS"] is not True
@@ -193,24 +210,24 @@ def test_production_adds_hsts_everywhere_and_keeps_errors_generic(
             assert response.status_code < 500, f"{url}: {response.status_code}"
             response.get_data()
             response.close()
-            assert_security_headers(response, url, production=True,
-                                    page=rule.endpoint not in CACHEABLE_ENDPOINTS)
-        for label, response in {"404": client.get("/nowhere", **https),
-                                "405": client.post("/", **https)}.items():
+            assert_security_headers(response, url, production=True, page=rule.endpoint not in CACHEABLE_ENDPOINTS)
+        for label, response in {"404": client.get("/nowhere", **https), "405": client.post("/", **https)}.items():
             assert_security_headers(response, label, production=True)
 
         crashed = client.get("/test/crash", **https)
         assert crashed.status_code == 500
         html = crashed.get_data(as_text=True)
         assert "Something went wrong on our side" in html
-        for leak in ("Traceback", CRASH_TEXT, "RuntimeError", "werkzeug", "File \""):
+        for leak in ("Traceback", CRASH_TEXT, "RuntimeError", "werkzeug", 'File "'):
             assert leak not in html, leak
         assert_security_headers(crashed, "500", production=True)
 
 
 def test_a_failing_service_in_production_gives_the_generic_page(
-        monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
     with production_app(monkeypatch, database_url) as app:
+
         def broken(*_args: object, **_kwargs: object) -> NoReturn:
             raise RuntimeError(CRASH_TEXT)
 
@@ -219,9 +236,12 @@ def test_a_failing_service_in_production_gives_the_generic_page(
         page = client.get("/start", base_url="https://clinic.example")
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True))
         assert token
-        response = client.post("/start", data={"csrf_token": token.group(1), "consent": "y"},
-                               base_url="https://clinic.example",
-                               headers={"Referer": "https://clinic.example/start"})
+        response = client.post(
+            "/start",
+            data={"csrf_token": token.group(1), "consent": "y"},
+            base_url="https://clinic.example",
+            headers={"Referer": "https://clinic.example/start"},
+        )
         assert response.status_code == 500
         html = response.get_data(as_text=True)
         assert "Traceback" not in html and CRASH_TEXT not in html
@@ -238,16 +258,20 @@ def test_trace_is_not_allowed(client: FlaskClient) -> None:
 def test_a_foreign_origin_gets_no_cors_headers(app: Flask, client: FlaskClient) -> None:
     evil = {"Origin": "https://evil.example"}
     for path in ("/", "/start", "/screening/result", "/staff/sign-in", "/healthz", "/staff/export.csv"):
-        for response in (client.get(path, headers=evil),
-                         client.options(path, headers={**evil, "Access-Control-Request-Method": "POST"})):
+        for response in (
+            client.get(path, headers=evil),
+            client.options(path, headers={**evil, "Access-Control-Request-Method": "POST"}),
+        ):
             assert not any(name.lower().startswith("access-control-") for name, _ in response.headers), path
 
 
 # ---- CSRF on every state-changing route --------------------------------------------------------
 
+
 @sqlite_only
 def test_every_post_route_refuses_a_request_without_a_valid_token(
-        app: Flask, staff: StaffAccounts, ideal_answers: dict[str, object]) -> None:
+    app: Flask, staff: StaffAccounts, ideal_answers: dict[str, object]
+) -> None:
     """The patient side of test_staff_access's sweep: every POST rule, from a browser that could use it."""
     assert app.config.get("WTF_CSRF_ENABLED", True)
     reference = submit_screening(app, ideal_answers)
@@ -259,8 +283,15 @@ def test_every_post_route_refuses_a_request_without_a_valid_token(
         url = url_for_rule(app, rule, reference=reference, account_id=1)
         for who in ("draft", "result", "admin"):
             for token in (None, "", "forged"):
-                data = {**VALID_REQUEST, "consent": "y", "body": "x", "reason": "x", "outcome": "likely",
-                        "status": "in_review", "confirm_reference": reference}
+                data = {
+                    **VALID_REQUEST,
+                    "consent": "y",
+                    "body": "x",
+                    "reason": "x",
+                    "outcome": "likely",
+                    "status": "in_review",
+                    "confirm_reference": reference,
+                }
                 if token is not None:
                     data["csrf_token"] = token
                 response = clients[who].post(url, data=data)
@@ -270,11 +301,15 @@ def test_every_post_route_refuses_a_request_without_a_valid_token(
 
 # ---- GET never changes state -----------------------------------------------------------------
 
+
 def table_contents(app: Flask, *, skip: tuple[str, ...] = ()) -> dict[str, list[str]]:
     """Every row of every table, as sorted reprs."""
     with app.app_context():
-        return {table.name: sorted(repr(tuple(row)) for row in db.session.execute(select(table)))
-                for table in db.metadata.sorted_tables if table.name not in skip}
+        return {
+            table.name: sorted(repr(tuple(row)) for row in db.session.execute(select(table)))
+            for table in db.metadata.sorted_tables
+            if table.name not in skip
+        }
 
 
 def read_audit_actions(app: Flask, after_id: int) -> list[str]:
@@ -298,8 +333,10 @@ def test_get_never_changes_stored_state(app: Flask, staff: StaffAccounts, ideal_
     unchanged = ("audit_event", "health_heartbeat")
     before, audit_before = table_contents(app, skip=unchanged), last_audit_id(app)
     for who, client in clients.items():
-        for values in ({"reference": reference, "token": draft_token},
-                       {"reference": str(draft_reference), "token": "y" * 43}):
+        for values in (
+            {"reference": reference, "token": draft_token},
+            {"reference": str(draft_reference), "token": "y" * 43},
+        ):
             for label, response in get_every_page(app, client, **values).items():
                 assert response.status_code < 500, f"{who} {label}"
                 response.close()
@@ -334,7 +371,8 @@ def all_log_text(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def test_answers_and_contact_details_never_reach_the_logs(
-        app: Flask, staff: StaffAccounts, caplog: pytest.LogCaptureFixture) -> None:
+    app: Flask, staff: StaffAccounts, caplog: pytest.LogCaptureFixture
+) -> None:
     from app import notifications
 
     caplog.set_level(logging.DEBUG)
@@ -353,18 +391,31 @@ def test_answers_and_contact_details_never_reach_the_logs(
     admin = app.test_client()
     staff.create("admin@clinic.example", "admin")
     sign_in(admin, "admin@clinic.example")
-    pages = [f"/staff/screenings/{reference}", f"/staff/screenings/{reference}/print", "/staff/export.csv",
-             f"/staff/?name={SENTINELS['name']}", f"/staff/export.csv?name={SENTINELS['name']}",
-             f"/staff/patient-requests/?reference={reference}", f"/staff/patient-requests/{reference}/copy",
-             "/staff/audit"]
+    pages = [
+        f"/staff/screenings/{reference}",
+        f"/staff/screenings/{reference}/print",
+        "/staff/export.csv",
+        f"/staff/?name={SENTINELS['name']}",
+        f"/staff/export.csv?name={SENTINELS['name']}",
+        f"/staff/patient-requests/?reference={reference}",
+        f"/staff/patient-requests/{reference}/copy",
+        "/staff/audit",
+    ]
     for url in pages:
         response = admin.get(url)
         assert response.status_code == 200, url
         body = response.get_data(as_text=True)
         if url.endswith(("/print", "/copy")):
             assert SENTINELS["language"] in body  # the staff do see it: the sentinel is really there
-    assert post_form(admin, f"/staff/screenings/{reference}", f"/staff/screenings/{reference}/notes",
-                     {"body": "Spoke in " + SENTINELS["language"]}).status_code == 303
+    assert (
+        post_form(
+            admin,
+            f"/staff/screenings/{reference}",
+            f"/staff/screenings/{reference}/notes",
+            {"body": "Spoke in " + SENTINELS["language"]},
+        ).status_code
+        == 303
+    )
     assert caplog.records, "nothing was logged at all: the capture is not working"
     for text in all_log_text(caplog):
         for name, sentinel in SENTINELS.items():
@@ -376,7 +427,8 @@ FORGED = "2026-01-01 INFO forged"
 
 @sqlite_only
 def test_a_newline_in_the_email_cannot_forge_a_log_line(
-        app: Flask, staff: StaffAccounts, caplog: pytest.LogCaptureFixture) -> None:
+    app: Flask, staff: StaffAccounts, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     staff.create("physio@clinic.example")
     client = app.test_client()
@@ -401,14 +453,19 @@ def test_a_newline_in_the_email_cannot_forge_a_log_line(
 
 # ---- No screening reachable by guessing -------------------------------------------------------
 
+
 @sqlite_only
 def test_guessed_resume_tokens_open_nothing(app: Flask) -> None:
     seed_draft(app, None, profile("ideal_neck"))
     real_reference = submit_screening(app, profile("ideal_neck"))
 
     @settings(max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(token=st.one_of(st.text(alphabet=string.ascii_letters + string.digits + "-_", min_size=1, max_size=64),
-                           st.text(min_size=1, max_size=80).filter(lambda t: "/" not in t and "\x00" not in t)))
+    @given(
+        token=st.one_of(
+            st.text(alphabet=string.ascii_letters + string.digits + "-_", min_size=1, max_size=64),
+            st.text(min_size=1, max_size=80).filter(lambda t: "/" not in t and "\x00" not in t),
+        )
+    )
     def check(token: str) -> None:
         client = app.test_client()
         response = client.get(f"/resume/{token}")
@@ -436,6 +493,7 @@ def test_one_patients_cookie_never_opens_anothers_screening(app: Flask) -> None:
     forger = Flask("forger")
     forger.secret_key = "not the app's key at all, 32+ chars long"
     from flask.sessions import SecureCookieSessionInterface
+
     forged = SecureCookieSessionInterface().get_signing_serializer(forger)
     assert forged is not None
     mallory = app.test_client()
@@ -446,7 +504,8 @@ def test_one_patients_cookie_never_opens_anothers_screening(app: Flask) -> None:
 
 @sqlite_only
 def test_neighbouring_and_draft_references_are_not_found_by_staff(
-        app: Flask, physio_client: FlaskClient, staff: StaffAccounts) -> None:
+    app: Flask, physio_client: FlaskClient, staff: StaffAccounts
+) -> None:
     submitted = submit_screening(app, profile("ideal_neck"))
     draft_id, _ = seed_draft(app, None, profile("ideal_neck"))
     with app.app_context():
@@ -456,8 +515,11 @@ def test_neighbouring_and_draft_references_are_not_found_by_staff(
     admin = app.test_client()
     staff.create("admin@clinic.example", "admin")
     sign_in(admin, "admin@clinic.example")
-    for url in (f"/staff/screenings/{draft_reference}", f"/staff/screenings/{draft_reference}/print",
-                f"/staff/patient-requests/{draft_reference}/copy"):
+    for url in (
+        f"/staff/screenings/{draft_reference}",
+        f"/staff/screenings/{draft_reference}/print",
+        f"/staff/patient-requests/{draft_reference}/copy",
+    ):
         client = admin if "patient-requests" in url else physio_client
         assert client.get(url).status_code == 404, url
     body = admin.get(f"/staff/patient-requests/?reference={draft_reference}").get_data(as_text=True)
@@ -468,7 +530,7 @@ def test_neighbouring_and_draft_references_are_not_found_by_staff(
     @settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.integers(0, len(submitted) - 1), st.sampled_from(alphabet + list("0123456789ABCXYZ")))
     def check(position: int, replacement: str) -> None:
-        guess = submitted[:position] + replacement + submitted[position + 1:]
+        guess = submitted[:position] + replacement + submitted[position + 1 :]
         if guess == submitted:
             return
         for url in (f"/staff/screenings/{guess}", f"/staff/screenings/{guess}/print"):
@@ -480,20 +542,43 @@ def test_neighbouring_and_draft_references_are_not_found_by_staff(
 
 # ---- Mass assignment on the staff forms -------------------------------------------------------
 
-PROTECTED_COLUMNS = ("state", "outcome", "outcome_rank", "candidacy", "reasons", "indicators", "ruleset_version",
-                     "answers", "reference", "submitted_at", "resume_token_hash")
+PROTECTED_COLUMNS = (
+    "state",
+    "outcome",
+    "outcome_rank",
+    "candidacy",
+    "reasons",
+    "indicators",
+    "ruleset_version",
+    "answers",
+    "reference",
+    "submitted_at",
+    "resume_token_hash",
+)
 
-SMUGGLED = {"outcome_rank": "0", "state": "draft", "review_status": "booked", "reasons": "[]",
-            "candidacy": "unlikely", "clinician_outcome": "emergency", "answers": "{}", "reference": "IMS-00000000",
-            "indicators": "{}", "submitted_at": "2000-01-01", "author_id": "999", "actor_id": "999"}
+SMUGGLED = {
+    "outcome_rank": "0",
+    "state": "draft",
+    "review_status": "booked",
+    "reasons": "[]",
+    "candidacy": "unlikely",
+    "clinician_outcome": "emergency",
+    "answers": "{}",
+    "reference": "IMS-00000000",
+    "indicators": "{}",
+    "submitted_at": "2000-01-01",
+    "author_id": "999",
+    "actor_id": "999",
+}
 
 
 def screening_columns(app: Flask, reference: str) -> dict[str, Any]:
     with app.app_context():
         screening = db.session.scalar(select(Screening).where(Screening.reference == reference))
         assert screening is not None
-        return {column: getattr(screening, column) for column in (*PROTECTED_COLUMNS, "review_status",
-                                                                  "clinician_outcome")}
+        return {
+            column: getattr(screening, column) for column in (*PROTECTED_COLUMNS, "review_status", "clinician_outcome")
+        }
 
 
 def test_staff_forms_cannot_set_other_columns(app: Flask, physio_client: FlaskClient) -> None:
@@ -506,16 +591,19 @@ def test_staff_forms_cannot_set_other_columns(app: Flask, physio_client: FlaskCl
     assert response.status_code == 303
     assert screening_columns(app, reference) == before
 
-    response = post_form(physio_client, page, f"{page}/judgement",
-                         {**SMUGGLED, "outcome": "possible", "reason": "Pain is recent"})
+    response = post_form(
+        physio_client, page, f"{page}/judgement", {**SMUGGLED, "outcome": "possible", "reason": "Pain is recent"}
+    )
     assert response.status_code == 303
     after = screening_columns(app, reference)
     assert after["clinician_outcome"] == "possible"  # the form's own field, nothing else
-    assert {k: v for k, v in after.items() if k != "clinician_outcome"} == \
-        {k: v for k, v in before.items() if k != "clinician_outcome"}
+    assert {k: v for k, v in after.items() if k != "clinician_outcome"} == {
+        k: v for k, v in before.items() if k != "clinician_outcome"
+    }
 
-    response = post_form(physio_client, page, f"{page}/status", {**SMUGGLED, "status": "in_review",
-                                                                  "outcome": "emergency"})
+    response = post_form(
+        physio_client, page, f"{page}/status", {**SMUGGLED, "status": "in_review", "outcome": "emergency"}
+    )
     assert response.status_code == 303
     final = screening_columns(app, reference)
     assert final["review_status"] == "in_review"
@@ -535,8 +623,18 @@ def test_sign_in_cannot_set_account_columns(app: Flask, client: FlaskClient, sta
 
     staff.create("physio@clinic.example", "physio")
     response = post_form(
-        client, SIGN_IN, SIGN_IN, {"email": "physio@clinic.example", "password": "correct horse battery staple",
-                                   "role": "admin", "active": "y", "session_version": "0", "is_admin": "1"})
+        client,
+        SIGN_IN,
+        SIGN_IN,
+        {
+            "email": "physio@clinic.example",
+            "password": "correct horse battery staple",
+            "role": "admin",
+            "active": "y",
+            "session_version": "0",
+            "is_admin": "1",
+        },
+    )
     assert response.status_code == 303
     with app.app_context():
         user = db.session.scalar(select(StaffUser))
@@ -546,40 +644,50 @@ def test_sign_in_cannot_set_account_columns(app: Flask, client: FlaskClient, sta
 
 # ---- Where posts come from, and which host was asked for ------------------------------------
 
+
 def _consent_post(client: FlaskClient, *, base_url: str, headers: dict[str, str]) -> int:
     """Open the consent page, then post consent with its token and `headers`; return the status."""
     page = client.get("/start", base_url=base_url)
     token = csrf_token_from(page.get_data(as_text=True))
-    return client.post("/start", data={"csrf_token": token, "consent": "y"}, base_url=base_url,
-                       headers=headers).status_code
+    return client.post(
+        "/start", data={"csrf_token": token, "consent": "y"}, base_url=base_url, headers=headers
+    ).status_code
 
 
 @sqlite_only
 def test_over_https_a_post_from_the_public_address_is_accepted_whatever_host_the_proxy_forwards(
-        monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
+    monkeypatch: pytest.MonkeyPatch, database_url: str
+) -> None:
     """The production finding: behind nginx every post got 400. The browser sends its page's origin; the
     proxy may forward its upstream address as Host (nginx's default), which Flask-WTF's strict check
     compared the Referer with."""
     with production_app(monkeypatch, database_url) as app:
         public = app.config["PUBLIC_BASE_URL"]
         for base_url in (public, "https://127.0.0.1:8000"):
-            for headers in ({"Origin": public, "Referer": f"{public}/start"}, {"Referer": f"{public}/start"},
-                            {"Origin": public}):
+            for headers in (
+                {"Origin": public, "Referer": f"{public}/start"},
+                {"Referer": f"{public}/start"},
+                {"Origin": public},
+            ):
                 status = _consent_post(app.test_client(), base_url=base_url, headers=headers)
                 assert status == 302, (base_url, headers, status)
 
 
 @sqlite_only
-@pytest.mark.parametrize("headers", [
-    {"Origin": "https://evil.example", "Referer": "https://evil.example/form"},
-    {"Origin": "https://evil.example"},
-    {"Referer": "https://clinic.example.evil.example/start"},
-    {"Origin": "http://clinic.example"},  # the same name without TLS is another origin
-    {"Origin": "null"},  # a sandboxed frame, or a page that sends no referrer
-    {},  # over HTTPS a browser always says where a post came from
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example", "Referer": "https://evil.example/form"},
+        {"Origin": "https://evil.example"},
+        {"Referer": "https://clinic.example.evil.example/start"},
+        {"Origin": "http://clinic.example"},  # the same name without TLS is another origin
+        {"Origin": "null"},  # a sandboxed frame, or a page that sends no referrer
+        {},  # over HTTPS a browser always says where a post came from
+    ],
+)
 def test_over_https_a_post_from_anywhere_else_is_refused(
-        monkeypatch: pytest.MonkeyPatch, database_url: str, headers: dict[str, str]) -> None:
+    monkeypatch: pytest.MonkeyPatch, database_url: str, headers: dict[str, str]
+) -> None:
     with production_app(monkeypatch, database_url) as app:
         client = app.test_client()
         assert _consent_post(client, base_url=app.config["PUBLIC_BASE_URL"], headers=headers) == 400

@@ -21,21 +21,60 @@ from tests.test_security import get_rules, url_for_rule
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 #: The names views actually read, so that hostile values reach real code, plus random ones.
-KNOWN_KEYS = ["page", "next", "download", "return_to", "days", "reference", "name", "outcome", "status",
-              "submitted_from", "submitted_to", "location", "action", "actor", "date_from", "date_to", "token"]
+KNOWN_KEYS = [
+    "page",
+    "next",
+    "download",
+    "return_to",
+    "days",
+    "reference",
+    "name",
+    "outcome",
+    "status",
+    "submitted_from",
+    "submitted_to",
+    "location",
+    "action",
+    "actor",
+    "date_from",
+    "date_to",
+    "token",
+]
 
 HOSTILE_VALUES = st.one_of(
     st.text(max_size=40),
-    st.sampled_from(["²", "٣", "-1", "0", "99999999999999999999", "1e309", "NaN", "\x00", "a\x00b",
-                     "<script>alert(1)</script>", "\"><svg onload=alert(1)>", "javascript:alert(1)",
-                     "//evil.example", "https://evil.example/", "\r\nSet-Cookie: x=1", "' OR 1=1 --",
-                     "9999-99-99", "2026-02-30", "0000-01-01", "\ud7ff\ue000\U0010ffff", "x" * 5000]),
-    st.integers(min_value=-(10 ** 30), max_value=10 ** 30).map(str),
+    st.sampled_from(
+        [
+            "²",
+            "٣",
+            "-1",
+            "0",
+            "99999999999999999999",
+            "1e309",
+            "NaN",
+            "\x00",
+            "a\x00b",
+            "<script>alert(1)</script>",
+            '"><svg onload=alert(1)>',
+            "javascript:alert(1)",
+            "//evil.example",
+            "https://evil.example/",
+            "\r\nSet-Cookie: x=1",
+            "' OR 1=1 --",
+            "9999-99-99",
+            "2026-02-30",
+            "0000-01-01",
+            "\ud7ff\ue000\U0010ffff",
+            "x" * 5000,
+        ]
+    ),
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
 )
 
 QUERIES = st.dictionaries(
     st.one_of(st.sampled_from(KNOWN_KEYS), st.text(alphabet=string.ascii_letters + "_[].", min_size=1, max_size=12)),
-    HOSTILE_VALUES, max_size=4,
+    HOSTILE_VALUES,
+    max_size=4,
 )
 
 
@@ -43,11 +82,20 @@ def test_no_query_string_causes_a_server_error(app: Flask, staff: StaffAccounts)
     reference = submit_screening(app, profile("ideal_neck"))
     _, token = seed_draft(app, None, profile("ideal_neck"))
     staff.create("admin@clinic.example", "admin")
-    urls = sorted({url_for_rule(app, rule, reference=reference, token=token) for rule in get_rules(app)
-                   if rule.endpoint != "patient.resume"})
+    urls = sorted(
+        {
+            url_for_rule(app, rule, reference=reference, token=token)
+            for rule in get_rules(app)
+            if rule.endpoint != "patient.resume"
+        }
+    )
 
-    @settings(max_examples=60, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=60,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(url=st.sampled_from(urls), query=QUERIES, as_admin=st.booleans())
     def check(url: str, query: dict[str, str], as_admin: bool) -> None:
         client = app.test_client()
@@ -66,7 +114,8 @@ def test_no_query_string_causes_a_server_error(app: Flask, staff: StaffAccounts)
 
 @pytest.mark.parametrize("value", ["²", "٣", "\x00", "1\x00", "99999999999999999999999"])
 def test_every_get_route_as_an_admin_survives_odd_numbers_in_every_known_key(
-        app: Flask, staff: StaffAccounts, value: str) -> None:
+    app: Flask, staff: StaffAccounts, value: str
+) -> None:
     """The deterministic half: each known key, each odd value, every GET route (found the "²" page bugs)."""
     reference = submit_screening(app, profile("ideal_neck"))
     staff.create("admin@clinic.example", "admin")

@@ -64,8 +64,9 @@ def test_every_staff_url_belongs_to_a_staff_blueprint(app: Flask) -> None:
             assert access.is_staff_endpoint(rule.endpoint), f"{rule.rule} is served by {rule.endpoint}"
     for name in app.blueprints:
         if name.startswith("staff"):
-            assert all(r.rule.startswith("/staff/") for r in app.url_map.iter_rules()
-                       if r.endpoint.startswith(name + ".")), name
+            assert all(
+                r.rule.startswith("/staff/") for r in app.url_map.iter_rules() if r.endpoint.startswith(name + ".")
+            ), name
 
 
 def test_only_the_sign_in_pages_are_public() -> None:
@@ -80,14 +81,18 @@ def test_every_admin_blueprint_named_by_the_guard_exists(app: Flask) -> None:
 
 
 def test_anonymous_visitors_are_sent_to_sign_in_from_every_staff_url(
-        app: Flask, client: FlaskClient, staff: StaffAccounts, screening_reference: str) -> None:
+    app: Flask, client: FlaskClient, staff: StaffAccounts, screening_reference: str
+) -> None:
     app.config["WTF_CSRF_ENABLED"] = False  # so that a POST reaches the guard rather than the CSRF check
     account_id = staff.create("physio@clinic.example")
     protected = [r for r in staff_rules(app) if r.endpoint not in access.PUBLIC_ENDPOINTS]
     tried = 0
     for method, url, rule in requests_for(app, protected, screening_reference, account_id):
-        response = client.open(url, method=method, data={"status": "booked", "body": "x", "outcome": "likely",
-                                                         "reason": "x"} if method == "POST" else None)
+        response = client.open(
+            url,
+            method=method,
+            data={"status": "booked", "body": "x", "outcome": "likely", "reason": "x"} if method == "POST" else None,
+        )
         assert response.status_code == 302, f"{method} {url}: {response.status_code}"
         assert urlsplit(response.location).path == SIGN_IN, f"{method} {url}: {response.location}"
         assert "<main" not in response.get_data(as_text=True)  # a bare redirect, nothing of the page
@@ -98,13 +103,15 @@ def test_anonymous_visitors_are_sent_to_sign_in_from_every_staff_url(
 
         from app.extensions import db
         from app.models import ClinicianJudgement, ScreeningNote, StatusChange
+
         for model in (ScreeningNote, StatusChange, ClinicianJudgement):
             assert db.session.scalar(select(func.count()).select_from(model)) == 0, model
 
 
 @sqlite_only
 def test_the_password_step_alone_opens_no_staff_url(
-        app: Flask, client: FlaskClient, staff: StaffAccounts, screening_reference: str) -> None:
+    app: Flask, client: FlaskClient, staff: StaffAccounts, screening_reference: str
+) -> None:
     account_id = staff.create("physio@clinic.example", mfa=True)
     assert sign_in(client).status_code == 303  # on to the code step
     app.config["WTF_CSRF_ENABLED"] = False
@@ -115,7 +122,8 @@ def test_the_password_step_alone_opens_no_staff_url(
 
 
 def test_physiotherapists_are_refused_every_admin_url(
-        app: Flask, physio_client: FlaskClient, staff: StaffAccounts, screening_reference: str) -> None:
+    app: Flask, physio_client: FlaskClient, staff: StaffAccounts, screening_reference: str
+) -> None:
     app.config["WTF_CSRF_ENABLED"] = False
     other = staff.create("other@clinic.example")
     admin_rules = [r for r in staff_rules(app) if blueprint_of(r) in access.ADMIN_BLUEPRINTS]
@@ -128,18 +136,26 @@ def test_physiotherapists_are_refused_every_admin_url(
 
 @sqlite_only
 def test_a_physiotherapist_opens_every_non_admin_page(
-        app: Flask, physio_client: FlaskClient, screening_reference: str) -> None:
+    app: Flask, physio_client: FlaskClient, screening_reference: str
+) -> None:
     """The other side of the sweep: the guard is not simply refusing everyone."""
-    pages = [r for r in staff_rules(app) if "GET" in (r.methods or ()) and r.endpoint not in access.PUBLIC_ENDPOINTS
-             and blueprint_of(r) not in access.ADMIN_BLUEPRINTS and r.endpoint != "staff_auth.sign_out"
-             and set(r.arguments) <= {"reference"}]
+    pages = [
+        r
+        for r in staff_rules(app)
+        if "GET" in (r.methods or ())
+        and r.endpoint not in access.PUBLIC_ENDPOINTS
+        and blueprint_of(r) not in access.ADMIN_BLUEPRINTS
+        and r.endpoint != "staff_auth.sign_out"
+        and set(r.arguments) <= {"reference"}
+    ]
     for method, url, _rule in requests_for(app, pages, screening_reference, 1):
         if method == "GET":
             assert physio_client.get(url).status_code == 200, url
 
 
 def test_every_portal_post_needs_the_csrf_token(
-        app: Flask, physio_client: FlaskClient, staff: StaffAccounts, screening_reference: str) -> None:
+    app: Flask, physio_client: FlaskClient, staff: StaffAccounts, screening_reference: str
+) -> None:
     assert app.config.get("WTF_CSRF_ENABLED", True)
     account_id = staff.create("other@clinic.example")
     posts = [r for r in staff_rules(app) if "POST" in (r.methods or ())]
@@ -148,8 +164,14 @@ def test_every_portal_post_needs_the_csrf_token(
         if _method != "POST":
             continue
         for token in (None, "", "forged-token"):
-            data = {"status": "in_review", "body": "a note", "outcome": "likely", "reason": "because",
-                    "email": "physio@clinic.example", "password": "correct horse battery staple"}
+            data = {
+                "status": "in_review",
+                "body": "a note",
+                "outcome": "likely",
+                "reason": "because",
+                "email": "physio@clinic.example",
+                "password": "correct horse battery staple",
+            }
             if token is not None:
                 data["csrf_token"] = token
             response = physio_client.post(url, data=data)
@@ -165,6 +187,7 @@ def test_every_portal_post_needs_the_csrf_token(
             ScreeningNote,
             StatusChange,
         )
+
         for model in (ScreeningNote, StatusChange, ClinicianJudgement):
             assert db.session.scalar(select(func.count()).select_from(model)) == 0, model
         assert db.session.scalar(select(Screening.review_status)) == "new"
@@ -172,14 +195,14 @@ def test_every_portal_post_needs_the_csrf_token(
 
 # ---- Cookies and headers --------------------------------------------------------------------
 
+
 def set_cookie_header(response: TestResponse) -> str:
     [header] = [h for h in response.headers.getlist("Set-Cookie") if h.startswith("session=")]
     return header
 
 
 @sqlite_only
-def test_the_session_cookie_is_httponly_and_samesite_lax(app: Flask, client: FlaskClient,
-                                                         staff: StaffAccounts) -> None:
+def test_the_session_cookie_is_httponly_and_samesite_lax(app: Flask, client: FlaskClient, staff: StaffAccounts) -> None:
     staff.create("physio@clinic.example")
     response = sign_in(client)
     header = set_cookie_header(response)
@@ -201,7 +224,11 @@ def test_the_session_cookie_is_secure_in_production(monkeypatch: pytest.MonkeyPa
 
 
 def test_staff_pages_are_never_cached(app: Flask, physio_client: FlaskClient, screening_reference: str) -> None:
-    for url in ("/staff/", f"/staff/screenings/{screening_reference}", f"/staff/screenings/{screening_reference}/print"):
+    for url in (
+        "/staff/",
+        f"/staff/screenings/{screening_reference}",
+        f"/staff/screenings/{screening_reference}/print",
+    ):
         response = physio_client.get(url)
         assert response.status_code == 200
         assert response.headers["Cache-Control"] == "no-store"

@@ -26,10 +26,17 @@ NEW_PASSWORD = "tundra violin pepper kettle"
 COMMON_PASSWORD = "password1234"
 
 
-def create_staff(runner: FlaskCliRunner, *options: str, password: str = NEW_PASSWORD,
-                 email: str = "new@clinic.example", role: str = "physio") -> Result:
-    return runner.invoke(args=["create-staff", "--email", email, "--name", "New Person", "--role", role,
-                               "--password-stdin", *options], input=password + "\n")
+def create_staff(
+    runner: FlaskCliRunner,
+    *options: str,
+    password: str = NEW_PASSWORD,
+    email: str = "new@clinic.example",
+    role: str = "physio",
+) -> Result:
+    return runner.invoke(
+        args=["create-staff", "--email", email, "--name", "New Person", "--role", role, "--password-stdin", *options],
+        input=password + "\n",
+    )
 
 
 def accounts(app: Flask) -> list[StaffUser]:
@@ -41,18 +48,24 @@ def accounts(app: Flask) -> list[StaffUser]:
 
 # ---- No default accounts; the create-staff command -----------------------------------------
 
+
 def test_a_migrated_database_has_no_staff_accounts(app: Flask) -> None:
     assert accounts(app) == []
     client = app.test_client()
-    for email, password in [("admin@clinic.example", "admin"), ("admin", "admin"),
-                            ("admin@example.com", "password"), ("staff@clinic.example", "changeme")]:
+    for email, password in [
+        ("admin@clinic.example", "admin"),
+        ("admin", "admin"),
+        ("admin@example.com", "password"),
+        ("staff@clinic.example", "changeme"),
+    ]:
         response = sign_in(client, email, password)
         assert response.status_code in (400, 401)
     assert not is_signed_in(client)
 
 
 def test_create_staff_reads_the_password_from_stdin_and_the_account_can_sign_in(
-        app: Flask, runner: FlaskCliRunner) -> None:
+    app: Flask, runner: FlaskCliRunner
+) -> None:
     result = create_staff(runner, role="admin", email="New.Person@Clinic.example")
     assert result.exit_code == 0, result.output
     assert "Created admin account for new.person@clinic.example" in result.output
@@ -88,8 +101,19 @@ def test_a_mistyped_confirmation_creates_nothing(app: Flask, runner: FlaskCliRun
 @sqlite_only
 def test_the_password_cannot_be_given_as_an_argument(app: Flask, runner: FlaskCliRunner) -> None:
     for option in ("--password", "-p"):
-        result = runner.invoke(args=["create-staff", "--email", "new@clinic.example", "--name", "N",
-                                     "--role", "physio", option, NEW_PASSWORD])
+        result = runner.invoke(
+            args=[
+                "create-staff",
+                "--email",
+                "new@clinic.example",
+                "--name",
+                "N",
+                "--role",
+                "physio",
+                option,
+                NEW_PASSWORD,
+            ]
+        )
         assert result.exit_code == 2
         assert "No such option" in result.output
     assert accounts(app) == []
@@ -101,16 +125,20 @@ def test_the_common_password_used_below_is_on_the_list() -> None:
 
 
 @sqlite_only
-@pytest.mark.parametrize(("password", "message"), [
-    ("eleven char", "at least 12 characters"),
-    ("", "at least 12 characters"),
-    (COMMON_PASSWORD, "too common"),
-    (COMMON_PASSWORD.upper(), "too common"),
-    ("new@clinic.example", "email address"),
-    ("x" * 257, "at most 256"),
-])
+@pytest.mark.parametrize(
+    ("password", "message"),
+    [
+        ("eleven char", "at least 12 characters"),
+        ("", "at least 12 characters"),
+        (COMMON_PASSWORD, "too common"),
+        (COMMON_PASSWORD.upper(), "too common"),
+        ("new@clinic.example", "email address"),
+        ("x" * 257, "at most 256"),
+    ],
+)
 def test_create_staff_refuses_an_unacceptable_password(
-        app: Flask, runner: FlaskCliRunner, password: str, message: str) -> None:
+    app: Flask, runner: FlaskCliRunner, password: str, message: str
+) -> None:
     result = create_staff(runner, password=password)
     assert result.exit_code == 1
     assert "error:" in result.output and message in result.output
@@ -129,8 +157,10 @@ def test_create_staff_refuses_a_duplicate_email_whatever_its_case(app: Flask, ru
 def test_create_staff_refuses_a_bad_email_and_a_blank_name(app: Flask, runner: FlaskCliRunner) -> None:
     result = create_staff(runner, email="not-an-email")
     assert result.exit_code == 1 and "email address" in result.output
-    result = runner.invoke(args=["create-staff", "--email", "a@clinic.example", "--name", "  ", "--role", "physio",
-                                 "--password-stdin"], input=NEW_PASSWORD + "\n")
+    result = runner.invoke(
+        args=["create-staff", "--email", "a@clinic.example", "--name", "  ", "--role", "physio", "--password-stdin"],
+        input=NEW_PASSWORD + "\n",
+    )
     assert result.exit_code == 1 and "name" in result.output
     assert accounts(app) == []
 
@@ -158,35 +188,42 @@ def test_creating_an_account_is_audited(app: Flask, runner: FlaskCliRunner) -> N
 
 # ---- Passwords ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("password", [
-    STAFF_PASSWORD,
-    "twelve chars",                    # no composition rules
-    "ALL UPPER CASE WORDS",
-    "ça fait très mal ici",
-    "🦒 giraffe 长颈鹿 jirafa",
-    "Ünïcödé pässwörd 🔑 ключ " + "x" * 100,  # judged on its first 72 characters (zxcvbn's limit)
-    "tundra violin pepper kettle " * 9,
-])
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        STAFF_PASSWORD,
+        "twelve chars",  # no composition rules
+        "ALL UPPER CASE WORDS",
+        "ça fait très mal ici",
+        "🦒 giraffe 长颈鹿 jirafa",
+        "Ünïcödé pässwörd 🔑 ключ " + "x" * 100,  # judged on its first 72 characters (zxcvbn's limit)
+        "tundra violin pepper kettle " * 9,
+    ],
+)
 def test_acceptable_passwords(password: str) -> None:
     assert credentials.password_problem(password, "someone@clinic.example") is None
 
 
-@pytest.mark.parametrize(("password", "problem"), [
-    ("elevenchars", "at least 12"),
-    ("x" * 257, "at most 256"),
-    (COMMON_PASSWORD, "too common"),
-    ("Qwerty123456", "too common"),
-    ("Someone@Clinic.example", "email address"),
-    # Long enough and on no list, but a pattern a guesser tries early (zxcvbn).
-    ("aaaaaaaaaaaaaaa", 'too easy to guess. Repeats like "aaa"'),
-    ("x" * 256, 'Repeats like "aaa"'),
-    ("🦒" * 12, 'Repeats like "aaa"'),
-    ("abcabcabcabcabc", 'Repeats like "abcabcabc"'),
-    ("abcdefghijkm", 'Sequences like "abc"'),
-    ("zxcvbnm,./asdfghjkl", "Straight rows of keys"),
-    ("asdfghjkl;asdfghjkl", "Straight rows of keys"),
-    ("123456789012", "too easy to guess"),
-])
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("elevenchars", "at least 12"),
+        ("x" * 257, "at most 256"),
+        (COMMON_PASSWORD, "too common"),
+        ("Qwerty123456", "too common"),
+        ("Someone@Clinic.example", "email address"),
+        # Long enough and on no list, but a pattern a guesser tries early (zxcvbn).
+        ("aaaaaaaaaaaaaaa", 'too easy to guess. Repeats like "aaa"'),
+        ("x" * 256, 'Repeats like "aaa"'),
+        ("🦒" * 12, 'Repeats like "aaa"'),
+        ("abcabcabcabcabc", 'Repeats like "abcabcabc"'),
+        ("abcdefghijkm", 'Sequences like "abc"'),
+        ("zxcvbnm,./asdfghjkl", "Straight rows of keys"),
+        ("asdfghjkl;asdfghjkl", "Straight rows of keys"),
+        ("123456789012", "too easy to guess"),
+    ],
+)
 def test_unacceptable_passwords(password: str, problem: str) -> None:
     assert problem in (credentials.password_problem(password, "someone@clinic.example") or "")
 
@@ -201,14 +238,22 @@ def test_a_password_built_from_the_persons_name_or_address_is_refused() -> None:
 
 @sqlite_only
 def test_the_admin_form_and_the_password_change_refuse_a_guessable_password(
-        app: Flask, admin_client: FlaskClient, staff: StaffAccounts) -> None:
-    response = post_form(admin_client, "/staff/accounts", "/staff/accounts", {
-        "name": "Jordan Quistgaard", "email": "jordan@clinic.example", "role": "physio",
-        "password": "Quistgaard2026"})
+    app: Flask, admin_client: FlaskClient, staff: StaffAccounts
+) -> None:
+    response = post_form(
+        admin_client,
+        "/staff/accounts",
+        "/staff/accounts",
+        {"name": "Jordan Quistgaard", "email": "jordan@clinic.example", "role": "physio", "password": "Quistgaard2026"},
+    )
     assert response.status_code == 400
     assert "built from your name or email address" in text_of(response)
-    response = post_form(admin_client, "/staff/password", "/staff/password", {
-        "current_password": STAFF_PASSWORD, "new_password": "abcabcabcabcabc", "confirm_password": "abcabcabcabcabc"})
+    response = post_form(
+        admin_client,
+        "/staff/password",
+        "/staff/password",
+        {"current_password": STAFF_PASSWORD, "new_password": "abcabcabcabcabc", "confirm_password": "abcabcabcabcabc"},
+    )
     assert response.status_code == 400 and 'Repeats like "abcabcabc"' in text_of(response)
     with app.app_context():
         assert credentials.find_staff("jordan@clinic.example") is None
@@ -252,7 +297,8 @@ def test_sign_in_compares_the_password_exactly(app: Flask, staff: StaffAccounts)
 
 
 def test_a_long_unicode_password_set_on_the_command_line_signs_in_on_the_web(
-        app: Flask, runner: FlaskCliRunner) -> None:
+    app: Flask, runner: FlaskCliRunner
+) -> None:
     password = "Ünïcödé pässwörd 🔑 ключ 密码 \u200fשלום\u200f " + "long " * 30
     assert create_staff(runner, password=password.strip()).exit_code == 0
     client = app.test_client()

@@ -59,8 +59,10 @@ def sign_in_with_code(app: Flask, staff: StaffAccounts, email: str) -> FlaskClie
     """A client signed in with password and authenticator-app code."""
     client = app.test_client()
     page = client.get("/staff/sign-in")
-    response = client.post("/staff/sign-in", data={"email": email, "password": STAFF_PASSWORD,
-                                                    "csrf_token": csrf_token_from(page.get_data(as_text=True))})
+    response = client.post(
+        "/staff/sign-in",
+        data={"email": email, "password": STAFF_PASSWORD, "csrf_token": csrf_token_from(page.get_data(as_text=True))},
+    )
     assert response.headers["Location"].endswith("/staff/two-factor")
     code = pyotp.TOTP(staff.totp_secret(account(app, email).id)).now()
     response = client.post("/staff/two-factor", data={"code": code, "csrf_token": token(client, "/staff/two-factor")})
@@ -76,13 +78,18 @@ def signed_out(client: FlaskClient) -> bool:
 
 # ---- Access ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("method", "path"), ADMIN_ROUTES)
-def test_a_physiotherapist_is_refused_every_admin_route(app: Flask, physio_client: FlaskClient,
-                                                         method: str, path: str) -> None:
+def test_a_physiotherapist_is_refused_every_admin_route(
+    app: Flask, physio_client: FlaskClient, method: str, path: str
+) -> None:
     path = path.format(id=account(app, PHYSIO_EMAIL).id)
     if method == "POST":
-        response = post(physio_client, path, {"name": "X", "email": "x@clinic.example", "role": "admin",
-                                              "password": "a brand new long password"})
+        response = post(
+            physio_client,
+            path,
+            {"name": "X", "email": "x@clinic.example", "role": "admin", "password": "a brand new long password"},
+        )
     else:
         response = physio_client.get(path)
     assert response.status_code == 403
@@ -108,6 +115,7 @@ def test_the_admin_links_are_shown_to_admins_only(admin_client: FlaskClient, phy
 
 # ---- Accounts ----------------------------------------------------------------------------------
 
+
 def test_the_accounts_page_lists_every_account(app: Flask, staff: StaffAccounts, admin_client: FlaskClient) -> None:
     staff.create("enrolled@clinic.example", "physio", mfa=True)
     staff.create(PHYSIO_EMAIL, "physio")
@@ -117,19 +125,25 @@ def test_the_accounts_page_lists_every_account(app: Flask, staff: StaffAccounts,
     assert page.headers["Cache-Control"] == "no-store"
     for email in (ADMIN_EMAIL, PHYSIO_EMAIL, "enrolled@clinic.example"):
         assert email in html
-    enrolled = html[html.index("enrolled@clinic.example"):]
+    enrolled = html[html.index("enrolled@clinic.example") :]
     assert "Set up" in enrolled.split("</tr>")[0]
-    physio = html[html.index(PHYSIO_EMAIL):]
+    physio = html[html.index(PHYSIO_EMAIL) :]
     assert "Not set up" in physio.split("</tr>")[0]
     assert "Physiotherapist" in html and "Admin" in html
     assert datetime.now(UTC).strftime("%Y") in html  # created date
 
 
 def test_an_admin_adds_an_account(app: Flask, admin_client: FlaskClient) -> None:
-    response = post(admin_client, "/staff/accounts", {
-        "name": "Dana Lee", "email": " Dana.Lee@Clinic.example ", "role": "physio",
-        "password": "maple syrup on thursdays",
-    })
+    response = post(
+        admin_client,
+        "/staff/accounts",
+        {
+            "name": "Dana Lee",
+            "email": " Dana.Lee@Clinic.example ",
+            "role": "physio",
+            "password": "maple syrup on thursdays",
+        },
+    )
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/staff/accounts")
     user = account(app, "dana.lee@clinic.example")
@@ -145,38 +159,57 @@ def test_an_admin_adds_an_account(app: Flask, admin_client: FlaskClient) -> None
 
     newcomer = app.test_client()
     page = newcomer.get("/staff/sign-in")
-    signed_in = newcomer.post("/staff/sign-in", data={"email": "dana.lee@clinic.example",
-                                                       "password": "maple syrup on thursdays",
-                                                       "csrf_token": csrf_token_from(page.get_data(as_text=True))})
+    signed_in = newcomer.post(
+        "/staff/sign-in",
+        data={
+            "email": "dana.lee@clinic.example",
+            "password": "maple syrup on thursdays",
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+        },
+    )
     assert signed_in.status_code == 303
 
 
-@pytest.mark.parametrize(("data", "field", "message"), [
-    ({"name": ""}, "name", "Enter the person&#39;s name."),
-    ({"email": ""}, "email", "Enter an email address, like name@clinic.ca."),
-    ({"email": "not-an-address"}, "email", "Enter an email address, like name@clinic.ca."),
-    ({"email": PHYSIO_EMAIL}, "email", "There is already an account with this email address."),
-    ({"password": ""}, "password", "Use at least 12 characters."),
-    ({"password": "short"}, "password", "Use at least 12 characters."),
-    ({"password": "x" * 257}, "password", "Use at most 256 characters."),
-    ({"password": "new.person@clinic.example", "email": "new.person@clinic.example"}, "password",
-     "Do not use your email address as your password."),
-    ({"role": "superuser"}, "role", "Not a valid choice"),
-])
-def test_adding_an_account_explains_what_to_fix(app: Flask, staff: StaffAccounts, admin_client: FlaskClient,
-                                                data: dict[str, str], field: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"name": ""}, "name", "Enter the person&#39;s name."),
+        ({"email": ""}, "email", "Enter an email address, like name@clinic.ca."),
+        ({"email": "not-an-address"}, "email", "Enter an email address, like name@clinic.ca."),
+        ({"email": PHYSIO_EMAIL}, "email", "There is already an account with this email address."),
+        ({"password": ""}, "password", "Use at least 12 characters."),
+        ({"password": "short"}, "password", "Use at least 12 characters."),
+        ({"password": "x" * 257}, "password", "Use at most 256 characters."),
+        (
+            {"password": "new.person@clinic.example", "email": "new.person@clinic.example"},
+            "password",
+            "Do not use your email address as your password.",
+        ),
+        ({"role": "superuser"}, "role", "Not a valid choice"),
+    ],
+)
+def test_adding_an_account_explains_what_to_fix(
+    app: Flask, staff: StaffAccounts, admin_client: FlaskClient, data: dict[str, str], field: str, message: str
+) -> None:
     staff.create(PHYSIO_EMAIL, "physio")
-    valid = {"name": "New Person", "email": "new.person@clinic.example", "role": "physio",
-             "password": "a perfectly long passphrase"}
+    valid = {
+        "name": "New Person",
+        "email": "new.person@clinic.example",
+        "role": "physio",
+        "password": "a perfectly long passphrase",
+    }
     response = post(admin_client, "/staff/accounts", {**valid, **data})
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     # GOV.UK pattern: a summary linking to the field, and the message beside the field.
     start = html.index('class="error-summary"')
-    summary = html[start:html.index("</ul>", start)]
+    summary = html[start : html.index("</ul>", start)]
     assert f'href="#{field}"' in summary and message in summary
     assert re.search(rf'<p class="error-message" id="{field}-error">.*{re.escape(message)}', html)
-    assert re.search(rf'id="{field}"[^>]*aria-describedby="[^"]*{field}-error"|aria-describedby="[^"]*{field}-error"[^>]*id="{field}"', html)
+    assert re.search(
+        rf'id="{field}"[^>]*aria-describedby="[^"]*{field}-error"|aria-describedby="[^"]*{field}-error"[^>]*id="{field}"',
+        html,
+    )
     assert html.count("There is a problem") == 1
     assert "a perfectly long passphrase" not in html  # a password is never sent back
     assert events(app, "create_account") == []
@@ -185,21 +218,27 @@ def test_adding_an_account_explains_what_to_fix(app: Flask, staff: StaffAccounts
 
 
 def test_a_common_password_is_refused(admin_client: FlaskClient) -> None:
-    response = post(admin_client, "/staff/accounts", {"name": "N", "email": "n@clinic.example", "role": "admin",
-                                                      "password": "password1234"})
+    response = post(
+        admin_client,
+        "/staff/accounts",
+        {"name": "N", "email": "n@clinic.example", "role": "admin", "password": "password1234"},
+    )
     assert response.status_code == 400
     assert "This password is too common." in response.get_data(as_text=True)
 
 
 def test_adding_an_account_needs_a_csrf_token(app: Flask, admin_client: FlaskClient) -> None:
-    response = admin_client.post("/staff/accounts", data={"name": "N", "email": "n@clinic.example", "role": "admin",
-                                                          "password": "a perfectly long passphrase"})
+    response = admin_client.post(
+        "/staff/accounts",
+        data={"name": "N", "email": "n@clinic.example", "role": "admin", "password": "a perfectly long passphrase"},
+    )
     assert response.status_code == 400
     assert events(app, "create_account") == []
 
 
-def test_disabling_an_account_ends_its_sessions_at_once(app: Flask, staff: StaffAccounts,
-                                                        admin_client: FlaskClient) -> None:
+def test_disabling_an_account_ends_its_sessions_at_once(
+    app: Flask, staff: StaffAccounts, admin_client: FlaskClient
+) -> None:
     physio_id = staff.create(PHYSIO_EMAIL, "physio")
     physio = app.test_client()
     staff.sign_in(physio, PHYSIO_EMAIL)
@@ -218,8 +257,14 @@ def test_disabling_an_account_ends_its_sessions_at_once(app: Flask, staff: Staff
     # Nor can they sign in again.
     again = app.test_client()
     page = again.get("/staff/sign-in")
-    refused = again.post("/staff/sign-in", data={"email": PHYSIO_EMAIL, "password": STAFF_PASSWORD,
-                                                  "csrf_token": csrf_token_from(page.get_data(as_text=True))})
+    refused = again.post(
+        "/staff/sign-in",
+        data={
+            "email": PHYSIO_EMAIL,
+            "password": STAFF_PASSWORD,
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+        },
+    )
     assert refused.status_code == 401
 
 
@@ -234,8 +279,7 @@ def test_an_admin_cannot_disable_themselves(app: Flask, admin_client: FlaskClien
     assert events(app, "disable_account") == []
 
 
-def test_a_disabled_account_can_be_enabled_again(app: Flask, staff: StaffAccounts,
-                                                 admin_client: FlaskClient) -> None:
+def test_a_disabled_account_can_be_enabled_again(app: Flask, staff: StaffAccounts, admin_client: FlaskClient) -> None:
     physio_id = staff.create(PHYSIO_EMAIL, "physio")
     assert post(admin_client, f"/staff/accounts/{physio_id}/disable").status_code == 303
     page = admin_client.get("/staff/accounts").get_data(as_text=True)
@@ -258,7 +302,8 @@ def test_an_unknown_account_is_not_found(admin_client: FlaskClient) -> None:
 
 
 def test_resetting_two_factor_clears_the_app_and_codes_and_ends_sessions(
-        app: Flask, staff: StaffAccounts, admin_client: FlaskClient) -> None:
+    app: Flask, staff: StaffAccounts, admin_client: FlaskClient
+) -> None:
     physio_id = staff.create(PHYSIO_EMAIL, "physio", mfa=True)
     physio = sign_in_with_code(app, staff, PHYSIO_EMAIL)
     with app.app_context():
@@ -294,23 +339,39 @@ def test_an_admin_resetting_their_own_two_factor_is_signed_out(app: Flask, staff
 
 # ---- Audit trail -------------------------------------------------------------------------------
 
-def add_event(app: Flask, action: str, at: datetime, *, email: str | None = None, reference: str | None = None,
-              **detail: object) -> None:
+
+def add_event(
+    app: Flask, action: str, at: datetime, *, email: str | None = None, reference: str | None = None, **detail: object
+) -> None:
     with app.app_context():
-        db.session.add(AuditEvent(action=action, at=at, actor_email=email, screening_reference=reference,
-                                  ip_address="192.0.2.7", detail=detail))
+        db.session.add(
+            AuditEvent(
+                action=action,
+                at=at,
+                actor_email=email,
+                screening_reference=reference,
+                ip_address="192.0.2.7",
+                detail=detail,
+            )
+        )
         db.session.commit()
 
 
 def audit_rows(html: str) -> list[str]:
-    body = html[html.index("<tbody>"):html.index("</tbody>")] if "<tbody>" in html else ""
+    body = html[html.index("<tbody>") : html.index("</tbody>")] if "<tbody>" in html else ""
     return body.split("<tr>")[1:]
 
 
 def test_the_audit_trail_lists_events_newest_first(app: Flask, admin_client: FlaskClient) -> None:
     add_event(app, "sign_in_failed", datetime(2026, 3, 3, 22, 5, tzinfo=UTC), email="someone@clinic.example")
-    add_event(app, "change_status", datetime(2026, 3, 4, 17, 0, tzinfo=UTC), email=PHYSIO_EMAIL,
-              reference="IMS-GONE2345", to_status="booked")
+    add_event(
+        app,
+        "change_status",
+        datetime(2026, 3, 4, 17, 0, tzinfo=UTC),
+        email=PHYSIO_EMAIL,
+        reference="IMS-GONE2345",
+        to_status="booked",
+    )
     page = admin_client.get("/staff/audit")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
@@ -333,7 +394,8 @@ def test_viewing_the_audit_trail_is_audited(app: Flask, admin_client: FlaskClien
 
 
 def test_a_screening_reference_links_to_the_screening_while_it_exists(
-        app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]) -> None:
+    app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
     with app.app_context():
         screening, _ = services.start_screening(7)
         screening.answers = ideal_answers
@@ -349,17 +411,25 @@ def test_a_screening_reference_links_to_the_screening_while_it_exists(
 
 def test_the_audit_trail_filters(app: Flask, admin_client: FlaskClient) -> None:
     # 07:30 UTC on 3 March is 23:30 on 2 March in Vancouver.
-    add_event(app, "view_screening", datetime(2026, 3, 3, 7, 30, tzinfo=UTC), email=PHYSIO_EMAIL,
-              reference="IMS-AAAA2222")
-    add_event(app, "view_screening", datetime(2026, 3, 3, 8, 30, tzinfo=UTC), email="other@clinic.example",
-              reference="IMS-BBBB3333")
-    add_event(app, "add_note", datetime(2026, 3, 5, 12, 0, tzinfo=UTC), email=PHYSIO_EMAIL,
-              reference="IMS-AAAA2222")
+    add_event(
+        app, "view_screening", datetime(2026, 3, 3, 7, 30, tzinfo=UTC), email=PHYSIO_EMAIL, reference="IMS-AAAA2222"
+    )
+    add_event(
+        app,
+        "view_screening",
+        datetime(2026, 3, 3, 8, 30, tzinfo=UTC),
+        email="other@clinic.example",
+        reference="IMS-BBBB3333",
+    )
+    add_event(app, "add_note", datetime(2026, 3, 5, 12, 0, tzinfo=UTC), email=PHYSIO_EMAIL, reference="IMS-AAAA2222")
 
     def shown(query: str) -> list[str]:
         rows = audit_rows(admin_client.get("/staff/audit?" + query).get_data(as_text=True))
-        return [re.findall(r"IMS-[A-Z0-9]+", row)[0] + "/" + ("note" if "Added note" in row else "view")
-                for row in rows if "IMS-" in row]
+        return [
+            re.findall(r"IMS-[A-Z0-9]+", row)[0] + "/" + ("note" if "Added note" in row else "view")
+            for row in rows
+            if "IMS-" in row
+        ]
 
     assert shown("action=view_screening") == ["IMS-BBBB3333/view", "IMS-AAAA2222/view"]
     assert shown("actor=PHYSIO%40clinic.example") == ["IMS-AAAA2222/note", "IMS-AAAA2222/view"]
@@ -377,8 +447,15 @@ def test_the_audit_trail_filters(app: Flask, admin_client: FlaskClient) -> None:
 
 def test_the_audit_trail_is_paged_fifty_at_a_time(app: Flask, admin_client: FlaskClient) -> None:
     with app.app_context():
-        db.session.add_all(AuditEvent(action="view_screening", at=datetime(2026, 1, 1, 12, minute, tzinfo=UTC),
-                                      actor_email=PHYSIO_EMAIL, detail={"n": minute}) for minute in range(55))
+        db.session.add_all(
+            AuditEvent(
+                action="view_screening",
+                at=datetime(2026, 1, 1, 12, minute, tzinfo=UTC),
+                actor_email=PHYSIO_EMAIL,
+                detail={"n": minute},
+            )
+            for minute in range(55)
+        )
         db.session.commit()
     first = admin_client.get("/staff/audit?action=view_screening").get_data(as_text=True)
     assert len(audit_rows(first)) == 50
@@ -391,8 +468,12 @@ def test_the_audit_trail_is_paged_fifty_at_a_time(app: Flask, admin_client: Flas
 
 
 def test_the_audit_trail_is_read_only(app: Flask, admin_client: FlaskClient) -> None:
-    methods = {method for rule in app.url_map.iter_rules() if rule.rule.startswith("/staff/audit")
-               for method in rule.methods or ()}
+    methods = {
+        method
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/staff/audit")
+        for method in rule.methods or ()
+    }
     assert methods == {"GET", "HEAD", "OPTIONS"}
     for method in ("post", "put", "patch", "delete"):
         response = getattr(admin_client, method)("/staff/audit", data={"csrf_token": token(admin_client)})

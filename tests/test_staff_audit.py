@@ -40,7 +40,7 @@ class Trail:
 
     def new(self) -> list[AuditEvent]:
         found = events(self.app)
-        fresh, self.seen = found[self.seen:], len(found)
+        fresh, self.seen = found[self.seen :], len(found)
         return fresh
 
     def one(self, action: str) -> AuditEvent:
@@ -49,7 +49,9 @@ class Trail:
         return fresh[0]
 
 
-def test_every_staff_action_writes_one_event(app: Flask, staff: StaffAccounts, ideal_answers: dict[str, object]) -> None:
+def test_every_staff_action_writes_one_event(
+    app: Flask, staff: StaffAccounts, ideal_answers: dict[str, object]
+) -> None:
     account = staff.create(EMAIL)
     reference = submit_screening(app, ideal_answers)
     with app.app_context():
@@ -125,9 +127,16 @@ def test_two_factor_steps_and_password_changes_are_audited(app: Flask, staff: St
     assert (failed.actor_id, failed.detail) == (account, {"step": "second_factor"})
     assert post_form(client, TWO_FACTOR, TWO_FACTOR, {"code": totp.now()}).status_code == 303
     assert trail.one("sign_in").detail == {"method": "totp"}
-    response = post_form(client, PASSWORD, PASSWORD, {"current_password": STAFF_PASSWORD,
-                                                      "new_password": "new and longer passphrase",
-                                                      "confirm_password": "new and longer passphrase"})
+    response = post_form(
+        client,
+        PASSWORD,
+        PASSWORD,
+        {
+            "current_password": STAFF_PASSWORD,
+            "new_password": "new and longer passphrase",
+            "confirm_password": "new and longer passphrase",
+        },
+    )
     assert response.status_code == 303
     changed = trail.one("password_changed")
     assert changed.actor_id == account and "passphrase" not in str(changed.detail)
@@ -136,8 +145,11 @@ def test_two_factor_steps_and_password_changes_are_audited(app: Flask, staff: St
 def test_audit_events_cannot_be_changed_or_deleted(app: Flask, physio_client: FlaskClient) -> None:
     assert len(events(app)) == 1  # the sign-in
     with app.app_context():
-        for statement in ("UPDATE audit_event SET action = 'nothing'", "UPDATE audit_event SET actor_email = NULL",
-                          "DELETE FROM audit_event"):
+        for statement in (
+            "UPDATE audit_event SET action = 'nothing'",
+            "UPDATE audit_event SET actor_email = NULL",
+            "DELETE FROM audit_event",
+        ):
             with pytest.raises(exc.DBAPIError, match="append-only"):
                 db.session.execute(text(statement))
             db.session.rollback()
@@ -160,8 +172,9 @@ def test_audit_events_cannot_be_changed_or_deleted(app: Flask, physio_client: Fl
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)) == 2
 
 
-def test_deleting_a_screening_keeps_its_audit_trail(app: Flask, physio_client: FlaskClient,
-                                                    ideal_answers: dict[str, object]) -> None:
+def test_deleting_a_screening_keeps_its_audit_trail(
+    app: Flask, physio_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
     reference = submit_screening(app, ideal_answers)
     assert physio_client.get(f"/staff/screenings/{reference}").status_code == 200
     with app.app_context():

@@ -71,6 +71,7 @@ def middle_of_a_step(clock: Clock) -> None:
 
 # ---- Two-factor sign-in ---------------------------------------------------------------------
 
+
 @pytest.fixture
 def mfa_user(staff: StaffAccounts) -> int:
     return staff.create(EMAIL, "physio", mfa=True)
@@ -78,7 +79,8 @@ def mfa_user(staff: StaffAccounts) -> int:
 
 @sqlite_only
 def test_the_password_alone_does_not_sign_in_an_account_with_two_factor(
-        app: Flask, client: FlaskClient, mfa_user: int) -> None:
+    app: Flask, client: FlaskClient, mfa_user: int
+) -> None:
     response = sign_in(client)
     assert response.status_code == 303 and path(response) == TWO_FACTOR
     assert not is_signed_in(client)
@@ -127,8 +129,7 @@ def test_a_code_cannot_be_used_twice(app: Flask, staff: StaffAccounts, mfa_user:
 
 
 @sqlite_only
-def test_digits_of_other_scripts_are_a_wrong_code_not_an_error(
-        app: Flask, client: FlaskClient, mfa_user: int) -> None:
+def test_digits_of_other_scripts_are_a_wrong_code_not_an_error(app: Flask, client: FlaskClient, mfa_user: int) -> None:
     sign_in(client)
     for code in ("١٢٣٤٥٦", "１２３４５６", "123\u0664\u0665\u0666"):  # Arabic-Indic, full-width, mixed
         assert enter_code(client, code).status_code == 401, code
@@ -136,7 +137,8 @@ def test_digits_of_other_scripts_are_a_wrong_code_not_an_error(
 
 @sqlite_only
 def test_codes_more_than_one_step_away_are_refused(
-        app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock) -> None:
+    app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock
+) -> None:
     middle_of_a_step(clock)
     totp = pyotp.TOTP(staff.totp_secret(mfa_user))
     client = app.test_client()
@@ -173,7 +175,8 @@ def test_a_recovery_code_works_once(app: Flask, staff: StaffAccounts, mfa_user: 
 
 @sqlite_only
 def test_the_password_step_expires_after_five_minutes(
-        app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock) -> None:
+    app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock
+) -> None:
     totp = pyotp.TOTP(staff.totp_secret(mfa_user))
     late, in_time = app.test_client(), app.test_client()
     sign_in(late)
@@ -182,15 +185,15 @@ def test_the_password_step_expires_after_five_minutes(
     assert enter_code(in_time, totp.at(clock.now)).status_code == 303
     clock.advance(seconds=2)
     assert path(late.get(TWO_FACTOR)) == SIGN_IN
-    response = late.post(TWO_FACTOR, data={"code": totp.at(clock.now + 30),
-                                           "csrf_token": token(late, SIGN_IN)})
+    response = late.post(TWO_FACTOR, data={"code": totp.at(clock.now + 30), "csrf_token": token(late, SIGN_IN)})
     assert response.status_code == 302 and path(response) == SIGN_IN
     assert not is_signed_in(late)
 
 
 @sqlite_only
-def test_the_code_step_needs_the_password_step_first(app: Flask, client: FlaskClient, staff: StaffAccounts,
-                                                     mfa_user: int) -> None:
+def test_the_code_step_needs_the_password_step_first(
+    app: Flask, client: FlaskClient, staff: StaffAccounts, mfa_user: int
+) -> None:
     code = pyotp.TOTP(staff.totp_secret(mfa_user)).now()
     assert path(client.get(TWO_FACTOR)) == SIGN_IN
     response = client.post(TWO_FACTOR, data={"code": code, "csrf_token": token(client)})
@@ -200,7 +203,8 @@ def test_the_code_step_needs_the_password_step_first(app: Flask, client: FlaskCl
 
 @sqlite_only
 def test_the_password_step_cannot_set_up_a_new_authenticator_instead_of_the_code(
-        app: Flask, client: FlaskClient, staff: StaffAccounts, mfa_user: int) -> None:
+    app: Flask, client: FlaskClient, staff: StaffAccounts, mfa_user: int
+) -> None:
     """Someone with only the password must not replace the authenticator app at the set-up page."""
     secret = staff.totp_secret(mfa_user)
     sign_in(client)
@@ -209,28 +213,32 @@ def test_the_password_step_cannot_set_up_a_new_authenticator_instead_of_the_code
     attacker_secret = pyotp.random_base32()
     with client.session_transaction() as session:
         session["staff_enrolling_secret"] = attacker_secret
-    response = client.post(ENROL, data={"code": pyotp.TOTP(attacker_secret).now(),
-                                        "csrf_token": token(client, TWO_FACTOR)})
+    response = client.post(
+        ENROL, data={"code": pyotp.TOTP(attacker_secret).now(), "csrf_token": token(client, TWO_FACTOR)}
+    )
     assert response.status_code in (302, 303) and path(response) == TWO_FACTOR
     assert not is_signed_in(client)
     assert user(app, mfa_user).totp_secret == secret
 
 
 @sqlite_only
-def test_a_disabled_account_cannot_finish_the_code_step(app: Flask, client: FlaskClient, staff: StaffAccounts,
-                                                        mfa_user: int) -> None:
+def test_a_disabled_account_cannot_finish_the_code_step(
+    app: Flask, client: FlaskClient, staff: StaffAccounts, mfa_user: int
+) -> None:
     sign_in(client)
     with app.app_context():
         db.session.execute(update(StaffUser).values(active=False))
         db.session.commit()
     assert path(client.get(TWO_FACTOR)) == SIGN_IN
-    response = client.post(TWO_FACTOR, data={"code": pyotp.TOTP(staff.totp_secret(mfa_user)).now(),
-                                             "csrf_token": token(client)})
+    response = client.post(
+        TWO_FACTOR, data={"code": pyotp.TOTP(staff.totp_secret(mfa_user)).now(), "csrf_token": token(client)}
+    )
     assert path(response) == SIGN_IN
     assert not is_signed_in(client)
 
 
 # ---- Enrolment ------------------------------------------------------------------------------
+
 
 def secret_on(page: TestResponse) -> str:
     match = re.search(r'<code class="secret">([A-Z2-7]+)</code>', page.get_data(as_text=True))
@@ -238,8 +246,9 @@ def secret_on(page: TestResponse) -> str:
     return match.group(1)
 
 
-def test_when_two_factor_is_required_a_new_account_must_enrol(app: Flask, client: FlaskClient,
-                                                              staff: StaffAccounts) -> None:
+def test_when_two_factor_is_required_a_new_account_must_enrol(
+    app: Flask, client: FlaskClient, staff: StaffAccounts
+) -> None:
     app.config["STAFF_MFA_REQUIRED"] = True
     account = staff.create(EMAIL)
     response = sign_in(client)
@@ -281,14 +290,16 @@ def test_when_two_factor_is_required_a_new_account_must_enrol(app: Flask, client
 
 @sqlite_only
 def test_an_account_that_has_enrolled_is_asked_for_its_code_when_two_factor_is_required(
-        app: Flask, client: FlaskClient, mfa_user: int) -> None:
+    app: Flask, client: FlaskClient, mfa_user: int
+) -> None:
     app.config["STAFF_MFA_REQUIRED"] = True
     assert path(sign_in(client)) == TWO_FACTOR
 
 
 @sqlite_only
 def test_without_the_requirement_a_signed_in_account_can_set_up_two_factor(
-        app: Flask, physio_client: FlaskClient) -> None:
+    app: Flask, physio_client: FlaskClient
+) -> None:
     page = physio_client.get(ENROL)
     assert page.status_code == 200
     secret = secret_on(page)
@@ -298,6 +309,7 @@ def test_without_the_requirement_a_signed_in_account_can_set_up_two_factor(
 
 
 # ---- A new authenticator app for an account that has one -----------------------------------
+
 
 @pytest.fixture
 def two_devices(app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock) -> tuple[FlaskClient, FlaskClient]:
@@ -339,15 +351,18 @@ def recovery_codes_for(app: Flask, user_id: int) -> list[str]:
 
 def replacement_events(app: Flask) -> list[AuditEvent]:
     with app.app_context():
-        found = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action.startswith("two_factor_"))
-                                        .order_by(AuditEvent.id)))
+        found = list(
+            db.session.scalars(
+                select(AuditEvent).where(AuditEvent.action.startswith("two_factor_")).order_by(AuditEvent.id)
+            )
+        )
         db.session.expunge_all()
         return found
 
 
 def test_a_new_authenticator_app_ends_every_other_session_and_keeps_this_one(
-        app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock,
-        two_devices: tuple[FlaskClient, FlaskClient]) -> None:
+    app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock, two_devices: tuple[FlaskClient, FlaskClient]
+) -> None:
     laptop, phone = two_devices
     old = pyotp.TOTP(staff.totp_secret(mfa_user))
     copied = session_cookie(app, laptop)
@@ -375,22 +390,44 @@ def test_a_new_authenticator_app_ends_every_other_session_and_keeps_this_one(
 
 
 @sqlite_only
-@pytest.mark.parametrize(("fields", "message", "audited"), [
-    ({"current_code": "old", "code": "new"}, "Enter your password", None),
-    ({"password": "not my password at all", "current_code": "old", "code": "new"}, "Your password is not right",
-     "password"),
-    ({"password": STAFF_PASSWORD, "code": "new"}, "Enter the code from your current authenticator app", None),
-    ({"password": STAFF_PASSWORD, "current_code": "wrong old", "code": "new"}, "That code is not right",
-     "current_code"),
-    ({"password": STAFF_PASSWORD, "current_code": "new", "code": "new"}, "That code is not right", "current_code"),
-    ({"password": STAFF_PASSWORD, "current_code": "old", "code": "wrong new"},
-     "The code from the new app is not right", "code"),
-    ({"password": STAFF_PASSWORD, "current_code": "old"}, "Enter the 6-digit code from the new authenticator app",
-     None),
-])
+@pytest.mark.parametrize(
+    ("fields", "message", "audited"),
+    [
+        ({"current_code": "old", "code": "new"}, "Enter your password", None),
+        (
+            {"password": "not my password at all", "current_code": "old", "code": "new"},
+            "Your password is not right",
+            "password",
+        ),
+        ({"password": STAFF_PASSWORD, "code": "new"}, "Enter the code from your current authenticator app", None),
+        (
+            {"password": STAFF_PASSWORD, "current_code": "wrong old", "code": "new"},
+            "That code is not right",
+            "current_code",
+        ),
+        ({"password": STAFF_PASSWORD, "current_code": "new", "code": "new"}, "That code is not right", "current_code"),
+        (
+            {"password": STAFF_PASSWORD, "current_code": "old", "code": "wrong new"},
+            "The code from the new app is not right",
+            "code",
+        ),
+        (
+            {"password": STAFF_PASSWORD, "current_code": "old"},
+            "Enter the 6-digit code from the new authenticator app",
+            None,
+        ),
+    ],
+)
 def test_a_new_authenticator_app_is_refused_without_the_password_and_a_current_code(
-        app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock, two_devices: tuple[FlaskClient, FlaskClient],
-        fields: dict[str, str], message: str, audited: str | None) -> None:
+    app: Flask,
+    staff: StaffAccounts,
+    mfa_user: int,
+    clock: Clock,
+    two_devices: tuple[FlaskClient, FlaskClient],
+    fields: dict[str, str],
+    message: str,
+    audited: str | None,
+) -> None:
     laptop, phone = two_devices
     secret = staff.totp_secret(mfa_user)
     old, new = pyotp.TOTP(secret), pyotp.TOTP(open_replacement(laptop))
@@ -407,7 +444,8 @@ def test_a_new_authenticator_app_is_refused_without_the_password_and_a_current_c
         assert events == []
     else:
         assert [(e.action, e.actor_id, e.detail) for e in events] == [
-            ("two_factor_change_refused", mfa_user, {"reason": audited})]
+            ("two_factor_change_refused", mfa_user, {"reason": audited})
+        ]
     # The current code was not spent by the refusal (unless it was the one refused).
     assert enter_code_after_sign_in(app, old.at(clock.now)) == 303
 
@@ -420,14 +458,13 @@ def enter_code_after_sign_in(app: Flask, code: str) -> int:
 
 @sqlite_only
 def test_a_recovery_code_can_stand_in_for_the_current_app_once(
-        app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock,
-        two_devices: tuple[FlaskClient, FlaskClient]) -> None:
+    app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock, two_devices: tuple[FlaskClient, FlaskClient]
+) -> None:
     laptop, _ = two_devices
     codes = recovery_codes_for(app, mfa_user)
     new = pyotp.TOTP(open_replacement(laptop))
     # A mistyped new code spends no recovery code.
-    refused = replace_app(laptop, password=STAFF_PASSWORD, current_code=codes[0],
-                          code=another_code(new.at(clock.now)))
+    refused = replace_app(laptop, password=STAFF_PASSWORD, current_code=codes[0], code=another_code(new.at(clock.now)))
     assert refused.status_code == 400
     assert len(user(app, mfa_user).recovery_code_hashes) == 10
     done = replace_app(laptop, password=STAFF_PASSWORD, current_code=codes[0], code=new.at(clock.now))
@@ -445,18 +482,25 @@ def test_a_recovery_code_can_stand_in_for_the_current_app_once(
 
 @sqlite_only
 def test_guessing_at_the_new_app_page_is_rate_limited(
-        app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock,
-        two_devices: tuple[FlaskClient, FlaskClient]) -> None:
+    app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock, two_devices: tuple[FlaskClient, FlaskClient]
+) -> None:
     laptop, _ = two_devices
     old, new = pyotp.TOTP(staff.totp_secret(mfa_user)), pyotp.TOTP(open_replacement(laptop))
     for attempt in range(5):
-        assert replace_app(laptop, password=f"guess number {attempt}!", current_code=old.at(clock.now),
-                           code=new.at(clock.now)).status_code == 400
-    assert replace_app(laptop, password=STAFF_PASSWORD, current_code=old.at(clock.now),
-                       code=new.at(clock.now)).status_code == 429
+        assert (
+            replace_app(
+                laptop, password=f"guess number {attempt}!", current_code=old.at(clock.now), code=new.at(clock.now)
+            ).status_code
+            == 400
+        )
+    assert (
+        replace_app(laptop, password=STAFF_PASSWORD, current_code=old.at(clock.now), code=new.at(clock.now)).status_code
+        == 429
+    )
 
 
 # ---- Sessions -------------------------------------------------------------------------------
+
 
 def session_cookie(app: Flask, client: FlaskClient) -> str:
     cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
@@ -519,8 +563,12 @@ def test_sign_out_is_a_post(app: Flask, physio_client: FlaskClient) -> None:
 
 
 def change_password(client: FlaskClient, current: str, new: str, confirm: str | None = None) -> TestResponse:
-    return post_form(client, PASSWORD, PASSWORD, {"current_password": current, "new_password": new,
-                                                  "confirm_password": new if confirm is None else confirm})
+    return post_form(
+        client,
+        PASSWORD,
+        PASSWORD,
+        {"current_password": current, "new_password": new, "confirm_password": new if confirm is None else confirm},
+    )
 
 
 NEW_PASSWORD = "granite otter lantern mist"
@@ -541,15 +589,19 @@ def test_changing_the_password_ends_every_session(app: Flask, staff: StaffAccoun
 
 
 @sqlite_only
-@pytest.mark.parametrize(("current", "new", "confirm", "message"), [
-    ("not my password at all", NEW_PASSWORD, None, "Your current password is not right"),
-    (STAFF_PASSWORD, "too short", None, "at least 12 characters"),
-    (STAFF_PASSWORD, "password1234", None, "too common"),
-    (STAFF_PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "!", "not the same"),
-    (STAFF_PASSWORD, EMAIL, None, "email address"),
-])
+@pytest.mark.parametrize(
+    ("current", "new", "confirm", "message"),
+    [
+        ("not my password at all", NEW_PASSWORD, None, "Your current password is not right"),
+        (STAFF_PASSWORD, "too short", None, "at least 12 characters"),
+        (STAFF_PASSWORD, "password1234", None, "too common"),
+        (STAFF_PASSWORD, NEW_PASSWORD, NEW_PASSWORD + "!", "not the same"),
+        (STAFF_PASSWORD, EMAIL, None, "email address"),
+    ],
+)
 def test_a_refused_password_change_keeps_the_password_and_the_sessions(
-        app: Flask, physio_client: FlaskClient, current: str, new: str, confirm: str | None, message: str) -> None:
+    app: Flask, physio_client: FlaskClient, current: str, new: str, confirm: str | None, message: str
+) -> None:
     other = app.test_client()
     sign_in(other)
     response = change_password(physio_client, current, new, confirm)
@@ -600,7 +652,8 @@ def test_the_idle_limit_comes_from_the_configuration(app: Flask, staff: StaffAcc
 
 @sqlite_only
 def test_a_session_ends_after_the_absolute_limit_even_when_active(
-        app: Flask, staff: StaffAccounts, clock: Clock) -> None:
+    app: Flask, staff: StaffAccounts, clock: Clock
+) -> None:
     staff.create(EMAIL)
     client = app.test_client()
     sign_in(client)
@@ -620,8 +673,7 @@ def test_a_session_without_its_clocks_is_refused(app: Flask, physio_client: Flas
 
 
 @sqlite_only
-def test_a_timed_out_session_cannot_set_up_a_new_authenticator(
-        app: Flask, staff: StaffAccounts, clock: Clock) -> None:
+def test_a_timed_out_session_cannot_set_up_a_new_authenticator(app: Flask, staff: StaffAccounts, clock: Clock) -> None:
     """The set-up page is reachable before signing in, but a timed-out session must not use it."""
     staff.create(EMAIL)
     client = app.test_client()
@@ -639,28 +691,46 @@ def test_after_signing_in_the_page_asked_for_opens(app: Flask, client: FlaskClie
     assert path(asked) == SIGN_IN
     sign_in_page = asked.location
     html = client.get(sign_in_page).get_data(as_text=True)
-    response = client.post(sign_in_page, data={"email": EMAIL, "password": STAFF_PASSWORD,
-                                               "csrf_token": csrf_token_from(html)})
+    response = client.post(
+        sign_in_page, data={"email": EMAIL, "password": STAFF_PASSWORD, "csrf_token": csrf_token_from(html)}
+    )
     assert response.status_code == 303 and response.location == "/staff/?outcome=likely"
 
 
 @sqlite_only
-@pytest.mark.parametrize("target", ["//evil.example/staff/", "https://evil.example/", "/staff//evil.example",
-                                    "/\\evil.example", "/staff/\\\\evil.example", "javascript:alert(1)", "/",
-                                    "/staff/\r\nSet-Cookie: session=x", "/staff/\t/\t/evil.example"])
-def test_sign_in_never_redirects_to_another_site(app: Flask, client: FlaskClient, staff: StaffAccounts,
-                                                 target: str) -> None:
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/staff/",
+        "https://evil.example/",
+        "/staff//evil.example",
+        "/\\evil.example",
+        "/staff/\\\\evil.example",
+        "javascript:alert(1)",
+        "/",
+        "/staff/\r\nSet-Cookie: session=x",
+        "/staff/\t/\t/evil.example",
+    ],
+)
+def test_sign_in_never_redirects_to_another_site(
+    app: Flask, client: FlaskClient, staff: StaffAccounts, target: str
+) -> None:
     staff.create(EMAIL)
-    response = client.post(SIGN_IN, query_string={"next": target},
-                           data={"email": EMAIL, "password": STAFF_PASSWORD, "csrf_token": token(client)})
+    response = client.post(
+        SIGN_IN,
+        query_string={"next": target},
+        data={"email": EMAIL, "password": STAFF_PASSWORD, "csrf_token": token(client)},
+    )
     assert response.status_code == 303 and response.location == QUEUE
 
 
 # ---- Rate limiting --------------------------------------------------------------------------
 
+
 @sqlite_only
 def test_five_failures_for_one_account_block_the_sixth_attempt_until_the_window_ends(
-        app: Flask, staff: StaffAccounts, clock: Clock) -> None:
+    app: Flask, staff: StaffAccounts, clock: Clock
+) -> None:
     staff.create(EMAIL)
     staff.create("colleague@clinic.example")
     attacker = app.test_client()
@@ -698,8 +768,7 @@ EMAIL_VARIANTS = (
 
 
 @sqlite_only
-def test_variants_of_an_email_count_against_the_same_account(
-        app: Flask, staff: StaffAccounts, clock: Clock) -> None:
+def test_variants_of_an_email_count_against_the_same_account(app: Flask, staff: StaffAccounts, clock: Clock) -> None:
     """NUL, other control characters, case and white space must not buy a fresh counter."""
     staff.create(EMAIL)
     attacker = app.test_client()
@@ -757,8 +826,9 @@ def test_successful_sign_ins_do_not_count_towards_the_limits(app: Flask, staff: 
     signed_in = app.test_client()
     sign_in(signed_in)
     for _ in range(6):
-        response = signed_in.post(SIGN_IN, data={"email": EMAIL, "password": "anything at all",
-                                                 "csrf_token": token(signed_in, QUEUE)})
+        response = signed_in.post(
+            SIGN_IN, data={"email": EMAIL, "password": "anything at all", "csrf_token": token(signed_in, QUEUE)}
+        )
         assert response.status_code == 302 and path(response) == QUEUE
     client = app.test_client()
     for attempt in range(4):
@@ -768,7 +838,8 @@ def test_successful_sign_ins_do_not_count_towards_the_limits(app: Flask, staff: 
 
 @sqlite_only
 def test_five_wrong_codes_block_the_code_step_of_that_account(
-        app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock) -> None:
+    app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock
+) -> None:
     middle_of_a_step(clock)
     totp = pyotp.TOTP(staff.totp_secret(mfa_user))
     client = app.test_client()
@@ -787,7 +858,8 @@ def test_five_wrong_codes_block_the_code_step_of_that_account(
 
 
 def test_the_failure_is_the_same_for_an_unknown_email_a_wrong_password_and_a_disabled_account(
-        app: Flask, staff: StaffAccounts, clock: Clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    app: Flask, staff: StaffAccounts, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The same page, the same headers and the same password-hashing work, so that neither the answer
     nor the time it takes tells which addresses have an account (ASVS 6.3.8).
 
@@ -809,8 +881,11 @@ def test_the_failure_is_the_same_for_an_unknown_email_a_wrong_password_and_a_dis
 
     monkeypatch.setattr(PasswordHasher, "verify", recording_verify)
     failures = []
-    attempts = [("nobody@clinic.example", STAFF_PASSWORD), (EMAIL, "the wrong password"),
-                ("former@clinic.example", STAFF_PASSWORD)]
+    attempts = [
+        ("nobody@clinic.example", STAFF_PASSWORD),
+        (EMAIL, "the wrong password"),
+        ("former@clinic.example", STAFF_PASSWORD),
+    ]
     for number, (email, password) in enumerate(attempts, start=1):
         verified.clear()
         response = sign_in(app.test_client(), email, password, environ_base={"REMOTE_ADDR": f"192.0.2.{number}"})
@@ -819,8 +894,13 @@ def test_the_failure_is_the_same_for_an_unknown_email_a_wrong_password_and_a_dis
         assert len(verified) == 1, f"{email}: {len(verified)} password verifications"
         page = without_csrf_tokens(response.get_data(as_text=True))
         assert STAFF_PASSWORD not in page and "the wrong password" not in page
-        failures.append({"cost": argon2.extract_parameters(verified[0]), "page": page.replace(email, "EMAIL"),
-                         "headers": headers_without_tokens(response)})
+        failures.append(
+            {
+                "cost": argon2.extract_parameters(verified[0]),
+                "page": page.replace(email, "EMAIL"),
+                "headers": headers_without_tokens(response),
+            }
+        )
     assert failures[0] == failures[1] == failures[2]
     with app.app_context():
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sign_in_failed")).all()

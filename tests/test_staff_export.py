@@ -17,8 +17,16 @@ from app.models import AuditEvent, Screening
 from app.staff import admin
 from tests.conftest import sqlite_only
 
-FIXED_COLUMNS = ["reference", "submitted_at", "outcome", "candidacy", "clinician_outcome", "review_status",
-                 "ruleset_version", "fired_rules"]
+FIXED_COLUMNS = [
+    "reference",
+    "submitted_at",
+    "outcome",
+    "candidacy",
+    "clinician_outcome",
+    "review_status",
+    "ruleset_version",
+    "fired_rules",
+]
 QUESTION_IDS = [question.id for question in rules.questionnaire()]
 MONDAY = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)  # 10:00 in Vancouver
 
@@ -42,7 +50,8 @@ def export(client: FlaskClient, query: str = "") -> list[list[str]]:
 
 
 def test_the_export_has_a_header_and_one_row_per_screening_in_queue_order(
-        app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]) -> None:
+    app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
     likely_late = submit(app, ideal_answers, MONDAY + timedelta(hours=2))
     likely_early = submit(app, ideal_answers, MONDAY)
     not_suitable = submit(app, {**ideal_answers, "willing_to_try": "no"}, MONDAY + timedelta(hours=5))
@@ -58,7 +67,11 @@ def test_the_export_has_a_header_and_one_row_per_screening_in_queue_order(
     row = dict(zip(rows[0], rows[2], strict=True))
     assert row["submitted_at"] == "2026-03-02T18:00:00Z"
     assert (row["outcome"], row["candidacy"], row["clinician_outcome"], row["review_status"]) == (
-        "likely", "likely", "", "new")
+        "likely",
+        "likely",
+        "",
+        "new",
+    )
     assert row["ruleset_version"] == rules.evaluate(ideal_answers).ruleset_version
     assert row["fired_rules"] == "C-L1"
     assert row["age"] == "45"
@@ -67,8 +80,9 @@ def test_the_export_has_a_header_and_one_row_per_screening_in_queue_order(
     assert dict(zip(rows[0], rows[1], strict=True))["fired_rules"] == "CI-1 C-U4"
 
 
-def test_the_export_uses_the_queue_filters(app: Flask, admin_client: FlaskClient,
-                                           ideal_answers: dict[str, object]) -> None:
+def test_the_export_uses_the_queue_filters(
+    app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
     likely = submit(app, ideal_answers, MONDAY)
     later = submit(app, ideal_answers, MONDAY + timedelta(days=3))
     not_suitable = submit(app, {**ideal_answers, "willing_to_try": "no"}, MONDAY)
@@ -86,7 +100,8 @@ def test_the_export_uses_the_queue_filters(app: Flask, admin_client: FlaskClient
 
 
 def test_an_unusable_filter_is_refused_rather_than_exporting_everything(
-        app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]) -> None:
+    app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
     submit(app, ideal_answers, MONDAY)
     response = admin_client.get("/staff/export.csv?outcome=everything")
     assert response.status_code == 400
@@ -95,11 +110,20 @@ def test_an_unusable_filter_is_refused_rather_than_exporting_everything(
         assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "export_csv")) is None
 
 
-@pytest.mark.parametrize("text", [
-    '=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tcmd", "\r=1",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '=HYPERLINK("http://x")',
+        "+1",
+        "-2",
+        "@SUM(A1)",
+        "\tcmd",
+        "\r=1",
+    ],
+)
 def test_cells_that_a_spreadsheet_would_run_as_formulas_are_made_text(
-        app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object], text: str) -> None:
+    app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object], text: str
+) -> None:
     submit(app, {**ideal_answers, "interpreter_needed": "yes", "interpreter_language": text}, MONDAY)
     header, row = export(admin_client)
     assert row[header.index("interpreter_language")] == "'" + text
@@ -107,7 +131,8 @@ def test_cells_that_a_spreadsheet_would_run_as_formulas_are_made_text(
 
 
 def test_commas_quotes_and_line_breaks_survive_the_round_trip(
-        app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]) -> None:
+    app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
     text = 'Cantonese, "or" Mandarin\nline two'
     submit(app, {**ideal_answers, "interpreter_needed": "yes", "interpreter_language": text}, MONDAY)
     raw = admin_client.get("/staff/export.csv").get_data(as_text=True)
@@ -121,7 +146,8 @@ def test_commas_quotes_and_line_breaks_survive_the_round_trip(
 @sqlite_only
 @pytest.mark.parametrize("text", [";=1+1", ";+1", "a;@SUM(A1)", ",=1", "x;\t=1"])
 def test_every_field_is_quoted_so_a_semicolon_cannot_start_a_formula_cell(
-        app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object], text: str) -> None:
+    app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object], text: str
+) -> None:
     """Excel in a locale whose list separator is ";" splits unquoted text there: ";=1+1" would become
     an empty cell and a formula. Quoted, the whole field is one cell of text."""
     submit(app, {**ideal_answers, "interpreter_needed": "yes", "interpreter_language": text}, MONDAY)
@@ -140,7 +166,8 @@ def test_every_field_is_quoted_so_a_semicolon_cannot_start_a_formula_cell(
 
 
 def test_the_export_starts_with_a_byte_order_mark_so_excel_reads_accented_names(
-        app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]) -> None:
+    app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
     text = "Québécois French, Tiếng Việt"
     submit(app, {**ideal_answers, "interpreter_needed": "yes", "interpreter_language": text}, MONDAY)
     raw = admin_client.get("/staff/export.csv").get_data()
@@ -164,7 +191,8 @@ def test_safe_cell() -> None:
 
 
 def test_the_export_streams_an_attachment_that_is_not_cached(
-        app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]) -> None:
+    app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
     submit(app, ideal_answers, MONDAY)
     response = admin_client.get("/staff/export.csv")
     assert response.is_streamed
@@ -184,27 +212,43 @@ def test_each_export_is_audited_with_its_filters(app: Flask, admin_client: Flask
         assert event.detail == {"filters": {"outcome": "likely", "submitted_from": "2026-03-01"}}
 
 
-def test_a_large_export_is_fetched_in_batches(app: Flask, admin_client: FlaskClient,
-                                              ideal_answers: dict[str, object]) -> None:
+def test_a_large_export_is_fetched_in_batches(
+    app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
     """More rows than one batch (2.5 batches), so the streaming cursor is read across fetches."""
     result = rules.evaluate(ideal_answers).to_dict()
     count = admin.EXPORT_BATCH * 2 + admin.EXPORT_BATCH // 2
     with app.app_context():
-        db.session.execute(insert(Screening), [{
-            "reference": f"IMS-T{index:07d}", "state": "submitted", "answers": ideal_answers,
-            "outcome": result["outcome"], "outcome_rank": rules.Outcome(result["outcome"]).rank,
-            "candidacy": result["candidacy"], "reasons": result["reasons"], "indicators": result["indicators"],
-            "ruleset_version": result["ruleset_version"], "consented_at": MONDAY, "created_at": MONDAY,
-            "expires_at": MONDAY, "submitted_at": MONDAY + timedelta(seconds=index),
-        } for index in range(count)])
+        db.session.execute(
+            insert(Screening),
+            [
+                {
+                    "reference": f"IMS-T{index:07d}",
+                    "state": "submitted",
+                    "answers": ideal_answers,
+                    "outcome": result["outcome"],
+                    "outcome_rank": rules.Outcome(result["outcome"]).rank,
+                    "candidacy": result["candidacy"],
+                    "reasons": result["reasons"],
+                    "indicators": result["indicators"],
+                    "ruleset_version": result["ruleset_version"],
+                    "consented_at": MONDAY,
+                    "created_at": MONDAY,
+                    "expires_at": MONDAY,
+                    "submitted_at": MONDAY + timedelta(seconds=index),
+                }
+                for index in range(count)
+            ],
+        )
         db.session.commit()
     rows = export(admin_client)
     assert len(rows) == count + 1
     assert [row[0] for row in rows[1:]] == [f"IMS-T{index:07d}" for index in range(count)]
 
 
-def test_a_physiotherapist_cannot_export(app: Flask, physio_client: FlaskClient,
-                                         ideal_answers: dict[str, object]) -> None:
+def test_a_physiotherapist_cannot_export(
+    app: Flask, physio_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
     submit(app, ideal_answers, MONDAY)
     response = physio_client.get("/staff/export.csv")
     assert response.status_code == 403

@@ -21,10 +21,18 @@ AUDIT = "/staff/audit"
 SUMMARY = "There is a problem"
 
 #: (page, query-string field, its label) of every typed filter.
-DATE_FIELDS = [(QUEUE, "submitted_from", "Submitted from"), (QUEUE, "submitted_to", "Submitted to"),
-               (AUDIT, "at_from", "From"), (AUDIT, "at_to", "To")]
-TEXT_FIELDS = [(QUEUE, "reference", "Reference"), (QUEUE, "name", "Patient's full name (exact)"),
-               (AUDIT, "actor", "Who (email)"), (AUDIT, "reference", "Screening reference")]
+DATE_FIELDS = [
+    (QUEUE, "submitted_from", "Submitted from"),
+    (QUEUE, "submitted_to", "Submitted to"),
+    (AUDIT, "at_from", "From"),
+    (AUDIT, "at_to", "To"),
+]
+TEXT_FIELDS = [
+    (QUEUE, "reference", "Reference"),
+    (QUEUE, "name", "Patient's full name (exact)"),
+    (AUDIT, "actor", "Who (email)"),
+    (AUDIT, "reference", "Screening reference"),
+]
 
 #: Dates no calendar has, or not written as one; and the message each must give.
 BAD_DATES = [
@@ -73,8 +81,9 @@ def test_an_impossible_date_is_explained(admin: FlaskClient, page: str, field: s
 
 
 @pytest.mark.parametrize(("page", "field", "label"), TEXT_FIELDS)
-def test_a_control_character_in_a_search_term_is_explained(admin: FlaskClient, page: str, field: str,
-                                                           label: str) -> None:
+def test_a_control_character_in_a_search_term_is_explained(
+    admin: FlaskClient, page: str, field: str, label: str
+) -> None:
     for value in BAD_TEXTS:
         assert_explained(admin, page, field, label, value, f"{label} cannot contain control characters")
 
@@ -88,8 +97,10 @@ def test_the_first_and_last_dates_there_are_work(admin: FlaskClient, page: str, 
 
 
 def test_the_export_refuses_the_same_values_with_the_same_words(admin: FlaskClient) -> None:
-    for query, message in [({"submitted_from": "2026-13-45"}, "Enter a month from 01 to 12"),
-                           ({"reference": "IMS-\x00"}, "Reference cannot contain control characters")]:
+    for query, message in [
+        ({"submitted_from": "2026-13-45"}, "Enter a month from 01 to 12"),
+        ({"reference": "IMS-\x00"}, "Reference cannot contain control characters"),
+    ]:
         for export in ("/staff/export.csv", "/staff/export.ndjson"):
             response = admin.get(export, query_string=query)
             assert response.status_code == 400 and message in response.get_data(as_text=True), (export, query)
@@ -104,9 +115,29 @@ _hostile_text = st.one_of(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(page=st.sampled_from([QUEUE, AUDIT]), values=st.dictionaries(
-    st.sampled_from(["submitted_from", "submitted_to", "reference", "name", "outcome", "status", "location",
-                     "at_from", "at_to", "actor", "action", "page"]), _hostile_text, max_size=4))
+@given(
+    page=st.sampled_from([QUEUE, AUDIT]),
+    values=st.dictionaries(
+        st.sampled_from(
+            [
+                "submitted_from",
+                "submitted_to",
+                "reference",
+                "name",
+                "outcome",
+                "status",
+                "location",
+                "at_from",
+                "at_to",
+                "actor",
+                "action",
+                "page",
+            ]
+        ),
+        _hostile_text,
+        max_size=4,
+    ),
+)
 def test_any_filter_values_give_a_page_never_an_error(admin: FlaskClient, page: str, values: dict[str, str]) -> None:
     response = admin.get(page, query_string=values)
     assert response.status_code == 200, (page, values)

@@ -34,12 +34,14 @@ def listed(response: TestResponse) -> list[str]:
 def counts(response: TestResponse) -> dict[str, int]:
     """Label -> number, from the counts by outcome and by status."""
     html = response.get_data(as_text=True)
-    return {label.strip(): int(n) for n, label in
-            re.findall(r'<span class="count__number">(\d+)</span>([^<]+)</a>', html)}
+    return {
+        label.strip(): int(n) for n, label in re.findall(r'<span class="count__number">(\d+)</span>([^<]+)</a>', html)
+    }
 
 
 def test_the_most_urgent_come_first_and_the_oldest_first_within_an_outcome(
-        app: Flask, physio_client: FlaskClient) -> None:
+    app: Flask, physio_client: FlaskClient
+) -> None:
     urgency = ["emergency", "see_doctor", "not_suitable", "clinician_review", "likely", "possible", "unlikely"]
     assert list(OUTCOMES) == urgency
     rows = []
@@ -51,16 +53,18 @@ def test_the_most_urgent_come_first_and_the_oldest_first_within_an_outcome(
     by_row = dict(zip(references, rows, strict=True))
     shown = listed(physio_client.get(QUEUE))
     assert sorted(shown) == sorted(references)
-    expected = sorted(references, key=lambda ref: (urgency.index(str(by_row[ref]["outcome"])),
-                                                   by_row[ref]["submitted_at"]))
+    expected = sorted(
+        references, key=lambda ref: (urgency.index(str(by_row[ref]["outcome"])), by_row[ref]["submitted_at"])
+    )
     assert shown == expected
     assert [by_row[ref]["outcome"] for ref in shown[:3]] == ["emergency"] * 3
 
 
 def test_drafts_never_appear(app: Flask, physio_client: FlaskClient) -> None:
     [submitted] = insert_submitted(app, [{"outcome": "likely", "submitted_at": T0}])
-    [draft] = insert_submitted(app, [{"outcome": "emergency", "submitted_at": T0, "state": "draft",
-                                      "answers": {"age": 45}}])
+    [draft] = insert_submitted(
+        app, [{"outcome": "emergency", "submitted_at": T0, "state": "draft", "answers": {"age": 45}}]
+    )
     response = physio_client.get(QUEUE)
     assert listed(response) == [submitted]
     assert draft not in response.get_data(as_text=True)
@@ -70,28 +74,46 @@ def test_drafts_never_appear(app: Flask, physio_client: FlaskClient) -> None:
 
 
 def test_the_counts_by_outcome_and_by_status(app: Flask, physio_client: FlaskClient) -> None:
-    insert_submitted(app, [
-        {"outcome": "emergency", "submitted_at": T0},
-        {"outcome": "likely", "submitted_at": T0, "review_status": "booked"},
-        {"outcome": "likely", "submitted_at": T0, "review_status": "in_review"},
-        {"outcome": "likely", "submitted_at": T0, "review_status": "booked"},
-        {"outcome": "unlikely", "submitted_at": T0, "review_status": "declined"},
-    ])
+    insert_submitted(
+        app,
+        [
+            {"outcome": "emergency", "submitted_at": T0},
+            {"outcome": "likely", "submitted_at": T0, "review_status": "booked"},
+            {"outcome": "likely", "submitted_at": T0, "review_status": "in_review"},
+            {"outcome": "likely", "submitted_at": T0, "review_status": "booked"},
+            {"outcome": "unlikely", "submitted_at": T0, "review_status": "declined"},
+        ],
+    )
     found = counts(physio_client.get(QUEUE, query_string={"outcome": "likely"}))  # counts ignore filters
     assert {label: found[label] for label in OUTCOME_LABELS.values()} == {
-        "Emergency": 1, "See doctor": 0, "Not suitable": 0, "Clinician review": 0, "Likely": 3, "Possible": 0,
-        "Unlikely": 1}
-    assert (found["New"], found["In review"], found["Contacted"], found["Booked"], found["Declined"],
-            found["Referred elsewhere"]) == (1, 1, 0, 2, 1, 0)
+        "Emergency": 1,
+        "See doctor": 0,
+        "Not suitable": 0,
+        "Clinician review": 0,
+        "Likely": 3,
+        "Possible": 0,
+        "Unlikely": 1,
+    }
+    assert (
+        found["New"],
+        found["In review"],
+        found["Contacted"],
+        found["Booked"],
+        found["Declined"],
+        found["Referred elsewhere"],
+    ) == (1, 1, 0, 2, 1, 0)
     assert "5 screenings" in text_of(physio_client.get(QUEUE))
 
 
 def test_the_number_of_matches_follows_every_kind_of_filter(app: Flask, physio_client: FlaskClient) -> None:
-    insert_submitted(app, [
-        {"outcome": "likely", "submitted_at": T0, "review_status": "booked"},
-        {"outcome": "likely", "submitted_at": T0 + timedelta(days=2)},
-        {"outcome": "emergency", "submitted_at": T0},
-    ])
+    insert_submitted(
+        app,
+        [
+            {"outcome": "likely", "submitted_at": T0, "review_status": "booked"},
+            {"outcome": "likely", "submitted_at": T0 + timedelta(days=2)},
+            {"outcome": "emergency", "submitted_at": T0},
+        ],
+    )
 
     def total(**query: str) -> str:
         return text_of(physio_client.get(QUEUE, query_string=query))
@@ -107,12 +129,15 @@ def test_the_number_of_matches_follows_every_kind_of_filter(app: Flask, physio_c
 
 
 def test_filter_by_outcome_status_and_reference(app: Flask, physio_client: FlaskClient) -> None:
-    refs = insert_submitted(app, [
-        {"outcome": "emergency", "submitted_at": T0},
-        {"outcome": "likely", "submitted_at": T0 + timedelta(minutes=1), "review_status": "booked"},
-        {"outcome": "likely", "submitted_at": T0 + timedelta(minutes=2)},
-        {"outcome": "possible", "submitted_at": T0, "review_status": "booked"},
-    ])
+    refs = insert_submitted(
+        app,
+        [
+            {"outcome": "emergency", "submitted_at": T0},
+            {"outcome": "likely", "submitted_at": T0 + timedelta(minutes=1), "review_status": "booked"},
+            {"outcome": "likely", "submitted_at": T0 + timedelta(minutes=2)},
+            {"outcome": "possible", "submitted_at": T0, "review_status": "booked"},
+        ],
+    )
     query = physio_client.get
     assert listed(query(QUEUE, query_string={"outcome": "likely"})) == refs[1:3]
     assert listed(query(QUEUE, query_string={"status": "booked"})) == [refs[1], refs[3]]
@@ -132,14 +157,17 @@ def test_filter_by_outcome_status_and_reference(app: Flask, physio_client: Flask
 
 def test_filter_by_dates_in_the_clinics_time_zone(app: Flask, physio_client: FlaskClient) -> None:
     # Vancouver is UTC-8 in early March (before daylight saving) and UTC-7 in July.
-    late_on_2_march, early_on_3_march, late_on_3_march, start_of_4_march, july_1, june_30 = insert_submitted(app, [
-        {"outcome": "likely", "submitted_at": datetime(2026, 3, 3, 7, 59, tzinfo=UTC)},   # 2 Mar 23:59
-        {"outcome": "likely", "submitted_at": datetime(2026, 3, 3, 8, 0, tzinfo=UTC)},    # 3 Mar 00:00
-        {"outcome": "likely", "submitted_at": datetime(2026, 3, 4, 7, 59, tzinfo=UTC)},   # 3 Mar 23:59
-        {"outcome": "likely", "submitted_at": datetime(2026, 3, 4, 8, 0, tzinfo=UTC)},    # 4 Mar 00:00
-        {"outcome": "likely", "submitted_at": datetime(2026, 7, 1, 7, 0, tzinfo=UTC)},    # 1 Jul 00:00
-        {"outcome": "likely", "submitted_at": datetime(2026, 7, 1, 6, 59, tzinfo=UTC)},   # 30 Jun 23:59
-    ])
+    late_on_2_march, early_on_3_march, late_on_3_march, start_of_4_march, july_1, june_30 = insert_submitted(
+        app,
+        [
+            {"outcome": "likely", "submitted_at": datetime(2026, 3, 3, 7, 59, tzinfo=UTC)},  # 2 Mar 23:59
+            {"outcome": "likely", "submitted_at": datetime(2026, 3, 3, 8, 0, tzinfo=UTC)},  # 3 Mar 00:00
+            {"outcome": "likely", "submitted_at": datetime(2026, 3, 4, 7, 59, tzinfo=UTC)},  # 3 Mar 23:59
+            {"outcome": "likely", "submitted_at": datetime(2026, 3, 4, 8, 0, tzinfo=UTC)},  # 4 Mar 00:00
+            {"outcome": "likely", "submitted_at": datetime(2026, 7, 1, 7, 0, tzinfo=UTC)},  # 1 Jul 00:00
+            {"outcome": "likely", "submitted_at": datetime(2026, 7, 1, 6, 59, tzinfo=UTC)},  # 30 Jun 23:59
+        ],
+    )
 
     def between(start: str, end: str) -> list[str]:
         return listed(physio_client.get(QUEUE, query_string={"submitted_from": start, "submitted_to": end}))
@@ -154,18 +182,23 @@ def test_filter_by_dates_in_the_clinics_time_zone(app: Flask, physio_client: Fla
 
 
 @sqlite_only
-@pytest.mark.parametrize(("args", "field"), [
-    ({"outcome": "bogus"}, "Outcome"),
-    ({"status": "archived"}, "Status"),
-    ({"submitted_from": "yesterday"}, "Submitted from"),
-    ({"submitted_to": "2026-02-30"}, "Submitted to"),
-    ({"submitted_from": "03/03/2026"}, "Submitted from"),
-    ({"reference": "IMS-" + "A" * 20}, "Reference"),
-])
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        ({"outcome": "bogus"}, "Outcome"),
+        ({"status": "archived"}, "Status"),
+        ({"submitted_from": "yesterday"}, "Submitted from"),
+        ({"submitted_to": "2026-02-30"}, "Submitted to"),
+        ({"submitted_from": "03/03/2026"}, "Submitted from"),
+        ({"reference": "IMS-" + "A" * 20}, "Reference"),
+    ],
+)
 def test_an_invalid_filter_is_explained_and_everything_is_shown(
-        app: Flask, physio_client: FlaskClient, args: dict[str, str], field: str) -> None:
-    refs = insert_submitted(app, [{"outcome": "likely", "submitted_at": T0}, {"outcome": "unlikely",
-                                                                            "submitted_at": T0}])
+    app: Flask, physio_client: FlaskClient, args: dict[str, str], field: str
+) -> None:
+    refs = insert_submitted(
+        app, [{"outcome": "likely", "submitted_at": T0}, {"outcome": "unlikely", "submitted_at": T0}]
+    )
     response = physio_client.get(QUEUE, query_string=args)
     assert response.status_code == 200
     message = text_of(response).split(INVALID_FILTER, 1)[1].split("Showing everything instead")[0]
@@ -188,8 +221,9 @@ def test_extreme_filter_values_never_break_the_queue(app: Flask, physio_client: 
     ]:
         response = physio_client.get(QUEUE, query_string=args)
         assert response.status_code == 200, args
-    assert listed(physio_client.get(QUEUE, query_string={"submitted_from": "2000-01-01",
-                                                         "submitted_to": "9999-12-31"})) == [ref]
+    assert listed(
+        physio_client.get(QUEUE, query_string={"submitted_from": "2000-01-01", "submitted_to": "9999-12-31"})
+    ) == [ref]
     assert listed(physio_client.get(QUEUE, query_string={"submitted_from": "9999-12-31"})) == []
 
 
@@ -202,8 +236,10 @@ def test_a_page_number_that_is_not_a_page_shows_page_one(app: Flask, physio_clie
 
 
 def test_pages_of_fifty(app: Flask, physio_client: FlaskClient) -> None:
-    refs = insert_submitted(app, [{"outcome": "possible" if i % 2 else "likely",
-                                   "submitted_at": T0 + timedelta(minutes=i)} for i in range(120)])
+    refs = insert_submitted(
+        app,
+        [{"outcome": "possible" if i % 2 else "likely", "submitted_at": T0 + timedelta(minutes=i)} for i in range(120)],
+    )
     pages = [listed(physio_client.get(QUEUE, query_string={"page": n})) for n in (1, 2, 3, 4)]
     assert [len(page) for page in pages] == [50, 50, 20, 0]
     shown = pages[0] + pages[1] + pages[2]
@@ -222,10 +258,12 @@ def test_pages_of_fifty(app: Flask, physio_client: FlaskClient) -> None:
 
 @sqlite_only
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(args=st.dictionaries(
-    st.sampled_from(["outcome", "status", "submitted_from", "submitted_to", "reference", "page"]),
-    st.one_of(st.text(max_size=30), st.dates().map(str), st.sampled_from(list(OUTCOMES) + ["new", "booked"])),
-))
+@given(
+    args=st.dictionaries(
+        st.sampled_from(["outcome", "status", "submitted_from", "submitted_to", "reference", "page"]),
+        st.one_of(st.text(max_size=30), st.dates().map(str), st.sampled_from(list(OUTCOMES) + ["new", "booked"])),
+    )
+)
 def test_any_query_string_gives_a_page(app: Flask, physio_client: FlaskClient, args: dict[str, str]) -> None:
     response = physio_client.get(QUEUE, query_string=args)
     assert response.status_code == 200

@@ -64,8 +64,10 @@ def screening(app: Flask, reference: str) -> Screening:
 
 # ---- What the page shows --------------------------------------------------------------------
 
-def test_every_answer_is_shown_with_its_question(app: Flask, physio_client: FlaskClient, reference: str,
-                                                 answers: dict[str, object]) -> None:
+
+def test_every_answer_is_shown_with_its_question(
+    app: Flask, physio_client: FlaskClient, reference: str, answers: dict[str, object]
+) -> None:
     page = text_of(page_of(physio_client, reference))
     questionnaire = rules.questionnaire()
     applicable = questionnaire.applicable(answers)
@@ -89,7 +91,8 @@ def test_not_sure_answers_are_highlighted(app: Flask, physio_client: FlaskClient
 
 @sqlite_only
 def test_the_rule_trace_indicators_and_ruleset_version_are_shown(
-        app: Flask, physio_client: FlaskClient, reference: str, answers: dict[str, object]) -> None:
+    app: Flask, physio_client: FlaskClient, reference: str, answers: dict[str, object]
+) -> None:
     page = text_of(page_of(physio_client, reference))
     result = rules.evaluate(answers)
     assert [reason.rule_id for reason in result.reasons] == ["U-2", "C-L1"]
@@ -122,10 +125,10 @@ def test_staff_text_is_escaped(app: Flask, physio_client: FlaskClient, reference
         assert "<script" not in html and html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 2
 
 
-def test_a_draft_and_an_unknown_reference_are_not_found(app: Flask, physio_client: FlaskClient,
-                                                        reference: str) -> None:
-    [draft] = insert_submitted(app, [{"outcome": "likely", "submitted_at": datetime.now(UTC), "state": "draft",
-                                      "answers": {"age": 45}}])
+def test_a_draft_and_an_unknown_reference_are_not_found(app: Flask, physio_client: FlaskClient, reference: str) -> None:
+    [draft] = insert_submitted(
+        app, [{"outcome": "likely", "submitted_at": datetime.now(UTC), "state": "draft", "answers": {"age": 45}}]
+    )
     for ref in (draft, "IMS-AAAAAAAA", "IMS-\x00", "nothing-like-a-reference", reference + "X"):
         for suffix in ("", "/print"):
             assert physio_client.get(f"/staff/screenings/{ref}{suffix}").status_code == 404, ref
@@ -143,8 +146,9 @@ def test_viewing_a_screening_is_audited(app: Flask, physio_client: FlaskClient, 
     physio_client.get(f"/staff/screenings/{reference}")
     target = screening(app, reference)
     with app.app_context():
-        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "view_screening")
-                                    .order_by(AuditEvent.id)).all()
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "view_screening").order_by(AuditEvent.id)
+        ).all()
         assert len(events) == 2
         event = events[0]
         assert (event.screening_id, event.screening_reference) == (target.id, reference)
@@ -172,6 +176,7 @@ def test_the_print_view_renders_and_is_audited(app: Flask, physio_client: FlaskC
 
 # ---- Workflow -------------------------------------------------------------------------------
 
+
 def change_status(client: FlaskClient, reference: str, status: str) -> TestResponse:
     """Post a status change; a booking comes with its appointment, as the form asks."""
     url = f"/staff/screenings/{reference}"
@@ -184,8 +189,9 @@ def test_booking_needs_the_appointment_and_keeps_it(app: Flask, physio_client: F
     url = f"/staff/screenings/{reference}"
     refused = post_form(physio_client, url, url + "/status", {"status": "booked"})
     assert refused.status_code == 400
-    assert "Enter the appointment&#39;s date and time to mark the screening booked." in text_of(refused) or \
-        "Enter the appointment's date and time to mark the screening booked." in text_of(refused)
+    assert "Enter the appointment&#39;s date and time to mark the screening booked." in text_of(
+        refused
+    ) or "Enter the appointment's date and time to mark the screening booked." in text_of(refused)
     assert screening(app, reference).review_status == "new"
     assert change_status(physio_client, reference, "booked").status_code == 303
     booked = screening(app, reference)
@@ -196,12 +202,19 @@ def test_booking_needs_the_appointment_and_keeps_it(app: Flask, physio_client: F
 
 
 def test_a_screening_moves_along_the_workflow_and_the_timeline_shows_who_and_when(
-        app: Flask, physio_client: FlaskClient, staff: StaffAccounts, reference: str) -> None:
+    app: Flask, physio_client: FlaskClient, staff: StaffAccounts, reference: str
+) -> None:
     colleague = app.test_client()
     staff.create("colleague@clinic.example")
     sign_in(colleague, "colleague@clinic.example")
-    moves = [(physio_client, "in_review"), (colleague, "contacted"), (physio_client, "booked"),
-             (colleague, "declined"), (physio_client, "in_review"), (physio_client, "referred")]
+    moves = [
+        (physio_client, "in_review"),
+        (colleague, "contacted"),
+        (physio_client, "booked"),
+        (colleague, "declined"),
+        (physio_client, "in_review"),
+        (physio_client, "referred"),
+    ]
     for client, status in moves:
         response = change_status(client, reference, status)
         assert response.status_code == 303, (status, text_of(response)[:300])
@@ -210,9 +223,13 @@ def test_a_screening_moves_along_the_workflow_and_the_timeline_shows_who_and_whe
     with app.app_context():
         changes = db.session.scalars(select(StatusChange).order_by(StatusChange.id)).all()
         assert [(c.from_status, c.to_status, c.author.email.split("@")[0]) for c in changes] == [
-            ("new", "in_review", "physio"), ("in_review", "contacted", "colleague"),
-            ("contacted", "booked", "physio"), ("booked", "declined", "colleague"),
-            ("declined", "in_review", "physio"), ("in_review", "referred", "physio")]
+            ("new", "in_review", "physio"),
+            ("in_review", "contacted", "colleague"),
+            ("contacted", "booked", "physio"),
+            ("booked", "declined", "colleague"),
+            ("declined", "in_review", "physio"),
+            ("in_review", "referred", "physio"),
+        ]
         assert all(c.changed_at.utcoffset() == timedelta(0) for c in changes)
     timeline = page_of(physio_client, reference).get_data(as_text=True).split('<ol class="timeline">')[1]
     timeline = text_of_html(timeline.split("</ol>")[0])
@@ -235,8 +252,9 @@ def test_the_status_choices_are_the_allowed_moves(app: Flask, physio_client: Fla
 
 
 @sqlite_only
-def test_every_move_the_workflow_does_not_allow_is_refused(app: Flask, physio_client: FlaskClient,
-                                                           reference: str) -> None:
+def test_every_move_the_workflow_does_not_allow_is_refused(
+    app: Flask, physio_client: FlaskClient, reference: str
+) -> None:
     assert set(review.NEXT_STATUSES) == set(REVIEW_STATUSES)
     for current in REVIEW_STATUSES:
         for target in (*REVIEW_STATUSES, "bogus", ""):
@@ -251,8 +269,10 @@ def test_every_move_the_workflow_does_not_allow_is_refused(app: Flask, physio_cl
                 assert response.status_code == 400, (current, target)
                 assert screening(app, reference).review_status == current
                 if target in REVIEW_STATUSES:
-                    assert (f"A screening that is {review.STATUS_LABELS[current].lower()} cannot become "
-                            f"{review.STATUS_LABELS[target].lower()}.") in text_of(response)
+                    assert (
+                        f"A screening that is {review.STATUS_LABELS[current].lower()} cannot become "
+                        f"{review.STATUS_LABELS[target].lower()}."
+                    ) in text_of(response)
 
 
 @sqlite_only
@@ -265,19 +285,20 @@ def test_disallowed_moves_are_refused_with_a_message(app: Flask, physio_client: 
     assert response.status_code == 400
     assert "A screening that is declined cannot become booked." in text_of(response)
     with app.app_context():
-        assert [(c.from_status, c.to_status) for c in db.session.scalars(select(StatusChange))] == [
-            ("new", "declined")]
+        assert [(c.from_status, c.to_status) for c in db.session.scalars(select(StatusChange))] == [("new", "declined")]
 
 
 # ---- Notes ----------------------------------------------------------------------------------
+
 
 def add_note(client: FlaskClient, reference: str, body: str) -> TestResponse:
     url = f"/staff/screenings/{reference}"
     return post_form(client, url, url + "/notes", {"body": body})
 
 
-def test_notes_are_appended_with_author_and_time(app: Flask, physio_client: FlaskClient, staff: StaffAccounts,
-                                                 reference: str) -> None:
+def test_notes_are_appended_with_author_and_time(
+    app: Flask, physio_client: FlaskClient, staff: StaffAccounts, reference: str
+) -> None:
     colleague = app.test_client()
     staff.create("colleague@clinic.example")
     sign_in(colleague, "colleague@clinic.example")
@@ -286,7 +307,9 @@ def test_notes_are_appended_with_author_and_time(app: Flask, physio_client: Flas
     html = page_of(physio_client, reference).get_data(as_text=True)
     notes = re.findall(r'<p class="note__meta">(.*?)</p>\s*<p class="note__body">(.*?)</p>', html, re.DOTALL)
     assert [(meta.split(",")[0], unescape(body)) for meta, body in notes] == [
-        ("Physio", "Left a voicemail."), ("Colleague", "Booked for Tuesday\nat the Surrey clinic.")]
+        ("Physio", "Left a voicemail."),
+        ("Colleague", "Booked for Tuesday\nat the Surrey clinic."),
+    ]
     assert all(re.search(r"\d{4}, \d\d:\d\d", meta) for meta, _ in notes)
     with app.app_context():
         stored = db.session.scalars(select(ScreeningNote).order_by(ScreeningNote.id)).all()
@@ -294,37 +317,47 @@ def test_notes_are_appended_with_author_and_time(app: Flask, physio_client: Flas
 
 
 @sqlite_only
-@pytest.mark.parametrize(("body", "message"), [
-    ("", "Write the note before adding it"),
-    ("   \n  ", "Write the note before adding it"),
-    ("x" * (review.NOTE_MAX_LENGTH + 1), "4000"),
-])
-def test_an_empty_or_overlong_note_is_refused(app: Flask, physio_client: FlaskClient, reference: str,
-                                              body: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("", "Write the note before adding it"),
+        ("   \n  ", "Write the note before adding it"),
+        ("x" * (review.NOTE_MAX_LENGTH + 1), "4000"),
+    ],
+)
+def test_an_empty_or_overlong_note_is_refused(
+    app: Flask, physio_client: FlaskClient, reference: str, body: str, message: str
+) -> None:
     response = add_note(physio_client, reference, body)
     assert response.status_code == 400 and message in text_of(response)
     with app.app_context():
         assert db.session.scalar(select(ScreeningNote)) is None
 
 
-def test_a_nul_character_is_stored_without_it(app: Flask, physio_client: FlaskClient,
-                                                          reference: str) -> None:
+def test_a_nul_character_is_stored_without_it(app: Flask, physio_client: FlaskClient, reference: str) -> None:
     assert add_note(physio_client, reference, "Called\x00 back").status_code == 303
     url = f"/staff/screenings/{reference}"
-    assert post_form(physio_client, url, url + "/judgement", {"outcome": "likely", "reason": "Fine\x00"}).status_code == 303
+    assert (
+        post_form(physio_client, url, url + "/judgement", {"outcome": "likely", "reason": "Fine\x00"}).status_code
+        == 303
+    )
     with app.app_context():
         assert db.session.scalar(select(ScreeningNote.body)) == "Called back"
         assert db.session.scalar(select(ClinicianJudgement.reason)) == "Fine"
 
 
-def test_the_staffs_records_cannot_be_edited_in_the_database(app: Flask, physio_client: FlaskClient,
-                                                             reference: str) -> None:
+def test_the_staffs_records_cannot_be_edited_in_the_database(
+    app: Flask, physio_client: FlaskClient, reference: str
+) -> None:
     url = f"/staff/screenings/{reference}"
     add_note(physio_client, reference, "The original note")
     change_status(physio_client, reference, "in_review")
     post_form(physio_client, url, url + "/judgement", {"outcome": "likely", "reason": "Original reason"})
-    for model, column, value in [(ScreeningNote, "body", "rewritten"), (StatusChange, "to_status", "booked"),
-                                 (ClinicianJudgement, "reason", "rewritten")]:
+    for model, column, value in [
+        (ScreeningNote, "body", "rewritten"),
+        (StatusChange, "to_status", "booked"),
+        (ClinicianJudgement, "reason", "rewritten"),
+    ]:
         table = model.__tablename__
         with app.app_context():
             with pytest.raises(exc.DBAPIError, match="append-only"):
@@ -349,6 +382,7 @@ def test_there_is_no_way_to_edit_or_delete_a_note_on_the_web(app: Flask) -> None
 
 # ---- Judgement ------------------------------------------------------------------------------
 
+
 def record_judgement(client: FlaskClient, reference: str, outcome: str, reason: str) -> TestResponse:
     url = f"/staff/screenings/{reference}"
     return post_form(client, url, url + "/judgement", {"outcome": outcome, "reason": reason})
@@ -365,7 +399,10 @@ def test_a_judgement_sits_beside_the_rules_outcome(app: Flask, physio_client: Fl
     with app.app_context():
         [judgement] = db.session.scalars(select(ClinicianJudgement)).all()
         assert (judgement.outcome, judgement.reason, judgement.author.email) == (
-            "not_suitable", "Seizure last month; not safe to needle", "physio@clinic.example")
+            "not_suitable",
+            "Seizure last month; not safe to needle",
+            "physio@clinic.example",
+        )
     page = text_of(page_of(physio_client, reference))
     assert "Rules' outcome Clinician review" in page and "Physio's outcome Not suitable" in page
     assert "Seizure last month; not safe to needle" in page
@@ -373,7 +410,9 @@ def test_a_judgement_sits_beside_the_rules_outcome(app: Flask, physio_client: Fl
     row = next(r for r in queue.split("<tr") if reference in r)
     assert 'badge--clinician_review">Clinician review' in row and 'badge--not_suitable">Not suitable' in row
     # A later judgement becomes the current one; the first stays in the history.
-    assert record_judgement(physio_client, reference, "likely", "Seen: it was a faint, not a seizure").status_code == 303
+    assert (
+        record_judgement(physio_client, reference, "likely", "Seen: it was a faint, not a seizure").status_code == 303
+    )
     assert screening(app, reference).clinician_outcome == "likely"
     assert screening(app, reference).outcome == "clinician_review"
     with app.app_context():
@@ -381,14 +420,18 @@ def test_a_judgement_sits_beside_the_rules_outcome(app: Flask, physio_client: Fl
 
 
 @sqlite_only
-@pytest.mark.parametrize(("outcome", "reason", "message"), [
-    ("likely", "", "Give the reason for your judgement"),
-    ("likely", "   ", "Give the reason for your judgement"),
-    ("bogus", "A reason", "Not a valid choice"),
-    ("", "A reason", ""),
-])
-def test_a_judgement_needs_an_outcome_and_a_reason(app: Flask, physio_client: FlaskClient, reference: str,
-                                                   outcome: str, reason: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("outcome", "reason", "message"),
+    [
+        ("likely", "", "Give the reason for your judgement"),
+        ("likely", "   ", "Give the reason for your judgement"),
+        ("bogus", "A reason", "Not a valid choice"),
+        ("", "A reason", ""),
+    ],
+)
+def test_a_judgement_needs_an_outcome_and_a_reason(
+    app: Flask, physio_client: FlaskClient, reference: str, outcome: str, reason: str, message: str
+) -> None:
     response = record_judgement(physio_client, reference, outcome, reason)
     assert response.status_code == 400 and message in text_of(response)
     assert screening(app, reference).clinician_outcome is None

@@ -12,11 +12,13 @@ from app.extensions import db, login_manager
 from app.models import StaffUser
 
 #: The only staff endpoints reachable without a full sign-in.
-PUBLIC_ENDPOINTS = frozenset({
-    "staff_auth.sign_in",
-    "staff_auth.two_factor",
-    "staff_auth.enrol",
-})
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "staff_auth.sign_in",
+        "staff_auth.two_factor",
+        "staff_auth.enrol",
+    }
+)
 
 #: Blueprints whose every route is for admins only.
 ADMIN_BLUEPRINTS = frozenset({"staff_admin", "staff_privacy", "staff_rules"})

@@ -84,8 +84,16 @@ ACTION_LABELS = {
 AUDIT_PER_PAGE = 50
 
 #: The fixed columns of the CSV export, before one column per question id.
-EXPORT_COLUMNS = ("reference", "submitted_at", "outcome", "candidacy", "clinician_outcome", "review_status",
-                  "ruleset_version", "fired_rules")
+EXPORT_COLUMNS = (
+    "reference",
+    "submitted_at",
+    "outcome",
+    "candidacy",
+    "clinician_outcome",
+    "review_status",
+    "ruleset_version",
+    "fired_rules",
+)
 #: Rows fetched from the database at a time while the export streams.
 EXPORT_BATCH = 500
 #: Lines of an export are sent in chunks of about this many characters.
@@ -98,9 +106,13 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 # ---- Accounts ------------------------------------------------------------------------------
 
+
 def _acceptable_password(form: NewAccountForm, field: PasswordField) -> None:
-    if (problem := credentials.password_problem(field.data or "", credentials.normalise_email(form.email.data or ""),
-                                                form.name.data or "")) is not None:
+    if (
+        problem := credentials.password_problem(
+            field.data or "", credentials.normalise_email(form.email.data or ""), form.name.data or ""
+        )
+    ) is not None:
         raise ValidationError(problem)
 
 
@@ -108,19 +120,23 @@ class NewAccountForm(FlaskForm):
     """A new staff account. The messages are `create_staff`'s, which has the last word."""
 
     name = StringField("Full name", validators=[InputRequired("Enter the person's name."), Length(max=120)])
-    email = EmailField("Email address", validators=[InputRequired("Enter an email address, like name@clinic.ca."),
-                                                    Length(max=254)],
-                       render_kw={"autocomplete": "off", "spellcheck": "false"})
+    email = EmailField(
+        "Email address",
+        validators=[InputRequired("Enter an email address, like name@clinic.ca."), Length(max=254)],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
     role = SelectField("Role", choices=choices(ROLE_LABELS), default="physio", validators=[InputRequired()])
     # new-password: a password manager must not fill in the admin's own password here.
-    password = PasswordField("Initial password", validators=[_acceptable_password],
-                             render_kw={"autocomplete": "new-password"})
+    password = PasswordField(
+        "Initial password", validators=[_acceptable_password], render_kw={"autocomplete": "new-password"}
+    )
 
 
 def _field_for(form: NewAccountForm, problem: str) -> StringField | PasswordField | SelectField:
     """The field a `create_staff` message is about, so it is shown beside that field."""
-    if problem == credentials.password_problem(form.password.data or "", credentials.normalise_email(
-            form.email.data or ""), form.name.data or ""):
+    if problem == credentials.password_problem(
+        form.password.data or "", credentials.normalise_email(form.email.data or ""), form.name.data or ""
+    ):
         return form.password
     lowered = problem.lower()
     if "role" in lowered:
@@ -130,10 +146,12 @@ def _field_for(form: NewAccountForm, problem: str) -> StringField | PasswordFiel
     return form.name
 
 
-def _render_accounts(form: NewAccountForm | None = None, problem: str | None = None,
-                     status: int = 200) -> ResponseReturnValue:
-    accounts = db.session.scalars(select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.name,
-                                                             StaffUser.id)).all()
+def _render_accounts(
+    form: NewAccountForm | None = None, problem: str | None = None, status: int = 200
+) -> ResponseReturnValue:
+    accounts = db.session.scalars(
+        select(StaffUser).order_by(StaffUser.active.desc(), StaffUser.name, StaffUser.id)
+    ).all()
     return render_template(
         "staff/admin/accounts.html",
         accounts=accounts,
@@ -155,15 +173,19 @@ def add_account() -> ResponseReturnValue:
     form = NewAccountForm()
     if form.validate_on_submit():
         try:
-            user = credentials.create_staff(form.email.data or "", form.name.data or "", form.role.data or "",
-                                            form.password.data or "")
+            user = credentials.create_staff(
+                form.email.data or "", form.name.data or "", form.role.data or "", form.password.data or ""
+            )
         except ValueError as problem:
             _field_for(form, str(problem)).errors.append(str(problem))  # type: ignore[attr-defined]
         else:
             audit.record("create_account", account_id=user.id, account_email=user.email, role=user.role)
             db.session.commit()
-            flash(f"Account created for {user.name} ({user.email}). Give them the initial password in person "
-                  "or by phone; they set up two-factor sign-in when they first sign in.", "success")
+            flash(
+                f"Account created for {user.name} ({user.email}). Give them the initial password in person "
+                "or by phone; they set up two-factor sign-in when they first sign in.",
+                "success",
+            )
             return redirect(url_for("staff_admin.accounts"), code=303)
     return _render_accounts(form=form, status=400)
 
@@ -184,8 +206,7 @@ def disable_account(account_id: int) -> ResponseReturnValue:
     """Stop an account from signing in; every session it has ends at once."""
     user = _account_or_404(account_id)
     if _is_me(user):
-        return _render_accounts(problem="You cannot disable your own account. Ask another admin to do it.",
-                                status=400)
+        return _render_accounts(problem="You cannot disable your own account. Ask another admin to do it.", status=400)
     if user.active:
         user.active = False
         credentials.end_all_sessions(user)
@@ -222,12 +243,16 @@ def reset_two_factor(account_id: int) -> ResponseReturnValue:
         session.clear()
         flash("Your two-factor sign-in was reset. Sign in again, then set up your authenticator app.", "info")
         return redirect(url_for("staff_auth.sign_in"), code=303)
-    flash(f"Two-factor sign-in of {user.name} ({user.email}) was reset and they are signed out everywhere. "
-          "They set up their authenticator app again when they next sign in.", "success")
+    flash(
+        f"Two-factor sign-in of {user.name} ({user.email}) was reset and they are signed out everywhere. "
+        "They set up their authenticator app again when they next sign in.",
+        "success",
+    )
     return redirect(url_for("staff_admin.accounts"), code=303)
 
 
 # ---- Audit trail ---------------------------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class AuditFilter:
@@ -274,8 +299,11 @@ def audit_query(audit_filter: AuditFilter) -> Select[tuple[AuditEvent]]:
     if audit_filter.actor:
         query = query.where(AuditEvent.actor_email.startswith(audit_filter.actor, autoescape=True))
     if code := audit_filter.reference:
-        query = query.where(AuditEvent.screening_reference.startswith(
-            code if code.startswith("IMS-") else "IMS-" + code, autoescape=True))
+        query = query.where(
+            AuditEvent.screening_reference.startswith(
+                code if code.startswith("IMS-") else "IMS-" + code, autoescape=True
+            )
+        )
     if audit_filter.at_from:
         query = query.where(AuditEvent.at >= local_midnight(audit_filter.at_from))
     if audit_filter.at_to and audit_filter.at_to < date.max:  # nothing is after date.max (nor can it be added to)
@@ -285,12 +313,14 @@ def audit_query(audit_filter: AuditFilter) -> Select[tuple[AuditEvent]]:
 
 def detail_text(detail: Mapping[str, Any] | None) -> str:
     """An event's detail as one line, e.g. "account_email: a@b.ca; role: admin"."""
+
     def value_text(value: object) -> str:
         if isinstance(value, Mapping):
             return ", ".join(f"{k}={v}" for k, v in value.items()) or "none"
         if isinstance(value, list | tuple):
             return ", ".join(map(str, value))
         return str(value)
+
     return "; ".join(f"{key}: {value_text(value)}" for key, value in (detail or {}).items())
 
 
@@ -309,9 +339,15 @@ def audit_trail() -> ResponseReturnValue:
     ).all()
     events, has_next = rows[:AUDIT_PER_PAGE], len(rows) > AUDIT_PER_PAGE
     references = {event.screening_reference for event in events if event.screening_reference}
-    existing = set(db.session.scalars(
-        select(Screening.reference).where(Screening.reference.in_(references), Screening.state == "submitted")
-    )) if references else set()
+    existing = (
+        set(
+            db.session.scalars(
+                select(Screening.reference).where(Screening.reference.in_(references), Screening.state == "submitted")
+            )
+        )
+        if references
+        else set()
+    )
     filters = _json_ready(dataclasses.asdict(audit_filter))
     audit.record("view_audit", filters=filters, page=page_number)
     db.session.commit()
@@ -330,6 +366,7 @@ def audit_trail() -> ResponseReturnValue:
 
 
 # ---- CSV export ----------------------------------------------------------------------------
+
 
 def safe_cell(value: object) -> str:
     """A cell a spreadsheet shows as text, never runs as a formula (ASVS 1.2.10); no NUL bytes."""
@@ -383,11 +420,31 @@ def _csv_lines(rows: Iterable[Sequence[Any]], question_ids: list[str]) -> Iterat
         return buffer.getvalue()
 
     yield line([*EXPORT_COLUMNS, *question_ids])
-    for (reference, submitted_at, outcome, candidacy, clinician_outcome, review_status, ruleset_version,
-         reasons, answers) in rows:
+    for (
+        reference,
+        submitted_at,
+        outcome,
+        candidacy,
+        clinician_outcome,
+        review_status,
+        ruleset_version,
+        reasons,
+        answers,
+    ) in rows:
         fired = " ".join(reason.get("rule_id", "") for reason in reasons or [])
-        yield line([reference, _utc_iso(submitted_at), outcome, candidacy, clinician_outcome, review_status,
-                    ruleset_version, fired, *map((answers or {}).get, question_ids)])
+        yield line(
+            [
+                reference,
+                _utc_iso(submitted_at),
+                outcome,
+                candidacy,
+                clinician_outcome,
+                review_status,
+                ruleset_version,
+                fired,
+                *map((answers or {}).get, question_ids),
+            ]
+        )
 
 
 def _chunks(pieces: Iterable[str], size: int = EXPORT_CHUNK) -> Iterator[str]:
@@ -427,11 +484,21 @@ def export_csv() -> ResponseReturnValue:
     query_filter = _audited_export_filter("export_csv")
     if isinstance(query_filter, Response):
         return query_filter
-    query = queries.filtered(query_filter).with_only_columns(
-        Screening.reference, Screening.submitted_at, Screening.outcome, Screening.candidacy,
-        Screening.clinician_outcome, Screening.review_status, Screening.ruleset_version, Screening.reasons,
-        Screening.answers,
-    ).execution_options(yield_per=EXPORT_BATCH)
+    query = (
+        queries.filtered(query_filter)
+        .with_only_columns(
+            Screening.reference,
+            Screening.submitted_at,
+            Screening.outcome,
+            Screening.candidacy,
+            Screening.clinician_outcome,
+            Screening.review_status,
+            Screening.ruleset_version,
+            Screening.reasons,
+            Screening.answers,
+        )
+        .execution_options(yield_per=EXPORT_BATCH)
+    )
     question_ids = [question.id for question in rules.questionnaire()]
 
     def generate() -> Iterator[str]:

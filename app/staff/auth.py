@@ -156,7 +156,9 @@ def enrol() -> ResponseReturnValue:
                 db.session.commit()
             # Shown once, in this response only (never stored in the session or a URL).
             return render_template("staff/recovery_codes.html", codes=codes)
-        form.code.errors.append("That code is not right. Check the time on your phone is correct, then try the newest code")
+        form.code.errors.append(
+            "That code is not right. Check the time on your phone is correct, then try the newest code"
+        )
     return _enrolment_page(user, form, secret)
 
 
@@ -168,8 +170,12 @@ def _replace_authenticator(user: StaffUser, secret: str) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             method, codes = credentials.replace_authenticator(
-                user, password=form.password.data or "", current_code=form.current_code.data or "",
-                new_secret=secret, new_code=form.code.data or "")
+                user,
+                password=form.password.data or "",
+                current_code=form.current_code.data or "",
+                new_secret=secret,
+                new_code=form.code.data or "",
+            )
         except credentials.ChangeRefused as refusal:
             form[refusal.field].errors.append(str(refusal))
             audit.record("two_factor_change_refused", actor=user, reason=refusal.field)
@@ -188,8 +194,10 @@ def _enrolment_page(user: StaffUser, form: CodeForm | ReplaceAuthenticatorForm, 
     """The set-up page: the QR code of `secret`, and `form` (400 when it was posted with errors)."""
     uri = credentials.totp_uri(user, secret, issuer=f"IMS Screen ({current_app.config['CLINIC_NAME']})")
     # segno draws the URI as QR modules (path data), never as text: the SVG holds nothing typed by anyone.
-    qr_svg = Markup(segno.make(uri, error="m").svg_inline(  # noqa: S704
-        scale=5, dark="#0b0c0c", light="#ffffff", title="QR code for your authenticator app"))
+    svg = segno.make(uri, error="m").svg_inline(
+        scale=5, dark="#0b0c0c", light="#ffffff", title="QR code for your authenticator app"
+    )
+    qr_svg = Markup(svg)  # noqa: S704
     status = 400 if form.is_submitted() and form.errors else 200
     replacing = isinstance(form, ReplaceAuthenticatorForm)
     return render_template("staff/enrol.html", form=form, qr_svg=qr_svg, secret=secret, replacing=replacing), status
@@ -209,8 +217,9 @@ def _complete_sign_in(user: StaffUser, method: str) -> ResponseReturnValue:
 
 def _safe_next(target: str | None) -> str | None:
     """A staff page to return to after signing in; never another site (open redirect)."""
-    if (target and target.startswith("/staff/") and "//" not in target and "\\" not in target
-            and target.isprintable()):  # a newline would break the Location header (a 500)
+    if (
+        target and target.startswith("/staff/") and "//" not in target and "\\" not in target and target.isprintable()
+    ):  # a newline would break the Location header (a 500)
         return target
     return None
 

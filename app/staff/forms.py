@@ -47,8 +47,9 @@ class FilterDateField(DateField):
         if not text:
             return
         if has_control_characters(text):
-            raise ValueError("A date cannot contain control characters such as NUL. Enter it as year-month-day, "
-                             "like 2026-03-02")
+            raise ValueError(
+                "A date cannot contain control characters such as NUL. Enter it as year-month-day, like 2026-03-02"
+            )
         match = _ISO_DATE.fullmatch(text)
         if match is None:
             raise ValueError("Enter the date as year-month-day, like 2026-03-02")
@@ -64,16 +65,19 @@ class FilterDateField(DateField):
 
 
 class SignInForm(FlaskForm):
-    email = EmailField("Email address", validators=[InputRequired("Enter your email address"), Length(max=254)],
-                       filters=[without_nul])
+    email = EmailField(
+        "Email address", validators=[InputRequired("Enter your email address"), Length(max=254)], filters=[without_nul]
+    )
     password = PasswordField("Password", validators=[InputRequired("Enter your password"), Length(max=256)])
 
 
 class CodeForm(FlaskForm):
     code = StringField(
         "Code",
-        validators=[InputRequired("Enter the 6-digit code from your authenticator app, or a recovery code"),
-                    Length(max=40)],
+        validators=[
+            InputRequired("Enter the 6-digit code from your authenticator app, or a recovery code"),
+            Length(max=40),
+        ],
     )
 
 
@@ -82,8 +86,10 @@ class PasswordChangeForm(FlaskForm):
     new_password = PasswordField("New password", validators=[InputRequired("Enter a new password")])
     confirm_password = PasswordField(
         "Confirm new password",
-        validators=[InputRequired("Enter the new password again"),
-                    EqualTo("new_password", "The two new passwords are not the same")],
+        validators=[
+            InputRequired("Enter the new password again"),
+            EqualTo("new_password", "The two new passwords are not the same"),
+        ],
     )
 
 
@@ -93,8 +99,10 @@ class ReplaceAuthenticatorForm(FlaskForm):
     password = PasswordField("Your password", validators=[InputRequired("Enter your password"), Length(max=256)])
     current_code = StringField(
         "Code from your current authenticator app",
-        validators=[InputRequired("Enter the code from your current authenticator app, or a recovery code"),
-                    Length(max=40)],
+        validators=[
+            InputRequired("Enter the code from your current authenticator app, or a recovery code"),
+            Length(max=40),
+        ],
     )
     code = StringField(
         "Code from the new authenticator app",

@@ -25,7 +25,11 @@ def overview() -> str:
     """Changelog, replay of recent screenings under the current rules, and calibration."""
     days_text = request.args.get("days", str(DEFAULT_REPLAY_DAYS))
     # isascii: "²" and other Unicode digits pass isdigit() but not int().
-    days = int(days_text) if days_text.isascii() and days_text.isdigit() and 0 < int(days_text) <= MAX_REPLAY_DAYS else DEFAULT_REPLAY_DAYS
+    days = (
+        int(days_text)
+        if days_text.isascii() and days_text.isdigit() and 0 < int(days_text) <= MAX_REPLAY_DAYS
+        else DEFAULT_REPLAY_DAYS
+    )
     report = governance.replay(since=utcnow() - timedelta(days=days))
     audit.record("replay_rules", days=days, replayed=report.replayed, changed=len(report.changes))
     db.session.commit()

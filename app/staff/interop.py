@@ -21,7 +21,8 @@ def bundle_for(screening: Screening) -> dict[str, object]:
     """The FHIR Bundle of a submitted screening, from what was stored when it was submitted."""
     assert screening.submitted_at is not None
     return fhir.screening_bundle(
-        screening.reference, screening.answers,
+        screening.reference,
+        screening.answers,
         screening.submitted_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         {"outcome": screening.outcome, "reasons": screening.reasons, "ruleset_version": screening.ruleset_version},
     )
@@ -36,8 +37,10 @@ def _download(data: object, filename: str) -> Response:
 @bp.get("/questionnaire.json")
 def questionnaire() -> Response:
     """The questionnaire as a FHIR Questionnaire (version = the rule-set version)."""
-    return _download(fhir.questionnaire_resource(rules.questionnaire(), rules.ruleset().ruleset_version),
-                     "ims-screen-questionnaire.json")
+    return _download(
+        fhir.questionnaire_resource(rules.questionnaire(), rules.ruleset().ruleset_version),
+        "ims-screen-questionnaire.json",
+    )
 
 
 @bp.get("/screenings/<reference>.json")

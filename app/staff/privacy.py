@@ -32,7 +32,9 @@ bp = Blueprint("staff_privacy", __name__, url_prefix="/staff/patient-requests")
 
 
 class DeleteForm(FlaskForm):
-    confirm_reference = StringField("Type the reference to confirm", validators=[InputRequired("Type the reference to confirm")])
+    confirm_reference = StringField(
+        "Type the reference to confirm", validators=[InputRequired("Type the reference to confirm")]
+    )
 
 
 def _find(reference: str) -> Screening | None:
@@ -52,8 +54,13 @@ def find() -> str:
     if screening is not None:
         audit.record("find_for_privacy_request", screening=screening)
         db.session.commit()
-    return render_template("staff/privacy/find.html", reference=reference, screening=screening,
-                           searched=bool(reference), delete_form=DeleteForm())
+    return render_template(
+        "staff/privacy/find.html",
+        reference=reference,
+        screening=screening,
+        searched=bool(reference),
+        delete_form=DeleteForm(),
+    )
 
 
 @bp.get("/<reference>/copy")

@@ -57,8 +57,9 @@ def filtered(query_filter: QueueFilter) -> Select[tuple[Screening]]:
         query = query.where(AssessmentRequest.name_search_hash == crypto.search_hash(query_filter.name))
     if query_filter.reference:
         code = query_filter.reference.strip().upper()
-        query = query.where(Screening.reference.startswith(code if code.startswith("IMS-") else "IMS-" + code,
-                                                           autoescape=True))
+        query = query.where(
+            Screening.reference.startswith(code if code.startswith("IMS-") else "IMS-" + code, autoescape=True)
+        )
     return query.order_by(Screening.outcome_rank, Screening.submitted_at, Screening.id)
 
 
@@ -86,8 +87,11 @@ class Tally:
         """How many screenings `query_filter` matches, if it filters on outcome and status only."""
         if {name for name, value in dataclasses.asdict(query_filter).items() if value} - {"outcome", "review_status"}:
             return None
-        return sum(count for (outcome, status), count in self.cells.items()
-                   if query_filter.outcome in (None, outcome) and query_filter.review_status in (None, status))
+        return sum(
+            count
+            for (outcome, status), count in self.cells.items()
+            if query_filter.outcome in (None, outcome) and query_filter.review_status in (None, status)
+        )
 
 
 def tally() -> Tally:
@@ -100,8 +104,9 @@ def tally() -> Tally:
     return Tally({(outcome, status): count for outcome, status, count in rows})
 
 
-def page_of(query_filter: QueueFilter, page: int, per_page: int,
-            counted: Tally | None = None) -> tuple[list[Screening], int]:
+def page_of(
+    query_filter: QueueFilter, page: int, per_page: int, counted: Tally | None = None
+) -> tuple[list[Screening], int]:
     """One page of the queue and the number of matching screenings (LIMIT/OFFSET on an index).
 
     The number comes from `counted` when it can tell, else from a count of the filtered query.

@@ -70,15 +70,17 @@ class QueueFilterForm(Form):
     submitted_to = FilterDateField("Submitted to", validators=[Optional()])
     reference = StringField("Reference", validators=[Optional(), no_control_characters, Length(max=12)])
     location = SelectField("Preferred location", default="")
-    name = StringField("Patient's full name (exact)",
-                       validators=[Optional(), no_control_characters, Length(max=120)])
+    name = StringField("Patient's full name (exact)", validators=[Optional(), no_control_characters, Length(max=120)])
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The clinic's locations come from the configuration, so the choices are set per request.
         locations = current_app.config["CLINIC_LOCATIONS"]
-        self.location.choices = [SelectChoice("", "Any location"), *(SelectChoice(loc, loc) for loc in locations),
-                                 SelectChoice("any", "No preference")]
+        self.location.choices = [
+            SelectChoice("", "Any location"),
+            *(SelectChoice(loc, loc) for loc in locations),
+            SelectChoice("any", "No preference"),
+        ]
 
     def to_filter(self) -> queries.QueueFilter:
         return queries.QueueFilter(
@@ -105,14 +107,20 @@ class StatusForm(FlaskForm):
 
 
 class NoteForm(FlaskForm):
-    body = TextAreaField("Add a note", validators=[InputRequired("Write the note before adding it"),
-                                                  Length(max=review.NOTE_MAX_LENGTH)], filters=[without_nul])
+    body = TextAreaField(
+        "Add a note",
+        validators=[InputRequired("Write the note before adding it"), Length(max=review.NOTE_MAX_LENGTH)],
+        filters=[without_nul],
+    )
 
 
 class JudgementForm(FlaskForm):
     outcome = SelectField("Your outcome", choices=choices(OUTCOME_LABELS), validators=[InputRequired()])
-    reason = TextAreaField("Your reason", validators=[InputRequired("Give the reason for your judgement"),
-                                                      Length(max=review.NOTE_MAX_LENGTH)], filters=[without_nul])
+    reason = TextAreaField(
+        "Your reason",
+        validators=[InputRequired("Give the reason for your judgement"), Length(max=review.NOTE_MAX_LENGTH)],
+        filters=[without_nul],
+    )
 
 
 @bp.get("/")
@@ -154,18 +162,25 @@ def _screening_or_404(reference: str) -> Screening:
     return screening
 
 
-def _render_screening(screening: Screening, template: str = "staff/screening.html", status: int = 200,
-                      **forms: FlaskForm) -> ResponseReturnValue:
+def _render_screening(
+    screening: Screening, template: str = "staff/screening.html", status: int = 200, **forms: FlaskForm
+) -> ResponseReturnValue:
     status_form = forms.get("status_form") or StatusForm()
-    status_form.status.choices = [SelectChoice(s, review.STATUS_LABELS[s])
-                                  for s in review.NEXT_STATUSES[screening.review_status]]
+    status_form.status.choices = [
+        SelectChoice(s, review.STATUS_LABELS[s]) for s in review.NEXT_STATUSES[screening.review_status]
+    ]
     return render_template(
         template,
         screening=screening,
-        result=rules.Result.from_dict({
-            "outcome": screening.outcome, "candidacy": screening.candidacy, "reasons": screening.reasons,
-            "indicators": screening.indicators, "ruleset_version": screening.ruleset_version,
-        }),
+        result=rules.Result.from_dict(
+            {
+                "outcome": screening.outcome,
+                "candidacy": screening.candidacy,
+                "reasons": screening.reasons,
+                "indicators": screening.indicators,
+                "ruleset_version": screening.ruleset_version,
+            }
+        ),
         questionnaire=rules.questionnaire(),
         ruleset=rules.ruleset(),
         applicable={q.id for q in rules.questionnaire().applicable(screening.answers)},
@@ -199,8 +214,15 @@ def print_screening(reference: str) -> ResponseReturnValue:
     return _render_screening(found, template="staff/screening_print.html")
 
 
-def _act(found: Screening, form: FlaskForm, error_field: Field, action: Callable[[], object],
-         done: Callable[[], str], anchor: str, form_name: str) -> ResponseReturnValue:
+def _act(
+    found: Screening,
+    form: FlaskForm,
+    error_field: Field,
+    action: Callable[[], object],
+    done: Callable[[], str],
+    anchor: str,
+    form_name: str,
+) -> ResponseReturnValue:
     """Run one follow-up use-case from a posted form: commit and redirect on success, or show the
     screening again with the use-case's refusal beside `error_field` (status 400)."""
     if form.validate_on_submit():
@@ -222,11 +244,18 @@ def change_status(reference: str) -> ResponseReturnValue:
     form = StatusForm()
     form.status.choices = [SelectChoice(s, review.STATUS_LABELS[s]) for s in REVIEW_STATUSES]
     return _act(
-        found, form, form.status,
-        lambda: review.change_status(found, form.status.data or "", current_user,  # type: ignore[arg-type]
-                                     appointment_at=form.appointment_at()),
+        found,
+        form,
+        form.status,
+        lambda: review.change_status(
+            found,
+            form.status.data or "",
+            current_user,  # type: ignore[arg-type]
+            appointment_at=form.appointment_at(),
+        ),
         lambda: f"Status changed to {review.STATUS_LABELS[found.review_status].lower()}.",
-        "workflow", "status_form",
+        "workflow",
+        "status_form",
     )
 
 
@@ -235,9 +264,15 @@ def add_note(reference: str) -> ResponseReturnValue:
     """Append a note."""
     found = _screening_or_404(reference)
     form = NoteForm()
-    return _act(found, form, form.body,
-                lambda: review.add_note(found, form.body.data or "", current_user),  # type: ignore[arg-type]
-                lambda: "Note added.", "notes", "note_form")
+    return _act(
+        found,
+        form,
+        form.body,
+        lambda: review.add_note(found, form.body.data or "", current_user),  # type: ignore[arg-type]
+        lambda: "Note added.",
+        "notes",
+        "note_form",
+    )
 
 
 @bp.post("/screenings/<reference>/judgement")
@@ -245,7 +280,12 @@ def record_judgement(reference: str) -> ResponseReturnValue:
     """Record the physiotherapist's own outcome and reason beside the rules' outcome."""
     found = _screening_or_404(reference)
     form = JudgementForm()
-    return _act(found, form, form.reason,
-                lambda: review.record_judgement(found, form.outcome.data or "", form.reason.data or "",
-                                                current_user),  # type: ignore[arg-type]
-                lambda: "Your judgement has been recorded.", "judgement", "judgement_form")
+    return _act(
+        found,
+        form,
+        form.reason,
+        lambda: review.record_judgement(found, form.outcome.data or "", form.reason.data or "", current_user),  # type: ignore[arg-type]
+        lambda: "Your judgement has been recorded.",
+        "judgement",
+        "judgement_form",
+    )

@@ -62,7 +62,9 @@ def weekly_counts(today: date, weeks: int = WEEKS_SHOWN) -> list[Week]:
 
 def funnel_counts() -> list[tuple[str, int]]:
     """How many submitted screenings reached each step of the follow-up."""
-    submitted = db.session.scalar(select(func.count()).select_from(Screening).where(Screening.state == "submitted")) or 0
+    submitted = (
+        db.session.scalar(select(func.count()).select_from(Screening).where(Screening.state == "submitted")) or 0
+    )
     steps = [(FUNNEL[0][0], submitted)]
     for label, statuses in FUNNEL[1:]:
         assert statuses is not None
@@ -87,8 +89,9 @@ class Agreement:
 def agreement() -> tuple[list[Agreement], list[Agreement]]:
     """Agreement of physiotherapists' outcomes with the rules', by rules' outcome and by fired rule."""
     rows = db.session.execute(
-        select(Screening.outcome, Screening.clinician_outcome, Screening.reasons)
-        .where(Screening.state == "submitted", Screening.clinician_outcome.is_not(None))
+        select(Screening.outcome, Screening.clinician_outcome, Screening.reasons).where(
+            Screening.state == "submitted", Screening.clinician_outcome.is_not(None)
+        )
     ).all()
     by_outcome_judged, by_outcome_agreed = Counter[str](), Counter[str]()
     by_rule_judged, by_rule_agreed = Counter[str](), Counter[str]()

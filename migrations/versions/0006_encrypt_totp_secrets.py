@@ -17,8 +17,8 @@ from alembic import op
 from app import crypto
 
 
-revision = '0006'
-down_revision = '0005'
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
@@ -31,8 +31,9 @@ def downgrade() -> None:
     _replace_column(sa.Text(), sa.String(length=64), crypto.decrypt)
 
 
-def _replace_column(old_type: sa.types.TypeEngine[str], new_type: sa.types.TypeEngine[str],
-                    convert: Callable[[str], str]) -> None:
+def _replace_column(
+    old_type: sa.types.TypeEngine[str], new_type: sa.types.TypeEngine[str], convert: Callable[[str], str]
+) -> None:
     """Move `totp_secret` to a column of `new_type` holding `convert(secret)`.
 
     A new column, filled, then put in the old one's place, rather than a batch `alter_column`: on
@@ -40,15 +41,18 @@ def _replace_column(old_type: sa.types.TypeEngine[str], new_type: sa.types.TypeE
     trips the foreign keys of every note and status change written by staff (SQLite cannot turn
     them off inside a transaction). SQLite adds, drops and renames columns natively (3.35+).
     """
-    op.add_column('staff_user', sa.Column('totp_secret_new', new_type, nullable=True))
-    table = sa.table('staff_user', sa.column('id', sa.Integer()), sa.column('totp_secret', old_type),
-                     sa.column('totp_secret_new', new_type))
+    op.add_column("staff_user", sa.Column("totp_secret_new", new_type, nullable=True))
+    table = sa.table(
+        "staff_user",
+        sa.column("id", sa.Integer()),
+        sa.column("totp_secret", old_type),
+        sa.column("totp_secret_new", new_type),
+    )
     connection = op.get_bind()
-    rows = connection.execute(
-        sa.select(table.c.id, table.c.totp_secret).where(table.c.totp_secret.is_not(None))
-    ).all()
+    rows = connection.execute(sa.select(table.c.id, table.c.totp_secret).where(table.c.totp_secret.is_not(None))).all()
     for account_id, secret in rows:
         connection.execute(table.update().where(table.c.id == account_id).values(totp_secret_new=convert(secret)))
-    op.drop_column('staff_user', 'totp_secret')
-    op.alter_column('staff_user', 'totp_secret_new', new_column_name='totp_secret', existing_type=new_type,
-                    existing_nullable=True)
+    op.drop_column("staff_user", "totp_secret")
+    op.alter_column(
+        "staff_user", "totp_secret_new", new_column_name="totp_secret", existing_type=new_type, existing_nullable=True
+    )

@@ -14,8 +14,8 @@ Create Date: 2026-12-04 20:10:00.000000
 from alembic import op
 
 
-revision = '0008'
-down_revision = '0007'
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
