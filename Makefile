@@ -2,6 +2,8 @@
 #   make run          serve on http://127.0.0.1:$(PORT) (PORT=5000 unless set)
 #   make serve        production: gunicorn on $(HOST):$(PORT) (see README, Deployment)
 #   make test         run the test suite (on PostgreSQL too when its binaries are installed)
+#   make lint         ruff: the lint rules (bandit's among them) and the formatting, over the tree
+#   make typecheck    mypy (strict flags for rules/)
 #   make db-upgrade   apply database migrations
 #   make screenshots  re-take docs/screenshots/*.png (runs the browser tests)
 #   make bench        benchmark against hello-world on PostgreSQL; writes bench/results.md (not part of test)
@@ -17,7 +19,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.requirements-installed
 INSTALLED_DEV := $(VENV)/.requirements-dev-installed
 
-.PHONY: run serve test db-upgrade clean bench
+.PHONY: run serve test lint typecheck db-upgrade clean bench
 
 run: db-upgrade
 	@$(BIN)/flask --app wsgi list-staff
@@ -30,6 +32,13 @@ serve: db-upgrade
 
 test: $(INSTALLED_DEV)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+lint: $(INSTALLED_DEV)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(INSTALLED_DEV)
+	$(BIN)/mypy
 
 screenshots: $(INSTALLED_DEV)
 	IMS_SCREENSHOTS=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m browser \

@@ -25,7 +25,7 @@ def record(
     are not health information (a status, a filter, a count): audit records outlive screenings.
     """
     if actor is None and has_request_context() and current_user.is_authenticated:
-        actor = current_user  # type: ignore[assignment]
+        actor = current_user
     event = AuditEvent(
         action=action,
         actor_id=actor.id if actor is not None else None,

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models import AssessmentRequest, Notification, StaffUser
 
 #: Every encrypted column, by model.
-ENCRYPTED_COLUMNS = {
+ENCRYPTED_COLUMNS: dict[type[AssessmentRequest] | type[Notification] | type[StaffUser], tuple[str, ...]] = {
     AssessmentRequest: ("name", "email", "phone", "message"),
     Notification: ("recipient",),
     StaffUser: ("totp_secret",),

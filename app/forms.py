@@ -167,6 +167,7 @@ def _problem_message(question: Question, value: object) -> str:
     if question.type in (QuestionType.INTEGER, QuestionType.DURATION, QuestionType.SCALE):
         unit = f" {question.unit}" if question.unit and question.type is not QuestionType.DURATION else ""
         if question.type is QuestionType.DURATION:
+            assert question.maximum is not None  # every duration has a range (rules.questionnaire)
             return f"Enter a length of time up to {question.maximum // 52} years"
         return f"Enter a number from {question.minimum} to {question.maximum}{unit}"
     if question.type is QuestionType.TEXT:
@@ -235,7 +236,7 @@ def _field_for(question: Question) -> Field:
         return MultiCheckboxField(question.text, choices=choices, validators=validators, validate_choice=False)
     if question.type is QuestionType.SCALE:
         assert question.minimum is not None and question.maximum is not None
-        scale = [SelectChoice(n, str(n)) for n in range(question.minimum, question.maximum + 1)]  # type: ignore[arg-type]
+        scale = [SelectChoice(n, str(n)) for n in range(question.minimum, question.maximum + 1)]
         return SingleChoiceField(
             question.text, choices=scale, coerce=_int_or_none, validators=validators, validate_choice=False
         )
@@ -246,7 +247,7 @@ def _field_for(question: Question) -> Field:
 
 def _int_or_none(value: object) -> int | None:
     try:
-        return int(value)  # type: ignore[call-overload, no-any-return]
+        return int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return None
 

@@ -45,13 +45,14 @@ class Calibration:
 
 def calibration() -> Calibration:
     """How the physiotherapists' outcomes compare with the rules', as a confusion matrix and kappa."""
-    pairs = list(
-        db.session.execute(
-            select(Screening.outcome, Screening.clinician_outcome).where(
-                Screening.state == "submitted", Screening.clinician_outcome.is_not(None)
-            )
-        ).tuples()
-    )
+    rows = db.session.execute(
+        select(Screening.outcome, Screening.clinician_outcome).where(
+            Screening.state == "submitted", Screening.clinician_outcome.is_not(None)
+        )
+    ).tuples()
+    # Both are set on these rows (a submitted screening has an outcome; the query asks for a
+    # clinician's); the filter says so to the type checker too.
+    pairs = [(rules_outcome, clinician) for rules_outcome, clinician in rows if rules_outcome and clinician]
     matrix: dict[str, Counter[str]] = {}
     for rules_outcome, clinician_outcome in pairs:
         matrix.setdefault(rules_outcome, Counter())[clinician_outcome] += 1

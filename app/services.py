@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 import rules
@@ -108,7 +109,7 @@ def submit_screening(screening: Screening, now: datetime | None = None) -> Scree
         .values(
             state="submitted",
             outcome=result["outcome"],
-            outcome_rank=rules.Outcome(result["outcome"]).rank,
+            outcome_rank=rules.Outcome(str(result["outcome"])).rank,
             candidacy=result["candidacy"],
             reasons=result["reasons"],
             indicators=result["indicators"],
@@ -118,6 +119,7 @@ def submit_screening(screening: Screening, now: datetime | None = None) -> Scree
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(screening)
+    assert isinstance(updated, CursorResult)  # an UPDATE's result, which counts its rows
     if updated.rowcount == 1:  # only the request that submitted it tells the clinic
         notifications.queue_for_screening(screening)
     return screening

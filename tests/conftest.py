@@ -9,8 +9,10 @@ cannot see each other's rows, and don't pay for a migration each.
 import itertools
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -358,9 +360,6 @@ def admin_client(app: Flask, staff: StaffAccounts) -> FlaskClient:
 
 
 # ---- Staff portal: cheap hashing, a controllable clock, submitted screenings ---------------
-
-import time
-from datetime import datetime, timedelta
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ per step with "Error:" on errors, the error summary focused after a failed submi
 for every control, form controls and buttons of at least 24x24 px."""
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pyotp
 import pytest

@@ -1,7 +1,8 @@
 """The patient journey in a real browser (Chromium): every outcome, phone and desktop, keyboard
 only, JavaScript off, and resuming in another browser."""
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -20,7 +21,6 @@ from .browser import (
     section_of,
     start,
     submit,
-    tab_to,
     walk_steps,
 )
 

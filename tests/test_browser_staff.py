@@ -1,6 +1,7 @@
 """The staff portal in a real browser: two-factor sign-in, the queue, a screening, the CSV export."""
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pyotp
 import pytest

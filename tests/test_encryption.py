@@ -17,6 +17,7 @@ from sqlalchemy import select, text
 from app import crypto
 from app.extensions import db
 from app.models import AssessmentRequest, AuditEvent
+from tests import staff_pages
 from tests.booking_pages import (
     SENT,
     VALID_REQUEST,
@@ -24,7 +25,6 @@ from tests.booking_pages import (
     requests,
     submit_outcome,
 )
-from tests import staff_pages
 from tests.conftest import StaffAccounts, sqlite_only
 
 

@@ -12,6 +12,7 @@ from app import services
 from app.config import DEV_PUBLIC_BASE_URL, config_from_env
 from app.extensions import db
 from app.models import utcnow
+from tests.conftest import Clock, sqlite_only
 from tests.journey import (
     CHECK,
     RESULT,
@@ -26,7 +27,6 @@ from tests.journey import (
     session_data,
     set_expiry,
 )
-from tests.conftest import Clock, sqlite_only
 
 #: The link is built from PUBLIC_BASE_URL (the development default here), never from the Host header.
 RESUME_LINK = re.compile(re.escape(DEV_PUBLIC_BASE_URL) + r"/resume/([A-Za-z0-9_-]+)")

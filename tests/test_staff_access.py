@@ -87,7 +87,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_from_every_staff_url(
     account_id = staff.create("physio@clinic.example")
     protected = [r for r in staff_rules(app) if r.endpoint not in access.PUBLIC_ENDPOINTS]
     tried = 0
-    for method, url, rule in requests_for(app, protected, screening_reference, account_id):
+    for method, url, _rule in requests_for(app, protected, screening_reference, account_id):
         response = client.open(
             url,
             method=method,

@@ -31,12 +31,12 @@ from tests.staff_pages import (
     QUEUE,
     SIGN_IN,
     TWO_FACTOR,
+    headers_without_tokens,
     is_signed_in,
     post_form,
     sign_in,
     sign_out,
     text_of,
-    headers_without_tokens,
     token,
     without_csrf_tokens,
 )

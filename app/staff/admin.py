@@ -177,7 +177,7 @@ def add_account() -> ResponseReturnValue:
                 form.email.data or "", form.name.data or "", form.role.data or "", form.password.data or ""
             )
         except ValueError as problem:
-            _field_for(form, str(problem)).errors.append(str(problem))  # type: ignore[attr-defined]
+            _field_for(form, str(problem)).errors.append(str(problem))
         else:
             audit.record("create_account", account_id=user.id, account_email=user.email, role=user.role)
             db.session.commit()

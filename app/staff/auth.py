@@ -131,7 +131,7 @@ def _enrolment_key() -> str:
 def enrol() -> ResponseReturnValue:
     """Set up an authenticator app: scan the QR code, confirm with a code, keep the recovery codes."""
     # The account itself, not the current_user proxy: login_user must not be handed the proxy.
-    user = current_user._get_current_object() if current_user.is_authenticated else _pending_user()  # type: ignore[attr-defined]
+    user = current_user._get_current_object() if current_user.is_authenticated else _pending_user()
     if user is None:
         return redirect(url_for("staff_auth.sign_in"))
     if not current_user.is_authenticated and user.totp_secret is not None:
@@ -227,7 +227,7 @@ def _safe_next(target: str | None) -> str | None:
 @bp.post("/sign-out")
 def sign_out() -> ResponseReturnValue:
     """Sign out everywhere: every session of this account ends on the server side."""
-    user: StaffUser = current_user  # type: ignore[assignment]
+    user: StaffUser = current_user
     credentials.end_all_sessions(user)
     audit.record("sign_out", actor=user)
     db.session.commit()
@@ -245,7 +245,7 @@ def _account_key() -> str:
 @limiter.limit(ACCOUNT_LIMIT, key_func=_account_key, methods=["POST"], deduct_when=_failed)
 def change_password() -> ResponseReturnValue:
     """Change the password after re-entering the current one; every session then ends."""
-    user: StaffUser = current_user  # type: ignore[assignment]
+    user: StaffUser = current_user
     form = PasswordChangeForm()
     if form.validate_on_submit():
         if credentials.check_password(user.email, form.current_password.data or "") is None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -250,7 +250,7 @@ def change_status(reference: str) -> ResponseReturnValue:
         lambda: review.change_status(
             found,
             form.status.data or "",
-            current_user,  # type: ignore[arg-type]
+            current_user,
             appointment_at=form.appointment_at(),
         ),
         lambda: f"Status changed to {review.STATUS_LABELS[found.review_status].lower()}.",
@@ -268,7 +268,7 @@ def add_note(reference: str) -> ResponseReturnValue:
         found,
         form,
         form.body,
-        lambda: review.add_note(found, form.body.data or "", current_user),  # type: ignore[arg-type]
+        lambda: review.add_note(found, form.body.data or "", current_user),
         lambda: "Note added.",
         "notes",
         "note_form",
@@ -284,7 +284,7 @@ def record_judgement(reference: str) -> ResponseReturnValue:
         found,
         form,
         form.reason,
-        lambda: review.record_judgement(found, form.outcome.data or "", form.reason.data or "", current_user),  # type: ignore[arg-type]
+        lambda: review.record_judgement(found, form.outcome.data or "", form.reason.data or "", current_user),
         lambda: "Your judgement has been recorded.",
         "judgement",
         "judgement_form",

@@ -7,7 +7,6 @@ Create Date: 2026-11-26 04:00:00.000000
 
 from alembic import op
 
-
 revision = "0005"
 down_revision = "0004"
 branch_labels = None

@@ -16,7 +16,6 @@ from alembic import op
 
 from app import crypto
 
-
 revision = "0006"
 down_revision = "0005"
 branch_labels = None

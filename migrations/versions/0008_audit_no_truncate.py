@@ -13,7 +13,6 @@ Create Date: 2026-12-04 20:10:00.000000
 
 from alembic import op
 
-
 revision = "0008"
 down_revision = "0007"
 branch_labels = None
