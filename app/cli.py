@@ -123,7 +123,7 @@ def replay(since: datetime | None, as_json: bool) -> None:
 
 
 def _fail(problems: list[str]) -> NoReturn:
-    """Report invalid answers on stderr and exit with status 2, as design.md specifies."""
+    """Report invalid answers on stderr and exit with status 2, as README.md (Command line) specifies."""
     click.echo("invalid answers:", err=True)
     for problem in problems:
         click.echo(f"  - {problem}", err=True)

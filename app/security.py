@@ -12,7 +12,7 @@ from flask_wtf.csrf import CSRFError
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 #: Everything comes from this app: no inline script or style, no plugins, no framing, no
-#: <base> rewriting, forms post only here (quality-bar.md items 18 and 32).
+#: <base> rewriting, forms post only here (docs/security.md, items 18 and 32).
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",

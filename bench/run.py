@@ -44,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 SCREENINGS = int(os.environ.get("BENCH_SCREENINGS", "100000"))
 #: A page in the middle of the questionnaire: a duration, single choices and a multiple choice.
 STEP_SECTION = "pain_history"
-#: Closed-loop load for throughput (as dev-machine.md measures hello-world).
+#: Closed-loop load for throughput (as bench/results.md reports hello-world).
 CONNECTIONS, THREADS = 32, 2
 WARM_UP = 3
 #: The patient pages and hello-world take turns in short runs, so that a change in the machine's

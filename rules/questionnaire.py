@@ -238,7 +238,7 @@ class Questionnaire:
         return [q for q in self.applicable(answers) if q.required and answers.get(q.id) is None]
 
     def dictionary(self) -> list[dict[str, object]]:
-        """The data dictionary: every question as plain data (see design.md, stable interfaces)."""
+        """The data dictionary: every question as plain data (README.md, Command line: a stable interface)."""
         return [
             {
                 "id": q.id,

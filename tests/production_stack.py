@@ -34,6 +34,7 @@ SHIPPED_HOST = "ims.example.org"
 SHIPPED_CERTIFICATE = "/etc/ssl/ims-screen/fullchain.pem"
 SHIPPED_KEY = "/etc/ssl/ims-screen/privkey.pem"
 SHIPPED_STATIC = "/srv/ims-screen/app/static/"
+SHIPPED_ACCESS_LOG = "/var/log/nginx/ims-screen.access.log"
 
 
 def require(binary: str, package: str) -> str:
@@ -74,6 +75,7 @@ def site_config(
     https_port: int,
     http_port: int,
     upstream: str,
+    access_log: Path,
     static: Path = ROOT / "app" / "static",
     drop_lines: tuple[str, ...] = (),
 ) -> str:
@@ -89,6 +91,7 @@ def site_config(
         (SHIPPED_CERTIFICATE, str(certificates.chain)),
         (SHIPPED_KEY, str(certificates.key)),
         (SHIPPED_STATIC, f"{static}/"),
+        (SHIPPED_ACCESS_LOG, str(access_log)),
         ("listen 443 ssl default_server;", f"listen 127.0.0.1:{https_port} ssl default_server;"),
         ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
         ("listen 80;", f"listen 127.0.0.1:{http_port};"),

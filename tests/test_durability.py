@@ -1,6 +1,6 @@
 """Nothing lost: the real app under gunicorn, on SQLite and on PostgreSQL.
 
-Quality bar (b), R1 to R4 and R6, through real HTTP to real worker processes sharing one
+docs/security.md (b), R1 to R4 and R6, through real HTTP to real worker processes sharing one
 database. To catch a request in the middle, a test holds the database's write lock (SQLite
 `BEGIN IMMEDIATE`, PostgreSQL `LOCK TABLE screening`): the app's writes then wait inside their
 transactions, where a worker can be killed, timed out or told to stop. No test-only hook is

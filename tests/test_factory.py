@@ -184,7 +184,7 @@ def test_sqlite_connections_are_tuned(tmp_path: Path) -> None:
 
 
 def test_creating_the_app_opens_no_database_connection(tmp_path: Path) -> None:
-    # Quality bar (b): a connection opened before gunicorn forks would be shared by every worker
+    # docs/security.md (b): a connection opened before gunicorn forks would be shared by every worker
     # (SQLite can corrupt its file that way). Workers import the app after the fork anyway
     # (preload_app = False), but the factory must not rely on it.
     opened: list[object] = []
@@ -210,7 +210,7 @@ def _sqlite_app(tmp_path: Path) -> Flask:
 
 
 def test_sqlite_session_transactions_take_the_write_lock_when_they_begin(tmp_path: Path) -> None:
-    # Quality bar (b) R4: a read-then-write transaction must not fail at its write because
+    # docs/security.md (b) R4: a read-then-write transaction must not fail at its write because
     # another process wrote in between; BEGIN IMMEDIATE makes it wait for the lock instead.
     app = _sqlite_app(tmp_path)
     other = sqlite3.connect(tmp_path / "locks.sqlite3", timeout=0)

@@ -168,7 +168,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
         try:
             server.start()
             site = site_config(
-                certificates, https_port=https_port, http_port=http_port, upstream=f"127.0.0.1:{app_port}"
+                certificates,
+                https_port=https_port,
+                http_port=http_port,
+                upstream=f"127.0.0.1:{app_port}",
+                access_log=nginx.access_log,
             )
             nginx.start(site)
             running = Stack(
@@ -346,6 +350,12 @@ def test_the_resume_link_uses_the_public_address(stack: Stack, new_page: Any) ->
     other = new_page(PHONE)
     other.goto(link)
     assert "/screening/" in other.url and "/resume/" not in other.url
+    token = link.rsplit("/", 1)[1]
+    for variant in (f"//resume/{token}", f"/%72esume/{token}"):
+        assert stack.get(variant)[0] in (200, 302, 404)
+    logs = stack.nginx.access_log.read_text() + stack.server.log.read_text()
+    assert "/resume/[token]" in logs
+    assert token not in logs, "a resume token reached a log"
 
 
 def test_a_post_from_another_site_is_refused(stack: Stack, new_page: Any) -> None:
@@ -405,6 +415,7 @@ def test_links_stay_right_when_the_proxy_sends_its_upstream_host(stack: Stack, n
         https_port=int(stack.base.rsplit(":", 1)[1]),
         http_port=int(stack.http_base.rsplit(":", 1)[1]),
         upstream=stack.server.base.removeprefix("http://"),
+        access_log=stack.nginx.access_log,
         drop_lines=("proxy_set_header Host $host;", "proxy_set_header X-Forwarded-Host $host;"),
     )
     stack.nginx.reload(default_host)

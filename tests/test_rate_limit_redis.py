@@ -1,6 +1,6 @@
 """Sign-in rate limits across workers: shared through Redis, not through `memory://`.
 
-Quality bar (b) R5. Two gunicorn servers with one worker each stand in for two workers (two
+docs/security.md (b) R5. Two gunicorn servers with one worker each stand in for two workers (two
 processes, so nothing in memory is shared; in one process the app's single Limiter would be).
 They share one database and, for the first test, one real `redis-server` started on a free port
 for the session. Without redis-server the Redis test skips, except on CI (`CI` set), where it fails.

@@ -1,4 +1,4 @@
-"""`flask --app wsgi rules dictionary | evaluate FILE|- | check`, as design.md specifies them."""
+"""`flask --app wsgi rules dictionary | evaluate FILE|- | check`, as README.md (Command line) specifies them."""
 
 from __future__ import annotations
 

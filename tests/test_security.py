@@ -1,4 +1,4 @@
-"""The security checklist (quality-bar.md section a) as sweeps over the whole URL map.
+"""The security checklist (docs/security.md, section a) as sweeps over the whole URL map.
 
 Headers on every response (errors and static files included), HSTS only in production, no CORS,
 no TRACE; GET never changes stored state; generic error pages in production; no answers or
