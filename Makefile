@@ -2,6 +2,7 @@
 #   make run          serve on http://127.0.0.1:$(PORT) (PORT=5000 unless set)
 #   make serve        production: gunicorn on $(HOST):$(PORT) (see README, Deployment)
 #   make test         run the test suite (on PostgreSQL too when its binaries are installed)
+#   make test-fast    the rules, configuration and deployment checks only (under a minute)
 #   make lint         ruff: the lint rules (bandit's among them) and the formatting, over the tree
 #   make typecheck    mypy (strict flags for rules/)
 #   make db-upgrade   apply database migrations
@@ -19,7 +20,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.requirements-installed
 INSTALLED_DEV := $(VENV)/.requirements-dev-installed
 
-.PHONY: run serve test lint typecheck db-upgrade clean bench
+.PHONY: run serve test test-fast lint typecheck db-upgrade clean bench
 
 run: db-upgrade
 	@$(BIN)/flask --app wsgi list-staff
@@ -32,6 +33,14 @@ serve: db-upgrade
 
 test: $(INSTALLED_DEV)
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+# No server, browser or second database cluster: the clinical rules and their named cases, the
+# configuration, the settings file, deploy/ and the lint gate.
+FAST_TESTS := tests/test_rules_*.py tests/test_factory.py tests/test_environment_file.py tests/test_deploy.py \
+	tests/test_lint.py tests/test_assets.py
+
+test-fast: $(INSTALLED_DEV)
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(FAST_TESTS)
 
 lint: $(INSTALLED_DEV)
 	$(BIN)/ruff check .

@@ -84,6 +84,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # As in Flask's own tutorial: a deprecation should break a test, not a later upgrade.
     config.addinivalue_line("filterwarnings", "error")
     config.addinivalue_line("markers", "browser: runs in a real browser (Chromium) against the real server")
+    config.addinivalue_line("markers", "one_backend: the module's logic does not depend on the database: SQLite only")
     config.addinivalue_line(
         "markers",
         "production: the production stack end to end (nginx, TLS, gunicorn, "
@@ -451,6 +452,21 @@ def insert_submitted(app: Flask, rows: list[dict[str, object]]) -> list[str]:
 #: redirects): run them on SQLite only, to keep the suite fast. Whatever the database stores or
 #: enforces (accounts, session versions, triggers, queue queries, the audit trail) runs on both.
 sqlite_only = pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run a module marked `one_backend` (pytestmark = pytest.mark.one_backend) on SQLite only, as
+    `sqlite_only` does for one test: for whole modules of logic that no database changes."""
+    second = [
+        item
+        for item in items
+        if item.get_closest_marker("one_backend") is not None
+        and getattr(getattr(item, "callspec", None), "params", {}).get("databases") == "postgresql"
+    ]
+    if second:
+        config.hook.pytest_deselected(items=second)
+        deselected = set(second)
+        items[:] = [item for item in items if item not in deselected]
 
 
 # The browser fixtures (the real server and one with online booking, Chromium, pages, screenshots, a

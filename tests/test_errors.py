@@ -9,6 +9,10 @@ from markupsafe import escape
 
 from app.errors import ERROR_PAGES
 
+#: The error pages do not depend on the database backend (conftest.sqlite_only says
+#: when that matters): one backend is enough.
+pytestmark = pytest.mark.one_backend
+
 
 @pytest.fixture
 def failing_app(app: Flask) -> Flask:

@@ -10,6 +10,10 @@ from werkzeug.test import TestResponse
 
 from tests.journey import CHECK, RESULT, SAVED, Journey, profile, session_data
 
+#: Response headers do not depend on the database backend (conftest.sqlite_only says
+#: when that matters): one backend is enough.
+pytestmark = pytest.mark.one_backend
+
 
 def directives(response: TestResponse) -> dict[str, list[str]]:
     policy = response.headers["Content-Security-Policy"]

@@ -22,6 +22,10 @@ from tests.journey import (
     seed_draft,
 )
 
+#: What the pages say and link to do not depend on the database backend (conftest.sqlite_only says
+#: when that matters): one backend is enough.
+pytestmark = pytest.mark.one_backend
+
 
 def test_every_page_in_order_from_consent_to_check_your_answers(app: Flask, client: FlaskClient) -> None:
     answers = profile("ideal_neck")
