@@ -1,4 +1,7 @@
-"""Command-line interface: ``flask --app wsgi rules ...`` for the clinical rule set."""
+"""Command-line interface: `flask --app wsgi ...` for the clinical rule set (`rules`), the FHIR exports
+(`fhir`), staff accounts (`create-staff`, `list-staff`), emails (`notify`), retention (`purge`) and the
+encryption keys (`generate-encryption-key`, `rotate-encryption-key`). Commands that change anything
+first say which database they use."""
 
 from __future__ import annotations
 

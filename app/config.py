@@ -170,7 +170,7 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "PATIENT_POST_LIMIT": _rate_limit(environ, "PATIENT_POST_LIMIT", DEFAULT_PATIENT_POST_LIMIT),
         "RATELIMIT_STORAGE_OPTIONS": _rate_limit_storage_options(rate_limit_storage),
         "RATELIMIT_ENABLED": _flag(environ, "RATELIMIT_ENABLED", default=True),
-        # Limits are for people, not for a health check or the tests' own traffic.
+        # A limited response says how long to wait (Retry-After and the X-RateLimit-* headers).
         "RATELIMIT_HEADERS_ENABLED": True,
     }
 
@@ -281,7 +281,7 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
 def _check_production_encryption_keys(keys: str) -> None:
     try:
         crypto.parse_keys(keys)
-    except crypto.KeyError_ as problem:
+    except crypto.EncryptionKeyError as problem:
         raise ConfigError(
             f"Refusing to start in production: ENCRYPTION_KEYS is not usable ({problem}). Generate a key "
             f"with `{NEW_ENCRYPTION_KEY_COMMAND}`."

@@ -19,7 +19,7 @@ from sqlalchemy import Dialect, Text
 from sqlalchemy.types import TypeDecorator
 
 
-class KeyError_(ValueError):
+class EncryptionKeyError(ValueError):
     """The configured keys are missing or malformed."""
 
 
@@ -31,14 +31,16 @@ class _Keys:
 
 
 def parse_keys(value: str) -> list[Fernet]:
-    """Fernet keys from "new_key,old_key"; raise KeyError_ naming the problem."""
+    """Fernet keys from "new_key,old_key"; raise EncryptionKeyError naming the problem."""
     keys = [part.strip() for part in value.split(",") if part.strip()]
     if not keys:
-        raise KeyError_("no encryption key is set")
+        raise EncryptionKeyError("no encryption key is set")
     try:
         return [Fernet(key) for key in keys]
     except (ValueError, TypeError):
-        raise KeyError_("an encryption key is not a valid Fernet key (44 url-safe base64 characters)") from None
+        raise EncryptionKeyError(
+            "an encryption key is not a valid Fernet key (44 url-safe base64 characters)"
+        ) from None
 
 
 def development_key(instance_path: str) -> str:
@@ -101,4 +103,4 @@ def init_app(app: Flask) -> None:
     configure(parse_keys(keys_text), primary)
 
 
-__all__ = ["EncryptedText", "InvalidToken", "KeyError_", "decrypt", "encrypt", "rotate", "search_hash"]
+__all__ = ["EncryptedText", "InvalidToken", "EncryptionKeyError", "decrypt", "encrypt", "rotate", "search_hash"]

@@ -104,10 +104,10 @@ def test_parse_keys() -> None:
     assert len(crypto.parse_keys(first)) == 1
     assert len(crypto.parse_keys(f" {first} , {second} ,")) == 2
     for empty in ("", "  ", ",", " , "):
-        with pytest.raises(crypto.KeyError_, match="no encryption key is set"):
+        with pytest.raises(crypto.EncryptionKeyError, match="no encryption key is set"):
             crypto.parse_keys(empty)
     for bad in ("not-a-key", first[:-2], f"{first},nope", base64.urlsafe_b64encode(b"short").decode()):
-        with pytest.raises(crypto.KeyError_, match="not a valid Fernet key") as problem:
+        with pytest.raises(crypto.EncryptionKeyError, match="not a valid Fernet key") as problem:
             crypto.parse_keys(bad)
         assert "nope" not in str(problem.value) and first not in str(problem.value)  # keys stay out of logs
 
