@@ -164,9 +164,23 @@ http {{
         assert self.process is not None and self.process.poll() is None
         self.site.write_text(site)
         self.test_config()
+        old = self.workers()
         os.kill(self.process.pid, signal.SIGHUP)
-        # The old worker finishes and a new one starts; wait for the reload to be logged done.
-        time.sleep(0.5)
+        # nginx starts new workers with the new site and lets the old ones finish: the reload is
+        # done when none of the old workers is left (requests before that may see either site).
+        deadline = time.monotonic() + 15
+        while self.workers() & old or not self.workers():
+            assert time.monotonic() < deadline, "nginx did not replace its workers"
+            time.sleep(0.05)
+
+    def workers(self) -> set[int]:
+        """The master's worker processes (Linux: /proc)."""
+        assert self.process is not None
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            return {int(pid) for pid in children.read_text().split()}
+        except FileNotFoundError:
+            return set()
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
