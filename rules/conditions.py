@@ -18,7 +18,7 @@ for missing and "not sure" answers: a gap is always caught by a rule, never by c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -174,102 +174,6 @@ class AtMost(AtLeast):
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def compile_condition(condition: Condition) -> Callable[[Mapping[str, object]], bool]:
-    """`condition.holds` as one Python function over a dict of facts (name -> value).
-
-    The tree of small objects becomes a single expression (``v.get('a') == 'yes' and ...``), which
-    runs several times faster than walking it, and returns exactly what `holds` does. The
-    evaluator builds larger functions the same way (`Compiler`).
-    """
-    compiler = Compiler()
-    return compiler.function("v", [f"return {compiler.expression(condition)}"])  # type: ignore[return-value]
-
-
-@dataclass(frozen=True)
-class _DictFacts:
-    values: Mapping[str, object]
-
-    def value(self, name: str) -> object | None:
-        return self.values.get(name)
-
-
-#: The classes `Compiler` writes out; any other (a subclass, say) is called through its `holds`.
-_COMPILED_CLASSES = frozenset({All, Any, CountOf, Not, Answered, Fact, Equals, OneOf, IncludesAny, AtLeast, AtMost})
-
-
-class Compiler:
-    """Writes conditions as Python source and builds a function from it.
-
-    Names and values from the data files are never pasted into the source: each becomes a named
-    constant of the function's namespace (`constant`).
-    """
-
-    def __init__(self) -> None:
-        self.constants: dict[str, object] = {}
-        #: Fact name -> the local variable holding its value, once the function has read it.
-        self.locals: dict[str, str] = {}
-        self._numbers = iter(range(1_000_000_000))
-
-    def constant(self, value: object) -> str:
-        name = f"_c{next(self._numbers)}"
-        self.constants[name] = value
-        return name
-
-    def local(self, name: str) -> str:
-        """A local variable for the fact `name`: expressions written after this read it from
-        there, so the caller must assign it (``{local} = ...``) before they run."""
-        self.locals[name] = variable = f"_v{next(self._numbers)}"
-        return variable
-
-    def read(self, name: str, facts: str) -> str:
-        return self.locals.get(name) or f"{facts}.get({self.constant(name)})"
-
-    def function(self, parameters: str, body: Sequence[str]) -> Callable[..., object]:
-        """A function `compiled(parameters)` with `body` (lines of source, without indentation)."""
-        namespace = dict(self.constants)
-        source = f"def compiled({parameters}):\n" + "".join(f"    {line}\n" for line in body)
-        exec(source, namespace)  # noqa: S102 (source written here, from conditions and constants only)
-        compiled = namespace["compiled"]
-        assert callable(compiled)
-        return compiled
-
-    def count(self, conditions: Sequence[Condition], facts: str = "v") -> str:
-        """How many of `conditions` hold, an int (``0 + True + False``)."""
-        return "(" + " + ".join(["0", *(f"({self.expression(c, facts)})" for c in conditions)]) + ")"
-
-    def expression(self, condition: Condition, facts: str = "v") -> str:
-        """A Python expression with the value of `condition.holds`, reading the dict named `facts`."""
-        if type(condition) not in _COMPILED_CLASSES:
-            return f"{self.constant(condition.holds)}({self.constant(_DictFacts)}({facts}))"
-        match condition:
-            case CountOf(conditions=parts, minimum=minimum):
-                return f"({self.count(parts, facts)} >= {self.constant(minimum)})"
-            case Any(conditions=parts):
-                return "(" + " or ".join(self.expression(c, facts) for c in parts) + ")" if parts else "False"
-            case All(conditions=parts):
-                return "(" + " and ".join(self.expression(c, facts) for c in parts) + ")" if parts else "True"
-            case Not(condition=inner):
-                return f"(not {self.expression(inner, facts)})"
-            case Fact(name=name):
-                return f"({self.read(name, facts)} is True)"
-            case Answered(name=name):
-                return f"({self.read(name, facts)} is not None)"
-            case Equals(name=name, expected=expected):
-                return f"({self.read(name, facts)} == {self.constant(expected)})"
-            case IncludesAny(name=name, expected=values):
-                found = " or ".join(f"{self.constant(value)} in _t" for value in values) or "False"
-                return f"(isinstance(_t := {self.read(name, facts)}, (list, tuple)) and ({found}))"
-            case OneOf(name=name, expected=values):
-                return f"({self.read(name, facts)} in {self.constant(values)})"
-            case AtLeast(name=name, bound=bound):  # _is_number, written out
-                compare = "<=" if type(condition) is AtMost else ">="
-                return (
-                    f"(isinstance(_t := {self.read(name, facts)}, (int, float)) and _t.__class__ is not bool"
-                    f" and _t {compare} {self.constant(bound)})"
-                )
-        raise AssertionError(f"no case for {type(condition).__name__}")  # pragma: no cover
 
 
 def parse(data: object, where: str) -> Condition:

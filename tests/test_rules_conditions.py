@@ -15,9 +15,7 @@ class Facts(dict):
 
 def holds(data: object, **facts: object) -> bool:
     condition = conditions.parse(data, "test")
-    result = condition.holds(Facts(facts))
-    assert conditions.compile_condition(condition)(facts) is result  # the evaluator's compiled form agrees
-    return result
+    return condition.holds(Facts(facts))
 
 
 @pytest.mark.parametrize(
@@ -102,23 +100,3 @@ def test_names_and_compared_values_cover_nested_conditions() -> None:
     )
     assert list(condition.names()) == ["a", "b", "c"]
     assert list(condition.compared_values()) == [("a", "yes"), ("b", "x"), ("b", "y")]
-
-
-def test_compiled_conditions_take_values_as_data_never_as_code() -> None:
-    condition = conditions.parse(
-        {"any": [{"equals": ["a", "') or __import__('os')._exit(1) or ('"]}, {"one_of": ["b\\", ["x\n", "y"]]}]}, "test"
-    )
-    compiled = conditions.compile_condition(condition)
-    assert compiled({"a": "') or __import__('os')._exit(1) or ('"}) is True
-    assert compiled({"b\\": "x\n"}) is True
-    assert compiled({"a": "x", "b": "y"}) is False
-
-
-def test_a_condition_class_the_compiler_does_not_know_runs_through_its_own_holds() -> None:
-    class Always(conditions.Condition):
-        def holds(self, facts: conditions.Facts) -> bool:
-            return facts.value("a") is not None or True
-
-    compiled = conditions.compile_condition(conditions.All((Always(), conditions.Fact("f"))))
-    assert compiled({"f": True}) is True
-    assert compiled({}) is False
