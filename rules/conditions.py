@@ -11,6 +11,9 @@ Operators: ``all``, ``any``, ``not`` combine conditions; ``equals``, ``one_of``,
 value); ``answered`` tests presence; ``fact`` reads a named derived fact; ``count_of``
 counts how many of several conditions hold.
 
+Code that translates conditions into something else (the web app's CSS reveal and FHIR export)
+does it with a `Visitor`, one method per kind, rather than by testing classes.
+
 An unanswered question makes every comparison on it false (and so ``not`` of it true).
 That is deliberate and safe only because the rule set also has explicit safety-net rules
 for missing and "not sure" answers: a gap is always caught by a rule, never by chance.
@@ -20,9 +23,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from rules.errors import DataError
+
+T = TypeVar("T")
 
 
 class Facts(Protocol):
@@ -46,6 +51,10 @@ class Condition:
         """(name, value) pairs the condition compares, so loaders can check the values exist."""
         return iter(())
 
+    def accept(self, visitor: Visitor[T]) -> T:
+        """`visitor`'s method for this kind of condition, called with it (see `Visitor`)."""
+        return visitor.otherwise(self)
+
 
 @dataclass(frozen=True)
 class All(Condition):
@@ -62,11 +71,17 @@ class All(Condition):
         for condition in self.conditions:
             yield from condition.compared_values()
 
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_all(self)
+
 
 @dataclass(frozen=True)
 class Any(All):
     def holds(self, facts: Facts) -> bool:
         return any(c.holds(facts) for c in self.conditions)
+
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_any(self)
 
 
 @dataclass(frozen=True)
@@ -77,6 +92,9 @@ class CountOf(All):
 
     def holds(self, facts: Facts) -> bool:
         return sum(c.holds(facts) for c in self.conditions) >= self.minimum
+
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_count_of(self)
 
 
 @dataclass(frozen=True)
@@ -92,6 +110,9 @@ class Not(Condition):
     def compared_values(self) -> Iterator[tuple[str, object]]:
         return self.condition.compared_values()
 
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_not(self)
+
 
 @dataclass(frozen=True)
 class Answered(Condition):
@@ -103,6 +124,9 @@ class Answered(Condition):
     def names(self) -> Iterator[str]:
         yield self.name
 
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_answered(self)
+
 
 @dataclass(frozen=True)
 class Fact(Answered):
@@ -110,6 +134,9 @@ class Fact(Answered):
 
     def holds(self, facts: Facts) -> bool:
         return facts.value(self.name) is True
+
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_fact(self)
 
 
 @dataclass(frozen=True)
@@ -125,6 +152,9 @@ class Equals(Condition):
 
     def compared_values(self) -> Iterator[tuple[str, object]]:
         yield self.name, self.expected
+
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_equals(self)
 
 
 @dataclass(frozen=True)
@@ -142,6 +172,9 @@ class OneOf(Condition):
         for value in self.expected:
             yield self.name, value
 
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_one_of(self)
+
 
 @dataclass(frozen=True)
 class IncludesAny(OneOf):
@@ -150,6 +183,9 @@ class IncludesAny(OneOf):
     def holds(self, facts: Facts) -> bool:
         chosen = facts.value(self.name)
         return isinstance(chosen, (list, tuple)) and any(v in chosen for v in self.expected)
+
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_includes_any(self)
 
 
 @dataclass(frozen=True)
@@ -164,6 +200,9 @@ class AtLeast(Condition):
     def names(self) -> Iterator[str]:
         yield self.name
 
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_at_least(self)
+
 
 @dataclass(frozen=True)
 class AtMost(AtLeast):
@@ -171,9 +210,59 @@ class AtMost(AtLeast):
         value = facts.value(self.name)
         return _is_number(value) and value <= self.bound  # type: ignore[operator]
 
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_at_most(self)
+
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class Visitor(Generic[T]):
+    """One method per kind of condition, so code outside the evaluator can translate conditions
+    (into CSS selectors, FHIR enableWhen, ...) without testing their classes itself.
+
+    `condition.accept(visitor)` calls the method for the condition's kind; a visitor recurses by
+    calling `accept` on the parts it wants. Each method not overridden calls `otherwise`, which
+    raises: a visitor either handles every kind or says what the rest mean.
+    """
+
+    def otherwise(self, condition: Condition) -> T:
+        raise NotImplementedError(f"{type(self).__name__} has no case for {condition!r}")
+
+    def visit_all(self, condition: All) -> T:
+        return self.otherwise(condition)
+
+    def visit_any(self, condition: Any) -> T:
+        return self.otherwise(condition)
+
+    def visit_count_of(self, condition: CountOf) -> T:
+        return self.otherwise(condition)
+
+    def visit_not(self, condition: Not) -> T:
+        return self.otherwise(condition)
+
+    def visit_answered(self, condition: Answered) -> T:
+        return self.otherwise(condition)
+
+    def visit_fact(self, condition: Fact) -> T:
+        return self.otherwise(condition)
+
+    def visit_equals(self, condition: Equals) -> T:
+        return self.otherwise(condition)
+
+    def visit_one_of(self, condition: OneOf) -> T:
+        return self.otherwise(condition)
+
+    def visit_includes_any(self, condition: IncludesAny) -> T:
+        """Both ``includes`` (one value) and ``includes_any``."""
+        return self.otherwise(condition)
+
+    def visit_at_least(self, condition: AtLeast) -> T:
+        return self.otherwise(condition)
+
+    def visit_at_most(self, condition: AtMost) -> T:
+        return self.otherwise(condition)
 
 
 def parse(data: object, where: str) -> Condition:
