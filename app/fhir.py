@@ -90,13 +90,17 @@ def enabling(condition: Condition, questionnaire: Questionnaire) -> dict[str, An
     change when the item applies, but exported whole as a FHIRPath expression in SDC's
     `enableWhenExpression` extension (an item has one or the other, never both).
     """
-    questions = questionnaire.questions
-    flat = condition.accept(_EnableWhen(questions))
+    flat = condition.accept(_EnableWhen(questionnaire.questions))
     if flat is None:
-        expression = {"language": "text/fhirpath", "expression": condition.accept(_FhirPath(questions))}
+        expression = {"language": "text/fhirpath", "expression": fhirpath(condition, questionnaire)}
         return {"extension": [{"url": ENABLE_WHEN_EXPRESSION, "valueExpression": expression}]}
     behaviour, clauses = flat
     return {"enableWhen": clauses, "enableBehavior": behaviour} if len(clauses) > 1 else {"enableWhen": clauses}
+
+
+def fhirpath(condition: Condition, questionnaire: Questionnaire) -> str:
+    """A FHIRPath expression, over the QuestionnaireResponse being filled in, for `condition`."""
+    return condition.accept(_FhirPath(questionnaire.questions))
 
 
 #: ("all" or "any", enableWhen clauses).

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaire import Questionnaire
+from fhirpathpy import evaluate as evaluate_fhirpath
+from fhirpathpy.models import models as fhirpath_models
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import given, settings
@@ -187,6 +189,36 @@ def test_a_nesting_one_level_cannot_hold_is_exported_as_a_fhirpath_expression() 
         f" and {answers.format('age', 'answer.value')}.exists($this >= 61))"
         f" or {answers.format('treatments_tried', 'answer.value.code')}.exists($this = 'none'))"
     )
+
+
+#: Conditions whose FHIRPath must also say what the evaluator does with odd comparisons.
+ODD_CONDITIONS = [
+    {"fact": "blood_thinners"},  # an answer is never the value true
+    {"equals": ["treatments_tried", "massage"]},  # a list never equals one value
+    {"one_of": ["treatments_tried", ["massage"]]},
+    {"includes": ["blood_thinners", "yes"]},  # one answer is not a list
+    {"at_least": ["blood_thinners", 1]},
+    {"not": {"answered": "age"}},
+    {"equals": ["age", 60]},
+]
+
+
+@pytest.mark.parametrize(
+    "data", CONDITIONS + SHIPPED + ODD_CONDITIONS, ids=[json.dumps(c) for c in CONDITIONS + SHIPPED + ODD_CONDITIONS]
+)
+def test_the_fhirpath_expression_holds_exactly_when_the_condition_does(data: object) -> None:
+    """Evaluated by fhirpathpy on a QuestionnaireResponse of the answers, as SDC software would."""
+    condition = conditions.parse(data, "test")
+    expression = fhir.fhirpath(condition, rules.questionnaire())
+    stored = {"ruleset_version": "x", "outcome": "likely", "reasons": []}
+    names = sorted(set(condition.names()))
+    for values in itertools.product(*(tried(name) for name in names)):
+        answers = {name: value for name, value in zip(names, values, strict=True) if value is not None}
+        response = fhir.screening_bundle("IMS-TEST2345", answers, "2026-11-25T18:00:00Z", stored)["entry"][1][
+            "resource"
+        ]
+        found = evaluate_fhirpath(response, expression, {"resource": response}, fhirpath_models["r4"])
+        assert found == [condition.holds(AnswerFacts(answers))], (answers, expression)
 
 
 def test_fhirpath_literals_are_quoted_and_escaped() -> None:
