@@ -57,7 +57,7 @@ preload_app = False
 
 
 def post_worker_init(worker):  # type: ignore[no-untyped-def]
-    """Parse and compile the rules as each worker starts, before it takes a request: otherwise the
+    """Parse and check the rules as each worker starts, before it takes a request: otherwise the
     first submission on every new (or recycled) worker waits for it."""
     import rules
 

@@ -14,10 +14,12 @@ from typing import Any
 import rules
 from rules import conditions
 from rules.conditions import Condition
-from rules.questionnaire import Question, Questionnaire, QuestionType
+from rules.questionnaire import NUMERIC_TYPES, Question, Questionnaire, QuestionType
 
 CANONICAL = "urn:ims-screen:questionnaire"
 OUTCOME_SYSTEM = "urn:ims-screen:outcome"
+#: SDC's extension for an item enabled by an expression rather than `enableWhen`.
+ENABLE_WHEN_EXPRESSION = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
 
 _ITEM_TYPES = {
     QuestionType.SINGLE: "choice",
@@ -34,7 +36,7 @@ def choice_system(question_id: str) -> str:
 
 
 def questionnaire_resource(questionnaire: Questionnaire, version: str) -> dict[str, Any]:
-    """The whole questionnaire; sections become groups, `enable_when` becomes `enableWhen`."""
+    """The whole questionnaire; sections become groups, `enable_when` becomes `enableWhen` (see `enabling`)."""
     return {
         "resourceType": "Questionnaire",
         "id": "ims-screen",
@@ -75,39 +77,199 @@ def _item(question: Question, questionnaire: Questionnaire) -> dict[str, Any]:
     if question.unit:
         item["code"] = [{"system": "urn:ims-screen:unit", "code": question.unit, "display": question.unit}]
     if question.enable_when is not None:
-        behaviour, clauses = _enable_when(question.enable_when, questionnaire)
-        item["enableWhen"] = clauses
-        if len(clauses) > 1:
-            item["enableBehavior"] = behaviour
+        item.update(enabling(question.enable_when, questionnaire))
     return item
 
 
-def _enable_when(condition: Condition, questionnaire: Questionnaire) -> tuple[str, list[dict[str, Any]]]:
-    """("all" or "any", clauses) for a condition FHIR can express; ValueError otherwise."""
-    match condition:
-        case conditions.All(conditions=parts) if type(condition) is conditions.All:
-            return "all", [clause for part in parts for clause in _enable_when(part, questionnaire)[1]]
-        case conditions.Any(conditions=parts) if type(condition) is conditions.Any:
-            return "any", [clause for part in parts for clause in _enable_when(part, questionnaire)[1]]
-        case conditions.OneOf(name=name, expected=values):  # also IncludesAny
-            return "any", [_clause(name, "=", value) for value in values]
-        case conditions.Equals(name=name, expected=value):
-            return "all", [_clause(name, "=", value)]
-        case conditions.Not(condition=conditions.OneOf(name=name, expected=(value,))):
-            return "all", [_clause(name, "!=", value)]
-        case conditions.AtMost(name=name, bound=bound):
-            return "all", [{"question": name, "operator": "<=", "answerInteger": bound}]
-        case conditions.AtLeast(name=name, bound=bound):
-            return "all", [{"question": name, "operator": ">=", "answerInteger": bound}]
-    raise ValueError(f"FHIR enableWhen cannot express {condition!r}")
+def enabling(condition: Condition, questionnaire: Questionnaire) -> dict[str, Any]:
+    """The item elements that enable it while `condition` holds.
+
+    FHIR R4's `enableWhen` is one level: a list of comparisons, all or any of which must hold
+    (`enableBehavior`). A condition that fits is exported so, as most software reads it; one that
+    does not (any of alls, all of anys, a count, a negated group) is never flattened, which would
+    change when the item applies, but exported whole as a FHIRPath expression in SDC's
+    `enableWhenExpression` extension (an item has one or the other, never both).
+    """
+    flat = condition.accept(_EnableWhen(questionnaire.questions))
+    if flat is None:
+        expression = {"language": "text/fhirpath", "expression": fhirpath(condition, questionnaire)}
+        return {"extension": [{"url": ENABLE_WHEN_EXPRESSION, "valueExpression": expression}]}
+    behaviour, clauses = flat
+    return {"enableWhen": clauses, "enableBehavior": behaviour} if len(clauses) > 1 else {"enableWhen": clauses}
 
 
-def _clause(question_id: str, operator: str, value: object) -> dict[str, Any]:
-    return {
-        "question": question_id,
-        "operator": operator,
-        "answerCoding": {"system": choice_system(question_id), "code": value},
-    }
+def fhirpath(condition: Condition, questionnaire: Questionnaire) -> str:
+    """A FHIRPath expression, over the QuestionnaireResponse being filled in, for `condition`."""
+    return condition.accept(_FhirPath(questionnaire.questions))
+
+
+#: ("all" or "any", enableWhen clauses).
+_Clauses = tuple[str, list[dict[str, Any]]]
+
+
+class _EnableWhen(conditions.Visitor[_Clauses | None]):
+    """A condition as one level of `enableWhen` clauses, or None when that cannot say it exactly.
+
+    FHIR's operators compare each answer: `=` holds when any answer equals the value, `!=` when
+    none does (so also when there is no answer, as `not` does here), `>=` and `<=` when any answer
+    is within the bound. Comparisons whose meaning differs from the condition's (say `equals` on a
+    multiple-choice question, whose answer is a list) are left to the expression.
+    """
+
+    def __init__(self, questions: Mapping[str, Question]) -> None:
+        self.questions = questions
+
+    def otherwise(self, condition: Condition) -> None:
+        return None  # counts, derived facts: only an expression says them
+
+    def _group(self, condition: conditions.All, behaviour: str) -> _Clauses | None:
+        if len(condition.conditions) == 1:
+            return condition.conditions[0].accept(self)
+        clauses: list[dict[str, Any]] = []
+        for part in condition.conditions:
+            found = part.accept(self)
+            if found is None:
+                return None
+            part_behaviour, part_clauses = found
+            if len(part_clauses) > 1 and part_behaviour != behaviour:
+                return None  # an any inside an all, or an all inside an any: not one level
+            clauses += part_clauses
+        return behaviour, clauses
+
+    def visit_all(self, condition: conditions.All) -> _Clauses | None:
+        return self._group(condition, "all")
+
+    def visit_any(self, condition: conditions.Any) -> _Clauses | None:
+        return self._group(condition, "any")
+
+    def visit_not(self, condition: conditions.Not) -> _Clauses | None:
+        found = condition.condition.accept(self)
+        if found is None or len(found[1]) != 1:
+            return None
+        (clause,) = found[1]
+        if clause["operator"] == "=":
+            return "all", [dict(clause, operator="!=")]
+        if clause["operator"] == "exists":
+            return "all", [dict(clause, answerBoolean=not clause["answerBoolean"])]
+        return None  # not (n >= 10) also holds with no answer, which `<` would not
+
+    def _one_answer(self, name: str) -> Question | None:
+        question = self.questions.get(name)
+        return question if question is not None and question.type is not QuestionType.MULTIPLE else None
+
+    def visit_equals(self, condition: conditions.Equals) -> _Clauses | None:
+        question = self._one_answer(condition.name)
+        return None if question is None else ("all", [_clause(question, "=", condition.expected)])
+
+    def visit_one_of(self, condition: conditions.OneOf) -> _Clauses | None:
+        question = self._one_answer(condition.name)
+        return None if question is None else ("any", [_clause(question, "=", v) for v in condition.expected])
+
+    def visit_includes_any(self, condition: conditions.IncludesAny) -> _Clauses | None:
+        question = self.questions.get(condition.name)
+        if question is None or question.type is not QuestionType.MULTIPLE:
+            return None
+        return "any", [_clause(question, "=", value) for value in condition.expected]
+
+    def visit_answered(self, condition: conditions.Answered) -> _Clauses | None:
+        if condition.name not in self.questions:
+            return None
+        return "all", [{"question": condition.name, "operator": "exists", "answerBoolean": True}]
+
+    def _bound(self, condition: conditions.AtLeast, operator: str) -> _Clauses | None:
+        question = self.questions.get(condition.name)
+        if question is None or question.type not in NUMERIC_TYPES:
+            return None
+        return "all", [_clause(question, operator, condition.bound)]
+
+    def visit_at_least(self, condition: conditions.AtLeast) -> _Clauses | None:
+        return self._bound(condition, ">=")
+
+    def visit_at_most(self, condition: conditions.AtMost) -> _Clauses | None:
+        return self._bound(condition, "<=")
+
+
+def _clause(question: Question, operator: str, value: object) -> dict[str, Any]:
+    clause: dict[str, Any] = {"question": question.id, "operator": operator}
+    if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+        clause["answerCoding"] = {"system": choice_system(question.id), "code": value}
+    elif question.type is QuestionType.TEXT:
+        clause["answerString"] = value
+    else:
+        clause["answerInteger"] = value
+    return clause
+
+
+class _FhirPath(conditions.Visitor[str]):
+    """A condition as a FHIRPath expression over the QuestionnaireResponse being filled in, true
+    exactly when the condition holds for its answers (and, like it, never true of a missing one)."""
+
+    def __init__(self, questions: Mapping[str, Question]) -> None:
+        self.questions = questions
+
+    def _answers(self, name: str) -> str:
+        question = self.questions[name]
+        value = "answer.value.code" if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE) else "answer.value"
+        return f"%resource.repeat(item).where(linkId = {_literal(name)}).{value}"
+
+    def _any_answer(self, name: str, tests: list[str]) -> str:
+        return f"{self._answers(name)}.exists({' or '.join(tests)})"
+
+    def _is_multiple(self, name: str) -> bool:
+        return self.questions[name].type is QuestionType.MULTIPLE
+
+    def visit_all(self, condition: conditions.All) -> str:
+        return "(" + " and ".join(part.accept(self) for part in condition.conditions) + ")"
+
+    def visit_any(self, condition: conditions.Any) -> str:
+        return "(" + " or ".join(part.accept(self) for part in condition.conditions) + ")"
+
+    def visit_count_of(self, condition: conditions.CountOf) -> str:
+        counted = " + ".join(f"iif({part.accept(self)}, 1, 0)" for part in condition.conditions)
+        return f"(({counted}) >= {condition.minimum})"
+
+    def visit_not(self, condition: conditions.Not) -> str:
+        return f"({condition.condition.accept(self)}).not()"
+
+    def visit_answered(self, condition: conditions.Answered) -> str:
+        return f"{self._answers(condition.name)}.exists()"
+
+    def visit_fact(self, condition: conditions.Fact) -> str:
+        return "false"  # an answer is never the value true, which a fact tests for
+
+    def visit_equals(self, condition: conditions.Equals) -> str:
+        if self._is_multiple(condition.name):
+            return "false"  # a multiple-choice answer is a list, never one value
+        return self._any_answer(condition.name, [f"$this = {_literal(condition.expected)}"])
+
+    def visit_one_of(self, condition: conditions.OneOf) -> str:
+        if self._is_multiple(condition.name):
+            return "false"
+        return self._any_answer(condition.name, [f"$this = {_literal(value)}" for value in condition.expected])
+
+    def visit_includes_any(self, condition: conditions.IncludesAny) -> str:
+        if not self._is_multiple(condition.name):
+            return "false"  # only a multiple-choice answer includes anything
+        return self._any_answer(condition.name, [f"$this = {_literal(value)}" for value in condition.expected])
+
+    def visit_at_least(self, condition: conditions.AtLeast) -> str:
+        if self.questions[condition.name].type not in NUMERIC_TYPES:
+            return "false"
+        return self._any_answer(condition.name, [f"$this >= {_literal(condition.bound)}"])
+
+    def visit_at_most(self, condition: conditions.AtMost) -> str:
+        if self.questions[condition.name].type not in NUMERIC_TYPES:
+            return "false"
+        return self._any_answer(condition.name, [f"$this <= {_literal(condition.bound)}"])
+
+
+def _literal(value: object) -> str:
+    """`value` as a FHIRPath literal: a string in single quotes (escaped), or a number."""
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(value)
+    raise ValueError(f"FHIRPath export has no literal for {value!r}")
 
 
 def _answers(question: Question, value: object) -> list[dict[str, Any]]:

@@ -32,25 +32,49 @@ def selector_for(condition: Condition, on_page: dict[str, Question]) -> str | No
     """A selector suffix that matches the page form while `condition` holds, or None if CSS cannot say.
 
     Only conditions on choice questions of the same page can be expressed; anything else
-    (numbers, other pages) is decided by the server when it renders the page.
+    (numbers, counts, derived facts, other pages) is decided by the server when it renders the page.
     """
-    match condition:
-        case conditions.All(conditions=parts) if type(condition) is conditions.All:
-            selectors = [selector_for(part, on_page) for part in parts]
-            return None if None in selectors else "".join(selectors)  # type: ignore[arg-type]
-        case conditions.Any(conditions=parts) if type(condition) is conditions.Any:
-            selectors = [selector_for(part, on_page) for part in parts]
-            return None if None in selectors else _is(selectors)  # type: ignore[arg-type]
-        case conditions.Not(condition=inner):
-            selector = selector_for(inner, on_page)
-            return None if selector is None else f":not({selector})"
-        case conditions.Equals(name=name, expected=value) if name in on_page:
-            return _checked(name, value)
-        case conditions.OneOf(name=name, expected=values) if name in on_page:
-            return _is([_checked(name, value) for value in values])
-        case conditions.Answered(name=name) if type(condition) is conditions.Answered and name in on_page:
-            return f':has(input[name="{name}"]:checked)'
-    return None
+    return condition.accept(_Selector(on_page))
+
+
+class _Selector(conditions.Visitor[str | None]):
+    """`selector_for`, one method per kind of condition; None wherever CSS cannot say."""
+
+    def __init__(self, on_page: dict[str, Question]) -> None:
+        self.on_page = on_page
+
+    def otherwise(self, condition: Condition) -> None:
+        return None
+
+    def _parts(self, condition: conditions.All) -> list[str] | None:
+        selectors = [part.accept(self) for part in condition.conditions]
+        return None if None in selectors else [selector for selector in selectors if selector is not None]
+
+    def visit_all(self, condition: conditions.All) -> str | None:
+        parts = self._parts(condition)
+        return None if parts is None else "".join(parts)
+
+    def visit_any(self, condition: conditions.Any) -> str | None:
+        parts = self._parts(condition)
+        return None if parts is None else _is(parts)
+
+    def visit_not(self, condition: conditions.Not) -> str | None:
+        selector = condition.condition.accept(self)
+        return None if selector is None else f":not({selector})"
+
+    def visit_equals(self, condition: conditions.Equals) -> str | None:
+        return _checked(condition.name, condition.expected) if condition.name in self.on_page else None
+
+    def visit_one_of(self, condition: conditions.OneOf) -> str | None:
+        if condition.name not in self.on_page:
+            return None
+        return _is([_checked(condition.name, value) for value in condition.expected])
+
+    def visit_includes_any(self, condition: conditions.IncludesAny) -> str | None:
+        return self.visit_one_of(condition)  # a checkbox among those ticked
+
+    def visit_answered(self, condition: conditions.Answered) -> str | None:
+        return f':has(input[name="{condition.name}"]:checked)' if condition.name in self.on_page else None
 
 
 def revealed_questions(section: Section) -> dict[str, str]:

@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-#: key -> (what, comparison, target). Ratios are to hello-world in the same run.
+#: key -> (what, comparison, target). Ratios are to hello-world in the same run. rules.evaluate's
+#: rate is reported without a target: the 20,000 a second once asked for is withdrawn (issue #13),
+#: since evaluation is a small part of a submit's cost.
 TARGETS = {
     "step_post_ratio": ("Question step POST: req/s ÷ hello-world req/s", ">=", 0.35),
     "submit_ratio": ("Final submit: req/s ÷ hello-world req/s", ">=", 0.25),
     "queue_p99_ms": ("Staff queue p99 at a fixed rate below saturation, 100,000 screenings (ms)", "<", 100),
     "export_growth_mb": ("CSV export of 100,000 screenings: worker memory growth (MB)", "<", 50),
-    "rules_per_s": ("rules.evaluate: evaluations per second on one core", ">=", 20_000),
 }
 
 
@@ -23,7 +24,6 @@ def verdicts(results: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "submit_ratio": scenarios["submit"]["ratio"],
         "queue_p99_ms": scenarios["queue"]["p99_ms"],
         "export_growth_mb": scenarios["export_csv"]["growth_mb"],
-        "rules_per_s": results["rules"]["per_s_cpu"],
     }
     found = {}
     for key, (what, sense, target) in TARGETS.items():

@@ -21,7 +21,7 @@ def main() -> None:
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
     varied = answer_sets()
-    for answers in varied:  # warm: the rule set is loaded and compiled once per process
+    for answers in varied:  # warm: the rule set is loaded once per process
         rules.evaluate(answers)
     per_round = EVALUATIONS // ROUNDS
     wall, cpu = [], []

@@ -59,12 +59,12 @@ def evaluate(answers: Mapping[str, object]) -> Result:
 
 
 def prepare() -> None:
-    """Load the shipped questionnaire and rule set and build the evaluator now, not on first use.
+    """Load and check the shipped questionnaire and rule set now, not on first use.
 
     A web worker calls this as it starts (gunicorn.conf.py), so its first patient does not wait
-    for the data files to be parsed and compiled, and broken data stops the worker from starting.
+    for the data files to be parsed and checked, and broken data stops the worker from starting.
     """
-    engine.prepare(questionnaire(), ruleset())
+    ruleset()  # loads the questionnaire too, and checks the rules against it
 
 
 def check() -> list[str]:

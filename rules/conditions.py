@@ -11,6 +11,9 @@ Operators: ``all``, ``any``, ``not`` combine conditions; ``equals``, ``one_of``,
 value); ``answered`` tests presence; ``fact`` reads a named derived fact; ``count_of``
 counts how many of several conditions hold.
 
+Code that translates conditions into something else (the web app's CSS reveal and FHIR export)
+does it with a `Visitor`, one method per kind, rather than by testing classes.
+
 An unanswered question makes every comparison on it false (and so ``not`` of it true).
 That is deliberate and safe only because the rule set also has explicit safety-net rules
 for missing and "not sure" answers: a gap is always caught by a rule, never by chance.
@@ -18,11 +21,13 @@ for missing and "not sure" answers: a gap is always caught by a rule, never by c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from rules.errors import DataError
+
+T = TypeVar("T")
 
 
 class Facts(Protocol):
@@ -46,6 +51,10 @@ class Condition:
         """(name, value) pairs the condition compares, so loaders can check the values exist."""
         return iter(())
 
+    def accept(self, visitor: Visitor[T]) -> T:
+        """`visitor`'s method for this kind of condition, called with it (see `Visitor`)."""
+        return visitor.otherwise(self)
+
 
 @dataclass(frozen=True)
 class All(Condition):
@@ -62,11 +71,17 @@ class All(Condition):
         for condition in self.conditions:
             yield from condition.compared_values()
 
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_all(self)
+
 
 @dataclass(frozen=True)
 class Any(All):
     def holds(self, facts: Facts) -> bool:
         return any(c.holds(facts) for c in self.conditions)
+
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_any(self)
 
 
 @dataclass(frozen=True)
@@ -77,6 +92,9 @@ class CountOf(All):
 
     def holds(self, facts: Facts) -> bool:
         return sum(c.holds(facts) for c in self.conditions) >= self.minimum
+
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_count_of(self)
 
 
 @dataclass(frozen=True)
@@ -92,6 +110,9 @@ class Not(Condition):
     def compared_values(self) -> Iterator[tuple[str, object]]:
         return self.condition.compared_values()
 
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_not(self)
+
 
 @dataclass(frozen=True)
 class Answered(Condition):
@@ -103,6 +124,9 @@ class Answered(Condition):
     def names(self) -> Iterator[str]:
         yield self.name
 
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_answered(self)
+
 
 @dataclass(frozen=True)
 class Fact(Answered):
@@ -110,6 +134,9 @@ class Fact(Answered):
 
     def holds(self, facts: Facts) -> bool:
         return facts.value(self.name) is True
+
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_fact(self)
 
 
 @dataclass(frozen=True)
@@ -125,6 +152,9 @@ class Equals(Condition):
 
     def compared_values(self) -> Iterator[tuple[str, object]]:
         yield self.name, self.expected
+
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_equals(self)
 
 
 @dataclass(frozen=True)
@@ -142,6 +172,9 @@ class OneOf(Condition):
         for value in self.expected:
             yield self.name, value
 
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_one_of(self)
+
 
 @dataclass(frozen=True)
 class IncludesAny(OneOf):
@@ -150,6 +183,9 @@ class IncludesAny(OneOf):
     def holds(self, facts: Facts) -> bool:
         chosen = facts.value(self.name)
         return isinstance(chosen, (list, tuple)) and any(v in chosen for v in self.expected)
+
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_includes_any(self)
 
 
 @dataclass(frozen=True)
@@ -164,6 +200,9 @@ class AtLeast(Condition):
     def names(self) -> Iterator[str]:
         yield self.name
 
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_at_least(self)
+
 
 @dataclass(frozen=True)
 class AtMost(AtLeast):
@@ -171,105 +210,59 @@ class AtMost(AtLeast):
         value = facts.value(self.name)
         return _is_number(value) and value <= self.bound  # type: ignore[operator]
 
+    def accept(self, visitor: Visitor[T]) -> T:
+        return visitor.visit_at_most(self)
+
 
 def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def compile_condition(condition: Condition) -> Callable[[Mapping[str, object]], bool]:
-    """`condition.holds` as one Python function over a dict of facts (name -> value).
+class Visitor(Generic[T]):
+    """One method per kind of condition, so code outside the evaluator can translate conditions
+    (into CSS selectors, FHIR enableWhen, ...) without testing their classes itself.
 
-    The tree of small objects becomes a single expression (``v.get('a') == 'yes' and ...``), which
-    runs several times faster than walking it, and returns exactly what `holds` does. The
-    evaluator builds larger functions the same way (`Compiler`).
-    """
-    compiler = Compiler()
-    return compiler.function("v", [f"return {compiler.expression(condition)}"])  # type: ignore[return-value]
-
-
-@dataclass(frozen=True)
-class _DictFacts:
-    values: Mapping[str, object]
-
-    def value(self, name: str) -> object | None:
-        return self.values.get(name)
-
-
-#: The classes `Compiler` writes out; any other (a subclass, say) is called through its `holds`.
-_COMPILED_CLASSES = frozenset({All, Any, CountOf, Not, Answered, Fact, Equals, OneOf, IncludesAny, AtLeast, AtMost})
-
-
-class Compiler:
-    """Writes conditions as Python source and builds a function from it.
-
-    Names and values from the data files are never pasted into the source: each becomes a named
-    constant of the function's namespace (`constant`).
+    `condition.accept(visitor)` calls the method for the condition's kind; a visitor recurses by
+    calling `accept` on the parts it wants. Each method not overridden calls `otherwise`, which
+    raises: a visitor either handles every kind or says what the rest mean.
     """
 
-    def __init__(self) -> None:
-        self.constants: dict[str, object] = {}
-        #: Fact name -> the local variable holding its value, once the function has read it.
-        self.locals: dict[str, str] = {}
-        self._numbers = iter(range(1_000_000_000))
+    def otherwise(self, condition: Condition) -> T:
+        raise NotImplementedError(f"{type(self).__name__} has no case for {condition!r}")
 
-    def constant(self, value: object) -> str:
-        name = f"_c{next(self._numbers)}"
-        self.constants[name] = value
-        return name
+    def visit_all(self, condition: All) -> T:
+        return self.otherwise(condition)
 
-    def local(self, name: str) -> str:
-        """A local variable for the fact `name`: expressions written after this read it from
-        there, so the caller must assign it (``{local} = ...``) before they run."""
-        self.locals[name] = variable = f"_v{next(self._numbers)}"
-        return variable
+    def visit_any(self, condition: Any) -> T:
+        return self.otherwise(condition)
 
-    def read(self, name: str, facts: str) -> str:
-        return self.locals.get(name) or f"{facts}.get({self.constant(name)})"
+    def visit_count_of(self, condition: CountOf) -> T:
+        return self.otherwise(condition)
 
-    def function(self, parameters: str, body: Sequence[str]) -> Callable[..., object]:
-        """A function `compiled(parameters)` with `body` (lines of source, without indentation)."""
-        namespace = dict(self.constants)
-        source = f"def compiled({parameters}):\n" + "".join(f"    {line}\n" for line in body)
-        exec(source, namespace)  # noqa: S102 (source written here, from conditions and constants only)
-        compiled = namespace["compiled"]
-        assert callable(compiled)
-        return compiled
+    def visit_not(self, condition: Not) -> T:
+        return self.otherwise(condition)
 
-    def count(self, conditions: Sequence[Condition], facts: str = "v") -> str:
-        """How many of `conditions` hold, an int (``0 + True + False``)."""
-        return "(" + " + ".join(["0", *(f"({self.expression(c, facts)})" for c in conditions)]) + ")"
+    def visit_answered(self, condition: Answered) -> T:
+        return self.otherwise(condition)
 
-    def expression(self, condition: Condition, facts: str = "v") -> str:
-        """A Python expression with the value of `condition.holds`, reading the dict named `facts`."""
-        if type(condition) not in _COMPILED_CLASSES:
-            return f"{self.constant(condition.holds)}({self.constant(_DictFacts)}({facts}))"
-        match condition:
-            case CountOf(conditions=parts, minimum=minimum):
-                return f"({self.count(parts, facts)} >= {self.constant(minimum)})"
-            case Any(conditions=parts):
-                return "(" + " or ".join(self.expression(c, facts) for c in parts) + ")" if parts else "False"
-            case All(conditions=parts):
-                return "(" + " and ".join(self.expression(c, facts) for c in parts) + ")" if parts else "True"
-            case Not(condition=inner):
-                return f"(not {self.expression(inner, facts)})"
-            case Fact(name=name):
-                return f"({self.read(name, facts)} is True)"
-            case Answered(name=name):
-                return f"({self.read(name, facts)} is not None)"
-            case Equals(name=name, expected=expected):
-                return f"({self.read(name, facts)} == {self.constant(expected)})"
-            case IncludesAny(name=name, expected=values):
-                found = " or ".join(f"{self.constant(value)} in _t" for value in values) or "False"
-                return f"(isinstance(_t := {self.read(name, facts)}, (list, tuple)) and ({found}))"
-            case OneOf(name=name, expected=values):
-                return f"({self.read(name, facts)} in {self.constant(values)})"
-            case AtLeast(name=name, bound=bound):  # _is_number, written out
-                compare = "<=" if type(condition) is AtMost else ">="
-                return (
-                    f"(isinstance(_t := {self.read(name, facts)}, (int, float)) and _t.__class__ is not bool"
-                    f" and _t {compare} {self.constant(bound)})"
-                )
-        raise AssertionError(f"no case for {type(condition).__name__}")  # pragma: no cover
+    def visit_fact(self, condition: Fact) -> T:
+        return self.otherwise(condition)
+
+    def visit_equals(self, condition: Equals) -> T:
+        return self.otherwise(condition)
+
+    def visit_one_of(self, condition: OneOf) -> T:
+        return self.otherwise(condition)
+
+    def visit_includes_any(self, condition: IncludesAny) -> T:
+        """Both ``includes`` (one value) and ``includes_any``."""
+        return self.otherwise(condition)
+
+    def visit_at_least(self, condition: AtLeast) -> T:
+        return self.otherwise(condition)
+
+    def visit_at_most(self, condition: AtMost) -> T:
+        return self.otherwise(condition)
 
 
 def parse(data: object, where: str) -> Condition:

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
-from rules.conditions import Compiler, Condition
+from rules.conditions import Condition
 from rules.outcomes import CANDIDACY_OUTCOMES, Outcome
-from rules.questionnaire import (
-    NUMERIC_TYPES,
-    UNSURE,
-    Category,
-    Question,
-    Questionnaire,
-    QuestionType,
-)
+from rules.questionnaire import Category, Questionnaire
 from rules.ruleset import Rule, RuleSet
 
 #: Raw answers copied into the indicators because staff read them at a glance (B6).
@@ -124,11 +117,12 @@ def evaluate(answers: Mapping[str, object], questionnaire: Questionnaire, rulese
     questionnaire. Missing and "not sure" answers are not errors: built-in facts expose them
     and the rule set's safety-net rules turn them into a clinician review.
     """
-    plan = _plan(questionnaire, ruleset)
-    answers, read = plan.read(answers)
-    unsure, missing = read.unsure, read.missing
+    answers = questionnaire.validate(answers)
+    applicable = questionnaire.applicable(answers)
+    unsure = [q for q in applicable if q.id in answers and q.is_unsure(answers[q.id])]
+    missing = [q for q in applicable if q.required and q.id not in answers]  # `Questionnaire.missing`
 
-    facts: dict[str, object] = dict(answers)
+    facts = _Facts(answers)
     facts.update(
         {
             "unsure_red_flag": any(q.category is Category.RED_FLAG for q in unsure),
@@ -138,21 +132,22 @@ def evaluate(answers: Mapping[str, object], questionnaire: Questionnaire, rulese
             "missing_other": any(q.category is None for q in missing),
         }
     )
-    fired = plan.judge(facts)  # also adds the derived facts to `facts`
-    fired_rules = [entry.rule for entry in fired]
-    candidacy = _candidacy(fired_rules)
-    outcome = _outcome(fired_rules, candidacy)
+    for derived in ruleset.derived:  # in file order: each may read those before it
+        facts[derived.name] = derived.compute(facts)
+    fired = [rule for rule in ruleset.rules if rule.when.holds(facts)]
+    candidacy = _candidacy(fired)
+    outcome = _outcome(fired, candidacy)
     reasons = tuple(
         Reason(
-            entry.rule.id,
-            entry.rule.title,
-            entry.rule.outcome,
-            entry.rule.patient_text,
-            entry.rule.staff_rationale,
-            entry.rule.sources,
-            {name: answers[name] for name in entry.reads if name in answers},
+            rule.id,
+            rule.title,
+            rule.outcome,
+            rule.patient_text,
+            rule.staff_rationale,
+            rule.sources,
+            {name: answers[name] for name in _answers_read(rule.when, ruleset) if name in answers},
         )
-        for entry in sorted(fired, key=_by_rank)  # stable: file order within an outcome
+        for rule in sorted(fired, key=_by_rank)  # stable: file order within an outcome
     )
     indicators: dict[str, object] = {name: answers.get(name) for name in KEY_ANSWERS}
     indicators.update({derived.name: facts[derived.name] for derived in ruleset.derived})
@@ -170,158 +165,15 @@ def evaluate(answers: Mapping[str, object], questionnaire: Questionnaire, rulese
     )
 
 
-class _Read(NamedTuple):
-    """One pass of the questionnaire over a set of answers (see `_answers_pass`)."""
+class _Facts(dict[str, object]):
+    """Answers, built-in and derived facts by name, as conditions read them (`conditions.Facts`)."""
 
-    #: `Questionnaire.applicable`: the questions that apply, in order.
-    applicable: list[Question]
-    #: The answers (not None) to questions that apply.
-    answered: dict[str, object]
-    #: Whether each of those answers is certainly valid (False may also mean "not sure").
-    acceptable: bool
-    #: The questions that apply answered "not sure" (`Question.is_unsure`).
-    unsure: list[Question]
-    #: The required questions that apply and have no answer (`Questionnaire.missing`).
-    missing: list[Question]
+    def value(self, name: str) -> object | None:
+        return self.get(name)
 
 
-class _Fired(NamedTuple):
-    rank: int
-    rule: Rule
-    #: The answers the rule reads, following derived facts down to them, in the order found.
-    reads: tuple[str, ...]
-
-
-def _by_rank(entry: _Fired) -> int:
-    return entry.rank
-
-
-class _Plan:
-    """A questionnaire and rule set prepared once for evaluating many answer sets quickly.
-
-    The questionnaire's pass over the answers becomes one generated function, and so do the
-    derived facts with every rule's condition (`conditions.Compiler`). Results are exactly those
-    of the plain definitions (`Questionnaire.validate`, `applicable` and `missing`,
-    `Condition.holds`, `Derived.compute`); `tests/test_rules_*` hold both to the named cases.
-    """
-
-    def __init__(self, questionnaire: Questionnaire, ruleset: RuleSet) -> None:
-        self.questionnaire = questionnaire
-        self.ruleset = ruleset
-        self.known = frozenset(q.id for q in questionnaire)
-        self.answers_pass = _answers_pass(questionnaire)
-        self.judge = _judge(ruleset)
-
-    def read(self, answers: object) -> tuple[dict[str, object], _Read]:
-        """The answers without empty values, and the pass over them; raises InvalidAnswers as
-        `Questionnaire.validate` does.
-
-        The pass accepts answers it can see are valid; anything it is unsure of goes to
-        `Questionnaire.validate`, which names every problem.
-        """
-        if isinstance(answers, Mapping):
-            read = self.answers_pass(answers)
-            if read.acceptable and len(read.answered) == len(answers):  # each answer is to a question that applies
-                return dict(answers), read
-            given = {qid: value for qid, value in answers.items() if value is not None}
-            # Every answer given is to a question that applies, and any None is to a known one.
-            if read.acceptable and len(given) == len(read.answered) and all(qid in self.known for qid in answers):
-                return given, read
-        checked = self.questionnaire.validate(answers)
-        return checked, self.answers_pass(checked)
-
-
-def _answers_pass(questionnaire: Questionnaire) -> Callable[[Mapping[str, object]], _Read]:
-    """`_Read` for a set of answers, from one generated function with a few lines per question
-    (`Questionnaire.applicable`, `missing` and `Question.is_unsure`, written out)."""
-    compiler = Compiler()
-    body = ["answered = {}", "applicable = []", "acceptable = True", "unsure = []", "missing = []"]
-    for question in questionnaire:
-        qid, this = compiler.constant(question.id), compiler.constant(question)
-        steps = [
-            f"applicable.append({this})",
-            f"value = answers.get({qid})",
-            "if value is not None:",
-            f"    answered[{qid}] = value",
-            f"    if not {_valid_answer_test(question, compiler)}:",
-            "        acceptable = False",
-        ]
-        if question.type is QuestionType.TEXT or UNSURE in question.choice_values:  # others cannot be unsure
-            unsure = compiler.constant(UNSURE)
-            steps += [
-                f"    if value == {unsure} or (isinstance(value, list) and {unsure} in value):",
-                f"        unsure.append({this})",
-            ]
-        if question.required:
-            steps += ["else:", f"    missing.append({this})"]
-        if question.enable_when is not None:
-            body.append(f"if {compiler.expression(question.enable_when, facts='answered')}:")
-            steps = ["    " + step for step in steps]
-        body.extend(steps)
-    body.append(f"return {compiler.constant(_Read)}(applicable, answered, acceptable, unsure, missing)")
-    return compiler.function("answers", body)  # type: ignore[return-value]
-
-
-def _judge(ruleset: RuleSet) -> Callable[[dict[str, object]], list[_Fired]]:
-    """One generated function that adds every derived fact to the facts (`Derived.compute`, in
-    order) and returns the rules whose condition holds, in file order.
-
-    Each fact is read from the dict once, into a local variable, however many rules read it.
-    """
-    compiler = Compiler()
-    derived_names = {derived.name for derived in ruleset.derived}
-    conditions = [c for derived in ruleset.derived for c in derived.reads()] + [rule.when for rule in ruleset.rules]
-    read = dict.fromkeys(name for condition in conditions for name in condition.names())
-    body = [
-        f"{compiler.local(name)} = facts.get({compiler.constant(name)})" for name in read if name not in derived_names
-    ]
-    for derived in ruleset.derived:
-        value = (
-            compiler.expression(derived.condition, facts="facts")
-            if derived.condition is not None
-            else compiler.count(derived.counted, facts="facts")
-        )
-        body += [f"facts[{compiler.constant(derived.name)}] = {compiler.local(derived.name)} = {value}"]
-    body.append("fired = []")
-    for rule in ruleset.rules:
-        entry = _Fired(rule.outcome.rank, rule, _answers_read(rule.when, ruleset))
-        body += [
-            f"if {compiler.expression(rule.when, facts='facts')}:",
-            f"    fired.append({compiler.constant(entry)})",
-        ]
-    body.append("return fired")
-    return compiler.function("facts", body)  # type: ignore[return-value]
-
-
-def _valid_answer_test(question: Question, compiler: Compiler) -> str:
-    """An expression on `value` that is True only for answers `question.problem_with` accepts
-    (it may be False for an odd valid one, which then takes the slow path)."""
-    if question.type in NUMERIC_TYPES:
-        return (
-            f"(type(value) is int and {compiler.constant(question.minimum)} <= value"
-            f" <= {compiler.constant(question.maximum)})"
-        )
-    if question.type is QuestionType.TEXT:
-        longest = question.max_length
-        test = compiler.constant(
-            lambda value: type(value) is str and bool(value.strip()) and (longest is None or len(value) <= longest)
-        )
-        return f"{test}(value)"
-    values = frozenset(question.choice_values)
-    if question.type is QuestionType.SINGLE:
-        return f"(type(value) is str and value in {compiler.constant(values)})"
-    exclusive = frozenset(c.value for c in question.choices if c.exclusive)
-
-    def acceptable_list(value: object) -> bool:
-        if type(value) is not list or not value:
-            return False
-        for item in value:
-            if type(item) is not str:
-                return False
-        chosen = set(value)
-        return len(chosen) == len(value) and chosen <= values and (len(chosen) == 1 or chosen.isdisjoint(exclusive))
-
-    return f"{compiler.constant(acceptable_list)}(value)"
+def _by_rank(rule: Rule) -> int:
+    return rule.outcome.rank
 
 
 def _answers_read(condition: Condition, ruleset: RuleSet) -> tuple[str, ...]:
@@ -341,27 +193,6 @@ def _answers_read(condition: Condition, ruleset: RuleSet) -> tuple[str, ...]:
         else:
             read.append(name)
     return tuple(read)
-
-
-#: Plans for the last few (questionnaire, rule set) pairs; the app only ever uses one.
-_PLANS: dict[tuple[int, int], _Plan] = {}
-_MAX_PLANS = 8
-
-
-def prepare(questionnaire: Questionnaire, ruleset: RuleSet) -> None:
-    """Build the evaluator for this questionnaire and rule set ahead of the first `evaluate`."""
-    _plan(questionnaire, ruleset)
-
-
-def _plan(questionnaire: Questionnaire, ruleset: RuleSet) -> _Plan:
-    key = (id(questionnaire), id(ruleset))
-    plan = _PLANS.get(key)
-    # The plan holds both objects, so their ids cannot be reused while it is cached.
-    if plan is None or plan.questionnaire is not questionnaire or plan.ruleset is not ruleset:
-        if len(_PLANS) >= _MAX_PLANS:
-            _PLANS.pop(next(iter(_PLANS)))
-        plan = _PLANS[key] = _Plan(questionnaire, ruleset)
-    return plan
 
 
 _RANKS = {outcome: outcome.rank for outcome in Outcome}

@@ -6,12 +6,18 @@ QuestionnaireResponse, RiskAssessment, Patient and Bundle as they are in R4 (4.0
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import json
+import operator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaire import Questionnaire
+from fhirpathpy import evaluate as evaluate_fhirpath
+from fhirpathpy.models import models as fhirpath_models
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import given, settings
@@ -19,6 +25,7 @@ from hypothesis import given, settings
 import rules
 from app import fhir
 from app.extensions import db
+from rules import conditions
 from rules.datafile import load_yaml
 from tests.conftest import submit_screening
 from tests.rules_strategies import complete_answers
@@ -48,6 +55,176 @@ def test_branching_becomes_enable_when() -> None:
     assert {c["operator"] for c in items["pregnant"]["enableWhen"]} == {">=", "<="}
     assert items["needling_response"]["enableBehavior"] == "any"
     assert items["treatment_effect"]["enableWhen"][0]["operator"] == "!="
+
+
+# ---- enableWhen means what the condition means ------------------------------------------------
+
+#: Answers to try for the questions the conditions below read (None: not answered).
+TRIED: dict[str, list[Any]] = {
+    "interpreter_needed": [None, "yes", "no"],
+    "age": [None, 9, 10, 60, 61],
+    "treatments_tried": [None, ["massage"], ["massage", "acupuncture"], ["none"]],
+    "blood_thinners": [None, "yes", "no", "unsure"],
+}
+
+#: Conditions whose export must keep their meaning; the nested ones FHIR's one level cannot hold.
+CONDITIONS = [
+    {"equals": ["blood_thinners", "yes"]},
+    {"one_of": ["blood_thinners", ["yes", "unsure"]]},
+    {"includes_any": ["treatments_tried", ["acupuncture", "massage"]]},
+    {"not": {"includes": ["treatments_tried", "none"]}},
+    {"not": {"equals": ["blood_thinners", "no"]}},
+    {"answered": "interpreter_needed"},
+    {"all": [{"at_least": ["age", 10]}, {"at_most": ["age", 60]}]},
+    {"any": [{"equals": ["interpreter_needed", "yes"]}, {"equals": ["blood_thinners", "yes"]}]},
+    # Nested: flattened, these enable on different answers.
+    {
+        "any": [
+            {"all": [{"equals": ["interpreter_needed", "yes"]}, {"at_least": ["age", 61]}]},
+            {"equals": ["blood_thinners", "yes"]},
+        ]
+    },
+    {"all": [{"one_of": ["blood_thinners", ["yes", "unsure"]]}, {"equals": ["interpreter_needed", "no"]}]},
+    {"all": [{"includes_any": ["treatments_tried", ["acupuncture", "massage"]]}, {"at_most": ["age", 60]}]},
+    {"not": {"any": [{"equals": ["blood_thinners", "yes"]}, {"at_least": ["age", 61]}]}},
+    {"not": {"at_least": ["age", 61]}},
+    {
+        "count_of": {
+            "at_least": 2,
+            "of": [
+                {"equals": ["interpreter_needed", "yes"]},
+                {"at_least": ["age", 61]},
+                {"equals": ["blood_thinners", "yes"]},
+            ],
+        }
+    },
+]
+
+
+SHIPPED = [q.enable_when_data for q in rules.questionnaire() if q.enable_when_data is not None]
+
+
+def tried(name: str) -> list[Any]:
+    """`TRIED`, or for another choice question no answer, each choice alone and two together."""
+    if name in TRIED:
+        return TRIED[name]
+    choices = list(rules.questionnaire().questions[name].choice_values)
+    if rules.questionnaire().questions[name].type.value == "multiple":
+        return [None, *([choice] for choice in choices), choices[:2]]
+    return [None, *choices]
+
+
+class AnswerFacts(dict):  # type: ignore[type-arg]
+    def value(self, name: str) -> object | None:
+        return self.get(name)
+
+
+def exported_item(condition_data: object) -> dict[str, Any]:
+    """The FHIR item of the questionnaire's last question, given `condition_data` as its enable_when."""
+    shipped = rules.questionnaire()
+    last = list(shipped)[-1]
+    condition = conditions.parse(condition_data, "test")
+
+    def changed(question: rules.Question) -> rules.Question:
+        return dataclasses.replace(question, enable_when=condition, enable_when_data=condition_data)
+
+    sections = tuple(
+        dataclasses.replace(section, questions=tuple(changed(q) if q is last else q for q in section.questions))
+        for section in shipped.sections
+    )
+    resource = fhir.questionnaire_resource(dataclasses.replace(shipped, sections=sections), "x")
+    Questionnaire.model_validate(resource)
+    return next(item for group in resource["item"] for item in group["item"] if item["linkId"] == last.id)
+
+
+COMPARISONS = {"=": operator.eq, "!=": operator.eq, ">=": operator.ge, "<=": operator.le}
+
+
+def enabled_by_enable_when(item: dict[str, Any], answers: dict[str, object]) -> bool:
+    """FHIR R4's reading of an item's enableWhen: `=`, `>=`, `<=` hold when some answer compares so,
+    `!=` when no answer equals, `exists` when whether there is an answer is the value given."""
+    results = []
+    for clause in item["enableWhen"]:
+        given = answers.get(clause["question"])
+        values = [] if given is None else given if isinstance(given, list) else [given]
+        if clause["operator"] == "exists":
+            results.append(bool(values) is clause["answerBoolean"])
+            continue
+        expected = clause.get("answerInteger", clause.get("answerCoding", {}).get("code"))
+        found = any(COMPARISONS[clause["operator"]](value, expected) for value in values)
+        results.append(not found if clause["operator"] == "!=" else found)
+    return all(results) if item.get("enableBehavior", "all") == "all" else any(results)
+
+
+@pytest.mark.parametrize("data", CONDITIONS + SHIPPED, ids=[json.dumps(c) for c in CONDITIONS + SHIPPED])
+def test_an_exported_enable_when_enables_the_item_exactly_when_the_condition_holds(data: object) -> None:
+    """Never flattened: any(all(a, b), c) exported as one list of a, b, c would enable on a alone."""
+    item = exported_item(data)
+    condition = conditions.parse(data, "test")
+    if "enableWhen" not in item:  # what one level cannot say goes whole into an expression instead
+        (extension,) = item["extension"]
+        assert extension["url"] == fhir.ENABLE_WHEN_EXPRESSION
+        assert extension["valueExpression"]["language"] == "text/fhirpath"
+        return
+    assert "extension" not in item
+    names = sorted(set(condition.names()))
+    for values in itertools.product(*(tried(name) for name in names)):
+        answers = {name: value for name, value in zip(names, values, strict=True) if value is not None}
+        assert enabled_by_enable_when(item, answers) is condition.holds(AnswerFacts(answers)), answers
+
+
+def test_a_nesting_one_level_cannot_hold_is_exported_as_a_fhirpath_expression() -> None:
+    item = exported_item(
+        {
+            "any": [
+                {"all": [{"equals": ["interpreter_needed", "yes"]}, {"at_least": ["age", 61]}]},
+                {"includes": ["treatments_tried", "none"]},
+            ]
+        }
+    )
+    assert "enableWhen" not in item and "enableBehavior" not in item
+    answers = "%resource.repeat(item).where(linkId = '{}').{}"
+    assert item["extension"][0]["valueExpression"]["expression"] == (
+        f"(({answers.format('interpreter_needed', 'answer.value.code')}.exists($this = 'yes')"
+        f" and {answers.format('age', 'answer.value')}.exists($this >= 61))"
+        f" or {answers.format('treatments_tried', 'answer.value.code')}.exists($this = 'none'))"
+    )
+
+
+#: Conditions whose FHIRPath must also say what the evaluator does with odd comparisons.
+ODD_CONDITIONS = [
+    {"fact": "blood_thinners"},  # an answer is never the value true
+    {"equals": ["treatments_tried", "massage"]},  # a list never equals one value
+    {"one_of": ["treatments_tried", ["massage"]]},
+    {"includes": ["blood_thinners", "yes"]},  # one answer is not a list
+    {"at_least": ["blood_thinners", 1]},
+    {"not": {"answered": "age"}},
+    {"equals": ["age", 60]},
+]
+
+
+@pytest.mark.parametrize(
+    "data", CONDITIONS + SHIPPED + ODD_CONDITIONS, ids=[json.dumps(c) for c in CONDITIONS + SHIPPED + ODD_CONDITIONS]
+)
+def test_the_fhirpath_expression_holds_exactly_when_the_condition_does(data: object) -> None:
+    """Evaluated by fhirpathpy on a QuestionnaireResponse of the answers, as SDC software would."""
+    condition = conditions.parse(data, "test")
+    expression = fhir.fhirpath(condition, rules.questionnaire())
+    stored = {"ruleset_version": "x", "outcome": "likely", "reasons": []}
+    names = sorted(set(condition.names()))
+    for values in itertools.product(*(tried(name) for name in names)):
+        answers = {name: value for name, value in zip(names, values, strict=True) if value is not None}
+        response = fhir.screening_bundle("IMS-TEST2345", answers, "2026-11-25T18:00:00Z", stored)["entry"][1][
+            "resource"
+        ]
+        found = evaluate_fhirpath(response, expression, {"resource": response}, fhirpath_models["r4"])
+        assert found == [condition.holds(AnswerFacts(answers))], (answers, expression)
+
+
+def test_fhirpath_literals_are_quoted_and_escaped() -> None:
+    item = exported_item({"count_of": {"at_least": 1, "of": [{"equals": ["blood_thinners", "it's \\ odd"]}]}})
+    expression = item["extension"][0]["valueExpression"]["expression"]
+    assert expression.endswith(".exists($this = 'it\\'s \\\\ odd'), 1, 0)) >= 1)")
 
 
 def bundle_of(answers: dict[str, object]) -> dict[str, object]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rules
-from rules import Outcome, engine
+from rules import Outcome
 from rules.questionnaire import Category
 from tests.rules_strategies import complete_answers
 
@@ -162,12 +164,7 @@ def test_pages_follow_the_answers(ideal_answers: dict[str, object]) -> None:
     assert QUESTIONNAIRE.section("nope") is None
 
 
-# ---- The compiled evaluator agrees with the plain definitions -------------------------------
-
-
-class _Facts(dict):  # type: ignore[type-arg]
-    def value(self, name: str) -> object | None:
-        return self.get(name)
+# ---- Untidy answers -----------------------------------------------------------------------
 
 
 #: Answers that break the questionnaire in each way it checks, to mix into generated answers.
@@ -191,9 +188,10 @@ def mixed_answers(draw: st.DrawFn) -> dict[str, object]:
 
 @settings(max_examples=300, deadline=None)
 @given(mixed_answers())
-def test_the_compiled_evaluator_agrees_with_the_plain_definitions(answers: dict[str, object]) -> None:
-    """`rules.engine` compiles the questionnaire and rules into generated functions for speed;
-    here its every output is recomputed from `Questionnaire` and `Condition.holds` directly."""
+def test_untidy_answers_are_refused_with_every_problem_or_judged_with_their_gaps(answers: dict[str, object]) -> None:
+    """Invalid answers raise exactly the questionnaire's problems; valid ones, however incomplete
+    or unsure, get a result naming the unsure and missing questions, with its reasons most urgent
+    first, each showing only answers that were given."""
     problems = QUESTIONNAIRE.problems(answers)
     if problems:
         with pytest.raises(rules.InvalidAnswers) as raised:
@@ -203,42 +201,47 @@ def test_the_compiled_evaluator_agrees_with_the_plain_definitions(answers: dict[
     result = rules.evaluate(answers)
     valid = QUESTIONNAIRE.validate(answers)
     applicable = QUESTIONNAIRE.applicable(valid)
-    unsure = [q for q in applicable if q.id in valid and q.is_unsure(valid[q.id])]
-    missing = QUESTIONNAIRE.missing(valid)
-    assert result.unsure == tuple(q.id for q in unsure)
-    assert result.missing == tuple(q.id for q in missing)
-    facts = _Facts(
-        valid,
-        unsure_red_flag=any(q.category is Category.RED_FLAG for q in unsure),
-        unsure_safety=any(q.category is Category.SAFETY for q in unsure),
-        missing_red_flag=any(q.category is Category.RED_FLAG for q in missing),
-        missing_safety=any(q.category is Category.SAFETY for q in missing),
-        missing_other=any(q.category is None for q in missing),
-    )
-    for derived in rules.ruleset().derived:
-        facts[derived.name] = derived.compute(facts)
-        assert result.indicators[derived.name] == facts[derived.name]
-        assert type(result.indicators[derived.name]) is type(facts[derived.name])
-    fired = [rule for rule in rules.ruleset().rules if rule.when.holds(facts)]
-    assert result.rule_ids == [rule.id for rule in sorted(fired, key=lambda rule: rule.outcome.rank)]
+    assert result.unsure == tuple(q.id for q in applicable if q.id in valid and q.is_unsure(valid[q.id]))
+    assert result.missing == tuple(q.id for q in QUESTIONNAIRE.missing(valid))
+    assert [r.outcome.rank for r in result.reasons] == sorted(r.outcome.rank for r in result.reasons)
+    for reason in result.reasons:
+        assert rules.ruleset().rule(reason.rule_id).outcome is reason.outcome
+        assert all(valid[name] == value for name, value in reason.answers.items())
+    assert result.indicators["unsure_answers"] == list(result.unsure)
+    assert result.indicators["missing_answers"] == list(result.missing)
 
 
-def test_prepare_builds_the_evaluator_so_the_first_evaluation_does_not(
+def test_prepare_loads_and_checks_the_rules_so_the_first_evaluation_does_not(
     monkeypatch: pytest.MonkeyPatch, ideal_answers: dict[str, object]
 ) -> None:
-    built: list[object] = []
-    real_plan = engine._Plan
+    loaded: list[str] = []
 
-    def counting_plan(*args: object) -> object:
-        built.append(args)
-        return real_plan(*args)  # type: ignore[arg-type]
+    def counting(name: str, load: Callable[..., object]) -> Callable[..., object]:
+        def counted(*args: object) -> object:
+            loaded.append(name)
+            return load(*args)
 
-    monkeypatch.setattr(engine, "_PLANS", {})
-    monkeypatch.setattr(engine, "_Plan", counting_plan)
+        return counted
+
+    monkeypatch.setattr(rules, "load_questionnaire", counting("questionnaire", rules.load_questionnaire))
+    monkeypatch.setattr(rules, "load_ruleset", counting("ruleset", rules.load_ruleset))
+    # Fresh caches, so the data files are read again here (monkeypatch puts the shipped ones back).
+    monkeypatch.setattr(rules, "questionnaire", functools.cache(rules.questionnaire.__wrapped__))
+    monkeypatch.setattr(rules, "ruleset", functools.cache(rules.ruleset.__wrapped__))
     rules.prepare()
-    assert len(built) == 1
+    assert loaded == ["questionnaire", "ruleset"]
     rules.evaluate(ideal_answers)
-    assert len(built) == 1, "evaluate built the evaluator again"
+    assert loaded == ["questionnaire", "ruleset"], "evaluate loaded the data files again"
+
+
+def test_prepare_stops_a_worker_from_starting_on_broken_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object) -> object:
+        raise rules.DataError("ruleset.yaml: rule X-1: no outcome")
+
+    monkeypatch.setattr(rules, "load_ruleset", broken)
+    monkeypatch.setattr(rules, "ruleset", functools.cache(rules.ruleset.__wrapped__))
+    with pytest.raises(rules.DataError):
+        rules.prepare()
 
 
 def test_gunicorn_workers_prepare_the_rules_before_their_first_request(monkeypatch: pytest.MonkeyPatch) -> None:
