@@ -10,7 +10,7 @@ from flask import Flask
 import rules
 from app.models import Screening, utcnow
 from rules.outcomes import Outcome
-from rules.questionnaire import Question, QuestionType
+from rules.questionnaire import NUMERIC_TYPES, Question, QuestionType
 
 #: The clinics are in British Columbia; people read dates in their local time.
 CLINIC_TIME_ZONE = ZoneInfo("America/Vancouver")
@@ -69,13 +69,12 @@ def local_datetime(moment: datetime) -> str:
 
 def screening_summary(screening: Screening) -> str:
     """One line for the queue: main pain area, how long, and the key flags."""
-    questions = rules.questionnaire().questions
     answers = screening.answers
-    parts = []
-    if "main_region" in answers:
-        parts.append(answer_text(answers["main_region"], questions["main_region"]))
-    if isinstance(answers.get("pain_duration_weeks"), int):
-        parts.append(duration_text(answers["pain_duration_weeks"]))
+    parts = [
+        answer_text(answers[question.id], question)
+        for question in rules.questionnaire().summary_questions
+        if _summarised(answers.get(question.id), question)
+    ]
     flags = [reason["title"] for reason in screening.reasons or [] if _is_flag(reason["outcome"])]
     unsure = (screening.indicators or {}).get("unsure_answers") or []
     if unsure:
@@ -85,6 +84,13 @@ def screening_summary(screening: Screening) -> str:
     if screening.assessment_request is not None:
         parts.append("asked to be contacted")
     return ", ".join(parts)
+
+
+def _summarised(value: object, question: Question) -> bool:
+    """Whether an answer goes in the queue's summary: any answer, but a number only as a number."""
+    if question.type in NUMERIC_TYPES:
+        return isinstance(value, int)
+    return value is not None
 
 
 def _is_flag(outcome: str) -> bool:
