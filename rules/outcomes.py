@@ -70,7 +70,7 @@ class OutcomeDetails:
     #: The short name staff read in the queue, filters, reports and exports.
     staff_label: str
     #: The style of its badge on staff pages (a CSS modifier: `badge--<badge>`, also used for
-    #: its count and chart colour). A new outcome may share an existing style.
+    #: its count in the queue). A new outcome may share an existing style.
     badge: str
     #: The person needs a doctor first: the clinic is told at once and no booking is offered.
     medical: bool = False
