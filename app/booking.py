@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from app import crypto, notifications
 from app.extensions import db
 from app.models import AssessmentRequest, Screening, utcnow
-
-#: Outcomes whose result page offers booking. Emergency and see-doctor point to medical care.
-BOOKABLE_OUTCOMES = ("clinician_review", "likely", "possible", "unlikely", "not_suitable")
+from rules.outcomes import Outcome
 
 PREFERRED_TIMES = {
     "weekday_morning": "Weekday mornings",
@@ -31,7 +29,8 @@ class ContactDetails:
 
 
 def can_request(screening: Screening) -> bool:
-    return screening.state == "submitted" and screening.outcome in BOOKABLE_OUTCOMES
+    """Whether the result offers booking (medical outcomes point to a doctor instead)."""
+    return screening.state == "submitted" and screening.outcome is not None and Outcome(screening.outcome).bookable
 
 
 def request_assessment(screening: Screening, details: ContactDetails) -> AssessmentRequest:

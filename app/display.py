@@ -9,7 +9,8 @@ from flask import Flask
 
 import rules
 from app.models import Screening, utcnow
-from rules.questionnaire import Question, QuestionType
+from rules.outcomes import Outcome
+from rules.questionnaire import NUMERIC_TYPES, Question, QuestionType
 
 #: The clinics are in British Columbia; people read dates in their local time.
 CLINIC_TIME_ZONE = ZoneInfo("America/Vancouver")
@@ -66,20 +67,15 @@ def local_datetime(moment: datetime) -> str:
     return f"{local.day} {local:%b %Y, %H:%M}"
 
 
-#: Fired-rule outcomes worth naming in the queue's one-line summary.
-FLAG_OUTCOMES = ("emergency", "see_doctor", "not_suitable", "clinician_review")
-
-
 def screening_summary(screening: Screening) -> str:
     """One line for the queue: main pain area, how long, and the key flags."""
-    questions = rules.questionnaire().questions
     answers = screening.answers
-    parts = []
-    if "main_region" in answers:
-        parts.append(answer_text(answers["main_region"], questions["main_region"]))
-    if isinstance(answers.get("pain_duration_weeks"), int):
-        parts.append(duration_text(answers["pain_duration_weeks"]))
-    flags = [reason["title"] for reason in screening.reasons or [] if reason["outcome"] in FLAG_OUTCOMES]
+    parts = [
+        answer_text(answers[question.id], question)
+        for question in rules.questionnaire().summary_questions
+        if _summarised(answers.get(question.id), question)
+    ]
+    flags = [reason["title"] for reason in screening.reasons or [] if _is_flag(reason["outcome"])]
     unsure = (screening.indicators or {}).get("unsure_answers") or []
     if unsure:
         flags.append(f"{len(unsure)} not sure")
@@ -88,6 +84,18 @@ def screening_summary(screening: Screening) -> str:
     if screening.assessment_request is not None:
         parts.append("asked to be contacted")
     return ", ".join(parts)
+
+
+def _summarised(value: object, question: Question) -> bool:
+    """Whether an answer goes in the queue's summary: any answer, but a number only as a number."""
+    if question.type in NUMERIC_TYPES:
+        return isinstance(value, int)
+    return value is not None
+
+
+def _is_flag(outcome: str) -> bool:
+    """Whether a fired rule is worth naming in the queue's summary: a safety finding, not a candidacy."""
+    return not Outcome(outcome).is_candidacy
 
 
 def preferred_time_label(value: str) -> str:
@@ -106,3 +114,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(screening_summary)
     app.add_template_filter(preferred_time_label)
     app.add_template_global(utcnow, "now")
+    app.add_template_global(Outcome, "Outcome")

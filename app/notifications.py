@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from app import links
 from app.extensions import db
 from app.models import Notification, Screening, utcnow
+from rules.outcomes import Outcome
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,8 @@ Sender = Callable[[EmailMessage], None]
 
 
 def queue_for_screening(screening: Screening) -> None:
-    """On submission: tell the clinic about an emergency or see-doctor result, so a person checks."""
-    if screening.outcome in ("emergency", "see_doctor"):
+    """On submission: tell the clinic about a medical result (emergency, see a doctor), so a person checks."""
+    if screening.outcome is not None and Outcome(screening.outcome).medical:
         db.session.add(Notification(kind="clinic_urgent_screening", screening_id=screening.id))
 
 

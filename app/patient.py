@@ -294,7 +294,7 @@ def _after_saving(section: Section) -> str:
         return url_for("patient.saved")
     if request.form.get("return_to") == "check":
         return url_for("patient.continue_screening")
-    if section.id == "needles" and services.needs_needle_reassurance(answers):
+    if section.needs_needle_reassurance(answers):
         return url_for("patient.needle_reassurance")
     return _next_page(section)
 
@@ -331,16 +331,20 @@ def _shown(question_id: str, form: forms.QuestionPage) -> bool:
 
 
 def _for_someone_else() -> bool:
-    return g.screening.answers.get("respondent") == "proxy"
+    return rules.questionnaire().for_someone_else(g.screening.answers)
 
 
 @bp.get("/screening/needles-and-you")
 @with_draft
 def needle_reassurance() -> str:
     """Plain words for someone nervous about needles or prone to fainting, before going on."""
+    section = rules.questionnaire().needle_reassurance_section
+    if section is None:
+        abort(404)
     return render_template(
         "patient/needle_reassurance.html",
-        next_url=_next_page(rules.questionnaire().section("needles")),  # type: ignore[arg-type]
+        back_url=url_for("patient.step", section_id=section.id),
+        next_url=_next_page(section),
         for_someone_else=_for_someone_else(),
     )
 

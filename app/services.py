@@ -149,17 +149,6 @@ def stored_result(screening: Screening) -> rules.Result:
     )
 
 
-def needs_needle_reassurance(answers: Mapping[str, object]) -> bool:
-    """Whether the needle answers call for the reassurance page: moderate fear, fainting, avoidance, or unsure."""
-    fear = answers.get("needle_fear")
-    return (
-        (isinstance(fear, int) and fear >= 4)
-        or answers.get("needle_fainting") in ("yes", "unsure")
-        or answers.get("needle_avoidance") == "yes"
-        or answers.get("willing_to_try") == "unsure"
-    )
-
-
 def purge_old_screenings(retention_days: int, now: datetime | None = None, dry_run: bool = False) -> list[str]:
     """Delete submitted screenings older than the retention period that never led to a booking.
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rules.conditions import Condition
-from rules.outcomes import CANDIDACY_OUTCOMES, Outcome
+from rules.outcomes import CANDIDACY_OUTCOMES, OVERRIDING_OUTCOMES, Outcome
 from rules.questionnaire import Category, Questionnaire
 from rules.ruleset import Rule, RuleSet
 
@@ -70,7 +70,7 @@ class Result:
         A red flag's page shows only the medical reasons; a candidacy page shows why IMS may
         or may not fit and any precaution a physiotherapist will check.
         """
-        if self.outcome in (Outcome.EMERGENCY, Outcome.SEE_DOCTOR, Outcome.NOT_SUITABLE):
+        if self.outcome.overrides_candidacy:
             return [r for r in self.reasons if r.outcome is self.outcome]
         return [r for r in self.reasons if r.outcome is Outcome.CLINICIAN_REVIEW or r.outcome is self.candidacy]
 
@@ -211,7 +211,7 @@ def _outcome(fired: list[Rule], candidacy: Outcome | None) -> Outcome:
     for safety-net rules (`even_if_unlikely`), which never let a gap pass silently.
     """
     outcomes = {rule.outcome for rule in fired}
-    for urgent in (Outcome.EMERGENCY, Outcome.SEE_DOCTOR, Outcome.NOT_SUITABLE):
+    for urgent in OVERRIDING_OUTCOMES:
         if urgent in outcomes:
             return urgent
     reviews = [rule for rule in fired if rule.outcome is Outcome.CLINICIAN_REVIEW]

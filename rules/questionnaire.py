@@ -29,6 +29,12 @@ class QuestionType(StrEnum):
     TEXT = "text"  #: short free text, at most `max_length` characters
 
 
+class Widget(StrEnum):
+    """A control drawn differently from its type's usual one; the answer is the same."""
+
+    BODY_MAP = "body_map"  #: a multiple choice of body regions, shown on a front and back figure
+
+
 NUMERIC_TYPES = (QuestionType.INTEGER, QuestionType.SCALE, QuestionType.DURATION)
 CHOICE_TYPES = (QuestionType.SINGLE, QuestionType.MULTIPLE)
 
@@ -71,6 +77,13 @@ class Question:
     enable_when: Condition | None = None
     #: The data-file form of `enable_when`, for the data dictionary and FHIR export.
     enable_when_data: object = None
+    #: How the question is drawn, when not as its type usually is.
+    widget: Widget | None = None
+    #: For the question that asks who is answering: the choice that means someone answers for
+    #: another person, so every question is worded for them ("Does the person ...").
+    someone_else_choice: str | None = None
+    #: Shown in the staff queue's one-line summary of a screening.
+    in_summary: bool = False
 
     @property
     def choice_values(self) -> tuple[str, ...]:
@@ -142,6 +155,13 @@ class Section:
     questions: tuple[Question, ...]
     #: Wording for someone answering for another person, where it differs.
     intro_proxy: str | None = None
+    #: When, after this page, the person reads plain words about needles before going on
+    #: (moderate fear, fainting, avoidance or doubt), as a condition over the answers.
+    needle_reassurance_when: Condition | None = None
+
+    def needs_needle_reassurance(self, answers: Mapping[str, object]) -> bool:
+        """Whether these answers, saved on this page, call for the needle reassurance page."""
+        return self.needle_reassurance_when is not None and self.needle_reassurance_when.holds(_AnswerFacts(answers))
 
     def intro_for(self, for_someone_else: bool = False) -> str | None:
         """The page's introduction, addressed to the patient or to the person answering for them."""
@@ -188,6 +208,20 @@ class Questionnaire:
                 if answers.get(question.id) is not None:
                     seen[question.id] = answers[question.id]
         return result
+
+    def for_someone_else(self, answers: Mapping[str, object]) -> bool:
+        """Whether the answers say that someone is answering for another person."""
+        return any(q.someone_else_choice is not None and answers.get(q.id) == q.someone_else_choice for q in self)
+
+    @property
+    def summary_questions(self) -> list[Question]:
+        """The questions whose answers the staff queue shows in one line, in order."""
+        return [question for question in self if question.in_summary]
+
+    @property
+    def needle_reassurance_section(self) -> Section | None:
+        """The page after which the needle reassurance may be shown, if any."""
+        return next((s for s in self.sections if s.needle_reassurance_when is not None), None)
 
     def section(self, section_id: str) -> Section | None:
         """The section (page) with this id, or None."""
@@ -278,6 +312,8 @@ class _Builder:
         self.data = data
         self.problems: list[str] = []
         self.choice_sets: Mapping[str, object] = {}
+        self.reassurance_seen = False
+        self.someone_else_seen = False
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(f"{self.filename}: {where}: {message}")
@@ -314,7 +350,25 @@ class _Builder:
             intro=data.get("intro"),
             questions=tuple(questions),
             intro_proxy=data.get("intro_proxy"),
+            needle_reassurance_when=self._reassurance(data.get("needle_reassurance_when"), where, seen),
         )
+
+    def _reassurance(self, data: object, where: str, seen: Mapping[str, Question]) -> Condition | None:
+        """A section's `needle_reassurance_when`: a condition over this page's and earlier answers."""
+        if data is None:
+            return None
+        if self.reassurance_seen:
+            self.problem(where, "only one section can lead to the needle reassurance")
+        self.reassurance_seen = True
+        try:
+            condition = conditions.parse(data, f"{self.filename}: {where}: needle_reassurance_when")
+        except DataError as error:
+            self.problems.extend(error.problems)
+            return None
+        for name in condition.names():
+            if name not in seen:
+                self.problem(where, f"needle_reassurance_when reads {name!r}, which is not a question so far")
+        return condition
 
     def _question(self, data: object, section_id: str, where: str, seen: dict[str, Question]) -> Question | None:
         if not isinstance(data, Mapping) or not {"id", "type", "text"} <= set(data):
@@ -338,6 +392,9 @@ class _Builder:
             "required",
             "category",
             "enable_when",
+            "widget",
+            "someone_else_choice",
+            "in_summary",
         }
         for key in set(data) - allowed:
             self.problem(where, f"unknown key {key!r}")
@@ -353,6 +410,11 @@ class _Builder:
         except ValueError:
             self.problem(where, f"unknown category {data['category']!r}")
             category = None
+        try:
+            widget = Widget(data["widget"]) if data.get("widget") else None
+        except ValueError:
+            self.problem(where, f"unknown widget {data['widget']!r}")
+            widget = None
         choices = self._choices(data.get("choices"), qtype, where)
         enable_when = None
         if data.get("enable_when") is not None:
@@ -378,6 +440,9 @@ class _Builder:
             category=category,
             enable_when=enable_when,
             enable_when_data=data.get("enable_when"),
+            widget=widget,
+            someone_else_choice=data.get("someone_else_choice"),
+            in_summary=bool(data.get("in_summary", False)),
         )
         self._check_question(question, where, seen)
         seen[qid] = question
@@ -424,6 +489,14 @@ class _Builder:
             self.problem(where, "a duration is stored in weeks (`unit: weeks`)")
         if question.type is QuestionType.TEXT and not isinstance(question.max_length, int):
             self.problem(where, "a text question needs `max_length`")
+        if question.widget is Widget.BODY_MAP and question.type is not QuestionType.MULTIPLE:
+            self.problem(where, "a body map is a multiple-choice question")
+        if question.someone_else_choice is not None:
+            if question.type is not QuestionType.SINGLE or question.someone_else_choice not in question.choice_values:
+                self.problem(where, "`someone_else_choice` must be one of the choices of a single-choice question")
+            if self.someone_else_seen:
+                self.problem(where, "only one question can ask who is answering")
+            self.someone_else_seen = True
         if question.category is not None:
             if question.type not in CHOICE_TYPES or UNSURE not in question.choice_values:
                 self.problem(where, f"a {question.category} question must offer the choice {UNSURE!r}")

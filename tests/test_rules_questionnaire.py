@@ -285,3 +285,100 @@ def test_the_data_dictionary_describes_every_question() -> None:
     assert {"value": "unsure", "label": "Not sure"} in by_id["rf_saddle_numbness"]["choices"]
     assert by_id["rf_saddle_numbness"]["category"] == "red_flag"
     assert {entry["type"] for entry in dictionary} == {t.value for t in QuestionType}
+
+
+@pytest.mark.parametrize(
+    ("questions", "message"),
+    [
+        (
+            """
+          - {id: a, type: single, text: "A?", choices: yes_no_unsure, widget: body_map}
+         """,
+            "question a: a body map is a multiple-choice question",
+        ),
+        (
+            """
+          - {id: a, type: multiple, text: "A?", choices: yes_no_unsure, widget: dial}
+         """,
+            "question a: unknown widget 'dial'",
+        ),
+        (
+            """
+          - {id: a, type: single, text: "A?", choices: yes_no_unsure, someone_else_choice: proxy}
+         """,
+            "question a: `someone_else_choice` must be one of the choices of a single-choice question",
+        ),
+        (
+            """
+          - {id: a, type: single, text: "A?", choices: yes_no_unsure, someone_else_choice: "yes"}
+          - {id: b, type: single, text: "B?", choices: yes_no_unsure, someone_else_choice: "yes"}
+         """,
+            "question b: only one question can ask who is answering",
+        ),
+    ],
+)
+def test_a_malformed_presentation_flag_names_the_question(tmp_path: Path, questions: str, message: str) -> None:
+    path = write(tmp_path, GOOD_HEADER + textwrap.indent(textwrap.dedent(questions), " " * 10))
+    with pytest.raises(DataError) as raised:
+        load_questionnaire(path)
+    assert any(message in p for p in raised.value.problems), raised.value.problems
+
+
+def test_the_needle_reassurance_reads_only_questions_asked_so_far(tmp_path: Path) -> None:
+    text = """
+        version: "1"
+        sections:
+          - id: one
+            title: "One"
+            needle_reassurance_when: {equals: [b, "yes"]}
+            questions:
+              - {id: a, type: single, text: "A?", choices: [{value: "yes", label: "Yes"}]}
+          - id: two
+            title: "Two"
+            questions:
+              - {id: b, type: single, text: "B?", choices: [{value: "yes", label: "Yes"}]}
+    """
+    with pytest.raises(DataError) as raised:
+        load_questionnaire(write(tmp_path, text))
+    assert any(
+        "section one: needle_reassurance_when reads 'b', which is not a question so far" in p
+        for p in raised.value.problems
+    ), raised.value.problems
+
+
+def _reassurance_as_first_written(answers: dict[str, object]) -> bool:
+    """The rule as the web app once wrote it, before it became data (app/services.py)."""
+    fear = answers.get("needle_fear")
+    return (
+        (isinstance(fear, int) and fear >= 4)
+        or answers.get("needle_fainting") in ("yes", "unsure")
+        or answers.get("needle_avoidance") == "yes"
+        or answers.get("willing_to_try") == "unsure"
+    )
+
+
+def test_the_needle_reassurance_shows_for_fear_fainting_avoidance_or_doubt() -> None:
+    section = QUESTIONNAIRE.needle_reassurance_section
+    assert section is not None
+    questions = {
+        q.id: [*q.choice_values] or list(range(q.minimum or 0, (q.maximum or 0) + 1)) for q in section.questions
+    }
+    assert set(questions) == {"needle_fear", "needle_avoidance", "needle_fainting", "willing_to_try"}
+    cases = [{}]
+    for qid, values in questions.items():
+        cases = [{**case, qid: value} for case in cases for value in [None, *values]]
+    assert len(cases) == 12 * 3 * 4 * 4
+    for answers in cases:
+        answered = {qid: value for qid, value in answers.items() if value is not None}
+        assert section.needs_needle_reassurance(answered) == _reassurance_as_first_written(answered), answered
+    assert section.needs_needle_reassurance({"needle_fear": 4})
+    assert not section.needs_needle_reassurance({"needle_fear": 3, "needle_fainting": "no", "willing_to_try": "yes"})
+
+
+def test_presentation_flags_of_the_shipped_questionnaire() -> None:
+    assert [q.id for q in QUESTIONNAIRE if q.widget] == ["pain_regions"]
+    assert [q.id for q in QUESTIONNAIRE.summary_questions] == ["main_region", "pain_duration_weeks"]
+    assert QUESTIONNAIRE.for_someone_else({"respondent": "proxy"})
+    assert not QUESTIONNAIRE.for_someone_else({"respondent": "self"})
+    assert not QUESTIONNAIRE.for_someone_else({})
+    assert [s.id for s in QUESTIONNAIRE.sections if s.needle_reassurance_when] == ["needles"]

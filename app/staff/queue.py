@@ -32,20 +32,14 @@ from app.extensions import db
 from app.models import REVIEW_STATUSES, Notification, Screening
 from app.staff import queries
 from app.staff.forms import FilterDateField, no_control_characters, without_nul
+from rules.outcomes import Outcome
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 PER_PAGE = 50
 
-OUTCOME_LABELS = {
-    "emergency": "Emergency",
-    "see_doctor": "See doctor",
-    "not_suitable": "Not suitable",
-    "clinician_review": "Clinician review",
-    "likely": "Likely",
-    "possible": "Possible",
-    "unlikely": "Unlikely",
-}
+#: Outcome -> its label for staff, most urgent first (from the catalogue in rules/outcomes.py).
+OUTCOME_LABELS = {outcome.value: outcome.staff_label for outcome in Outcome}
 
 
 def choices(labels: dict[str, str], blank: str | None = None) -> list[SelectChoice]:
