@@ -10,11 +10,16 @@ id or a section id: as a whole string in quotes or backticks, or as an attribute
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import rules
+import rules.conditions
+import rules.engine
+import rules.questionnaire
+import rules.ruleset
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKED = (ROOT / "app", ROOT / "templates")
@@ -32,12 +37,26 @@ def _text_files() -> Iterator[Path]:
                 yield path
 
 
+def _fields_of_rules_classes() -> set[str]:
+    """The field names of rules/' own data classes (`All.conditions`, say): as attributes in app
+    code they name the rules' structure, not a question, even where a section shares the word."""
+    modules = (rules.conditions, rules.questionnaire, rules.ruleset, rules.engine)
+    return {
+        field.name
+        for module in modules
+        for value in vars(module).values()
+        if isinstance(value, type) and dataclasses.is_dataclass(value)
+        for field in dataclasses.fields(value)
+    }
+
+
 def _named_in_python(source: str, ids: set[str]) -> Iterator[tuple[int, str]]:
     """Ids as a whole string constant, an attribute or a keyword argument (imports are not attributes)."""
+    structure = _fields_of_rules_classes()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in ids:
             yield node.lineno, node.value
-        elif isinstance(node, ast.Attribute) and node.attr in ids:
+        elif isinstance(node, ast.Attribute) and node.attr in ids and node.attr not in structure:
             yield node.lineno, node.attr
         elif isinstance(node, ast.keyword) and node.arg in ids:
             yield node.lineno, node.arg
