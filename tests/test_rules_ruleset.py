@@ -170,9 +170,10 @@ def test_the_current_version_must_have_a_changelog_entry(tmp_path: Path) -> None
     shutil.copytree(DATA_DIR, data)
     ruleset_file = data / "ruleset.yaml"
     ruleset_file.write_text(
-        ruleset_file.read_text(encoding="utf-8").replace('version: "1.1.0"', 'version: "1.2.0"'), encoding="utf-8"
+        ruleset_file.read_text(encoding="utf-8").replace(f'version: "{rules.ruleset().version}"', 'version: "9.0.0"'),
+        encoding="utf-8",
     )
-    assert load_problems(data) == ["changelog.yaml: no entry for the current version 1.2.0: say what changed and why"]
+    assert load_problems(data) == ["changelog.yaml: no entry for the current version 9.0.0: say what changed and why"]
 
 
 def test_the_changelog_is_loaded_newest_first() -> None:
