@@ -139,7 +139,7 @@ class _EnableWhen(conditions.Visitor[_Clauses | None]):
     def visit_all(self, condition: conditions.All) -> _Clauses | None:
         return self._group(condition, "all")
 
-    def visit_any(self, condition: conditions.Any) -> _Clauses | None:
+    def visit_any(self, condition: conditions.AnyOf) -> _Clauses | None:
         return self._group(condition, "any")
 
     def visit_not(self, condition: conditions.Not) -> _Clauses | None:
@@ -221,7 +221,7 @@ class _FhirPath(conditions.Visitor[str]):
     def visit_all(self, condition: conditions.All) -> str:
         return "(" + " and ".join(part.accept(self) for part in condition.conditions) + ")"
 
-    def visit_any(self, condition: conditions.Any) -> str:
+    def visit_any(self, condition: conditions.AnyOf) -> str:
         return "(" + " or ".join(part.accept(self) for part in condition.conditions) + ")"
 
     def visit_count_of(self, condition: conditions.CountOf) -> str:

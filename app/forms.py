@@ -226,7 +226,7 @@ class QuestionPage(FlaskForm):
         return answers
 
 
-def _field_for(question: Question) -> Field:
+def _field_for_question(question: Question) -> Field:
     validators = [Answer(question)]
     # SelectChoice, not (value, label) tuples, which WTForms 3.3 deprecates.
     choices = [SelectChoice(choice.value, choice.label) for choice in question.choices]
@@ -260,7 +260,7 @@ def page_form_class(section_id: str) -> type[QuestionPage]:
         raise KeyError(section_id)
     attributes: dict[str, Any] = {"section": section, "questions": section.questions}
     for question in section.questions:
-        attributes[question.id] = _field_for(question)
+        attributes[question.id] = _field_for_question(question)
         if question.type is QuestionType.DURATION:
             attributes[question.id + UNIT_SUFFIX] = UnitField(
                 "Unit",

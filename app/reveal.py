@@ -54,7 +54,7 @@ class _Selector(conditions.Visitor[str | None]):
         parts = self._parts(condition)
         return None if parts is None else "".join(parts)
 
-    def visit_any(self, condition: conditions.Any) -> str | None:
+    def visit_any(self, condition: conditions.AnyOf) -> str | None:
         parts = self._parts(condition)
         return None if parts is None else _is(parts)
 

@@ -76,7 +76,7 @@ class All(Condition):
 
 
 @dataclass(frozen=True)
-class Any(All):
+class AnyOf(All):
     def holds(self, facts: Facts) -> bool:
         return any(c.holds(facts) for c in self.conditions)
 
@@ -233,7 +233,7 @@ class Visitor(Generic[T]):
     def visit_all(self, condition: All) -> T:
         return self.otherwise(condition)
 
-    def visit_any(self, condition: Any) -> T:
+    def visit_any(self, condition: AnyOf) -> T:
         return self.otherwise(condition)
 
     def visit_count_of(self, condition: CountOf) -> T:
@@ -352,7 +352,7 @@ def _parse_at_most(operand: object, where: str) -> Condition:
 
 _PARSERS = {
     "all": lambda operand, where: All(_conditions(operand, where)),
-    "any": lambda operand, where: Any(_conditions(operand, where)),
+    "any": lambda operand, where: AnyOf(_conditions(operand, where)),
     "not": lambda operand, where: Not(parse(operand, where)),
     "count_of": _parse_count_of,
     "answered": lambda operand, where: Answered(_name(operand, where)),

@@ -108,7 +108,7 @@ class KindNames(conditions.Visitor[str]):
     def visit_all(self, condition: conditions.All) -> str:
         return "all(" + ", ".join(part.accept(self) for part in condition.conditions) + ")"
 
-    def visit_any(self, condition: conditions.Any) -> str:
+    def visit_any(self, condition: conditions.AnyOf) -> str:
         return "any(" + ", ".join(part.accept(self) for part in condition.conditions) + ")"
 
     def visit_count_of(self, condition: conditions.CountOf) -> str:

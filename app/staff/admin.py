@@ -132,7 +132,7 @@ class NewAccountForm(FlaskForm):
     )
 
 
-def _field_for(form: NewAccountForm, problem: str) -> StringField | PasswordField | SelectField:
+def _account_field_for(form: NewAccountForm, problem: str) -> StringField | PasswordField | SelectField:
     """The field a `create_staff` message is about, so it is shown beside that field."""
     if problem == credentials.password_problem(
         form.password.data or "", credentials.normalise_email(form.email.data or ""), form.name.data or ""
@@ -177,7 +177,7 @@ def add_account() -> ResponseReturnValue:
                 form.email.data or "", form.name.data or "", form.role.data or "", form.password.data or ""
             )
         except ValueError as problem:
-            _field_for(form, str(problem)).errors.append(str(problem))
+            _account_field_for(form, str(problem)).errors.append(str(problem))
         else:
             audit.record("create_account", account_id=user.id, account_email=user.email, role=user.role)
             db.session.commit()

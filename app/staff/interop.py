@@ -10,7 +10,7 @@ import rules
 from app import audit, fhir
 from app.extensions import db
 from app.models import Screening
-from app.staff.queue import _screening_or_404
+from app.staff.queue import screening_or_404
 
 bp = Blueprint("staff_fhir", __name__, url_prefix="/staff/fhir")
 
@@ -46,7 +46,7 @@ def questionnaire() -> Response:
 @bp.get("/screenings/<reference>.json")
 def screening_bundle(reference: str) -> Response:
     """One screening as a FHIR Bundle: QuestionnaireResponse and RiskAssessment (audited)."""
-    found = _screening_or_404(reference)
+    found = screening_or_404(reference)
     audit.record("export_fhir", screening=found)
     db.session.commit()
     return _download(bundle_for(found), f"{found.reference}.fhir.json")

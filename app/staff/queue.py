@@ -144,7 +144,7 @@ def queue() -> ResponseReturnValue:
     )
 
 
-def _screening_or_404(reference: str) -> Screening:
+def screening_or_404(reference: str) -> Screening:
     """A submitted screening by reference; drafts are the patient's, not the clinic's, until sent."""
     if not re.fullmatch(r"[A-Za-z0-9-]{1,12}", reference):  # e.g. a NUL, which PostgreSQL refuses
         abort(404)
@@ -193,7 +193,7 @@ def _render_screening(
 @bp.get("/screenings/<reference>")
 def screening(reference: str) -> ResponseReturnValue:
     """Every answer, the rule trace, the timeline, notes and judgements of one screening (audited)."""
-    found = _screening_or_404(reference)
+    found = screening_or_404(reference)
     audit.record("view_screening", screening=found)
     db.session.commit()
     return _render_screening(found)
@@ -202,7 +202,7 @@ def screening(reference: str) -> ResponseReturnValue:
 @bp.get("/screenings/<reference>/print")
 def print_screening(reference: str) -> ResponseReturnValue:
     """The whole screening laid out for printing into the patient's chart (audited)."""
-    found = _screening_or_404(reference)
+    found = screening_or_404(reference)
     audit.record("print_screening", screening=found)
     db.session.commit()
     return _render_screening(found, template="staff/screening_print.html")
@@ -234,7 +234,7 @@ def _act(
 @bp.post("/screenings/<reference>/status")
 def change_status(reference: str) -> ResponseReturnValue:
     """Move the screening along the workflow (a booking records its appointment)."""
-    found = _screening_or_404(reference)
+    found = screening_or_404(reference)
     form = StatusForm()
     form.status.choices = [SelectChoice(s, review.STATUS_LABELS[s]) for s in REVIEW_STATUSES]
     return _act(
@@ -256,7 +256,7 @@ def change_status(reference: str) -> ResponseReturnValue:
 @bp.post("/screenings/<reference>/notes")
 def add_note(reference: str) -> ResponseReturnValue:
     """Append a note."""
-    found = _screening_or_404(reference)
+    found = screening_or_404(reference)
     form = NoteForm()
     return _act(
         found,
@@ -272,7 +272,7 @@ def add_note(reference: str) -> ResponseReturnValue:
 @bp.post("/screenings/<reference>/judgement")
 def record_judgement(reference: str) -> ResponseReturnValue:
     """Record the physiotherapist's own outcome and reason beside the rules' outcome."""
-    found = _screening_or_404(reference)
+    found = screening_or_404(reference)
     form = JudgementForm()
     return _act(
         found,
