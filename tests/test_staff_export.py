@@ -14,7 +14,7 @@ import rules
 from app import services
 from app.extensions import db
 from app.models import AuditEvent, Screening
-from app.staff import admin
+from app.staff.admin import exports
 from tests.conftest import sqlite_only
 
 FIXED_COLUMNS = [
@@ -179,15 +179,15 @@ def test_the_export_starts_with_a_byte_order_mark_so_excel_reads_accented_names(
 
 
 def test_safe_cell() -> None:
-    assert admin.safe_cell(None) == ""
-    assert admin.safe_cell(45) == "45"
-    assert admin.safe_cell(["neck", "upper_back"]) == "neck;upper_back"
-    assert admin.safe_cell("a\x00b") == "ab"
-    assert admin.safe_cell("\x00=1") == "'=1"  # a NUL cannot hide a formula
-    assert admin.safe_cell("Punjabi") == "Punjabi"
-    assert admin.safe_cell(" =1") == " =1"
+    assert exports.safe_cell(None) == ""
+    assert exports.safe_cell(45) == "45"
+    assert exports.safe_cell(["neck", "upper_back"]) == "neck;upper_back"
+    assert exports.safe_cell("a\x00b") == "ab"
+    assert exports.safe_cell("\x00=1") == "'=1"  # a NUL cannot hide a formula
+    assert exports.safe_cell("Punjabi") == "Punjabi"
+    assert exports.safe_cell(" =1") == " =1"
     for trigger in ("=", "+", "-", "@", "\t", "\r"):
-        assert admin.safe_cell(trigger + "x") == "'" + trigger + "x"
+        assert exports.safe_cell(trigger + "x") == "'" + trigger + "x"
 
 
 def test_the_export_streams_an_attachment_that_is_not_cached(
@@ -198,7 +198,7 @@ def test_the_export_streams_an_attachment_that_is_not_cached(
     assert response.is_streamed
     assert response.mimetype == "text/csv"
     assert response.mimetype_params["charset"] == "utf-8"
-    today = datetime.now(admin.CLINIC_TIME_ZONE).date().isoformat()
+    today = datetime.now(exports.CLINIC_TIME_ZONE).date().isoformat()
     assert response.headers["Content-Disposition"] == f'attachment; filename="ims-screenings-{today}.csv"'
     assert response.headers["Cache-Control"] == "no-store"
     assert len(response.get_data(as_text=True).splitlines()) == 2
@@ -217,7 +217,7 @@ def test_a_large_export_is_fetched_in_batches(
 ) -> None:
     """More rows than one batch (2.5 batches), so the streaming cursor is read across fetches."""
     result = rules.evaluate(ideal_answers).to_dict()
-    count = admin.EXPORT_BATCH * 2 + admin.EXPORT_BATCH // 2
+    count = exports.EXPORT_BATCH * 2 + exports.EXPORT_BATCH // 2
     with app.app_context():
         db.session.execute(
             insert(Screening),

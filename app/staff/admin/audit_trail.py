@@ -1,0 +1,169 @@
+"""The audit trail: every staff action, filtered by person, action and date, in words."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from flask import (
+    render_template,
+    request,
+)
+from flask.typing import ResponseReturnValue
+from sqlalchemy import Select, select
+from wtforms import Form, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from app import audit
+from app.display import local_midnight
+from app.extensions import db
+from app.models import AuditEvent, Screening
+from app.staff.admin import bp
+from app.staff.forms import FilterDateField, no_control_characters
+from app.staff.queue import choices
+
+#: Audit actions in words, and the choices of the action filter: add new actions here. An action
+#: missing here is still listed, by its code.
+ACTION_LABELS = {
+    "sign_in": "Signed in",
+    "sign_in_failed": "Sign-in failed",
+    "sign_out": "Signed out",
+    "two_factor_enrolled": "Set up two-factor sign-in",
+    "two_factor_replaced": "Changed authenticator app",
+    "two_factor_change_refused": "Change of authenticator app refused",
+    "password_changed": "Changed password",
+    "view_screening": "Viewed screening",
+    "print_screening": "Printed screening",
+    "change_status": "Changed status",
+    "add_note": "Added note",
+    "record_judgement": "Recorded judgement",
+    "create_account": "Created account",
+    "disable_account": "Disabled account",
+    "enable_account": "Re-enabled account",
+    "reset_two_factor": "Reset two-factor sign-in",
+    "view_audit": "Viewed audit trail",
+    "export_csv": "Exported screenings (CSV)",
+    "export_fhir_ndjson": "Exported screenings (FHIR NDJSON)",
+    "export_fhir": "Downloaded a screening (FHIR)",
+    "replay_rules": "Replayed the rules",
+    "find_for_privacy_request": "Looked up a screening for a privacy request",
+    "copy_for_patient": "Made a copy for the patient",
+    "delete_screening": "Deleted a screening",
+    "purge": "Purged expired data",
+    "rotate_encryption_key": "Rotated the encryption key",
+}
+
+AUDIT_PER_PAGE = 50
+
+
+@dataclasses.dataclass(frozen=True)
+class AuditFilter:
+    """What the audit trail shows; every field None means "any"."""
+
+    action: str | None = None
+    #: An email address, in full or its beginning.
+    actor: str | None = None
+    #: A screening reference, in full or in part ("IMS-7K" or "7K").
+    reference: str | None = None
+    at_from: date | None = None
+    at_to: date | None = None
+
+
+class AuditFilterForm(Form):
+    """The audit trail's filters, read from the query string (a GET form: no CSRF token needed)."""
+
+    action = SelectField("Action", default="")
+    actor = StringField("Who (email)", validators=[Optional(), no_control_characters, Length(max=254)])
+    reference = StringField("Screening reference", validators=[Optional(), no_control_characters, Length(max=12)])
+    at_from = FilterDateField("From", validators=[Optional()])
+    at_to = FilterDateField("To", validators=[Optional()])
+
+    def to_filter(self) -> AuditFilter:
+        return AuditFilter(
+            action=self.action.data or None,
+            actor=(self.actor.data or "").strip().lower() or None,
+            reference=(self.reference.data or "").strip().upper() or None,
+            at_from=self.at_from.data,
+            at_to=self.at_to.data,
+        )
+
+
+def filters_in_use(values: Mapping[str, object]) -> dict[str, object]:
+    """The filters in use, dates as ISO 8601 text: for links and audit records."""
+    return {name: value.isoformat() if isinstance(value, date) else value for name, value in values.items() if value}
+
+
+def audit_query(audit_filter: AuditFilter) -> Select[tuple[AuditEvent]]:
+    """Audit events matching the filter, newest first (the order of `ix_audit_event_at`)."""
+    query = select(AuditEvent)
+    if audit_filter.action:
+        query = query.where(AuditEvent.action == audit_filter.action)
+    if audit_filter.actor:
+        query = query.where(AuditEvent.actor_email.startswith(audit_filter.actor, autoescape=True))
+    if code := audit_filter.reference:
+        query = query.where(
+            AuditEvent.screening_reference.startswith(
+                code if code.startswith("IMS-") else "IMS-" + code, autoescape=True
+            )
+        )
+    if audit_filter.at_from:
+        query = query.where(AuditEvent.at >= local_midnight(audit_filter.at_from))
+    if audit_filter.at_to and audit_filter.at_to < date.max:  # nothing is after date.max (nor can it be added to)
+        query = query.where(AuditEvent.at < local_midnight(audit_filter.at_to + timedelta(days=1)))
+    return query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+
+
+def detail_text(detail: Mapping[str, Any] | None) -> str:
+    """An event's detail as one line, e.g. "account_email: a@b.ca; role: admin"."""
+
+    def value_text(value: object) -> str:
+        if isinstance(value, Mapping):
+            return ", ".join(f"{k}={v}" for k, v in value.items()) or "none"
+        if isinstance(value, list | tuple):
+            return ", ".join(map(str, value))
+        return str(value)
+
+    return "; ".join(f"{key}: {value_text(value)}" for key, value in (detail or {}).items())
+
+
+@bp.get("/audit")
+def audit_trail() -> ResponseReturnValue:
+    """Who did what, newest first, 50 a page; read-only. Viewing it is itself audited."""
+    form = AuditFilterForm(request.args)
+    form.action.choices = choices(ACTION_LABELS, "Any action")
+    valid = form.validate()
+    audit_filter = form.to_filter() if valid else AuditFilter()
+    page = request.args.get("page", "1")
+    # isascii: "²" and other Unicode digits pass isdigit() but not int().
+    page_number = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 100_000 else 1
+    rows = db.session.scalars(
+        audit_query(audit_filter).limit(AUDIT_PER_PAGE + 1).offset((page_number - 1) * AUDIT_PER_PAGE)
+    ).all()
+    events, has_next = rows[:AUDIT_PER_PAGE], len(rows) > AUDIT_PER_PAGE
+    references = {event.screening_reference for event in events if event.screening_reference}
+    existing = (
+        set(
+            db.session.scalars(
+                select(Screening.reference).where(Screening.reference.in_(references), Screening.state == "submitted")
+            )
+        )
+        if references
+        else set()
+    )
+    filters = filters_in_use(dataclasses.asdict(audit_filter))
+    audit.record("view_audit", filters=filters, page=page_number)
+    db.session.commit()
+    return render_template(
+        "staff/admin/audit.html",
+        form=form,
+        filter_valid=valid,
+        events=events,
+        existing_references=existing,
+        page=page_number,
+        has_next=has_next,
+        page_args=filters,
+        action_labels=ACTION_LABELS,
+        detail_text=detail_text,
+    )
