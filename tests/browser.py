@@ -43,6 +43,8 @@ CHROMIUM_ARGS = [
 PHONE = {"width": 375, "height": 667}
 DESKTOP = {"width": 1280, "height": 800}
 ADMIN_EMAIL = "admin@clinic.example"
+#: `flask --app wsgi ...` arguments that create the admin the browser tests sign in as (password on stdin).
+CREATE_ADMIN = ("create-staff", "--email", ADMIN_EMAIL, "--name", "Dana Admin", "--role", "admin", "--password-stdin")
 #: The clinic's online booking page, for the server that offers "Book online".
 BOOKING_URL = "https://booking.example/ims-clinic"
 
@@ -108,17 +110,7 @@ class Server:
 
     def start(self) -> None:
         self.cli("db", "upgrade")
-        self.cli(
-            "create-staff",
-            "--email",
-            ADMIN_EMAIL,
-            "--name",
-            "Dana Admin",
-            "--role",
-            "admin",
-            "--password-stdin",
-            stdin=STAFF_PASSWORD + "\n",
-        )
+        self.cli(*CREATE_ADMIN, stdin=STAFF_PASSWORD + "\n")
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 [self.flask, "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", str(self.port)],

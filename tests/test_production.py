@@ -29,6 +29,7 @@ from cryptography.fernet import Fernet
 from .booking_pages import VALID_REQUEST
 from .browser import (
     ADMIN_EMAIL,
+    CREATE_ADMIN,
     DESKTOP,
     PHONE,
     answers_for,
@@ -179,17 +180,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
                 base, f"http://localhost:{http_port}", nginx, server, certificates, mail, database_url, site
             )
             _wait_for(lambda: running.get("/healthz")[0] == 200, "nginx did not answer")
-            created = server.flask(
-                "create-staff",
-                "--email",
-                ADMIN_EMAIL,
-                "--name",
-                "Dana Admin",
-                "--role",
-                "admin",
-                "--password-stdin",
-                stdin=STAFF_PASSWORD + "\n",
-            )
+            created = server.flask(*CREATE_ADMIN, stdin=STAFF_PASSWORD + "\n")
             assert created.returncode == 0, created.stderr
             running.created_staff = created  # type: ignore[attr-defined]
             yield running
