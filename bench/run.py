@@ -199,7 +199,7 @@ class Bench:
 
     def step_posts(self, drafts: int) -> list[Request]:
         """The step POST of `drafts` drafts, each with its own session and CSRF token."""
-        from tests.journey import form_data
+        from tests.support.journey import form_data
 
         requests = []
         for number, token in enumerate(seed.seed_drafts(self.app, self.complete, drafts)):

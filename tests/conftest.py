@@ -27,7 +27,7 @@ import rules
 from app import create_app
 from app.extensions import db
 from rules.datafile import load_yaml
-from tests.postgresql import PostgreSQLCluster, find_pg_ctl, free_port  # noqa: F401 -- free_port for live_server
+from tests.support.postgresql import PostgreSQLCluster, find_pg_ctl, free_port  # noqa: F401 -- free_port for live_server
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -472,4 +472,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # The browser fixtures (the real server and one with online booking, Chromium, pages, screenshots, a
 # signed-in admin), here
 # so that every test module shares one of each per session.
-from .browser import booking_server, chromium, new_page, screenshot, server, staff_session  # noqa: E402, F401
+from tests.support.browser import booking_server, chromium, new_page, screenshot, server, staff_session  # noqa: E402, F401

@@ -13,9 +13,8 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from app.config import DEV_SECRET_KEY
-
-from .booking_pages import BOOKABLE
-from .browser import (
+from tests.support.booking_pages import BOOKABLE
+from tests.support.browser import (
     BOOKING_URL,
     DESKTOP,
     OUTCOMES,
@@ -32,6 +31,7 @@ from .browser import (
     tab_to,
     walk_steps,
 )
+
 from .conftest import STAFF_PASSWORD
 
 pytestmark = pytest.mark.browser

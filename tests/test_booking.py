@@ -16,7 +16,8 @@ from sqlalchemy import select, text
 from app import crypto
 from app.extensions import db
 from app.models import AssessmentRequest, Notification
-from tests.booking_pages import (
+from tests.conftest import sqlite_only
+from tests.support.booking_pages import (
     BOOKABLE,
     REQUEST,
     SENT,
@@ -27,8 +28,7 @@ from tests.booking_pages import (
     requests,
     submit_outcome,
 )
-from tests.conftest import sqlite_only
-from tests.journey import CHECK, RESULT, Journey, Page, profile, seed_draft
+from tests.support.journey import CHECK, RESULT, Journey, Page, profile, seed_draft
 
 BOOKING_URL = "https://booking.example.com/ims-screen"
 ASK = "Ask us to contact you"

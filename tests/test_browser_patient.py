@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from .booking_pages import BOOKABLE
-from .browser import (
+from tests.support.booking_pages import BOOKABLE
+from tests.support.browser import (
     DESKTOP,
     OUTCOMES,
     PHONE,

@@ -6,7 +6,7 @@ from typing import Any
 import pyotp
 import pytest
 
-from .browser import DESKTOP, PHONE, change_status_and_add_note, click_and_wait, journey
+from tests.support.browser import DESKTOP, PHONE, change_status_and_add_note, click_and_wait, journey
 
 pytestmark = pytest.mark.browser
 

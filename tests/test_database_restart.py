@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import app_on
-from tests.journey import profile, seed_draft
-from tests.live_server import Client, Gunicorn, gunicorn_on_a_new_database
-from tests.postgresql import PostgreSQLCluster
+from tests.support.journey import profile, seed_draft
+from tests.support.live_server import Client, Gunicorn, gunicorn_on_a_new_database
+from tests.support.postgresql import PostgreSQLCluster
 
 
 @pytest.fixture

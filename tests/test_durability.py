@@ -26,8 +26,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import Notification
 from tests.conftest import app_on
-from tests.journey import CHECK, RESULT, SECTION_IDS, SUBMIT, form_data, profile, screenings, seed_draft
-from tests.live_server import Client, Gunicorn, Reply, base_environment
+from tests.support.journey import CHECK, RESULT, SECTION_IDS, SUBMIT, form_data, profile, screenings, seed_draft
+from tests.support.live_server import Client, Gunicorn, Reply, base_environment
 
 WORKERS = 4
 #: An outcome that queues one clinic notification at submission: the side effect that must

@@ -17,15 +17,15 @@ from sqlalchemy import select, text
 from app import crypto
 from app.extensions import db
 from app.models import AssessmentRequest, AuditEvent
-from tests import staff_pages
-from tests.booking_pages import (
+from tests.conftest import StaffAccounts, sqlite_only
+from tests.support import staff_pages
+from tests.support.booking_pages import (
     SENT,
     VALID_REQUEST,
     post_request,
     requests,
     submit_outcome,
 )
-from tests.conftest import StaffAccounts, sqlite_only
 
 
 @pytest.fixture(autouse=True)

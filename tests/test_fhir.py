@@ -28,7 +28,7 @@ from app.extensions import db
 from rules import conditions
 from rules.datafile import load_yaml
 from tests.conftest import submit_screening
-from tests.rules_strategies import complete_answers
+from tests.support.rules_strategies import complete_answers
 
 PROFILES = load_yaml(Path(rules.__file__).parent / "cases" / "profiles.yaml")
 

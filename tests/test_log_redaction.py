@@ -22,9 +22,9 @@ from app import redaction
 from app.extensions import db
 from app.services import hash_token
 from tests.conftest import app_on, csrf_token_from
-from tests.journey import form_data, seed_draft
-from tests.live_server import Client, Gunicorn, gunicorn_on_a_new_database
-from tests.postgresql import PostgreSQLCluster
+from tests.support.journey import form_data, seed_draft
+from tests.support.live_server import Client, Gunicorn, gunicorn_on_a_new_database
+from tests.support.postgresql import PostgreSQLCluster
 
 #: Shaped like a real token (43 URL-safe characters), and unmistakable in a log.
 SENTINEL_TOKEN = "SeNtInElToKeN" + "q" * 30

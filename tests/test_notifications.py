@@ -17,7 +17,8 @@ from app import notifications as outbox
 from app.display import answer_text
 from app.extensions import db
 from app.models import utcnow
-from tests.booking_pages import (
+from tests.conftest import sqlite_only
+from tests.support.booking_pages import (
     OUTCOME_CHANGES,
     SENT,
     VALID_REQUEST,
@@ -25,9 +26,8 @@ from tests.booking_pages import (
     post_request,
     submit_outcome,
 )
-from tests.conftest import sqlite_only
-from tests.journey import RESULT, SUBMIT, Journey, profile
-from tests.smtp_server import Received, SMTPServer, free_port, running_smtp_server
+from tests.support.journey import RESULT, SUBMIT, Journey, profile
+from tests.support.smtp_server import Received, SMTPServer, free_port, running_smtp_server
 
 PORTAL = "https://screen.clinic.example"
 CLINIC_INBOX = "frontdesk@clinic.example"

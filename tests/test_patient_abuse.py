@@ -5,7 +5,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.journey import (
+from tests.support.journey import (
     CHECK,
     REASSURANCE,
     RESULT,

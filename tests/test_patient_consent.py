@@ -4,7 +4,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import services
-from tests.journey import Journey, Page, screenings, session_data
+from tests.support.journey import Journey, Page, screenings, session_data
 
 
 def test_landing_explains_ims_and_offers_privacy_notice_and_start(client: FlaskClient) -> None:

@@ -6,7 +6,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import Clock, sqlite_only
-from tests.journey import (
+from tests.support.journey import (
     CHECK,
     Journey,
     Page,

@@ -24,7 +24,7 @@ from app.extensions import db
 from app.forms import UNIT_SUFFIX
 from app.models import Screening
 from rules.questionnaire import QuestionType
-from tests.journey import (
+from tests.support.journey import (
     SECTION_IDS,
     Journey,
     answers_before,

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from tests.journey import CHECK, RESULT, SAVED, Journey, profile, session_data
+from tests.support.journey import CHECK, RESULT, SAVED, Journey, profile, session_data
 
 #: Response headers do not depend on the database backend (conftest.sqlite_only says
 #: when that matters): one backend is enough.

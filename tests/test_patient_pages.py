@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import rules
-from tests.journey import (
+from tests.support.journey import (
     CHECK,
     REASSURANCE,
     SECTIONS,

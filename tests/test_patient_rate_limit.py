@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from app.config import DEFAULT_PATIENT_POST_LIMIT as POST_LIMIT
 from tests.conftest import sqlite_only
-from tests.journey import Journey, Page, profile, seed_draft
+from tests.support.journey import Journey, Page, profile, seed_draft
 
 ALLOWED = int(POST_LIMIT.split()[0])
 WAITING_ROOM = "203.0.113.7"  # one address for the whole clinic's Wi-Fi

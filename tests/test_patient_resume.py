@@ -13,7 +13,7 @@ from app.config import DEV_PUBLIC_BASE_URL, config_from_env
 from app.extensions import db
 from app.models import utcnow
 from tests.conftest import Clock, sqlite_only
-from tests.journey import (
+from tests.support.journey import (
     CHECK,
     RESULT,
     SAVED,

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 import rules
 from app.display import answer_text
-from tests.journey import (
+from tests.support.journey import (
     CHECK,
     REASSURANCE,
     RESULT,

@@ -8,7 +8,7 @@ from markupsafe import escape
 
 import rules
 from rules.questionnaire import Question, QuestionType, Section
-from tests.journey import (
+from tests.support.journey import (
     SECTIONS,
     Duration,
     Journey,

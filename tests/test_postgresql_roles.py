@@ -20,8 +20,8 @@ from app import audit, services
 from app.extensions import db
 from app.models import AuditEvent, Screening
 from tests.conftest import app_on, submit_screening
-from tests.live_server import ROOT, base_environment, migrate
-from tests.postgresql import PostgreSQLCluster
+from tests.support.live_server import ROOT, base_environment, migrate
+from tests.support.postgresql import PostgreSQLCluster
 
 ROLES_SCRIPT = ROOT / "deploy" / "postgresql-roles.sql"
 

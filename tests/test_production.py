@@ -26,8 +26,8 @@ import pyotp
 import pytest
 from cryptography.fernet import Fernet
 
-from .booking_pages import VALID_REQUEST
-from .browser import (
+from tests.support.booking_pages import VALID_REQUEST
+from tests.support.browser import (
     ADMIN_EMAIL,
     CREATE_ADMIN,
     DESKTOP,
@@ -44,11 +44,12 @@ from .browser import (
     start,
     text_of,
 )
+from tests.support.live_server import RedisServer
+from tests.support.postgresql import PostgreSQLCluster
+from tests.support.production_stack import ROOT, Certificates, MakeServe, Nginx, require, site_config
+from tests.support.smtp_server import SMTPServer, running_smtp_server
+
 from .conftest import STAFF_PASSWORD, free_port, require_pg_ctl
-from .live_server import RedisServer
-from .postgresql import PostgreSQLCluster
-from .production_stack import ROOT, Certificates, MakeServe, Nginx, require, site_config
-from .smtp_server import SMTPServer, running_smtp_server
 
 pytestmark = [pytest.mark.production, pytest.mark.browser]
 

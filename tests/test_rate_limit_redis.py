@@ -26,8 +26,8 @@ from app import create_app
 from app.extensions import db
 from app.staff.auth import ACCOUNT_LIMIT
 from tests.conftest import STAFF_PASSWORD, StaffAccounts, csrf_token_from, sqlite_only
-from tests.journey import RESULT, Journey, profile
-from tests.live_server import Client, Gunicorn, RedisServer, base_environment, migrate
+from tests.support.journey import RESULT, Journey, profile
+from tests.support.live_server import Client, Gunicorn, RedisServer, base_environment, migrate
 
 ALLOWED = int(ACCOUNT_LIMIT.split()[0])  # failed sign-ins per account per window: 5
 SIGN_IN = "/staff/sign-in"

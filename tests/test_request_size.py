@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 import rules
 from app.config import MAX_CONTENT_LENGTH, MAX_FORM_MEMORY_SIZE, MAX_FORM_PARTS
 from tests.conftest import sqlite_only
-from tests.journey import Journey, Page, answers_before, form_data, profile, seed_draft, unchanged
+from tests.support.journey import Journey, Page, answers_before, form_data, profile, seed_draft, unchanged
 
 IDEAL = profile("ideal_neck")
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import rules
 from rules import Outcome
 from rules.questionnaire import Category
-from tests.rules_strategies import complete_answers
+from tests.support.rules_strategies import complete_answers
 
 QUESTIONNAIRE = rules.questionnaire()
 RED_FLAGS = [q for q in QUESTIONNAIRE if q.category is Category.RED_FLAG and "yes" in q.choice_values]

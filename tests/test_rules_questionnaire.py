@@ -11,7 +11,7 @@ from hypothesis import given, settings
 import rules
 from rules.errors import DataError, InvalidAnswers
 from rules.questionnaire import UNSURE, Category, QuestionType, load_questionnaire
-from tests.rules_strategies import complete_answers
+from tests.support.rules_strategies import complete_answers
 
 QUESTIONNAIRE = rules.questionnaire()
 

@@ -30,10 +30,10 @@ from werkzeug.test import TestResponse
 from app import create_app, services
 from app.extensions import db
 from app.models import AuditEvent, Screening
-from tests.booking_pages import VALID_REQUEST, post_request, submit_outcome
 from tests.conftest import PRODUCTION_SETTINGS, StaffAccounts, csrf_token_from, sqlite_only, submit_screening
-from tests.journey import SECTION_IDS, Journey, profile, seed_draft, session_data
-from tests.staff_pages import SIGN_IN, post_form, sign_in
+from tests.support.booking_pages import VALID_REQUEST, post_request, submit_outcome
+from tests.support.journey import SECTION_IDS, Journey, profile, seed_draft, session_data
+from tests.support.staff_pages import SIGN_IN, post_form, sign_in
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import StaffAccounts, submit_screening
-from tests.journey import profile, seed_draft
-from tests.staff_pages import sign_in
+from tests.support.journey import profile, seed_draft
+from tests.support.staff_pages import sign_in
 from tests.test_security import get_rules, url_for_rule
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")

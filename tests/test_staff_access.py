@@ -16,7 +16,7 @@ from werkzeug.test import TestResponse
 
 from app.staff import access
 from tests.conftest import PRODUCTION_SETTINGS, StaffAccounts, app_on, sqlite_only, submit_screening
-from tests.staff_pages import SIGN_IN, is_signed_in, sign_in
+from tests.support.staff_pages import SIGN_IN, is_signed_in, sign_in
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

@@ -17,7 +17,7 @@ from app import auth as credentials
 from app.extensions import db
 from app.models import AuditEvent, StaffUser
 from tests.conftest import STAFF_PASSWORD, StaffAccounts, sqlite_only
-from tests.staff_pages import is_signed_in, post_form, sign_in, text_of
+from tests.support.staff_pages import is_signed_in, post_form, sign_in, text_of
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.models import AuditEvent, Screening
 from app.staff.admin.audit_trail import ACTION_LABELS
 from tests.conftest import STAFF_PASSWORD, StaffAccounts, submit_screening
-from tests.staff_pages import PASSWORD, TWO_FACTOR, post_form, sign_in, sign_out
+from tests.support.staff_pages import PASSWORD, TWO_FACTOR, post_form, sign_in, sign_out
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

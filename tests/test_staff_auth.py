@@ -24,8 +24,8 @@ from tests.conftest import (
     csrf_token_from,
     sqlite_only,
 )
-from tests.journey import session_data
-from tests.staff_pages import (
+from tests.support.journey import session_data
+from tests.support.staff_pages import (
     ENROL,
     PASSWORD,
     QUEUE,

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import insert_submitted
-from tests.staff_pages import QUEUE, text_of
+from tests.support.staff_pages import QUEUE, text_of
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

@@ -15,7 +15,7 @@ from werkzeug.test import TestResponse
 from app.models import OUTCOMES
 from app.staff.queue import OUTCOME_LABELS
 from tests.conftest import insert_submitted, sqlite_only
-from tests.staff_pages import QUEUE, text_of
+from tests.support.staff_pages import QUEUE, text_of
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

@@ -30,7 +30,7 @@ from tests.conftest import (
     sqlite_only,
     submit_screening,
 )
-from tests.staff_pages import QUEUE, post_form, sign_in, text_of
+from tests.support.staff_pages import QUEUE, post_form, sign_in, text_of
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 import trustme
 
-from .live_server import wait_until_healthy
+from tests.support.live_server import wait_until_healthy
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 

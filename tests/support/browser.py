@@ -23,13 +23,12 @@ from cryptography.fernet import Fernet
 
 import rules
 from rules.datafile import load_yaml
-
-from .conftest import STAFF_PASSWORD, free_port
-from .live_server import wait_until_healthy
+from tests.conftest import STAFF_PASSWORD, free_port
+from tests.support.live_server import wait_until_healthy
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

@@ -12,7 +12,7 @@ from werkzeug.test import TestResponse
 
 from app.extensions import db
 from app.models import AssessmentRequest, Notification, Screening
-from tests.journey import RESULT, SUBMIT, Journey, Page, profile, seed_draft
+from tests.support.journey import RESULT, SUBMIT, Journey, Page, profile, seed_draft
 
 REQUEST = "/screening/request-assessment"
 SENT = "/screening/request-sent"

@@ -26,9 +26,9 @@ import redis
 from cryptography.fernet import Fernet
 
 from tests.conftest import csrf_token_from, free_port
-from tests.postgresql import PostgreSQLCluster
+from tests.support.postgresql import PostgreSQLCluster
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
