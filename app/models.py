@@ -9,6 +9,7 @@ from typing import Any
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -362,3 +363,24 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+#: The id of the heartbeat table's one row, which migration 0007 inserts.
+HEARTBEAT_ID = 1
+
+
+class HealthHeartbeat(Base):
+    """One row, rewritten and committed by every health check: proof that a write reaches disk.
+
+    A `SELECT 1` succeeds on a full disk or a read-only database while every patient's save
+    fails; a rolled-back write proves nothing either, as neither SQLite nor PostgreSQL writes a
+    rolled-back transaction to disk. A commit of a one-row update by primary key does (SQLite
+    syncs its WAL, PostgreSQL flushes its WAL) and stays cheap: one small row, one index.
+    """
+
+    __tablename__ = "health_heartbeat"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: How many checks have written it; the change every commit has to carry.
+    beat: Mapped[int] = mapped_column(BigInteger)
+    beat_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -135,10 +135,9 @@ def resume(token: str) -> ResponseReturnValue:
 def _open_screening(other_than: str) -> Screening | None:
     """The screening this browser has open, unless it is the one `other_than` opens (or none,
     or it is forgotten because the browser was left unused)."""
-    token = session.get(TOKEN_KEY)
-    if not isinstance(token, str) or token == other_than or _idle_too_long():
+    if session.get(TOKEN_KEY) == other_than or _idle_too_long():
         return None
-    return services.find_by_token(token)
+    return _session_screening()
 
 
 def with_screening(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
@@ -150,10 +149,9 @@ def with_screening(view: Callable[..., ResponseReturnValue]) -> Callable[..., Re
 
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> ResponseReturnValue:
-        token = session.get(TOKEN_KEY)
-        screening = services.find_by_token(token) if isinstance(token, str) else None
+        screening = _session_screening()
         if screening is None:
-            if token is not None:
+            if session.get(TOKEN_KEY) is not None:
                 _forget()
                 return render_template("patient/resume_invalid.html"), 404
             return redirect(url_for("patient.start"))
@@ -165,6 +163,12 @@ def with_screening(view: Callable[..., ResponseReturnValue]) -> Callable[..., Re
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def _session_screening() -> Screening | None:
+    """The screening whose token this browser's session holds, if it still exists."""
+    token = session.get(TOKEN_KEY)
+    return services.find_by_token(token) if isinstance(token, str) else None
 
 
 def _remember(token: str) -> None:
@@ -272,8 +276,7 @@ def csrf_failed(error: CSRFError) -> ResponseReturnValue:
 
 def _send_again(section_id: str) -> str | None:
     """The question page again with the posted answers, if this browser's open draft can show it."""
-    token = session.get(TOKEN_KEY)
-    screening = services.find_by_token(token) if isinstance(token, str) else None
+    screening = _session_screening()
     section = rules.questionnaire().section(section_id)
     if screening is None or screening.state != "draft" or _idle_too_long() or section is None:
         return None

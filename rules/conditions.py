@@ -218,6 +218,10 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+class UnhandledCondition(TypeError):
+    """A visitor was given a kind of condition it has no method for, and no `otherwise`."""
+
+
 class Visitor(Generic[T]):
     """One method per kind of condition, so code outside the evaluator can translate conditions
     (into CSS selectors, FHIR enableWhen, ...) without testing their classes itself.
@@ -228,7 +232,7 @@ class Visitor(Generic[T]):
     """
 
     def otherwise(self, condition: Condition) -> T:
-        raise NotImplementedError(f"{type(self).__name__} has no case for {condition!r}")
+        raise UnhandledCondition(f"{type(self).__name__} has no case for {condition!r}")
 
     def visit_all(self, condition: All) -> T:
         return self.otherwise(condition)

@@ -167,5 +167,5 @@ def test_a_kind_a_visitor_does_not_handle_goes_to_otherwise() -> None:
 
     assert conditions.parse({"equals": ["a", 1]}, "test").accept(OnlyEquals()) == "a"
     assert conditions.parse({"at_most": ["a", 1]}, "test").accept(OnlyEquals()) == "?"
-    with pytest.raises(NotImplementedError, match="Visitor has no case"):
+    with pytest.raises(conditions.UnhandledCondition, match="Visitor has no case"):
         conditions.parse({"fact": "f"}, "test").accept(conditions.Visitor[str]())
