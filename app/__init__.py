@@ -68,7 +68,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from app import assets, cli, display, errors, health, patient, security, staff
 
     app.register_blueprint(health.bp)
-    app.register_blueprint(patient.bp)
+    patient.init_app(app)
     errors.init_app(app)
     staff.init_app(app)
     display.init_app(app)

@@ -17,8 +17,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.engine import make_url
 
 import rules
-from app import audit, crypto_rotation, environment_file, notifications, services
-from app import auth as credentials
+from app import audit, credentials, crypto_rotation, environment_file, notifications, retention
 from app.extensions import db
 
 rules_cli = AppGroup("rules", help="Inspect and run the IMS candidacy rules.")
@@ -90,9 +89,9 @@ def check() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def replay(since: datetime | None, as_json: bool) -> None:
     """Re-evaluate stored screenings with the current rules and report which would change, and how."""
-    from app import governance
+    from app import calibration
 
-    report = governance.replay(since.replace(tzinfo=UTC) if since else None)
+    report = calibration.replay(since.replace(tzinfo=UTC) if since else None)
     if as_json:
         _echo_json(
             {
@@ -144,8 +143,8 @@ def purge(dry_run: bool) -> None:
     """
     announce_database()
     retention_days = current_app.config["SCREENING_RETENTION_DAYS"]
-    drafts = services.purge_expired_drafts(dry_run=dry_run)
-    old = services.purge_old_screenings(retention_days, dry_run=dry_run)
+    drafts = retention.purge_expired_drafts(dry_run=dry_run)
+    old = retention.purge_old_screenings(retention_days, dry_run=dry_run)
     if dry_run:
         click.echo(f"dry run: {drafts} expired unfinished screening(s) would be deleted")
         click.echo(

@@ -62,7 +62,7 @@ DEV_MAIL = {
     "CLINIC_INBOX": "clinic@localhost",
 }
 
-#: Posts a patient's address may make across the patient pages (see app/patient.py).
+#: Posts a patient's address may make across the patient pages (see app/patient/views.py).
 DEFAULT_PATIENT_POST_LIMIT = "600 per 10 minutes"
 
 #: Host names accepted besides PUBLIC_BASE_URL's: a proxy or a health check on the same machine.
@@ -166,7 +166,7 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "WTF_CSRF_TIME_LIMIT": patient_idle_minutes * 60,
         "STAFF_SESSION_HOURS": _positive_int(environ, "STAFF_SESSION_HOURS", 8),
         "RATELIMIT_STORAGE_URI": rate_limit_storage,
-        # Posts per address across the patient pages (app/patient.py says why this many).
+        # Posts per address across the patient pages (app/patient/views.py says why this many).
         "PATIENT_POST_LIMIT": _rate_limit(environ, "PATIENT_POST_LIMIT", DEFAULT_PATIENT_POST_LIMIT),
         "RATELIMIT_STORAGE_OPTIONS": _rate_limit_storage_options(rate_limit_storage),
         "RATELIMIT_ENABLED": _flag(environ, "RATELIMIT_ENABLED", default=True),

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 import rules
-from app.models import Screening, utcnow
+from app.models import PREFERRED_TIMES, Screening, utcnow
 from rules.outcomes import Outcome
 from rules.questionnaire import NUMERIC_TYPES, Question, QuestionType
 
@@ -100,8 +100,6 @@ def _is_flag(outcome: str) -> bool:
 
 def preferred_time_label(value: str) -> str:
     """A preferred time of an assessment request in words."""
-    from app.booking import PREFERRED_TIMES
-
     return PREFERRED_TIMES.get(value, value)
 
 

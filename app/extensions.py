@@ -56,7 +56,7 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 #: The patients' limit, on the same store, fails open instead: with Redis unreachable the error
 #: is logged and the post goes ahead, because a person part-way through a screening must still
 #: reach its result and safety advice. Flask-Limiter chooses between the two per instance
-#: (`swallow_errors`), hence a second one; only app.patient declares limits on it.
+#: (`swallow_errors`), hence a second one; only app.patient.views declares limits on it.
 patient_limiter = Limiter(key_func=get_remote_address, default_limits=[], swallow_errors=True)
 
 

@@ -43,6 +43,15 @@ REVIEW_STATUSES = ("new", "in_review", "contacted", "booked", "declined", "refer
 
 ROLES = ("physio", "admin")
 
+#: When a person asking for an assessment is usually free, in words (AssessmentRequest.preferred_times).
+PREFERRED_TIMES = {
+    "weekday_morning": "Weekday mornings",
+    "weekday_afternoon": "Weekday afternoons",
+    "weekday_evening": "Weekday evenings",
+    "saturday": "Saturdays",
+    "any": "Any time",
+}
+
 #: Letters and digits that cannot be mistaken for one another when read out over the phone or
 #: copied by hand: no 0/O, 1/I/L, and no U (fewer accidental words).
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -23,8 +23,7 @@ from flask import Flask
 from sqlalchemy import insert
 
 import rules
-from app import auth as credentials
-from app import crypto
+from app import credentials, crypto
 from app.extensions import db
 from app.models import (
     OUTCOMES,
@@ -259,7 +258,7 @@ def _follow_up(
 
 def seed_drafts(app: Flask, answer_sets: Sequence[dict[str, object]], count: int) -> list[str]:
     """Insert `count` drafts cycling through `answer_sets`; return their resume tokens."""
-    from app.services import hash_token
+    from app.patient.services import hash_token
 
     now = utcnow()
     tokens = [secrets.token_urlsafe(32) for _ in range(count)]

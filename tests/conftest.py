@@ -303,7 +303,7 @@ class StaffAccounts:
 
     def create(self, email: str = "physio@clinic.example", role: str = "physio", *, mfa: bool = False) -> int:
         """Add an account (with an enrolled authenticator app when `mfa`); return its id."""
-        from app import auth as credentials
+        from app import credentials
 
         with self.app.app_context():
             user = credentials.create_staff(email, email.split("@")[0].title(), role, STAFF_PASSWORD)
@@ -373,7 +373,7 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """
     from argon2 import PasswordHasher
 
-    from app import auth as credentials
+    from app import credentials
 
     cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     monkeypatch.setattr(credentials, "_hasher", cheap)
@@ -403,7 +403,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 def submit_screening(app: Flask, answers: dict[str, object], submitted_at: datetime | None = None) -> str:
     """Store a screening with `answers` and submit it through the service; return its reference."""
-    from app import services
+    from app.patient import services
 
     with app.app_context():
         screening, _token = services.start_screening(app.config["DRAFT_RETENTION_DAYS"])

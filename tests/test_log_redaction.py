@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import redaction
 from app.extensions import db
-from app.services import hash_token
+from app.patient.services import hash_token
 from tests.conftest import app_on, csrf_token_from
 from tests.support.journey import form_data, seed_draft
 from tests.support.live_server import Client, Gunicorn, gunicorn_on_a_new_database

@@ -3,7 +3,7 @@
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import services
+from app.patient import services
 from tests.support.journey import Journey, Page, screenings, session_data
 
 

@@ -21,8 +21,8 @@ from sqlalchemy import select
 
 import rules
 from app.extensions import db
-from app.forms import UNIT_SUFFIX
 from app.models import Screening
+from app.patient.forms import UNIT_SUFFIX
 from rules.questionnaire import QuestionType
 from tests.support.journey import (
     SECTION_IDS,

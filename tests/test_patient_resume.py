@@ -8,10 +8,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import services
+from app import retention
 from app.config import DEV_PUBLIC_BASE_URL, config_from_env
 from app.extensions import db
 from app.models import utcnow
+from app.patient import services
 from tests.conftest import Clock, sqlite_only
 from tests.support.journey import (
     CHECK,
@@ -169,19 +170,19 @@ def test_purge_deletes_only_expired_drafts(app: Flask) -> None:
     set_expiry(app, submitted, now - timedelta(days=30))  # long past its draft expiry
 
     with app.app_context():
-        assert services.purge_expired_drafts(dry_run=True) == 1
+        assert retention.purge_expired_drafts(dry_run=True) == 1
         db.session.commit()
     assert {row["id"] for row in screenings(app)} == {expired, live, submitted}
 
     with app.app_context():
-        assert services.purge_expired_drafts() == 1
+        assert retention.purge_expired_drafts() == 1
         db.session.commit()
     rows = {row["id"]: row for row in screenings(app)}
     assert set(rows) == {live, submitted}
     assert rows[submitted]["state"] == "submitted"
 
     with app.app_context():
-        assert services.purge_expired_drafts() == 0
+        assert retention.purge_expired_drafts() == 0
 
 
 def test_purge_counts_a_draft_expiring_exactly_now(app: Flask) -> None:
@@ -189,8 +190,8 @@ def test_purge_counts_a_draft_expiring_exactly_now(app: Flask) -> None:
     draft, _ = seed_draft(app)
     set_expiry(app, draft, now)
     with app.app_context():
-        assert services.purge_expired_drafts(now=now - timedelta(seconds=1)) == 0
-        assert services.purge_expired_drafts(now=now) == 1
+        assert retention.purge_expired_drafts(now=now - timedelta(seconds=1)) == 0
+        assert retention.purge_expired_drafts(now=now) == 1
         db.session.commit()
     assert screenings(app) == []
 
@@ -229,8 +230,8 @@ def test_save_and_come_back_later_keeps_the_valid_answers_of_a_half_filled_page(
 
 def test_opening_a_resume_link_keeps_a_staff_sign_in_in_the_same_browser(app, physio_client) -> None:
     """Staff often try the patient journey themselves: a resume link must not sign them out."""
-    from app import services
     from app.extensions import db
+    from app.patient import services
 
     with app.app_context():
         _, token = services.start_screening(7)

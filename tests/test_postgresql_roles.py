@@ -16,9 +16,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from app import audit, services
+from app import audit
 from app.extensions import db
 from app.models import AuditEvent, Screening
+from app.patient import services
 from tests.conftest import app_on, submit_screening
 from tests.support.live_server import ROOT, base_environment, migrate
 from tests.support.postgresql import PostgreSQLCluster

@@ -7,9 +7,9 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import func, select
 
-from app import services
 from app.extensions import db
 from app.models import Screening, utcnow
+from app.patient import services
 
 
 def make_drafts(app: Flask, ideal_answers: dict[str, object]) -> None:

@@ -347,7 +347,7 @@ def test_the_needle_reassurance_reads_only_questions_asked_so_far(tmp_path: Path
 
 
 def _reassurance_as_first_written(answers: dict[str, object]) -> bool:
-    """The rule as the web app once wrote it, before it became data (app/services.py)."""
+    """The rule as the web app once wrote it, before it became data (app/patient/services.py)."""
     fear = answers.get("needle_fear")
     return (
         (isinstance(fear, int) and fear >= 4)

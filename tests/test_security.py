@@ -27,9 +27,10 @@ from sqlalchemy import func, select
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
-from app import create_app, services
+from app import create_app
 from app.extensions import db
 from app.models import AuditEvent, Screening
+from app.patient import services
 from tests.conftest import PRODUCTION_SETTINGS, StaffAccounts, csrf_token_from, sqlite_only, submit_screening
 from tests.support.booking_pages import VALID_REQUEST, post_request, submit_outcome
 from tests.support.journey import SECTION_IDS, Journey, profile, seed_draft, session_data

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
-from app import auth as credentials
+from app import credentials
 from app.extensions import db
 from app.models import AuditEvent, StaffUser
 from tests.conftest import STAFF_PASSWORD, StaffAccounts, sqlite_only

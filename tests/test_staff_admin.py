@@ -10,9 +10,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from app import services
 from app.extensions import db
 from app.models import AuditEvent, StaffUser
+from app.patient import services
 from tests.conftest import STAFF_PASSWORD, StaffAccounts, csrf_token_from
 
 ADMIN_EMAIL = "admin@clinic.example"
@@ -307,7 +307,7 @@ def test_resetting_two_factor_clears_the_app_and_codes_and_ends_sessions(
     physio_id = staff.create(PHYSIO_EMAIL, "physio", mfa=True)
     physio = sign_in_with_code(app, staff, PHYSIO_EMAIL)
     with app.app_context():
-        from app import auth as credentials
+        from app import credentials
 
         user = db.session.get(StaffUser, physio_id)
         assert user is not None and user.totp_last_step is not None

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 from werkzeug.test import TestResponse
 
-from app import auth as credentials
+from app import credentials
 from app.extensions import db
 from app.models import AuditEvent, StaffUser
 from tests.conftest import (

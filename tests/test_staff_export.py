@@ -11,9 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert, select
 
 import rules
-from app import services
 from app.extensions import db
 from app.models import AuditEvent, Screening
+from app.patient import services
 from app.staff.admin import exports
 from tests.conftest import sqlite_only
 

@@ -6,10 +6,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from app import booking, services
 from app.extensions import db
 from app.models import AssessmentRequest, AuditEvent, Screening, StaffUser
-from app.review import add_note
+from app.patient import booking, services
+from app.staff.review import add_note
 from tests.conftest import csrf_token_from
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import booking, services
 from app.extensions import db
+from app.patient import booking, services
 
 
 def submitted(app: Flask, answers: dict[str, object], name: str | None = None, location: str = "Vancouver") -> str:

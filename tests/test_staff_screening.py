@@ -13,7 +13,6 @@ from sqlalchemy import exc, select, text, update
 from werkzeug.test import TestResponse
 
 import rules
-from app import review
 from app.display import answer_text
 from app.extensions import db
 from app.models import (
@@ -24,6 +23,7 @@ from app.models import (
     ScreeningNote,
     StatusChange,
 )
+from app.staff import review
 from tests.conftest import (
     StaffAccounts,
     insert_submitted,

@@ -7,7 +7,7 @@ import time
 import pyotp
 from flask import Flask
 
-from app import auth as credentials
+from app import credentials
 from app.extensions import db
 from app.models import StaffUser
 from tests.conftest import StaffAccounts

@@ -24,8 +24,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
-from app import audit
-from app import auth as credentials
+from app import audit, credentials
 from app.extensions import db, limiter
 from app.models import StaffUser
 from app.staff.access import LAST_SEEN, SIGNED_IN_AT, load_user

@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import Blueprint, render_template, request
 
 import rules
-from app import audit, governance
+from app import audit, calibration
 from app.extensions import db
 from app.models import OUTCOMES, utcnow
 from app.staff.queue import OUTCOME_LABELS
@@ -30,7 +30,7 @@ def overview() -> str:
         if days_text.isascii() and days_text.isdigit() and 0 < int(days_text) <= MAX_REPLAY_DAYS
         else DEFAULT_REPLAY_DAYS
     )
-    report = governance.replay(since=utcnow() - timedelta(days=days))
+    report = calibration.replay(since=utcnow() - timedelta(days=days))
     audit.record("replay_rules", days=days, replayed=report.replayed, changed=len(report.changes))
     db.session.commit()
     return render_template(
@@ -38,7 +38,7 @@ def overview() -> str:
         ruleset=rules.ruleset(),
         report=report,
         days=days,
-        calibration=governance.calibration(),
+        calibration=calibration.calibration(),
         outcomes=OUTCOMES,
         outcome_labels=OUTCOME_LABELS,
     )

@@ -25,8 +25,8 @@ import rules
 from app import audit
 from app.extensions import db
 from app.models import Notification, Screening
-from app.review import STATUS_LABELS
 from app.staff.queue import OUTCOME_LABELS
+from app.staff.review import STATUS_LABELS
 
 bp = Blueprint("staff_privacy", __name__, url_prefix="/staff/patient-requests")
 

@@ -26,11 +26,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 import rules
-from app import audit, review
+from app import audit
 from app.display import CLINIC_TIME_ZONE
 from app.extensions import db
 from app.models import REVIEW_STATUSES, Notification, Screening
-from app.staff import queries
+from app.staff import queries, review
 from app.staff.forms import FilterDateField, no_control_characters, without_nul
 from rules.outcomes import Outcome
 

@@ -32,11 +32,11 @@ from sqlalchemy import inspect, select, update
 from werkzeug.test import TestResponse
 
 import rules
-from app import services
 from app.extensions import db
-from app.forms import UNIT_SUFFIX
 from app.models import Screening
-from app.patient import LAST_USED_KEY, TOKEN_KEY
+from app.patient import services
+from app.patient.forms import UNIT_SUFFIX
+from app.patient.views import LAST_USED_KEY, TOKEN_KEY
 from rules.datafile import load_yaml
 from rules.questionnaire import QuestionType, Section
 

@@ -17,8 +17,7 @@ from sqlalchemy import select
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
-from app import audit
-from app import auth as credentials
+from app import audit, credentials
 from app.extensions import db
 from app.models import ROLES, StaffUser
 from app.staff.admin import bp

@@ -103,6 +103,6 @@ def stylesheet() -> str:
     if not hide:
         return ""
     return (
-        "/* Generated from rules/data/questionnaire.yaml by app/reveal.py. */\n"
+        "/* Generated from rules/data/questionnaire.yaml by app/patient/reveal.py. */\n"
         "@supports selector(:has(*)) {\n" + ",\n".join(hide) + " { display: none; }\n" + "\n".join(show) + "\n}\n"
     )

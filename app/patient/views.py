@@ -1,6 +1,6 @@
 """The public, patient-facing pages: information, consent, the questionnaire, the result.
 
-Views stay thin: they read the request, call one use-case in `app.services`, commit, and
+Views stay thin: they read the request, call one use-case in `app.patient.services`, commit, and
 redirect (POST-redirect-GET). The session cookie holds only the resume token, never answers.
 """
 
@@ -31,9 +31,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf
 
 import rules
-from app import booking, errors, forms, links, notifications, reveal, services
+from app import errors, links, notifications
 from app.extensions import db, patient_limiter
-from app.models import Screening
+from app.models import PREFERRED_TIMES, Screening
+from app.patient import booking, forms, reveal, services
 from rules.questionnaire import Section
 
 bp = Blueprint("patient", __name__)
@@ -429,7 +430,7 @@ def request_assessment() -> ResponseReturnValue:
     form.preferred_location.choices = [SelectChoice(loc, loc) for loc in locations] + [
         SelectChoice("any", "Either location" if len(locations) == 2 else "Any location")
     ]
-    form.preferred_times.choices = [SelectChoice(value, label) for value, label in booking.PREFERRED_TIMES.items()]
+    form.preferred_times.choices = [SelectChoice(value, label) for value, label in PREFERRED_TIMES.items()]
     if form.validate_on_submit():
         booking.request_assessment(
             screening,
@@ -463,7 +464,7 @@ def request_sent() -> ResponseReturnValue:
 
 @bp.get("/screening/questions.css")
 def reveal_css() -> Response:
-    """The generated stylesheet that reveals follow-up questions (see app/reveal.py)."""
+    """The generated stylesheet that reveals follow-up questions (see app/patient/reveal.py)."""
     response = Response(reveal.stylesheet(), mimetype="text/css")
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response

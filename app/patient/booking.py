@@ -9,14 +9,6 @@ from app.extensions import db
 from app.models import AssessmentRequest, Screening, utcnow
 from rules.outcomes import Outcome
 
-PREFERRED_TIMES = {
-    "weekday_morning": "Weekday mornings",
-    "weekday_afternoon": "Weekday afternoons",
-    "weekday_evening": "Weekday evenings",
-    "saturday": "Saturdays",
-    "any": "Any time",
-}
-
 
 @dataclass(frozen=True)
 class ContactDetails:

@@ -1,4 +1,4 @@
-"""Use-cases of the patient journey: start, save a page, submit, purge. Views call these.
+"""Use-cases of the patient journey: start, find by token, save a page, submit, read the result.
 
 Each function works on the current database session and leaves committing to its caller (the
 view), so one request is one transaction.
@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
@@ -147,28 +147,3 @@ def stored_result(screening: Screening) -> rules.Result:
             "ruleset_version": screening.ruleset_version,
         }
     )
-
-
-def purge_old_screenings(retention_days: int, now: datetime | None = None, dry_run: bool = False) -> list[str]:
-    """Delete submitted screenings older than the retention period that never led to a booking.
-
-    BC PIPA s.35: information used to make a decision about a person is kept at least one year
-    after the decision, then destroyed. A booked screening has become part of the clinical record
-    and follows the clinic's record-keeping rules instead, so it is never purged here.
-    Returns the references deleted (or that would be).
-    """
-    cutoff = (now or utcnow()) - timedelta(days=retention_days)
-    old = (Screening.state == "submitted") & (Screening.submitted_at < cutoff) & (Screening.review_status != "booked")
-    references = list(db.session.scalars(select(Screening.reference).where(old).order_by(Screening.id)))
-    if not dry_run:
-        for screening in db.session.scalars(select(Screening).where(old)):
-            db.session.delete(screening)  # cascades to notes, workflow, judgements, contact details
-    return references
-
-
-def purge_expired_drafts(now: datetime | None = None, dry_run: bool = False) -> int:
-    """Delete drafts past their expiry; return how many there were. Submitted screenings stay."""
-    expired = (Screening.state == "draft") & (Screening.expires_at <= (now or utcnow()))
-    if dry_run:
-        return len(db.session.scalars(select(Screening.id).where(expired)).all())
-    return db.session.execute(delete(Screening).where(expired)).rowcount  # type: ignore[attr-defined]

@@ -1,11 +1,11 @@
-"""The CSS reveal's translation of conditions into selectors (app/reveal.py), kind by kind."""
+"""The CSS reveal's translation of conditions into selectors (app/patient/reveal.py), kind by kind."""
 
 from __future__ import annotations
 
 import pytest
 
 import rules
-from app import reveal
+from app.patient import reveal
 from rules import conditions
 
 ON_PAGE = {q.id: q for q in rules.questionnaire().section("medicines").questions}  # type: ignore[union-attr]
