@@ -14,6 +14,7 @@ from typing import Any
 import rules
 from rules import conditions
 from rules.conditions import Condition
+from rules.engine import Result
 from rules.questionnaire import NUMERIC_TYPES, Question, Questionnaire, QuestionType
 
 CANONICAL = "urn:ims-screen:questionnaire"
@@ -294,7 +295,7 @@ def screening_bundle(
     reference: str,
     answers: Mapping[str, object],
     submitted_at: str,
-    stored: Mapping[str, Any],
+    result: Result,
     questionnaire: Questionnaire | None = None,
 ) -> dict[str, Any]:
     """A submitted screening as a collection Bundle: Patient (reference only), answers, risk assessment."""
@@ -305,7 +306,7 @@ def screening_bundle(
     response = {
         "resourceType": "QuestionnaireResponse",
         "identifier": {"system": "urn:ims-screen:reference", "value": reference},
-        "questionnaire": f"{CANONICAL}|{stored['ruleset_version']}",
+        "questionnaire": f"{CANONICAL}|{result.ruleset_version}",
         "status": "completed",
         "subject": {"reference": patient_id},
         "authored": submitted_at,
@@ -323,25 +324,24 @@ def screening_bundle(
             if any(answers.get(q.id) is not None for q in section.questions)
         ],
     }
-    reasons = stored["reasons"]
     risk = {
         "resourceType": "RiskAssessment",
         "identifier": [{"system": "urn:ims-screen:reference", "value": reference}],
         "status": "final",
         "subject": {"reference": patient_id},
         "occurrenceDateTime": submitted_at,
-        "method": {"text": f"IMS Screen rule set {stored['ruleset_version']}"},
+        "method": {"text": f"IMS Screen rule set {result.ruleset_version}"},
         "basis": [{"reference": response_id}],
         "prediction": [
             {
                 "outcome": {
-                    "coding": [{"system": OUTCOME_SYSTEM, "code": stored["outcome"]}],
-                    "text": stored["outcome"],
+                    "coding": [{"system": OUTCOME_SYSTEM, "code": result.outcome.value}],
+                    "text": result.outcome.value,
                 },
-                "rationale": "; ".join(f"{r['rule_id']} {r['title']}" for r in reasons),
+                "rationale": "; ".join(f"{r.rule_id} {r.title}" for r in result.reasons),
             }
         ],
-        "note": [{"text": f"{r['rule_id']} ({r['outcome']}): {r['staff_rationale']}"} for r in reasons],
+        "note": [{"text": f"{r.rule_id} ({r.outcome.value}): {r.staff_rationale}"} for r in result.reasons],
     }
     patient = {"resourceType": "Patient", "identifier": [{"system": "urn:ims-screen:reference", "value": reference}]}
     return {

@@ -26,6 +26,7 @@ from sqlalchemy.types import TypeDecorator
 
 from app.crypto import EncryptedText
 from app.extensions import Base
+from rules.engine import Result
 from rules.outcomes import CANDIDACY_OUTCOMES, Outcome
 
 #: Every screening outcome, most urgent first: the rules' vocabulary, used unchanged by the
@@ -36,6 +37,9 @@ OUTCOMES = tuple(outcome.value for outcome in Outcome)
 CANDIDACIES = tuple(outcome.value for outcome in CANDIDACY_OUTCOMES)
 
 STATES = ("draft", "submitted")
+
+#: The columns of a screening that hold the rules' result, each named as in `Result.to_dict`.
+RESULT_COLUMNS = ("outcome", "candidacy", "reasons", "indicators", "ruleset_version")
 
 #: The staff follow-up workflow of a submitted screening: new -> in review -> contacted ->
 #: booked, or declined / referred elsewhere at any point.
@@ -188,6 +192,18 @@ class Screening(Base):
     judgements: Mapped[list[ClinicianJudgement]] = relationship(
         back_populates="screening", order_by="ClinicianJudgement.recorded_at", cascade="all, delete-orphan"
     )
+
+    @staticmethod
+    def result_columns(result: Result) -> dict[str, Any]:
+        """The column values that store `result` (read back by `stored_result`)."""
+        stored = result.to_dict()
+        return {name: stored[name] for name in RESULT_COLUMNS} | {"outcome_rank": result.outcome.rank}
+
+    def stored_result(self) -> Result:
+        """The result stored at submission, as the rules returned it then, whatever the rules say now."""
+        if self.state != "submitted":
+            raise ValueError(f"{self!r} has no result yet")
+        return Result.from_dict({name: getattr(self, name) for name in RESULT_COLUMNS})
 
     def __repr__(self) -> str:
         # Never the answers: reprs end up in logs, and answers are health data.

@@ -241,6 +241,16 @@ class Questionnaire:
         """The answers without those to questions that no longer apply (or are unknown)."""
         return {q.id: answers[q.id] for q in self.applicable(answers) if answers.get(q.id) is not None}
 
+    def with_page(
+        self, answers: Mapping[str, object], section: Section, page_answers: Mapping[str, object]
+    ) -> dict[str, object]:
+        """`answers` with one page's answers replaced by `page_answers`, less every answer that
+        no longer applies (on any page), so that a draft never holds a contradiction."""
+        own = {question.id for question in section.questions}
+        merged = {qid: value for qid, value in answers.items() if qid not in own}
+        merged.update({qid: value for qid, value in page_answers.items() if qid in own and value is not None})
+        return self.applicable_answers(merged)
+
     def problems(self, answers: Mapping[str, object]) -> list[str]:
         """Every reason why `answers` do not fit the questionnaire; empty when they do.
 

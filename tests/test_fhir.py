@@ -210,7 +210,7 @@ def test_the_fhirpath_expression_holds_exactly_when_the_condition_does(data: obj
     """Evaluated by fhirpathpy on a QuestionnaireResponse of the answers, as SDC software would."""
     condition = conditions.parse(data, "test")
     expression = fhir.fhirpath(condition, rules.questionnaire())
-    stored = {"ruleset_version": "x", "outcome": "likely", "reasons": []}
+    stored = rules.Result(rules.Outcome.LIKELY, rules.Outcome.LIKELY, (), {}, "x")
     names = sorted(set(condition.names()))
     for values in itertools.product(*(tried(name) for name in names)):
         answers = {name: value for name, value in zip(names, values, strict=True) if value is not None}
@@ -228,7 +228,7 @@ def test_fhirpath_literals_are_quoted_and_escaped() -> None:
 
 
 def bundle_of(answers: dict[str, object]) -> dict[str, object]:
-    result = rules.evaluate(answers).to_dict()
+    result = rules.evaluate(answers)
     return fhir.screening_bundle("IMS-TEST2345", answers, "2026-11-25T18:00:00Z", result)
 
 

@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.exc import IntegrityError, StatementError
 
+import rules
 from app.extensions import db
 from app.models import (
     REFERENCE_ALPHABET,
@@ -86,6 +87,21 @@ def test_answers_changed_in_place_are_saved(app: Flask) -> None:
 def test_complete_submitted_screening_is_accepted(app: Flask) -> None:
     with app.app_context():
         assert save(submitted()).state == "submitted"
+
+
+def test_a_result_stored_in_its_columns_reads_back_as_the_rules_gave_it(app: Flask, ideal_answers: dict) -> None:
+    result = rules.evaluate(dict(ideal_answers, metal_allergy="yes"))  # a precaution over a candidacy
+    with app.app_context():
+        screening = save(submitted(answers=ideal_answers, **Screening.result_columns(result)))
+        assert screening.outcome_rank == rules.Outcome.CLINICIAN_REVIEW.rank
+        stored = screening.stored_result()
+    assert stored.to_dict() == result.to_dict()
+    assert stored.explaining() == result.explaining()
+
+
+def test_a_draft_has_no_stored_result(app: Flask) -> None:
+    with app.app_context(), pytest.raises(ValueError, match="no result yet"):
+        save(draft()).stored_result()
 
 
 @pytest.mark.parametrize("missing", ["outcome", "reasons", "indicators", "ruleset_version", "submitted_at"])

@@ -262,6 +262,20 @@ def test_answers_that_stop_applying_are_discarded_together_with_their_follow_ups
     assert kept == {"diabetes": "yes", "diabetes_feet": "no", "epilepsy": "no"}
 
 
+def test_a_saved_page_replaces_its_own_answers_and_drops_what_stops_applying_elsewhere() -> None:
+    about = QUESTIONNAIRE.section("about")
+    assert about is not None
+    stored = {"respondent": "self", "age": 30, "interpreter_needed": "no", "pregnant": "no", "pain_regions": ["neck"]}
+    posted = {"respondent": "self", "age": 8, "interpreter_needed": None, "pain_regions": ["low_back"]}
+
+    updated = QUESTIONNAIRE.with_page(stored, about, posted)
+
+    # The page's answers are replaced, not updated: an emptied answer is gone. An 8-year-old is
+    # not asked about pregnancy (another page), and a posted id of another page changes nothing.
+    assert updated == {"respondent": "self", "age": 8, "pain_regions": ["neck"]}
+    assert stored["pregnant"] == "no"  # the stored answers are not changed in place
+
+
 def test_missing_lists_required_questions_that_apply() -> None:
     missing = {q.id for q in QUESTIONNAIRE.missing({"respondent": "self"})}
     assert "age" in missing

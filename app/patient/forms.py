@@ -186,6 +186,9 @@ class QuestionPage(FlaskForm):
     questions: tuple[Question, ...]
     #: The questions that apply given the stored answers and this page's own answers.
     applicable_ids: frozenset[str] = frozenset()
+    #: The stored answers with this page's posted ones in place, less what no longer applies:
+    #: what the draft holds once the page is saved, if every answer on it is valid.
+    updated_answers: dict[str, object]
 
     def answer_of(self, question: Question) -> object | None:
         """The posted answer to `question`, in the questionnaire's terms (None when empty)."""
@@ -207,23 +210,26 @@ class QuestionPage(FlaskForm):
         return {qid: value for qid, value in answers.items() if value is not None}
 
     def decide_applicability(self, stored: Mapping[str, object]) -> None:
-        """Work out which questions apply, from the other pages' answers plus this page's."""
-        own = {question.id for question in self.questions}
-        merged = {qid: value for qid, value in stored.items() if qid not in own}
-        merged.update(self.posted_answers())
-        self.applicable_ids = frozenset(q.id for q in rules.questionnaire().applicable(merged))
+        """Merge this page's answers into the stored ones (the one merge of a request), and work
+        out from the result which of the page's questions apply."""
+        questionnaire = rules.questionnaire()
+        self.updated_answers = questionnaire.with_page(stored, self.section, self.posted_answers())
+        # Pruning changes nothing here: only answers to questions that apply switch others on.
+        self.applicable_ids = frozenset(q.id for q in questionnaire.applicable(self.updated_answers))
 
-    def answers(self) -> dict[str, object]:
-        """The validated answers of the questions that apply."""
-        return {qid: value for qid, value in self.posted_answers().items() if qid in self.applicable_ids}
-
-    def valid_answers(self, stored: Mapping[str, object]) -> dict[str, object]:
-        """After a failed validation: the answers without problems, and the stored ones where there were."""
-        answers = {qid: value for qid, value in self.answers().items() if not self[qid].errors}
+    def answers_to_save(self, stored: Mapping[str, object], *, complete: bool) -> dict[str, object]:
+        """The draft's answers after this post: the updated answers when the page validated;
+        otherwise ("Save and come back later" on a half-filled page) its answers without
+        problems, an answer with a problem keeping its stored value rather than being lost."""
+        if complete:
+            return self.updated_answers
+        kept: dict[str, object] = {}
         for question in self.questions:
-            if self[question.id].errors and question.id in stored:
-                answers[question.id] = stored[question.id]
-        return answers
+            if not self[question.id].errors and question.id in self.updated_answers:
+                kept[question.id] = self.updated_answers[question.id]
+            elif self[question.id].errors and question.id in stored:
+                kept[question.id] = stored[question.id]
+        return rules.questionnaire().with_page(stored, self.section, kept)
 
 
 def _field_for_question(question: Question) -> Field:

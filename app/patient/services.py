@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -19,7 +18,6 @@ import rules
 from app import notifications
 from app.extensions import db
 from app.models import Screening, utcnow
-from rules.questionnaire import Section
 
 #: 32 random bytes: 256 bits, twice what ASVS 7.2.3 asks of a token that grants access.
 RESUME_TOKEN_BYTES = 32
@@ -69,25 +67,16 @@ def find_by_token(token: str, now: datetime | None = None) -> Screening | None:
     return screening
 
 
-def save_section(
-    screening: Screening,
-    section: Section,
-    posted: Mapping[str, object],
-    retention_days: int,
-    now: datetime | None = None,
+def save_answers(
+    screening: Screening, answers: dict[str, object], retention_days: int, now: datetime | None = None
 ) -> None:
-    """Replace the answers of one page and drop any answer that no longer applies.
+    """Store a draft's answers after a page was saved (`QuestionPage.answers_to_save` merged them).
 
-    `posted` holds this page's validated answers. Answers to questions that stop applying
-    because of them (on any page) are discarded, so the draft never holds a contradiction.
     The draft's expiry moves forward: it counts from the last time the person worked on it.
     """
     if screening.state != "draft":
         raise ValueError(f"{screening!r} is submitted and can no longer change")
-    own = {question.id for question in section.questions}
-    merged = {qid: value for qid, value in screening.answers.items() if qid not in own}
-    merged.update({qid: value for qid, value in posted.items() if qid in own and value is not None})
-    screening.answers = rules.questionnaire().applicable_answers(merged)
+    screening.answers = answers
     screening.expires_at = (now or utcnow()) + timedelta(days=retention_days)
 
 
@@ -102,19 +91,13 @@ def submit_screening(screening: Screening, now: datetime | None = None) -> Scree
         return screening
     if rules.questionnaire().missing(screening.answers):
         raise ValueError("the screening has unanswered required questions")
-    result = rules.evaluate(screening.answers).to_dict()
     updated = db.session.execute(
         update(Screening)
         .where(Screening.id == screening.id, Screening.state == "draft")
         .values(
             state="submitted",
-            outcome=result["outcome"],
-            outcome_rank=rules.Outcome(str(result["outcome"])).rank,
-            candidacy=result["candidacy"],
-            reasons=result["reasons"],
-            indicators=result["indicators"],
-            ruleset_version=result["ruleset_version"],
             submitted_at=now or utcnow(),
+            **Screening.result_columns(rules.evaluate(screening.answers)),
         )
         .execution_options(synchronize_session=False)
     )
@@ -132,18 +115,3 @@ def result_visible(screening: Screening, visible_days: int, now: datetime | None
     if screening.state != "submitted" or screening.submitted_at is None:
         raise ValueError(f"{screening!r} has no result yet")
     return (now or utcnow()) < screening.submitted_at + timedelta(days=visible_days)
-
-
-def stored_result(screening: Screening) -> rules.Result:
-    """The result stored at submission, as the rules returned it then."""
-    if screening.state != "submitted":
-        raise ValueError(f"{screening!r} has no result yet")
-    return rules.Result.from_dict(
-        {
-            "outcome": screening.outcome,
-            "candidacy": screening.candidacy,
-            "reasons": screening.reasons,
-            "indicators": screening.indicators,
-            "ruleset_version": screening.ruleset_version,
-        }
-    )

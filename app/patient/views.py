@@ -239,10 +239,8 @@ def step(section_id: str) -> ResponseReturnValue:
     complete = form.validate()
     if not complete and request.form.get("action") != "save":
         return _render_step(form, section, sections), 400
-    # "Save and come back later" keeps what is valid on a half-filled page; an answer with a
-    # problem keeps its previously saved value rather than being lost.
-    answers = form.answers() if complete else form.valid_answers(screening.answers)
-    services.save_section(screening, section, answers, current_app.config["DRAFT_RETENTION_DAYS"])
+    answers = form.answers_to_save(screening.answers, complete=complete)
+    services.save_answers(screening, answers, current_app.config["DRAFT_RETENTION_DAYS"])
     onward = _after_saving(section)  # before the commit, which expires the row it reads
     db.session.commit()
     return redirect(onward, code=303)
@@ -407,7 +405,7 @@ def result() -> ResponseReturnValue:
     return render_template(
         "patient/result.html",
         screening=screening,
-        result=services.stored_result(screening),
+        result=screening.stored_result(),
         for_someone_else=_for_someone_else(),
     )
 

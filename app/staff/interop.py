@@ -24,7 +24,7 @@ def bundle_for(screening: Screening) -> dict[str, object]:
         screening.reference,
         screening.answers,
         screening.submitted_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        {"outcome": screening.outcome, "reasons": screening.reasons, "ruleset_version": screening.ruleset_version},
+        screening.stored_result(),
     )
 
 

@@ -166,15 +166,7 @@ def _render_screening(
     return render_template(
         template,
         screening=screening,
-        result=rules.Result.from_dict(
-            {
-                "outcome": screening.outcome,
-                "candidacy": screening.candidacy,
-                "reasons": screening.reasons,
-                "indicators": screening.indicators,
-                "ruleset_version": screening.ruleset_version,
-            }
-        ),
+        result=screening.stored_result(),
         questionnaire=rules.questionnaire(),
         ruleset=rules.ruleset(),
         applicable={q.id for q in rules.questionnaire().applicable(screening.answers)},
