@@ -45,3 +45,60 @@ def test_the_fingerprint_follows_the_content(tmp_path: Path, app: Flask) -> None
         os.utime(tmp_path / "a.css", ns=(1, 10**18))
         assert assets.fingerprint("a.css") not in (None, first)
         assert assets.fingerprint("missing.css") is None
+
+
+# ---- Colours: each one a custom property, named by its role -----------------------------------
+
+CSS = Path(__file__).resolve().parents[1] / "app" / "static" / "css"
+#: A colour written out: #rgb, #rrggbb (with alpha too), or a functional notation.
+COLOUR = re.compile(r"#[0-9a-fA-F]{3,8}\b|\b(?:rgba?|hsla?|hwb|lab|lch|oklab|oklch)\(")
+
+
+def declarations(css: str) -> list[tuple[str, str]]:
+    """The (property, value) pairs of a stylesheet, comments left out."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
+    chunks = re.split(r"([{}])", css)
+    pairs = []
+    # What comes before a "{" is a selector or an @media condition (`a:hover`, `(min-width: 40rem)`);
+    # what comes before a "}" is a block's declarations.
+    for chunk, closing in zip(chunks[::2], chunks[1::2], strict=False):
+        if closing == "}":
+            for declaration in chunk.split(";"):
+                name, colon, value = declaration.partition(":")
+                if colon:
+                    pairs.append((name.strip(), value.strip()))
+    return pairs
+
+
+def stylesheets() -> dict[str, list[tuple[str, str]]]:
+    return {path.name: declarations(path.read_text(encoding="utf-8")) for path in sorted(CSS.glob("*.css"))}
+
+
+def test_the_stylesheets_are_found_and_read() -> None:
+    sheets = stylesheets()
+    assert {"site.css", "staff.css", "body-map.css"} <= set(sheets)
+    assert ("color", "var(--colour-text)") in sheets["site.css"]
+    assert declarations("a:hover { color: #fff; } :root { --x: #000 }") == [("color", "#fff"), ("--x", "#000")]
+
+
+def test_colours_are_written_only_as_custom_properties() -> None:
+    written_out = [
+        f"{sheet}: {name}: {value}"
+        for sheet, pairs in stylesheets().items()
+        for name, value in pairs
+        if COLOUR.search(value) and not name.startswith("--")
+    ]
+    assert written_out == [], "use a custom property from site.css's :root (or the body map's own)"
+
+
+def test_every_custom_property_used_is_defined_and_every_one_defined_is_used() -> None:
+    pairs = [pair for sheet in stylesheets().values() for pair in sheet]
+    defined = {name for name, _ in pairs if name.startswith("--")}
+    used = {match for _, value in pairs for match in re.findall(r"var\(\s*(--[\w-]+)", value)}
+    assert used - defined == set(), "an undefined property leaves the colour to inheritance, unchecked"
+    assert defined - used == set()
+
+
+def test_a_colour_is_defined_once_per_role() -> None:
+    names = [name for sheet in stylesheets().values() for name, _ in sheet if name.startswith("--colour-")]
+    assert len(names) == len(set(names))

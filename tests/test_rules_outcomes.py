@@ -24,12 +24,16 @@ def test_the_flags_name_the_outcomes_the_evidence_gives_them() -> None:
 
 
 @pytest.mark.parametrize("outcome", list(Outcome))
-def test_an_outcome_has_labels_a_result_page_and_a_badge_style(outcome: Outcome) -> None:
+def test_an_outcome_has_labels_a_result_page_a_badge_style_and_a_colour(outcome: Outcome) -> None:
     assert outcome.patient_label and outcome.staff_label
     assert not (outcome.medical and outcome.bookable), "a medical outcome sends the person to a doctor, not a booking"
     assert (ROOT / "templates" / "patient" / "results" / f"{outcome.value}.html").is_file()
     css = (ROOT / "app" / "static" / "css" / "staff.css").read_text(encoding="utf-8")
     assert re.search(rf"\.badge--{re.escape(outcome.badge)}\s*\{{", css)
+    # Its colour, in site.css's palette, draws its chart bars and its badge.
+    palette = (ROOT / "app" / "static" / "css" / "site.css").read_text(encoding="utf-8")
+    assert re.search(rf"--colour-outcome-{re.escape(outcome.value)}:\s*#", palette)
+    assert f"var(--colour-outcome-{outcome.value})" in css
 
 
 def test_staff_labels_are_distinct() -> None:

@@ -1,6 +1,7 @@
 """The overview: screenings per week by outcome, the follow-up funnel, and how often the
-physiotherapists' own judgement agreed with the rules. Charts are SVG drawn here, with the
-numbers beside them in tables (the tables are the accessible form of the charts)."""
+physiotherapists' own judgement agreed with the rules. Charts are SVG, laid out by
+app/staff/charts.py, with the numbers beside them in tables (the tables are the accessible form
+of the charts)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import distinct, func, select
 from app.display import CLINIC_TIME_ZONE, local_midnight
 from app.extensions import db
 from app.models import OUTCOMES, Screening, StatusChange, utcnow
+from app.staff import charts
 from app.staff.queue import OUTCOME_LABELS
 
 bp = Blueprint("staff_reports", __name__, url_prefix="/staff")
@@ -60,19 +62,40 @@ def weekly_counts(today: date, weeks: int = WEEKS_SHOWN) -> list[Week]:
     return result
 
 
-def funnel_counts() -> list[tuple[str, int]]:
+@dataclass(frozen=True)
+class FunnelStep:
+    """One step of the follow-up, and how many submitted screenings reached it."""
+
+    label: str
+    count: int
+    #: Every submitted screening: the first step's count, of which `percent` is this step's share.
+    submitted: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.count / (self.submitted or 1))
+
+
+def funnel_counts() -> list[FunnelStep]:
     """How many submitted screenings reached each step of the follow-up."""
     submitted = (
         db.session.scalar(select(func.count()).select_from(Screening).where(Screening.state == "submitted")) or 0
     )
-    steps = [(FUNNEL[0][0], submitted)]
+    steps = [FunnelStep(FUNNEL[0][0], submitted, submitted)]
     for label, statuses in FUNNEL[1:]:
         assert statuses is not None
         ever = select(distinct(StatusChange.screening_id)).where(StatusChange.to_status.in_(statuses))
         now = select(Screening.id).where(Screening.state == "submitted", Screening.review_status.in_(statuses))
         reached = db.session.scalar(select(func.count()).select_from(ever.union(now).subquery())) or 0
-        steps.append((label, reached))
+        steps.append(FunnelStep(label, reached, submitted))
     return steps
+
+
+def weekly_chart(weeks: list[Week]) -> charts.BarChart:
+    """The weeks as stacked bars by outcome, most urgent at the bottom, each labelled day/month."""
+    return charts.stacked_bar_chart(
+        [(f"{week.starts.day}/{week.starts.month}", week.counts) for week in weeks], OUTCOMES
+    )
 
 
 @dataclass(frozen=True)
@@ -115,12 +138,14 @@ def overview() -> str:
     """Weekly volume by outcome, the follow-up funnel, and agreement with the rules."""
     today = utcnow().astimezone(CLINIC_TIME_ZONE).date()
     weeks = weekly_counts(today)
+    funnel = funnel_counts()
     by_outcome, by_rule = agreement()
     return render_template(
         "staff/overview.html",
         weeks=weeks,
-        tallest=max((week.total for week in weeks), default=0) or 1,
-        funnel=funnel_counts(),
+        weekly_chart=weekly_chart(weeks),
+        funnel=funnel,
+        funnel_chart=charts.funnel_chart([(step.label, step.count) for step in funnel]),
         agreement_by_outcome=by_outcome,
         agreement_by_rule=by_rule,
         outcome_labels=OUTCOME_LABELS,
