@@ -25,11 +25,11 @@ from tests.support.browser import (
     click_and_wait,
     fill_step,
     journey,
+    open_answered_draft,
     section_of,
     start,
     submit,
     tab_to,
-    walk_steps,
 )
 
 from .conftest import STAFF_PASSWORD
@@ -89,11 +89,10 @@ def test_patient_pages(new_page: NewPage, screenshot: Any) -> None:
 
 
 @pytest.mark.parametrize("outcome", [outcome for outcome in OUTCOMES if outcome != "likely"])
-def test_result_pages(new_page: NewPage, outcome: str) -> None:
+def test_result_pages(new_page: NewPage, server: Server, outcome: str) -> None:
     audit = Audit()
     page = new_page(PHONE)
-    start(page)
-    walk_steps(page, answers_for(outcome))
+    open_answered_draft(page, server, outcome)  # every step page is audited by test_patient_pages
     submit(page)
     audit(page, f"result {outcome}")
     audit.check()
@@ -176,7 +175,8 @@ def test_result_pages_with_online_booking(new_page: NewPage, booking_server: Ser
     """With BOOKING_URL set, the booking prompt offers "Book online" beside the request to be contacted."""
     audit = Audit()
     page = new_page(PHONE, base_url=booking_server.base)
-    journey(page, outcome)
+    open_answered_draft(page, booking_server, outcome)
+    submit(page)
     assert page.get_by_role("link", name="Book online").get_attribute("href") == BOOKING_URL
     assert page.get_by_role("link", name="Ask us to contact you").count() == 1
     audit(page, f"result {outcome} (book online)")

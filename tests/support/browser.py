@@ -23,7 +23,8 @@ from cryptography.fernet import Fernet
 
 import rules
 from rules.datafile import load_yaml
-from tests.conftest import STAFF_PASSWORD, free_port
+from tests.conftest import STAFF_PASSWORD, app_on, free_port
+from tests.support.journey import seed_draft
 from tests.support.live_server import wait_until_healthy
 
 pytestmark = pytest.mark.browser
@@ -279,6 +280,16 @@ def start(page: Any) -> None:
     page.get_by_role("link", name="Start the screening").click()
     page.check("#consent")
     click_and_wait(page, page.get_by_role("button", name="Agree and start"))
+
+
+def open_answered_draft(page: Any, server: Server, outcome: str) -> None:
+    """Store a draft answered for `outcome` straight into `server`'s database and open it through
+    its resume link, on the check page: for tests of the result pages. The journey itself, page by
+    page, is walked for every outcome by test_browser_patient.test_every_outcome_on_a_phone."""
+    with app_on(server.env["DATABASE_URL"]) as app:
+        _, token = seed_draft(app, answers=answers_for(outcome))
+    page.goto(f"{server.base}/resume/{token}")
+    assert page.url.endswith("/screening/check"), page.url
 
 
 def walk_steps(
