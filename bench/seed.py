@@ -139,7 +139,7 @@ def create_staff_admin(app: Flask) -> tuple[int, str]:
 def seed_screenings(app: Flask, count: int, staff_id: int, seed: int = 7) -> dict[str, int]:
     """Insert `count` submitted screenings with their follow-up; return how many rows of each kind."""
     rng = random.Random(seed)  # noqa: S311 (made-up data, not secrets)
-    judged = [(answers, rules.evaluate(answers).to_dict()) for answers in answer_sets()]
+    judged = [(answers, Screening.result_columns(rules.evaluate(answers))) for answers in answer_sets()]
     now = utcnow()
     totals = dict.fromkeys(("screenings", "assessment_requests", "status_changes", "notes", "notifications"), 0)
     codes = references(count)
@@ -168,7 +168,7 @@ def seed_screenings(app: Flask, count: int, staff_id: int, seed: int = 7) -> dic
 
 
 def _screening_row(
-    rng: random.Random, reference: str, answers: dict[str, object], result: dict[str, Any], now: datetime
+    rng: random.Random, reference: str, answers: dict[str, object], result_columns: dict[str, Any], now: datetime
 ) -> dict[str, object]:
     submitted = now - timedelta(seconds=rng.uniform(60, 400 * 86_400))
     status = rng.choices(list(STATUS_WEIGHTS), weights=list(STATUS_WEIGHTS.values()))[0]
@@ -177,12 +177,7 @@ def _screening_row(
         "resume_token_hash": _token_hash(),
         "state": "submitted",
         "answers": answers,
-        "outcome": result["outcome"],
-        "outcome_rank": rules.Outcome(result["outcome"]).rank,
-        "candidacy": result["candidacy"],
-        "reasons": result["reasons"],
-        "indicators": result["indicators"],
-        "ruleset_version": result["ruleset_version"],
+        **result_columns,
         "consented_at": submitted - timedelta(minutes=12),
         "created_at": submitted - timedelta(minutes=12),
         "updated_at": submitted,

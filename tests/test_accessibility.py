@@ -26,10 +26,10 @@ from tests.support.browser import (
     fill_step,
     journey,
     open_answered_draft,
-    section_of,
     start,
     submit,
     tab_to,
+    walk_steps,
 )
 
 from .conftest import STAFF_PASSWORD
@@ -52,16 +52,10 @@ def test_patient_pages(new_page: NewPage, screenshot: Any) -> None:
     page.check("#consent")
     click_and_wait(page, page.get_by_role("button", name="Agree and start"))
 
-    answers = answers_for("likely")
     step_titles = []
-    for _ in range(30):
-        if page.url.endswith("/screening/check"):
-            break
-        if page.url.endswith("/needles-and-you"):
-            audit(page, "needles-and-you")
-            click_and_wait(page, page.locator("main a.button").first)
-            continue
-        section = section_of(page)
+
+    def empty_then_answered(page: Any, section: str) -> None:
+        # Each step as it opens, then sent empty to show its errors; walk_steps then answers it.
         audit(page, section)
         step_titles.append(page.title())
         click_and_wait(page, page.locator("button[value=continue]"))
@@ -69,9 +63,10 @@ def test_patient_pages(new_page: NewPage, screenshot: Any) -> None:
             audit(page, f"{section} (error)", error=True)
             if section == "about":
                 screenshot(page, "question-with-error")
-        fill_step(page, answers)
-        click_and_wait(page, page.locator("button[value=continue]"))
-        assert page.locator(".error-summary").count() == 0, page.locator(".error-summary").inner_text()
+
+    walk_steps(
+        page, answers_for("likely"), empty_then_answered, on_reassurance=lambda page: audit(page, "needles-and-you")
+    )
     assert len(set(step_titles)) == len(step_titles), f"step titles repeat: {step_titles}"
     audit(page, "check your answers")
     submit(page)
@@ -190,15 +185,7 @@ def test_patient_states(new_page: NewPage) -> None:
     page = new_page(PHONE)
     start(page)
     answers = {**answers_for("likely"), "needle_fear": 5}
-    for _ in range(30):
-        if page.url.endswith("/screening/check"):
-            break
-        if page.url.endswith("/needles-and-you"):
-            audit(page, "needles-and-you")
-            click_and_wait(page, page.locator("main a.button").first)
-            continue
-        fill_step(page, answers)
-        click_and_wait(page, page.locator("button[value=continue]"))
+    walk_steps(page, answers, on_reassurance=lambda page: audit(page, "needles-and-you"))
     assert len(audit.titles) == 1, "the needle reassurance page was not shown"
     submit(page)
     click_and_wait(page, page.get_by_role("link", name="Ask us to contact you"))

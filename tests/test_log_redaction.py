@@ -21,9 +21,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from app import redaction
 from app.extensions import db
 from app.patient.services import hash_token
-from tests.conftest import app_on, csrf_token_from
-from tests.support.journey import form_data, seed_draft
-from tests.support.live_server import Client, Gunicorn, gunicorn_on_a_new_database
+from tests.conftest import csrf_token_from
+from tests.support.journey import form_data
+from tests.support.live_server import Client, Gunicorn, gunicorn_with_a_draft
 from tests.support.postgresql import PostgreSQLCluster
 
 #: Shaped like a real token (43 URL-safe characters), and unmistakable in a log.
@@ -99,19 +99,17 @@ def test_sql_errors_never_show_their_parameters(app: Flask) -> None:
 
 
 @pytest.fixture
-def served(own_postgresql_cluster: PostgreSQLCluster, tmp_path: Path) -> Iterator[tuple[Gunicorn, str]]:
-    """gunicorn with two workers on a migrated database of a cluster this test may stop."""
-    with gunicorn_on_a_new_database(own_postgresql_cluster, tmp_path, workers=2) as served:
-        yield served
+def gunicorn(own_postgresql_cluster: PostgreSQLCluster, tmp_path: Path) -> Iterator[Gunicorn]:
+    """gunicorn with two workers on a cluster this test may stop, its one draft opened by SENTINEL_TOKEN."""
+    token_hash = hash_token(SENTINEL_TOKEN)
+    with gunicorn_with_a_draft(own_postgresql_cluster, tmp_path, 2, resume_token_hash=token_hash) as (server, _):
+        yield server
 
 
 def test_no_token_or_answer_reaches_the_logs_when_the_database_is_down(
-    served: tuple[Gunicorn, str], own_postgresql_cluster: PostgreSQLCluster
+    gunicorn: Gunicorn, own_postgresql_cluster: PostgreSQLCluster
 ) -> None:
-    server, database_url = served
-    with app_on(database_url) as app:
-        seed_draft(app, None, resume_token_hash=hash_token(SENTINEL_TOKEN))
-    patient = Client(server.base)
+    patient = Client(gunicorn.base)
     assert patient.get(f"/resume/{SENTINEL_TOKEN}").status == 302  # the session now holds the token
     page = patient.get("/screening/about")
     assert page.status == 200, page.body[:300]
@@ -126,7 +124,7 @@ def test_no_token_or_answer_reaches_the_logs_when_the_database_is_down(
     # Then nothing works.
     own_postgresql_cluster.stop()
     replies = {
-        path: Client(server.base).get(path)
+        path: Client(gunicorn.base).get(path)
         for path in (
             f"/resume/{SENTINEL_TOKEN}",
             f"//resume/{SENTINEL_TOKEN}",
@@ -137,9 +135,9 @@ def test_no_token_or_answer_reaches_the_logs_when_the_database_is_down(
     }
     replies["step, read-only"] = saved_read_only
     replies["step"] = patient.post("/screening/about", step)
-    server.terminate(timeout=30)  # every log line written and flushed
+    gunicorn.terminate(timeout=30)  # every log line written and flushed
 
-    log = server.log.read_text(errors="replace")
+    log = gunicorn.log.read_text(errors="replace")
     for what, reply in replies.items():
         assert "Traceback" not in reply.body and SENTINEL_ANSWER not in reply.body, what
         if reply.status >= 500:

@@ -5,6 +5,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.support.forgery import with_csrf_token
 from tests.support.journey import (
     CHECK,
     REASSURANCE,
@@ -122,8 +123,7 @@ def test_a_page_posted_without_a_valid_csrf_token_is_refused(app: Flask, client:
     honest = {"action": "continue", **form_data(section_id, IDEAL)}
     with unchanged(app):
         for token in (None, "", "not-a-token", valid[:-1], valid + "x"):
-            data = honest if token is None else {**honest, "csrf_token": token}
-            response = client.post(f"/screening/{section_id}", data=data)
+            response = client.post(f"/screening/{section_id}", data=with_csrf_token(honest, token))
             assert response.status_code == 400, token
     # The same post with the page's token is accepted: only the token was wrong.
     response = client.post(f"/screening/{section_id}", data={**honest, "csrf_token": valid})

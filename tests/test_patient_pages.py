@@ -164,25 +164,38 @@ def test_a_change_that_makes_a_question_apply_leads_back_to_it(app: Flask, clien
     assert "pregnant" in page.field_names()
 
 
-def test_answering_for_someone_else_uses_the_proxy_wording(client: FlaskClient) -> None:
+@pytest.mark.parametrize(
+    ("profile_name", "on_question_page", "on_check_page"),
+    [
+        pytest.param(
+            "proxy_teen",
+            {
+                "Where does the person have pain?": True,
+                "Where do you have pain?": False,
+                "You are answering for someone else": True,
+            },
+            {"How old is the person?": True, "How old are you?": False},
+            id="for someone else",
+        ),
+        pytest.param(
+            "ideal_neck",
+            {"Where do you have pain?": True, "the person": False, "You are answering for someone else": False},
+            {"How old are you?": True, "How old is the person?": False},
+            id="for yourself",
+        ),
+    ],
+)
+def test_the_wording_follows_whom_the_answers_are_about(
+    client: FlaskClient, profile_name: str, on_question_page: dict[str, bool], on_check_page: dict[str, bool]
+) -> None:
+    """What the pain-location page and "Check your answers" say (True) and do not say (False)."""
+    answers = profile(profile_name)
     journey = Journey(client)
-    journey.walk(profile("proxy_teen"), until="pain_location")
-    page = journey.page("/screening/pain_location")
-    assert "Where does the person have pain?" in page.text
-    assert "Where do you have pain?" not in page.text
-    assert "You are answering for someone else" in page.text
-    check = Page(journey.walk(profile("proxy_teen"), start=False))
-    assert "How old is the person?" in check.text
-    assert "How old are you?" not in check.text
-
-
-def test_answering_for_yourself_uses_your_wording(client: FlaskClient) -> None:
-    journey = Journey(client)
-    journey.walk(profile("ideal_neck"), until="pain_location")
-    page = journey.page("/screening/pain_location")
-    assert "Where do you have pain?" in page.text
-    assert "the person" not in page.text
-    assert "You are answering for someone else" not in page.text
+    journey.walk(answers, until="pain_location")
+    question_page = journey.page("/screening/pain_location")
+    check_page = Page(journey.walk(answers, start=False))
+    for page, expected in ((question_page, on_question_page), (check_page, on_check_page)):
+        assert {text: text in page.text for text in expected} == expected
 
 
 def _needles(**changes: object) -> dict[str, object]:

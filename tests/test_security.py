@@ -33,6 +33,7 @@ from app.models import AuditEvent, Screening
 from app.patient import services
 from tests.conftest import PRODUCTION_SETTINGS, StaffAccounts, csrf_token_from, sqlite_only, submit_screening
 from tests.support.booking_pages import VALID_REQUEST, post_request, submit_outcome
+from tests.support.forgery import FORGED_TOKENS, with_csrf_token
 from tests.support.journey import SECTION_IDS, Journey, profile, seed_draft, session_data
 from tests.support.staff_pages import SIGN_IN, post_form, sign_in
 
@@ -280,22 +281,20 @@ def test_every_post_route_refuses_a_request_without_a_valid_token(
     before = table_contents(app)
     posts = [rule for rule in app.url_map.iter_rules() if "POST" in (rule.methods or ())]
     assert len(posts) >= 12
+    data = {
+        **VALID_REQUEST,
+        "consent": "y",
+        "body": "x",
+        "reason": "x",
+        "outcome": "likely",
+        "status": "in_review",
+        "confirm_reference": reference,
+    }
     for rule in posts:
         url = url_for_rule(app, rule, reference=reference, account_id=1)
         for who in ("draft", "result", "admin"):
-            for token in (None, "", "forged"):
-                data = {
-                    **VALID_REQUEST,
-                    "consent": "y",
-                    "body": "x",
-                    "reason": "x",
-                    "outcome": "likely",
-                    "status": "in_review",
-                    "confirm_reference": reference,
-                }
-                if token is not None:
-                    data["csrf_token"] = token
-                response = clients[who].post(url, data=data)
+            for token in FORGED_TOKENS:
+                response = clients[who].post(url, data=with_csrf_token(data, token))
                 assert response.status_code in (400, 403), f"{who} POST {url} token={token!r}: {response.status_code}"
     assert table_contents(app) == before
 

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import StaffAccounts, submit_screening
+from tests.support.hostile import hostile_text
 from tests.support.journey import profile, seed_draft
 from tests.support.staff_pages import sign_in
 from tests.test_security import get_rules, url_for_rule
@@ -41,39 +42,9 @@ KNOWN_KEYS = [
     "token",
 ]
 
-HOSTILE_VALUES = st.one_of(
-    st.text(max_size=40),
-    st.sampled_from(
-        [
-            "²",
-            "٣",
-            "-1",
-            "0",
-            "99999999999999999999",
-            "1e309",
-            "NaN",
-            "\x00",
-            "a\x00b",
-            "<script>alert(1)</script>",
-            '"><svg onload=alert(1)>',
-            "javascript:alert(1)",
-            "//evil.example",
-            "https://evil.example/",
-            "\r\nSet-Cookie: x=1",
-            "' OR 1=1 --",
-            "9999-99-99",
-            "2026-02-30",
-            "0000-01-01",
-            "\ud7ff\ue000\U0010ffff",
-            "x" * 5000,
-        ]
-    ),
-    st.integers(min_value=-(10**30), max_value=10**30).map(str),
-)
-
 QUERIES = st.dictionaries(
     st.one_of(st.sampled_from(KNOWN_KEYS), st.text(alphabet=string.ascii_letters + "_[].", min_size=1, max_size=12)),
-    HOSTILE_VALUES,
+    hostile_text,
     max_size=4,
 )
 

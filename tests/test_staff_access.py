@@ -16,6 +16,7 @@ from werkzeug.test import TestResponse
 
 from app.staff import access
 from tests.conftest import PRODUCTION_SETTINGS, StaffAccounts, app_on, sqlite_only, submit_screening
+from tests.support.forgery import FORGED_TOKENS, with_csrf_token
 from tests.support.staff_pages import SIGN_IN, is_signed_in, sign_in
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -160,21 +161,19 @@ def test_every_portal_post_needs_the_csrf_token(
     account_id = staff.create("other@clinic.example")
     posts = [r for r in staff_rules(app) if "POST" in (r.methods or ())]
     assert {"staff_auth.sign_in", "staff_auth.sign_out", "staff.add_note"} <= {r.endpoint for r in posts}
+    data = {
+        "status": "in_review",
+        "body": "a note",
+        "outcome": "likely",
+        "reason": "because",
+        "email": "physio@clinic.example",
+        "password": "correct horse battery staple",
+    }
     for _method, url, _rule in requests_for(app, posts, screening_reference, account_id):
         if _method != "POST":
             continue
-        for token in (None, "", "forged-token"):
-            data = {
-                "status": "in_review",
-                "body": "a note",
-                "outcome": "likely",
-                "reason": "because",
-                "email": "physio@clinic.example",
-                "password": "correct horse battery staple",
-            }
-            if token is not None:
-                data["csrf_token"] = token
-            response = physio_client.post(url, data=data)
+        for token in FORGED_TOKENS:
+            response = physio_client.post(url, data=with_csrf_token(data, token))
             assert response.status_code == 400, f"POST {url} with token {token!r}: {response.status_code}"
     assert is_signed_in(physio_client)  # the sign-out without a token did nothing
     with app.app_context():

@@ -14,6 +14,7 @@ from app.extensions import db
 from app.models import AuditEvent, StaffUser
 from app.patient import services
 from tests.conftest import STAFF_PASSWORD, StaffAccounts, csrf_token_from
+from tests.support.rows import detached_row, detached_rows
 
 ADMIN_EMAIL = "admin@clinic.example"
 PHYSIO_EMAIL = "physio@clinic.example"
@@ -40,19 +41,11 @@ def post(client: FlaskClient, path: str, data: dict[str, str] | None = None) -> 
 
 
 def account(app: Flask, email: str) -> StaffUser:
-    with app.app_context():
-        user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
-        assert user is not None
-        db.session.expunge(user)
-        return user
+    return detached_row(app, select(StaffUser).where(StaffUser.email == email))
 
 
 def events(app: Flask, action: str) -> list[AuditEvent]:
-    with app.app_context():
-        found = db.session.scalars(select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)).all()
-        for event in found:
-            db.session.expunge(event)
-        return list(found)
+    return detached_rows(app, select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))
 
 
 def sign_in_with_code(app: Flask, staff: StaffAccounts, email: str) -> FlaskClient:

@@ -30,6 +30,7 @@ from tests.conftest import (
     sqlite_only,
     submit_screening,
 )
+from tests.support.rows import detached_row
 from tests.support.staff_pages import QUEUE, post_form, sign_in, text_of
 
 pytestmark = pytest.mark.usefixtures("fast_password_hashing")
@@ -48,6 +49,15 @@ def reference(app: Flask, answers: dict[str, object]) -> str:
     return submit_screening(app, answers)
 
 
+@pytest.fixture
+def colleague(app: Flask, staff: StaffAccounts) -> FlaskClient:
+    """A second physiotherapist, signed in."""
+    staff.create("colleague@clinic.example")
+    client = app.test_client()
+    sign_in(client, "colleague@clinic.example")
+    return client
+
+
 def page_of(client: FlaskClient, reference: str) -> TestResponse:
     response = client.get(f"/staff/screenings/{reference}")
     assert response.status_code == 200, response.status_code
@@ -55,11 +65,7 @@ def page_of(client: FlaskClient, reference: str) -> TestResponse:
 
 
 def screening(app: Flask, reference: str) -> Screening:
-    with app.app_context():
-        found = db.session.scalar(select(Screening).where(Screening.reference == reference))
-        assert found is not None
-        db.session.expunge(found)
-        return found
+    return detached_row(app, select(Screening).where(Screening.reference == reference))
 
 
 # ---- What the page shows --------------------------------------------------------------------
@@ -202,11 +208,8 @@ def test_booking_needs_the_appointment_and_keeps_it(app: Flask, physio_client: F
 
 
 def test_a_screening_moves_along_the_workflow_and_the_timeline_shows_who_and_when(
-    app: Flask, physio_client: FlaskClient, staff: StaffAccounts, reference: str
+    app: Flask, physio_client: FlaskClient, colleague: FlaskClient, reference: str
 ) -> None:
-    colleague = app.test_client()
-    staff.create("colleague@clinic.example")
-    sign_in(colleague, "colleague@clinic.example")
     moves = [
         (physio_client, "in_review"),
         (colleague, "contacted"),
@@ -297,11 +300,8 @@ def add_note(client: FlaskClient, reference: str, body: str) -> TestResponse:
 
 
 def test_notes_are_appended_with_author_and_time(
-    app: Flask, physio_client: FlaskClient, staff: StaffAccounts, reference: str
+    app: Flask, physio_client: FlaskClient, colleague: FlaskClient, reference: str
 ) -> None:
-    colleague = app.test_client()
-    staff.create("colleague@clinic.example")
-    sign_in(colleague, "colleague@clinic.example")
     assert add_note(physio_client, reference, "  Left a voicemail.  ").status_code == 303
     assert add_note(colleague, reference, "Booked for Tuesday\nat the Surrey clinic.").status_code == 303
     html = page_of(physio_client, reference).get_data(as_text=True)

@@ -230,9 +230,14 @@ def sign_out() -> ResponseReturnValue:
     credentials.end_all_sessions(user)
     audit.record("sign_out", actor=user)
     db.session.commit()
+    return to_sign_in("You have signed out.")
+
+
+def to_sign_in(message: str) -> ResponseReturnValue:
+    """Sign this browser out, forget its session, and send it to the sign-in page with `message`."""
     logout_user()
     session.clear()
-    flash("You have signed out.", "info")
+    flash(message, "info")
     return redirect(url_for("staff_auth.sign_in"), code=303)
 
 
@@ -257,9 +262,6 @@ def change_password() -> ResponseReturnValue:
             else:
                 audit.record("password_changed", actor=user)
                 db.session.commit()
-                logout_user()
-                session.clear()
-                flash("Your password has been changed. Please sign in with the new password.", "info")
-                return redirect(url_for("staff_auth.sign_in"), code=303)
+                return to_sign_in("Your password has been changed. Please sign in with the new password.")
     status = 400 if form.is_submitted() and form.errors else 200
     return render_template("staff/password.html", form=form), status

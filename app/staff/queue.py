@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 from flask import (
     Blueprint,
@@ -21,7 +22,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import DateField, Field, Form, SelectField, StringField, TextAreaField, TimeField
+from wtforms import DateField, Form, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -29,7 +30,7 @@ import rules
 from app import audit
 from app.display import CLINIC_TIME_ZONE
 from app.extensions import db
-from app.models import REVIEW_STATUSES, Notification, Screening
+from app.models import Notification, Screening
 from app.staff import queries, review
 from app.staff.forms import FilterDateField, no_control_characters, without_nul
 from rules.outcomes import Outcome
@@ -88,7 +89,24 @@ class QueueFilterForm(Form):
         )
 
 
-class StatusForm(FlaskForm):
+class FollowUpForm(FlaskForm):
+    """A form of the screening page whose post runs one follow-up use-case (see `_follow_up`)."""
+
+    #: The part of the screening page that holds the form, where the page opens again after a post.
+    anchor: ClassVar[str]
+    #: The form's name in the screening page's template.
+    template_name: ClassVar[str]
+    #: The field beside which the use-case's refusal is shown.
+    refusal_field: ClassVar[str]
+
+
+AnyFollowUpForm = TypeVar("AnyFollowUpForm", bound=FollowUpForm)
+
+
+class StatusForm(FollowUpForm):
+    anchor, template_name, refusal_field = "workflow", "status_form", "status"
+    # Every status, though the page offers only the allowed moves: the workflow refuses the others
+    # with its own message.
     status = SelectField("New status", choices=choices(review.STATUS_LABELS), validators=[InputRequired()])
     appointment_date = DateField("Appointment date (needed for Booked)", validators=[Optional()])
     appointment_time = TimeField("Appointment time", validators=[Optional()])
@@ -100,7 +118,8 @@ class StatusForm(FlaskForm):
         return None
 
 
-class NoteForm(FlaskForm):
+class NoteForm(FollowUpForm):
+    anchor, template_name, refusal_field = "notes", "note_form", "body"
     body = TextAreaField(
         "Add a note",
         validators=[InputRequired("Write the note before adding it"), Length(max=review.NOTE_MAX_LENGTH)],
@@ -108,7 +127,8 @@ class NoteForm(FlaskForm):
     )
 
 
-class JudgementForm(FlaskForm):
+class JudgementForm(FollowUpForm):
+    anchor, template_name, refusal_field = "judgement", "judgement_form", "reason"
     outcome = SelectField("Your outcome", choices=choices(OUTCOME_LABELS), validators=[InputRequired()])
     reason = TextAreaField(
         "Your reason",
@@ -200,78 +220,59 @@ def print_screening(reference: str) -> ResponseReturnValue:
     return _render_screening(found, template="staff/screening_print.html")
 
 
-def _act(
-    found: Screening,
-    form: FlaskForm,
-    error_field: Field,
-    action: Callable[[], object],
-    done: Callable[[], str],
-    anchor: str,
-    form_name: str,
-) -> ResponseReturnValue:
-    """Run one follow-up use-case from a posted form: commit and redirect on success, or show the
-    screening again with the use-case's refusal beside `error_field` (status 400)."""
-    if form.validate_on_submit():
-        try:
-            action()
-        except ValueError as problem:
-            error_field.errors.append(str(problem))
-        else:
-            db.session.commit()
-            flash(done(), "success")
-            return redirect(url_for("staff.screening", reference=found.reference, _anchor=anchor), code=303)
-    return _render_screening(found, status=400, **{form_name: form})
+def _follow_up(
+    form_class: type[AnyFollowUpForm],
+) -> Callable[[Callable[[Screening, AnyFollowUpForm], str]], Callable[[str], ResponseReturnValue]]:
+    """Make a view of a follow-up use-case posted with a `form_class` form.
+
+    The view finds the screening and validates the form; `use_case(screening, form)` then acts and
+    returns what to tell the physiotherapist. On success the view commits and sends the browser back
+    to the form's part of the page; otherwise it shows the screening again (status 400), with the
+    use-case's refusal (its ValueError) beside the form's `refusal_field`.
+    """
+
+    def decorate(use_case: Callable[[Screening, AnyFollowUpForm], str]) -> Callable[[str], ResponseReturnValue]:
+        @functools.wraps(use_case)
+        def view(reference: str) -> ResponseReturnValue:
+            found = screening_or_404(reference)
+            form = form_class()
+            if form.validate_on_submit():
+                try:
+                    done = use_case(found, form)
+                except ValueError as problem:
+                    form[form.refusal_field].errors.append(str(problem))
+                else:
+                    db.session.commit()
+                    flash(done, "success")
+                    return redirect(
+                        url_for("staff.screening", reference=found.reference, _anchor=form.anchor), code=303
+                    )
+            return _render_screening(found, status=400, **{form.template_name: form})
+
+        return view
+
+    return decorate
 
 
 @bp.post("/screenings/<reference>/status")
-def change_status(reference: str) -> ResponseReturnValue:
+@_follow_up(StatusForm)
+def change_status(found: Screening, form: StatusForm) -> str:
     """Move the screening along the workflow (a booking records its appointment)."""
-    found = screening_or_404(reference)
-    form = StatusForm()
-    form.status.choices = [SelectChoice(s, review.STATUS_LABELS[s]) for s in REVIEW_STATUSES]
-    return _act(
-        found,
-        form,
-        form.status,
-        lambda: review.change_status(
-            found,
-            form.status.data or "",
-            current_user,
-            appointment_at=form.appointment_at(),
-        ),
-        lambda: f"Status changed to {review.STATUS_LABELS[found.review_status].lower()}.",
-        "workflow",
-        "status_form",
-    )
+    review.change_status(found, form.status.data or "", current_user, appointment_at=form.appointment_at())
+    return f"Status changed to {review.STATUS_LABELS[found.review_status].lower()}."
 
 
 @bp.post("/screenings/<reference>/notes")
-def add_note(reference: str) -> ResponseReturnValue:
+@_follow_up(NoteForm)
+def add_note(found: Screening, form: NoteForm) -> str:
     """Append a note."""
-    found = screening_or_404(reference)
-    form = NoteForm()
-    return _act(
-        found,
-        form,
-        form.body,
-        lambda: review.add_note(found, form.body.data or "", current_user),
-        lambda: "Note added.",
-        "notes",
-        "note_form",
-    )
+    review.add_note(found, form.body.data or "", current_user)
+    return "Note added."
 
 
 @bp.post("/screenings/<reference>/judgement")
-def record_judgement(reference: str) -> ResponseReturnValue:
+@_follow_up(JudgementForm)
+def record_judgement(found: Screening, form: JudgementForm) -> str:
     """Record the physiotherapist's own outcome and reason beside the rules' outcome."""
-    found = screening_or_404(reference)
-    form = JudgementForm()
-    return _act(
-        found,
-        form,
-        form.reason,
-        lambda: review.record_judgement(found, form.outcome.data or "", form.reason.data or "", current_user),
-        lambda: "Your judgement has been recorded.",
-        "judgement",
-        "judgement_form",
-    )
+    review.record_judgement(found, form.outcome.data or "", form.reason.data or "", current_user)
+    return "Your judgement has been recorded."

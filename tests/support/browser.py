@@ -293,13 +293,21 @@ def open_answered_draft(page: Any, server: Server, outcome: str) -> None:
 
 
 def walk_steps(
-    page: Any, answers: dict[str, object], on_step: Callable[[Any, str], None] | None = None, *, mouse: bool = False
+    page: Any,
+    answers: dict[str, object],
+    on_step: Callable[[Any, str], None] | None = None,
+    *,
+    mouse: bool = False,
+    on_reassurance: Callable[[Any], None] | None = None,
 ) -> None:
-    """From the current step to "Check your answers"; `on_step(page, section)` may answer itself."""
+    """From the current step to "Check your answers"; `on_step(page, section)` may answer itself, and
+    `on_reassurance(page)` sees the needle reassurance page before the walk goes on."""
     for _ in range(30):
         if page.url.endswith("/screening/check"):
             return
         if page.url.endswith("/needles-and-you"):
+            if on_reassurance is not None:
+                on_reassurance(page)
             click_and_wait(page, page.locator("main a.button").first)
             continue
         section = section_of(page)

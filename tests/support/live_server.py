@@ -25,7 +25,8 @@ import psycopg
 import redis
 from cryptography.fernet import Fernet
 
-from tests.conftest import csrf_token_from, free_port
+from tests.conftest import app_on, csrf_token_from, free_port
+from tests.support.journey import seed_draft
 from tests.support.postgresql import PostgreSQLCluster
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,19 +74,26 @@ def wait_until_healthy(base: str, process: subprocess.Popen[bytes], timeout: flo
 
 
 @contextmanager
-def gunicorn_on_a_new_database(
-    cluster: PostgreSQLCluster, directory: Path, workers: int
+def gunicorn_with_a_draft(
+    cluster: PostgreSQLCluster,
+    directory: Path,
+    workers: int,
+    answers: Mapping[str, object] | None = None,
+    **columns: Any,
 ) -> Iterator[tuple[Gunicorn, str]]:
-    """gunicorn with `workers` workers on a new, migrated database `ims` of `cluster`; its URL."""
+    """gunicorn with `workers` workers on a new, migrated database `ims` of `cluster` that holds one
+    draft (`journey.seed_draft` of `answers` and `columns`); the server and the draft's resume token."""
     with psycopg.connect(cluster.conninfo(), autocommit=True) as admin:
         admin.execute("CREATE DATABASE ims")
     database_url = f"{cluster.url}/ims"
     env = base_environment(directory, database_url)
     migrate(database_url, env)
+    with app_on(database_url) as app:
+        _draft_id, token = seed_draft(app, None, answers, **columns)
     server = Gunicorn(directory, env, workers=workers)
     server.start()
     try:
-        yield server, database_url
+        yield server, token
     finally:
         server.kill()
 

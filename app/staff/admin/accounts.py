@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import (
     abort,
     flash,
     redirect,
     render_template,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, logout_user
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import EmailField, PasswordField, SelectField, StringField
@@ -21,6 +22,7 @@ from app import audit, credentials
 from app.extensions import db
 from app.models import ROLES, StaffUser
 from app.staff.admin import bp
+from app.staff.auth import to_sign_in
 from app.staff.queue import choices
 
 ROLE_LABELS = {"physio": "Physiotherapist", "admin": "Admin"}
@@ -99,14 +101,11 @@ def add_account() -> ResponseReturnValue:
         except ValueError as problem:
             _account_field_for(form, str(problem)).errors.append(str(problem))
         else:
-            audit.record("create_account", account_id=user.id, account_email=user.email, role=user.role)
-            db.session.commit()
-            flash(
+            _record("create_account", user, role=user.role)
+            return _back_to_accounts(
                 f"Account created for {user.name} ({user.email}). Give them the initial password in person "
-                "or by phone; they set up two-factor sign-in when they first sign in.",
-                "success",
+                "or by phone; they set up two-factor sign-in when they first sign in."
             )
-            return redirect(url_for("staff_admin.accounts"), code=303)
     return _render_accounts(form=form, status=400)
 
 
@@ -121,6 +120,18 @@ def _is_me(user: StaffUser) -> bool:
     return user.id == current_user.id
 
 
+def _record(action: str, user: StaffUser, **detail: Any) -> None:
+    """Audit `action` on `user`'s account and commit it with the change it describes."""
+    audit.record(action, account_id=user.id, account_email=user.email, **detail)
+    db.session.commit()
+
+
+def _back_to_accounts(message: str) -> ResponseReturnValue:
+    """Send the admin back to the accounts page, which shows `message`."""
+    flash(message, "success")
+    return redirect(url_for("staff_admin.accounts"), code=303)
+
+
 @bp.post("/accounts/<int:account_id>/disable")
 def disable_account(account_id: int) -> ResponseReturnValue:
     """Stop an account from signing in; every session it has ends at once."""
@@ -130,10 +141,8 @@ def disable_account(account_id: int) -> ResponseReturnValue:
     if user.active:
         user.active = False
         credentials.end_all_sessions(user)
-        audit.record("disable_account", account_id=user.id, account_email=user.email)
-        db.session.commit()
-    flash(f"The account of {user.name} ({user.email}) is disabled. They are signed out everywhere.", "success")
-    return redirect(url_for("staff_admin.accounts"), code=303)
+        _record("disable_account", user)
+    return _back_to_accounts(f"The account of {user.name} ({user.email}) is disabled. They are signed out everywhere.")
 
 
 @bp.post("/accounts/<int:account_id>/enable")
@@ -142,10 +151,8 @@ def enable_account(account_id: int) -> ResponseReturnValue:
     user = _account_or_404(account_id)
     if not user.active:
         user.active = True
-        audit.record("enable_account", account_id=user.id, account_email=user.email)
-        db.session.commit()
-    flash(f"The account of {user.name} ({user.email}) is active again.", "success")
-    return redirect(url_for("staff_admin.accounts"), code=303)
+        _record("enable_account", user)
+    return _back_to_accounts(f"The account of {user.name} ({user.email}) is active again.")
 
 
 @bp.post("/accounts/<int:account_id>/reset-two-factor")
@@ -156,16 +163,10 @@ def reset_two_factor(account_id: int) -> ResponseReturnValue:
     user.totp_last_step = None
     user.recovery_code_hashes = []
     credentials.end_all_sessions(user)
-    audit.record("reset_two_factor", account_id=user.id, account_email=user.email)
-    db.session.commit()
+    _record("reset_two_factor", user)
     if _is_me(user):
-        logout_user()
-        session.clear()
-        flash("Your two-factor sign-in was reset. Sign in again, then set up your authenticator app.", "info")
-        return redirect(url_for("staff_auth.sign_in"), code=303)
-    flash(
+        return to_sign_in("Your two-factor sign-in was reset. Sign in again, then set up your authenticator app.")
+    return _back_to_accounts(
         f"Two-factor sign-in of {user.name} ({user.email}) was reset and they are signed out everywhere. "
-        "They set up their authenticator app again when they next sign in.",
-        "success",
+        "They set up their authenticator app again when they next sign in."
     )
-    return redirect(url_for("staff_admin.accounts"), code=303)
