@@ -84,7 +84,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # As in Flask's own tutorial: a deprecation should break a test, not a later upgrade.
     config.addinivalue_line("filterwarnings", "error")
     config.addinivalue_line("markers", "browser: runs in a real browser (Chromium) against the real server")
-    config.addinivalue_line("markers", "one_backend: the module's logic does not depend on the database: SQLite only")
+    config.addinivalue_line("markers", "one_backend: the logic of the test (or of a whole module) does not depend on the database: SQLite only")
     config.addinivalue_line(
         "markers",
         "production: the production stack end to end (nginx, TLS, gunicorn, "
@@ -471,8 +471,9 @@ sqlite_only = pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Run a module marked `one_backend` (pytestmark = pytest.mark.one_backend) on SQLite only, as
-    `sqlite_only` does for one test: for whole modules of logic that no database changes."""
+    """Run a test or module marked `one_backend` on SQLite only: for logic that no database changes
+    (what is refused before a query, how a page reads). Unlike `sqlite_only`, it also works on a
+    module (pytestmark = pytest.mark.one_backend) and on tests parametrised by other fixtures."""
     second = [
         item
         for item in items

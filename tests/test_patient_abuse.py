@@ -26,6 +26,7 @@ from tests.support.journey import (
 IDEAL = profile("ideal_neck")
 
 
+@pytest.mark.one_backend  # refused or shown before the database is asked: SQLite only
 @pytest.mark.parametrize(
     "extra",
     [
@@ -99,6 +100,7 @@ def test_an_unknown_page_is_not_found(app: Flask, client: FlaskClient) -> None:
 NO_SESSION_PAGES = ["/screening", CHECK, RESULT, SAVED, REASSURANCE, *(f"/screening/{s}" for s in SECTION_IDS)]
 
 
+@pytest.mark.one_backend  # refused or shown before the database is asked: SQLite only
 @pytest.mark.parametrize("path", NO_SESSION_PAGES)
 def test_pages_without_a_screening_send_the_person_to_the_start(app: Flask, client: FlaskClient, path: str) -> None:
     seed_draft(app)  # someone else's draft: never reachable without its token
@@ -116,6 +118,7 @@ def test_a_post_without_a_screening_creates_nothing(app: Flask, client: FlaskCli
     assert screenings(app) == []
 
 
+@pytest.mark.one_backend  # refused or shown before the database is asked: SQLite only
 @pytest.mark.parametrize("section_id", SECTION_IDS)
 def test_a_page_posted_without_a_valid_csrf_token_is_refused(app: Flask, client: FlaskClient, section_id: str) -> None:
     seed_draft(app, client, answers_before(section_id, IDEAL))
@@ -164,6 +167,7 @@ def test_get_with_answers_in_the_query_string_changes_nothing(app: Flask, client
     assert response.status_code == 200
 
 
+@pytest.mark.one_backend  # refused or shown before the database is asked: SQLite only
 @pytest.mark.parametrize("method", ["put", "delete", "patch"])
 def test_other_methods_are_not_allowed(app: Flask, client: FlaskClient, method: str) -> None:
     seed_draft(app, client, IDEAL)

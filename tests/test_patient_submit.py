@@ -164,6 +164,7 @@ OUTCOMES: dict[str, tuple[dict[str, object], str, str | None]] = {
 BOOKING_HEADINGS = {"ims": "Book an IMS assessment", "general": "Book a physiotherapy assessment"}
 
 
+@pytest.mark.one_backend  # how a stored result reads, not how it is stored: SQLite only
 @pytest.mark.parametrize("outcome", OUTCOMES)
 def test_result_page_of_every_outcome(app: Flask, client: FlaskClient, outcome: str) -> None:
     app.config["BOOKING_URL"] = BOOKING_URL

@@ -72,6 +72,7 @@ def signed_out(client: FlaskClient) -> bool:
 # ---- Access ------------------------------------------------------------------------------------
 
 
+@pytest.mark.one_backend  # refused or shown before the database is asked: SQLite only
 @pytest.mark.parametrize(("method", "path"), ADMIN_ROUTES)
 def test_a_physiotherapist_is_refused_every_admin_route(
     app: Flask, physio_client: FlaskClient, method: str, path: str
@@ -91,6 +92,7 @@ def test_a_physiotherapist_is_refused_every_admin_route(
     assert account(app, PHYSIO_EMAIL).role == "physio"
 
 
+@pytest.mark.one_backend  # refused or shown before the database is asked: SQLite only
 @pytest.mark.parametrize(("method", "path"), [route for route in ADMIN_ROUTES if route[0] == "GET"])
 def test_admin_pages_ask_anyone_signed_out_to_sign_in(client: FlaskClient, method: str, path: str) -> None:
     response = client.get(path)
@@ -163,6 +165,7 @@ def test_an_admin_adds_an_account(app: Flask, admin_client: FlaskClient) -> None
     assert signed_in.status_code == 303
 
 
+@pytest.mark.one_backend  # refused or shown before the database is asked: SQLite only
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [

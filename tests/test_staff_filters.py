@@ -74,12 +74,14 @@ def assert_explained(client: FlaskClient, page: str, field: str, label: str, val
     assert response.get_data(as_text=True).count("<title>Error: ") == 1
 
 
+@pytest.mark.one_backend  # refused or shown before the database is asked: SQLite only
 @pytest.mark.parametrize(("page", "field", "label"), DATE_FIELDS)
 def test_an_impossible_date_is_explained(admin: FlaskClient, page: str, field: str, label: str) -> None:
     for value, message in BAD_DATES:
         assert_explained(admin, page, field, label, value, message)
 
 
+@pytest.mark.one_backend  # refused or shown before the database is asked: SQLite only
 @pytest.mark.parametrize(("page", "field", "label"), TEXT_FIELDS)
 def test_a_control_character_in_a_search_term_is_explained(
     admin: FlaskClient, page: str, field: str, label: str
