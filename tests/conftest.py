@@ -84,7 +84,10 @@ def pytest_configure(config: pytest.Config) -> None:
     # As in Flask's own tutorial: a deprecation should break a test, not a later upgrade.
     config.addinivalue_line("filterwarnings", "error")
     config.addinivalue_line("markers", "browser: runs in a real browser (Chromium) against the real server")
-    config.addinivalue_line("markers", "one_backend: the logic of the test (or of a whole module) does not depend on the database: SQLite only")
+    config.addinivalue_line(
+        "markers",
+        "one_backend: the logic of the test (or of a whole module) does not depend on the database: SQLite only",
+    )
     config.addinivalue_line(
         "markers",
         "production: the production stack end to end (nginx, TLS, gunicorn, "
@@ -379,13 +382,14 @@ def admin_client(app: Flask, staff: StaffAccounts) -> FlaskClient:
 # ---- Staff portal: cheap hashing, a controllable clock, submitted screenings ---------------
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2id with the smallest parameters, so that signing in costs microseconds.
+    """argon2id with the smallest parameters in every test, so that signing in costs microseconds.
 
-    The production parameters cost ~150 ms per hash and the staff tests sign in hundreds of
-    times; `test_staff_accounts.test_production_hasher_is_argon2id_with_strong_parameters`
-    checks the real ones. The dummy hash (unknown emails) is swapped too, so both paths match.
+    The production parameters cost ~150 ms per hash and the tests create accounts and sign in
+    hundreds of times; `test_staff_accounts.test_production_hasher_is_argon2id_with_strong_parameters`
+    undoes this and checks the real ones, and the servers the browser and production tests start
+    use them. The dummy hash (unknown emails) is swapped too, so both paths match.
     """
     from argon2 import PasswordHasher
 

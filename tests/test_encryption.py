@@ -246,7 +246,6 @@ def sign_in_with_code(app: Flask, secret: str) -> int:
     ).status_code
 
 
-@pytest.mark.usefixtures("fast_password_hashing")
 def test_totp_secrets_are_stored_encrypted_and_still_sign_in(app: Flask, staff: StaffAccounts) -> None:
     account = staff.create("physio@clinic.example", mfa=True)
     staff.create("other@clinic.example")  # no authenticator app: nothing stored
@@ -262,7 +261,6 @@ def test_totp_secrets_are_stored_encrypted_and_still_sign_in(app: Flask, staff: 
     assert sign_in_with_code(app, secret) == 303
 
 
-@pytest.mark.usefixtures("fast_password_hashing")
 def test_rotation_re_encrypts_totp_secrets_so_the_old_key_can_go(
     app: Flask, runner: FlaskCliRunner, staff: StaffAccounts
 ) -> None:

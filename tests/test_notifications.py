@@ -196,9 +196,7 @@ def test_emails_reach_the_smtp_server_without_health_details(app: Flask, smtp: S
 
 
 @sqlite_only
-def test_portal_link_is_the_staff_screening_route(
-    app: Flask, smtp: SMTPServer, physio_client: FlaskClient, fast_password_hashing: None
-) -> None:
+def test_portal_link_is_the_staff_screening_route(app: Flask, smtp: SMTPServer, physio_client: FlaskClient) -> None:
     reference = submit_outcome(app, app.test_client(), "emergency")
     app.config["PUBLIC_BASE_URL"] = PORTAL + "/"  # a trailing slash makes no double slash
     assert deliver(app) == (1, 0)

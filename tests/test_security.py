@@ -37,8 +37,6 @@ from tests.support.forgery import FORGED_TOKENS, with_csrf_token
 from tests.support.journey import SECTION_IDS, Journey, profile, seed_draft, session_data
 from tests.support.staff_pages import SIGN_IN, post_form, sign_in
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 #: Audit actions that reading a page records (the documented exception to "GET changes nothing"):
 #: view_screening, print_screening, view_audit, export_csv, find_for_privacy_request,
 #: copy_for_patient, replay_rules, export_fhir... Anything else written by a GET is a finding.

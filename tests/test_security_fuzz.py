@@ -19,8 +19,6 @@ from tests.support.journey import profile, seed_draft
 from tests.support.staff_pages import sign_in
 from tests.test_security import get_rules, url_for_rule
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 #: The names views actually read, so that hostile values reach real code, plus random ones.
 KNOWN_KEYS = [
     "page",

@@ -19,8 +19,6 @@ from tests.conftest import PRODUCTION_SETTINGS, StaffAccounts, app_on, sqlite_on
 from tests.support.forgery import FORGED_TOKENS, with_csrf_token
 from tests.support.staff_pages import SIGN_IN, is_signed_in, sign_in
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 #: Methods a sweep tries on every rule that allows them (OPTIONS is answered by Flask itself).
 METHODS = ("GET", "HEAD", "POST")
 

@@ -19,8 +19,6 @@ from app.models import AuditEvent, StaffUser
 from tests.conftest import STAFF_PASSWORD, StaffAccounts, sqlite_only
 from tests.support.staff_pages import is_signed_in, post_form, sign_in, text_of
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 NEW_PASSWORD = "tundra violin pepper kettle"
 #: A password of 12+ characters that is on the common-passwords list.
 COMMON_PASSWORD = "password1234"

@@ -19,8 +19,6 @@ from app.staff.admin.audit_trail import ACTION_LABELS
 from tests.conftest import STAFF_PASSWORD, StaffAccounts, submit_screening
 from tests.support.staff_pages import PASSWORD, TWO_FACTOR, post_form, sign_in, sign_out
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 EMAIL = "physio@clinic.example"
 
 

@@ -41,8 +41,6 @@ from tests.support.staff_pages import (
     without_csrf_tokens,
 )
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 EMAIL = "physio@clinic.example"
 
 

@@ -15,8 +15,6 @@ from hypothesis import strategies as st
 from tests.conftest import insert_submitted
 from tests.support.staff_pages import QUEUE, text_of
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 AUDIT = "/staff/audit"
 SUMMARY = "There is a problem"
 

@@ -17,8 +17,6 @@ from app.staff.queue import OUTCOME_LABELS
 from tests.conftest import insert_submitted, sqlite_only
 from tests.support.staff_pages import QUEUE, text_of
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 INVALID_FILTER = "Some filters could not be used"
 T0 = datetime(2026, 3, 10, 17, 0, tzinfo=UTC)
 

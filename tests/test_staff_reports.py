@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -14,8 +13,6 @@ from app.display import CLINIC_TIME_ZONE
 from app.staff.reports import FunnelStep
 from tests.conftest import insert_submitted
 from tests.support.staff_pages import text_of
-
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
 
 OVERVIEW = "/staff/overview"
 

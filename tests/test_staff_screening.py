@@ -33,8 +33,6 @@ from tests.conftest import (
 from tests.support.rows import detached_row
 from tests.support.staff_pages import QUEUE, post_form, sign_in, text_of
 
-pytestmark = pytest.mark.usefixtures("fast_password_hashing")
-
 SCRIPT = "<script>alert(1)</script>"
 
 
