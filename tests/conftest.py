@@ -500,10 +500,21 @@ def insert_submitted(app: Flask, rows: list[dict[str, object]]) -> list[str]:
 sqlite_only = pytest.mark.parametrize("databases", ["sqlite"], indirect=True)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups added here
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run a test or module marked `one_backend` on SQLite only: for logic that no database changes
     (what is refused before a query, how a page reads). Unlike `sqlite_only`, it also works on a
-    module (pytestmark = pytest.mark.one_backend) and on tests parametrised by other fixtures."""
+    module (pytestmark = pytest.mark.one_backend) and on tests parametrised by other fixtures.
+
+    With pytest-xdist (`make test`: `-n auto --dist loadgroup`), the production stack's tests stay
+    in one process, as do the browser tests: each process would otherwise start its own stack, or
+    its own Chromium and servers, for the few tests it was given.
+    """
+    for item in items:
+        if item.get_closest_marker("production") is not None:
+            item.add_marker(pytest.mark.xdist_group("production"))
+        elif item.get_closest_marker("browser") is not None:
+            item.add_marker(pytest.mark.xdist_group("browser"))
     second = [
         item
         for item in items
