@@ -7,7 +7,6 @@ cannot see each other's rows, and don't pay for a migration each.
 """
 
 import itertools
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from app import create_app
 from app.extensions import db
 from rules.datafile import load_yaml
 from tests.support.postgresql import PostgreSQLCluster, find_pg_ctl, free_port  # noqa: F401 -- free_port for live_server
+from tests.support.tools import missing
 
 BACKENDS = ("sqlite", "postgresql")
 
@@ -233,10 +233,9 @@ def require_pg_ctl() -> Path:
     """
     pg_ctl = find_pg_ctl()
     if pg_ctl is None:
-        reason = "PostgreSQL is not installed (no pg_ctl on PATH or in /usr/lib/postgresql/*/bin)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}, but CI must run every test on PostgreSQL.", pytrace=False)
-        pytest.skip(f"{reason}; install it (apt-get install postgresql) to run these tests.")
+        missing(
+            "PostgreSQL (pg_ctl, on PATH or in /usr/lib/postgresql/*/bin)", "postgresql", "run every test on PostgreSQL"
+        )
     return pg_ctl
 
 
@@ -365,6 +364,13 @@ class StaffAccounts:
             assert secret is not None
             return secret
 
+    def signed_in_client(self, email: str, role: str) -> FlaskClient:
+        """A new account with `role`, and a new client signed in to it."""
+        self.create(email, role)
+        client = self.app.test_client()
+        self.sign_in(client, email)
+        return client
+
     def sign_in(self, client: FlaskClient, email: str = "physio@clinic.example") -> None:
         """Sign `client` in with the password (accounts without an authenticator app, MFA optional)."""
         page = client.get("/staff/sign-in")
@@ -388,21 +394,15 @@ def staff(app: Flask) -> StaffAccounts:
 
 
 @pytest.fixture
-def physio_client(app: Flask, staff: StaffAccounts) -> FlaskClient:
+def physio_client(staff: StaffAccounts) -> FlaskClient:
     """A client signed in as a physiotherapist."""
-    staff.create("physio@clinic.example", "physio")
-    client = app.test_client()
-    staff.sign_in(client, "physio@clinic.example")
-    return client
+    return staff.signed_in_client("physio@clinic.example", "physio")
 
 
 @pytest.fixture
-def admin_client(app: Flask, staff: StaffAccounts) -> FlaskClient:
+def admin_client(staff: StaffAccounts) -> FlaskClient:
     """A client signed in as an admin."""
-    staff.create("admin@clinic.example", "admin")
-    client = app.test_client()
-    staff.sign_in(client, "admin@clinic.example")
-    return client
+    return staff.signed_in_client("admin@clinic.example", "admin")
 
 
 # ---- Staff portal: cheap hashing, a controllable clock, submitted screenings ---------------

@@ -46,8 +46,9 @@ from tests.support.browser import (
 )
 from tests.support.live_server import RedisServer
 from tests.support.postgresql import PostgreSQLCluster
-from tests.support.production_stack import ROOT, Certificates, MakeServe, Nginx, require, site_config
+from tests.support.production_stack import ROOT, Certificates, MakeServe, Nginx, site_config
 from tests.support.smtp_server import SMTPServer, running_smtp_server
+from tests.support.tools import require
 
 from .conftest import STAFF_PASSWORD, free_port, require_pg_ctl
 
@@ -106,8 +107,8 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Stack]:
     chromium_or_skip()
-    require("nginx", "nginx")
-    redis_binary = require("redis-server", "redis-server")
+    require("nginx", "nginx", "run the production suite")
+    redis_binary = require("redis-server", "redis-server", "run the production suite")
     directory = tmp_path_factory.mktemp("production")
     certificates = Certificates(directory)
 

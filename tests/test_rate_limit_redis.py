@@ -10,8 +10,6 @@ With Redis down, the limited routes (staff sign-in) fail closed (ASVS 16.5.3) an
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +26,7 @@ from app.staff.auth import ACCOUNT_LIMIT
 from tests.conftest import STAFF_PASSWORD, StaffAccounts, csrf_token_from, sqlite_only
 from tests.support.journey import RESULT, Journey, profile
 from tests.support.live_server import Client, Gunicorn, RedisServer, base_environment, migrate
+from tests.support.tools import require
 
 ALLOWED = int(ACCOUNT_LIMIT.split()[0])  # failed sign-ins per account per window: 5
 SIGN_IN = "/staff/sign-in"
@@ -35,13 +34,7 @@ SIGN_IN = "/staff/sign-in"
 
 def redis_binary() -> str:
     """redis-server's path; skips without it, except on CI (`CI` set), where it fails."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        reason = "redis-server is not installed"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason}, but CI must test rate limits on Redis.", pytrace=False)
-        pytest.skip(f"{reason}; install it (apt-get install redis-server) to run these tests.")
-    return binary
+    return require("redis-server", "redis-server", "test rate limits on Redis")
 
 
 @pytest.fixture(scope="session")

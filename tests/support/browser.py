@@ -26,6 +26,7 @@ from rules.datafile import load_yaml
 from tests.conftest import STAFF_PASSWORD, app_on, free_port
 from tests.support.journey import seed_draft
 from tests.support.live_server import wait_until_healthy
+from tests.support.tools import require
 
 pytestmark = pytest.mark.browser
 
@@ -61,12 +62,7 @@ OUTCOMES: dict[str, dict[str, object]] = {
 
 
 def chromium_or_skip() -> None:
-    if CHROMIUM.exists():
-        return
-    reason = f"Chromium is not installed ({CHROMIUM} is missing)"
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}, but CI must run the browser tests.", pytrace=False)
-    pytest.skip(f"{reason}; install it (apt-get install chromium) to run the browser tests.")
+    require(str(CHROMIUM), "chromium", "run the browser tests")
 
 
 class Server:

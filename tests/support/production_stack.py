@@ -19,7 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import pytest
 import trustme
 
 from tests.support.live_server import wait_until_healthy
@@ -35,17 +34,6 @@ SHIPPED_CERTIFICATE = "/etc/ssl/ims-screen/fullchain.pem"
 SHIPPED_KEY = "/etc/ssl/ims-screen/privkey.pem"
 SHIPPED_STATIC = "/srv/ims-screen/app/static/"
 SHIPPED_ACCESS_LOG = "/var/log/nginx/ims-screen.access.log"
-
-
-def require(binary: str, package: str) -> str:
-    """The path of `binary`; skip without it (fail on CI, which installs it in .ci/run)."""
-    path = shutil.which(binary) or (binary if os.path.exists(binary) else None)
-    if path is not None:
-        return path
-    reason = f"{binary} is not installed"
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}, but CI must run the production suite (.ci/run installs {package}).", pytrace=False)
-    pytest.skip(f"{reason}; install it (apt-get install {package}) to run the production suite.")
 
 
 class Certificates:
