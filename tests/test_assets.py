@@ -8,6 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import assets
+from rules.outcomes import Outcome
 
 
 def stylesheet_link(client: FlaskClient) -> str:
@@ -102,3 +103,29 @@ def test_every_custom_property_used_is_defined_and_every_one_defined_is_used() -
 def test_a_colour_is_defined_once_per_role() -> None:
     names = [name for sheet in stylesheets().values() for name, _ in sheet if name.startswith("--colour-")]
     assert len(names) == len(set(names))
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG 2.2's contrast ratio of two colours written #rgb or #rrggbb (1 to 21)."""
+
+    def luminance(colour: str) -> float:
+        digits = colour[1:] if len(colour) == 7 else "".join(2 * digit for digit in colour[1:])
+        channels = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_outcome_colours_stand_out_from_the_page_as_wcag_asks() -> None:
+    """A chart bar is a graphical object (WCAG 1.4.11: 3:1 against what is beside it); a badge's
+    text is text (1.4.3: 4.5:1). "Unlikely" bars once were #a1acb2, 2.3:1 on white."""
+    colours = dict(stylesheets()["site.css"])
+    background = colours["--colour-background"]
+    assert contrast("#a1acb2", "#ffffff") < 3 and round(contrast("#767676", "#ffffff"), 2) == 4.54  # the measure
+    for outcome in Outcome:
+        bar = colours[f"--colour-outcome-{outcome.value}"]
+        text = colours.get(f"--colour-outcome-{outcome.value}-text", bar)
+        assert contrast(bar, background) >= 3, f"{outcome.value}'s bar: {bar}"
+        assert contrast(text, background) >= 4.5, f"{outcome.value}'s badge text: {text}"
