@@ -69,6 +69,7 @@ def assert_explained(client: FlaskClient, page: str, field: str, label: str, val
     assert f'href="#{field}"' in response.get_data(as_text=True)  # the summary links to the field
     assert message in text, (page, field, value, text[:400])
     assert "Some filters could not be used" in text and label in text
+    assert ".." not in text, "a message that ends in a full stop, then the sentence's own"
     assert response.get_data(as_text=True).count("<title>Error: ") == 1
 
 
