@@ -27,6 +27,7 @@ from cryptography.fernet import Fernet
 
 from tests.conftest import csrf_token_from, free_port
 from tests.support.postgresql import PostgreSQLCluster
+from tests.support.waiting import poll, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -58,18 +59,24 @@ def base_environment(directory: Path, database_url: str) -> dict[str, str]:
     }
 
 
+def answers_health_check(base: str) -> bool:
+    """Whether `base`/healthz answers 200 now."""
+    try:
+        with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
 def wait_until_healthy(base: str, process: subprocess.Popen[bytes], timeout: float) -> bool:
     """Poll `base`/healthz until it answers 200 (True), or the process exits or time runs out (False)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return True
-        except OSError:
-            pass
-        time.sleep(0.1)
-    return False
+
+    def settled() -> str | None:
+        if process.poll() is not None:
+            return "exited"
+        return "healthy" if answers_health_check(base) else None
+
+    return poll(settled, timeout, interval=0.1) == "healthy"
 
 
 @contextmanager
@@ -138,13 +145,17 @@ class Gunicorn:
 
     def wait_for_workers(self, count: int, replacing: set[int] = frozenset(), timeout: float = 20) -> set[int]:
         """Wait until `count` workers run, none of them in `replacing`, and `/healthz` answers."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def ready() -> set[int] | None:
             pids = self.worker_pids()
-            if len(pids) == count and not pids & replacing and self.healthy():
-                return pids
-            time.sleep(0.05)
-        raise AssertionError(f"workers {self.worker_pids()} after {timeout} s; see {self.log}")
+            return pids if len(pids) == count and not pids & replacing and self.healthy() else None
+
+        return wait_for(
+            ready,
+            timeout,
+            lambda: f"workers {self.worker_pids()}: not {count} answering, none of {sorted(replacing)}; see {self.log}",
+            interval=0.05,
+        )
 
     def busy_workers(self) -> int:
         """How many workers hold an accepted client connection (Linux: /proc/net/tcp and fds).
@@ -170,11 +181,7 @@ class Gunicorn:
         return busy
 
     def healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.base + "/healthz", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
+        return answers_health_check(self.base)
 
     def kill(self) -> None:
         """Last resort after a failure: SIGKILL this server's own process group."""
@@ -262,16 +269,15 @@ class RedisServer:
             timeout=timeout,
         )
         client = redis.Redis.from_url(self.url, socket_timeout=1)
+
+        def answering() -> bool:
+            try:
+                return bool(client.ping()) and self.pidfile.exists()
+            except redis.ConnectionError:
+                return False
+
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    if client.ping() and self.pidfile.exists():
-                        return
-                except redis.ConnectionError:
-                    pass
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.05)
+            wait_for(answering, timeout, "redis-server did not start", interval=0.05)
         finally:
             client.close()
 
@@ -281,11 +287,13 @@ class RedisServer:
             return
         pid = int(self.pidfile.read_text())
         os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"redis-server {pid} did not stop")
+        wait_for(lambda: not _exists(pid), timeout, f"redis-server {pid} did not stop", interval=0.05)
+
+
+def _exists(pid: int) -> bool:
+    """Whether a process `pid` exists (a zombie too: it is gone once its parent has reaped it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
