@@ -373,27 +373,45 @@ def test_sighup_replaces_every_worker_under_load_without_a_failed_request(served
     browsers = [resumed(served, token) for token in complete_drafts(database_url, 8)]
     old_workers = served.wait_for_workers(WORKERS)
     stop = threading.Event()
-    replies: list[Reply | OSError] = []
+    # Each browser's replies, in order: it sends its next request as soon as one is answered, so
+    # its requests cover, without a gap, the time from its first reply to its last.
+    replies: list[list[Reply | OSError]] = [[] for _ in browsers]
 
-    def keep_browsing(client: Client) -> None:
+    def keep_browsing(client: Client, answered: list[Reply | OSError]) -> None:
         while not stop.is_set():
             try:
-                replies.append(client.get(CHECK))
+                answered.append(client.get(CHECK))
             except OSError as error:
-                replies.append(error)
+                answered.append(error)
 
-    threads = [threading.Thread(target=keep_browsing, args=(client,), daemon=True) for client, _ in browsers]
+    threads = [
+        threading.Thread(target=keep_browsing, args=(client, answered), daemon=True)
+        for (client, _), answered in zip(browsers, replies, strict=True)
+    ]
     for thread in threads:
         thread.start()
-    time.sleep(0.5)
+    wait_for(lambda: all(replies), 20, "the old workers never answered every browser")
     served.send_signal(signal.SIGHUP)
     new_workers = served.wait_for_workers(WORKERS, replacing=old_workers)
-    time.sleep(0.5)
+    # Every browser carries on with the new workers: two more replies each, as the first may
+    # still be an old worker's last (sent before it exited, read after).
+    at_reload = [len(answered) for answered in replies]
+
+    def since_reload() -> list[int]:
+        return [len(answered) - count for answered, count in zip(replies, at_reload, strict=True)]
+
+    wait_for(
+        lambda: min(since_reload()) >= 2,
+        20,
+        lambda: f"the new workers did not answer every browser twice: {since_reload()}",
+    )
     stop.set()
     for thread in threads:
         thread.join(timeout=20)
+    assert not any(thread.is_alive() for thread in threads), "a browser's request never ended"
 
     assert new_workers.isdisjoint(old_workers)
-    failed = [reply for reply in replies if not isinstance(reply, Reply) or reply.status != 200]
+    failed = [
+        reply for answered in replies for reply in answered if not isinstance(reply, Reply) or reply.status != 200
+    ]
     assert not failed, failed[:5]
-    assert len(replies) > 50, "too little load to prove anything"
