@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.exc import IntegrityError, StatementError
 
+from app.clock import utcnow
 from app.extensions import db
 from app.models import (
     REFERENCE_ALPHABET,
@@ -15,7 +16,6 @@ from app.models import (
     REFERENCE_PREFIX,
     Screening,
     new_reference,
-    utcnow,
 )
 
 

@@ -17,8 +17,9 @@ from sqlalchemy.exc import IntegrityError
 
 import rules
 from app import notifications
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Screening, utcnow
+from app.models import Screening
 from rules.questionnaire import Section
 
 #: 32 random bytes: 256 bits, twice what ASVS 7.2.3 asks of a token that grants access.
