@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -19,8 +18,10 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, or_, select, update
 from zxcvbn import zxcvbn
 
+from app import clock
+from app.clock import utcnow
 from app.extensions import db
-from app.models import ROLES, StaffUser, utcnow
+from app.models import ROLES, StaffUser
 
 #: NIST SP 800-63B and ASVS 6.2: length, not composition rules; 12 is the clinic's floor.
 MIN_PASSWORD_LENGTH = 12
@@ -191,7 +192,7 @@ def _matching_step(secret: str, code: str, now: float | None = None) -> int | No
     if not (code.isascii() and code.isdigit() and len(code) == 6):
         return None
     totp = pyotp.TOTP(secret)
-    now = time.time() if now is None else now
+    now = clock.timestamp() if now is None else now
     current_step = int(now // totp.interval)
     for step in (current_step - 1, current_step, current_step + 1):
         if hmac.compare_digest(totp.at(step * totp.interval), code):

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask
 
 import rules
-from app.models import PREFERRED_TIMES, Screening, utcnow
+from app.clock import utcnow
+from app.models import PREFERRED_TIMES, Screening
 from rules.outcomes import Outcome
 from rules.questionnaire import NUMERIC_TYPES, Question, QuestionType
 

@@ -6,8 +6,9 @@ from sqlalchemy import update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import HEARTBEAT_ID, HealthHeartbeat, utcnow
+from app.models import HEARTBEAT_ID, HealthHeartbeat
 
 bp = Blueprint("health", __name__)
 

@@ -24,6 +24,7 @@ from sqlalchemy.ext.mutable import MutableDict, MutableList
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from app.clock import utcnow
 from app.crypto import EncryptedText
 from app.extensions import Base
 from rules.engine import Result
@@ -61,11 +62,6 @@ PREFERRED_TIMES = {
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_PREFIX = "IMS-"
 REFERENCE_LENGTH = 8
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware, in UTC."""
-    return datetime.now(UTC)
 
 
 def new_reference() -> str:

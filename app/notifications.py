@@ -20,8 +20,9 @@ from flask import Flask, current_app
 from sqlalchemy import select, update
 
 from app import links
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Notification, Screening, utcnow
+from app.models import Notification, Screening
 from rules.outcomes import Outcome
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Screening, utcnow
+from app.models import Screening
 
 
 def purge_old_screenings(retention_days: int, now: datetime | None = None, dry_run: bool = False) -> list[str]:

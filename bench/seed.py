@@ -24,6 +24,7 @@ from sqlalchemy import insert
 
 import rules
 from app import credentials, crypto
+from app.clock import utcnow
 from app.extensions import db
 from app.models import (
     OUTCOMES,
@@ -33,7 +34,6 @@ from app.models import (
     ScreeningNote,
     StatusChange,
     new_reference,
-    utcnow,
 )
 from rules.datafile import load_yaml
 

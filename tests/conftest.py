@@ -9,15 +9,19 @@ cannot see each other's rows, and don't pay for a migration each.
 import itertools
 import sqlite3
 import time
+import types
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
+import flask_limiter._extension
 import flask_migrate
+import itsdangerous.timed
 import jinja2
 import jinja2.bccache
+import limits.storage.memory
 import psycopg
 import pytest
 from flask import Flask
@@ -25,6 +29,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from psycopg import sql
 
 import rules
+from app import clock as app_clock
 from app import create_app
 from app.extensions import db
 from rules.datafile import load_yaml
@@ -427,7 +432,7 @@ def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 class Clock:
-    """`time.time` under the test's control: it starts at the real time and moves only forward."""
+    """The app's time under the test's control: it starts at the real time and moves only forward."""
 
     def __init__(self, start: float) -> None:
         self.now = start
@@ -439,11 +444,33 @@ class Clock:
         self.now += seconds + 60 * minutes + 3600 * hours
 
 
+#: The libraries that keep time-limited state for the app and read `time.time` themselves, each
+#: through its module's own `import time`.
+LIBRARY_CLOCKS = (
+    limits.storage.memory,  # the rate limits' counts and their windows (memory://)
+    flask_limiter._extension,  # Retry-After, the time left until the window ends
+    itsdangerous.timed,  # when session cookies and CSRF tokens (Flask-WTF) were signed, and their age
+)
+
+
+def time_module_reading(clock: Clock) -> types.ModuleType:
+    """The `time` module as one library sees it: `time()` reads `clock`, the rest is the real module."""
+    module = types.ModuleType("time", time.__doc__)
+    module.__dict__.update(vars(time), time=clock)
+    return module
+
+
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    """Freeze `time.time` everywhere (session time-outs, the rate limiter's memory storage, TOTP)."""
+    """Freeze the app's time: its clock (session time-outs, TOTP codes, stored timestamps) and the
+    clocks of the libraries that keep time-limited state for it (rate limits, CSRF tokens).
+
+    `time.time` itself is left alone: pytest, hypothesis and the database drivers read it too.
+    """
     frozen = Clock(time.time())
-    monkeypatch.setattr(time, "time", frozen)
+    monkeypatch.setattr(app_clock, "timestamp", frozen)
+    for module in LIBRARY_CLOCKS:
+        monkeypatch.setattr(module, "time", time_module_reading(frozen))
     return frozen
 
 

@@ -28,6 +28,7 @@ from app.models import Notification
 from tests.conftest import app_on
 from tests.support.journey import CHECK, RESULT, SECTION_IDS, SUBMIT, form_data, profile, screenings, seed_draft
 from tests.support.live_server import Client, Gunicorn, Reply, base_environment
+from tests.support.waiting import wait_for
 
 WORKERS = 4
 #: An outcome that queues one clinic notification at submission: the side effect that must
@@ -107,15 +108,15 @@ class InFlight:
 def writes_held(database_url: str, server: Gunicorn) -> Iterator[Callable[[int], None]]:
     """Hold the lock that the app's writes to `screening` need, until the block ends.
 
-    Yields `wait_for(n)`, which returns once n requests are blocked on the lock. PostgreSQL
-    reports its lock waits. SQLite does not, so there it waits until n workers are serving a
-    request, then gives them a moment to reach their first query (milliseconds away). The block
-    must end within SQLite's 5 s busy timeout, or the waiting writes fail.
+    Yields `blocked(n)`, which returns once n requests are blocked on the lock. PostgreSQL
+    reports its lock waits. SQLite does not, so there it waits until n workers serving a request
+    are asleep in SQLite's busy handler (`Gunicorn.waiting_workers`). The block must end within
+    SQLite's 5 s busy timeout, or the waiting writes fail.
     """
     if database_url.startswith("sqlite"):
         with closing(sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)) as connection:
             connection.execute("BEGIN IMMEDIATE")
-            yield lambda waiting: _wait_for_busy_workers(server, waiting)
+            yield lambda waiting: _wait_for_sqlite_lock_waits(server, waiting)
             connection.execute("ROLLBACK")
         return
     conninfo = database_url.replace("postgresql+psycopg://", "postgresql://")
@@ -128,24 +129,25 @@ def writes_held(database_url: str, server: Gunicorn) -> Iterator[Callable[[int],
         yield lambda waiting: _wait_for_lock_waits(watcher, waiting)
 
 
-def _wait_for_busy_workers(server: Gunicorn, busy: int, timeout: float = 3) -> None:
-    deadline = time.monotonic() + timeout
-    while server.busy_workers() < busy:
-        assert time.monotonic() < deadline, f"{busy} requests never reached a worker"
-        time.sleep(0.02)
-    time.sleep(0.3)
+def _wait_for_sqlite_lock_waits(server: Gunicorn, waiting: int, timeout: float = 3) -> None:
+    wait_for(
+        lambda: len(server.waiting_workers()) >= waiting,
+        timeout,
+        lambda: (
+            f"{waiting} requests never reached the lock: {len(server.serving_workers())} being served, "
+            f"{len(server.waiting_workers())} of them waiting"
+        ),
+    )
 
 
 def _wait_for_lock_waits(watcher: psycopg.Connection, waiting: int, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        blocked = watcher.execute(
+    def blocked() -> int:
+        row = watcher.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
         ).fetchone()
-        if blocked is not None and blocked[0] >= waiting:
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"{waiting} requests never reached the lock")
+        return 0 if row is None else row[0]
+
+    wait_for(lambda: blocked() >= waiting, timeout, f"{waiting} requests never reached the lock")
 
 
 def stored(database_url: str) -> list[dict[str, Any]]:
@@ -226,7 +228,8 @@ def test_a_worker_killed_mid_request_loses_only_the_request_it_never_answered(
         blocked(WORKERS)
         victim = min(workers)
         os.kill(victim, signal.SIGKILL)  # every worker is inside a write transaction
-        time.sleep(0.2)
+        # Dead before the lock is released, so that it can neither finish its write nor answer.
+        wait_for(lambda: victim not in served.worker_pids(), 10, f"worker {victim} outlived SIGKILL")
     outcomes = submits.wait()
 
     answered = [index for index, outcome in enumerate(outcomes) if isinstance(outcome, Reply)]
@@ -271,9 +274,11 @@ def test_a_request_stuck_past_the_worker_timeout_is_killed_and_the_server_recove
             deadline = time.monotonic() + 4.5  # inside SQLite's 5 s busy timeout
             submit = InFlight([lambda: client.post(SUBMIT, {"csrf_token": csrf})])
             blocked(1)
-            while worker in server.worker_pids() and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert worker not in server.worker_pids(), "the arbiter did not kill the stuck worker"
+            wait_for(
+                lambda: worker not in server.worker_pids(),
+                deadline - time.monotonic(),
+                "the arbiter did not kill the stuck worker",
+            )
         [outcome] = submit.wait()
         assert not isinstance(outcome, Reply) or outcome.status >= 500, outcome
 
@@ -338,17 +343,23 @@ def test_sigterm_lets_requests_already_accepted_finish_and_serves_no_new_ones(
     served: Gunicorn, database_url: str
 ) -> None:
     browsers = [resumed(served, token) for token in complete_drafts(database_url, WORKERS)]
+    workers = served.wait_for_workers(WORKERS)
     with writes_held(database_url, served) as blocked:
         submits = InFlight(
             [lambda client=client, csrf=csrf: client.post(SUBMIT, {"csrf_token": csrf}) for client, csrf in browsers]
         )
         blocked(WORKERS)
         served.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
-        # Sync workers still hold the listening socket while they finish, so the kernel may
-        # queue this connection; no worker takes it, and it ends refused or reset, never served.
+        # The master passes SIGTERM on to every worker; each acts on it once its query returns.
+        wait_for(
+            lambda: served.signalled_workers() == workers,
+            10,
+            lambda: f"SIGTERM reached only workers {served.signalled_workers()} of {workers}",
+        )
+        # Sync workers still hold the listening socket while they finish, so the kernel queues
+        # this connection; no worker takes it, and it ends reset when they exit, never served.
         late = InFlight([lambda: Client(served.base).get("/")])
-        time.sleep(0.3)
+        wait_for(lambda: served.queued_connections() >= 1, 10, "the late connection never reached the server")
     outcomes = submits.wait()
     assert [(o.status, o.location) if isinstance(o, Reply) else o for o in outcomes] == [(303, RESULT)] * WORKERS
     assert served.process is not None
@@ -362,27 +373,45 @@ def test_sighup_replaces_every_worker_under_load_without_a_failed_request(served
     browsers = [resumed(served, token) for token in complete_drafts(database_url, 8)]
     old_workers = served.wait_for_workers(WORKERS)
     stop = threading.Event()
-    replies: list[Reply | OSError] = []
+    # Each browser's replies, in order: it sends its next request as soon as one is answered, so
+    # its requests cover, without a gap, the time from its first reply to its last.
+    replies: list[list[Reply | OSError]] = [[] for _ in browsers]
 
-    def keep_browsing(client: Client) -> None:
+    def keep_browsing(client: Client, answered: list[Reply | OSError]) -> None:
         while not stop.is_set():
             try:
-                replies.append(client.get(CHECK))
+                answered.append(client.get(CHECK))
             except OSError as error:
-                replies.append(error)
+                answered.append(error)
 
-    threads = [threading.Thread(target=keep_browsing, args=(client,), daemon=True) for client, _ in browsers]
+    threads = [
+        threading.Thread(target=keep_browsing, args=(client, answered), daemon=True)
+        for (client, _), answered in zip(browsers, replies, strict=True)
+    ]
     for thread in threads:
         thread.start()
-    time.sleep(0.5)
+    wait_for(lambda: all(replies), 20, "the old workers never answered every browser")
     served.send_signal(signal.SIGHUP)
     new_workers = served.wait_for_workers(WORKERS, replacing=old_workers)
-    time.sleep(0.5)
+    # Every browser carries on with the new workers: two more replies each, as the first may
+    # still be an old worker's last (sent before it exited, read after).
+    at_reload = [len(answered) for answered in replies]
+
+    def since_reload() -> list[int]:
+        return [len(answered) - count for answered, count in zip(replies, at_reload, strict=True)]
+
+    wait_for(
+        lambda: min(since_reload()) >= 2,
+        20,
+        lambda: f"the new workers did not answer every browser twice: {since_reload()}",
+    )
     stop.set()
     for thread in threads:
         thread.join(timeout=20)
+    assert not any(thread.is_alive() for thread in threads), "a browser's request never ended"
 
     assert new_workers.isdisjoint(old_workers)
-    failed = [reply for reply in replies if not isinstance(reply, Reply) or reply.status != 200]
+    failed = [
+        reply for answered in replies for reply in answered if not isinstance(reply, Reply) or reply.status != 200
+    ]
     assert not failed, failed[:5]
-    assert len(replies) > 50, "too little load to prove anything"

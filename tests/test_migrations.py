@@ -9,8 +9,9 @@ from flask import Flask
 from sqlalchemy import Connection, exc, inspect, text
 
 from app import PROJECT_ROOT, crypto
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Screening, StaffUser, utcnow
+from app.models import Screening, StaffUser
 from tests.conftest import insert_submitted
 
 

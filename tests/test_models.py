@@ -9,6 +9,7 @@ from flask import Flask
 from sqlalchemy.exc import IntegrityError, StatementError
 
 import rules
+from app.clock import utcnow
 from app.extensions import db
 from app.models import (
     REFERENCE_ALPHABET,
@@ -16,7 +17,6 @@ from app.models import (
     REFERENCE_PREFIX,
     Screening,
     new_reference,
-    utcnow,
 )
 
 

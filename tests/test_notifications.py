@@ -14,9 +14,9 @@ from sqlalchemy import text
 
 import rules
 from app import notifications as outbox
+from app.clock import utcnow
 from app.display import answer_text
 from app.extensions import db
-from app.models import utcnow
 from tests.conftest import sqlite_only
 from tests.support.booking_pages import (
     OUTCOME_CHANGES,
@@ -325,8 +325,9 @@ def test_production_without_smtp_host_records_a_failure(app: Flask) -> None:
 def test_a_due_notification_is_claimed_by_one_worker_only(app) -> None:
     """Two workers that read the same due row: the second claim fails, so the email goes once."""
     from app import notifications
+    from app.clock import utcnow
     from app.extensions import db
-    from app.models import Notification, utcnow
+    from app.models import Notification
 
     with app.app_context():
         row = Notification(kind="clinic_new_request")

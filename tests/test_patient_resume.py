@@ -9,9 +9,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app import retention
+from app.clock import utcnow
 from app.config import DEV_PUBLIC_BASE_URL, config_from_env
 from app.extensions import db
-from app.models import utcnow
 from app.patient import services
 from tests.conftest import Clock, sqlite_only
 from tests.support.journey import (

@@ -14,7 +14,6 @@ import gzip
 import io
 import re
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -49,6 +48,7 @@ from tests.support.postgresql import PostgreSQLCluster
 from tests.support.production_stack import ROOT, Certificates, MakeServe, Nginx, site_config
 from tests.support.smtp_server import SMTPServer, running_smtp_server
 from tests.support.tools import require
+from tests.support.waiting import wait_for
 
 from .conftest import STAFF_PASSWORD, free_port, require_pg_ctl
 
@@ -181,7 +181,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
             running = Stack(
                 base, f"http://localhost:{http_port}", nginx, server, certificates, mail, database_url, site
             )
-            _wait_for(lambda: running.get("/healthz")[0] == 200, "nginx did not answer")
+            wait_for(lambda: answers_health_check(running), 15, "nginx did not answer", interval=0.1)
             created = server.flask(*CREATE_ADMIN, stdin=STAFF_PASSWORD + "\n")
             assert created.returncode == 0, created.stderr
             running.created_staff = created  # type: ignore[attr-defined]
@@ -192,16 +192,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
             redis.stop()
 
 
-def _wait_for(condition: Any, message: str, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if condition():
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(message)
+def answers_health_check(stack: Stack) -> bool:
+    """Whether /healthz answers 200 through nginx now (a refused or reset connection is a no)."""
+    try:
+        return stack.get("/healthz")[0] == 200
+    except OSError:
+        return False
 
 
 @pytest.fixture
@@ -213,15 +209,18 @@ def new_page(chromium: Any, stack: Stack) -> Iterator[Any]:
 
 def wait_for_mail(stack: Stack, recipient: str, mentioning: str) -> list[Any]:
     """The messages to `recipient` that mention `mentioning`, once one has arrived (sent in the background)."""
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        received = [
+
+    def received() -> list[Any]:
+        return [
             message for message in stack.mail.messages if recipient in message.recipients and mentioning in message.raw
         ]
-        if received:
-            return received
-        time.sleep(0.2)
-    raise AssertionError(f"no email to {recipient} about {mentioning}; got {[m.subject for m in stack.mail.messages]}")
+
+    return wait_for(
+        received,
+        20,
+        lambda: f"no email to {recipient} about {mentioning}; got {[m.subject for m in stack.mail.messages]}",
+        interval=0.2,
+    )
 
 
 # ---- The deployment itself ---------------------------------------------------------------------
@@ -413,7 +412,7 @@ def test_links_stay_right_when_the_proxy_sends_its_upstream_host(stack: Stack, n
     )
     stack.nginx.reload(default_host)
     try:
-        _wait_for(lambda: stack.get("/healthz")[0] == 200, "nginx did not come back")
+        wait_for(lambda: answers_health_check(stack), 15, "nginx did not come back", interval=0.1)
         page = new_page(PHONE)
         start(page)
         assert section_of(page) and "/screening/" in page.url

@@ -7,8 +7,9 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import func, select
 
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Screening, utcnow
+from app.models import Screening
 from app.patient import services
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app import crypto, notifications
+from app.clock import utcnow
 from app.extensions import db
-from app.models import AssessmentRequest, Screening, utcnow
+from app.models import AssessmentRequest, Screening
 from rules.outcomes import Outcome
 
 

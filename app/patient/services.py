@@ -16,8 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 import rules
 from app import notifications
+from app.clock import utcnow
 from app.extensions import db
-from app.models import Screening, utcnow
+from app.models import Screening
 
 #: 32 random bytes: 256 bits, twice what ASVS 7.2.3 asks of a token that grants access.
 RESUME_TOKEN_BYTES = 32

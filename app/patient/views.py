@@ -6,7 +6,6 @@ redirect (POST-redirect-GET). The session cookie holds only the resume token, ne
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -31,7 +30,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf
 
 import rules
-from app import errors, links, notifications
+from app import clock, errors, links, notifications
 from app.extensions import db, patient_limiter
 from app.models import PREFERRED_TIMES, Screening
 from app.patient import booking, forms, reveal, services
@@ -159,7 +158,7 @@ def with_screening(view: Callable[..., ResponseReturnValue]) -> Callable[..., Re
         if _idle_too_long():
             _forget()
             return render_template("patient/timed_out.html")
-        session[LAST_USED_KEY] = int(time.time())
+        session[LAST_USED_KEY] = int(clock.timestamp())
         g.screening = screening
         return view(*args, **kwargs)
 
@@ -174,7 +173,7 @@ def _session_screening() -> Screening | None:
 
 def _remember(token: str) -> None:
     session[TOKEN_KEY] = token
-    session[LAST_USED_KEY] = int(time.time())
+    session[LAST_USED_KEY] = int(clock.timestamp())
 
 
 def _forget() -> None:
@@ -185,7 +184,7 @@ def _forget() -> None:
 def _idle_too_long() -> bool:
     last_used = session.get(LAST_USED_KEY)
     idle_limit = current_app.config["PATIENT_IDLE_MINUTES"] * 60
-    return not isinstance(last_used, int) or time.time() - last_used > idle_limit
+    return not isinstance(last_used, int) or clock.timestamp() - last_used > idle_limit
 
 
 def with_draft(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
@@ -284,7 +283,7 @@ def _send_again(section_id: str) -> str | None:
     form = forms.page_form_class(section.id)()  # the posted answers; its token field renders a new one
     if _elsewhere(section, sections) is not None or forms.unexpected_fields(form, request.form):
         return None
-    session[LAST_USED_KEY] = int(time.time())  # the person is here, pressing Continue
+    session[LAST_USED_KEY] = int(clock.timestamp())  # the person is here, pressing Continue
     form.decide_applicability(screening.answers)
     return _render_step(form, section, sections, send_again=True)
 

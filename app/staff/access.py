@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 
+from app import clock
 from app.extensions import db, login_manager
 from app.models import StaffUser
 
@@ -60,7 +59,7 @@ def guard_staff_routes() -> ResponseReturnValue | None:
     if _session_expired():
         _end_timed_out_session()
         return redirect(url_for("staff_auth.sign_in"))
-    session[LAST_SEEN] = int(time.time())
+    session[LAST_SEEN] = int(clock.timestamp())
     if request.blueprint in ADMIN_BLUEPRINTS and not current_user.is_admin:
         abort(403)
     return None
@@ -73,7 +72,7 @@ def _end_timed_out_session() -> None:
 
 
 def _session_expired() -> bool:
-    now = time.time()
+    now = clock.timestamp()
     signed_in_at = session.get(SIGNED_IN_AT, 0)
     last_seen = session.get(LAST_SEEN, 0)
     idle_limit = current_app.config["STAFF_IDLE_MINUTES"] * 60

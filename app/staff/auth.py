@@ -6,8 +6,6 @@ configuration requires it: the account waits in `session[PENDING]` for the secon
 
 from __future__ import annotations
 
-import time
-
 import segno
 from flask import (
     Blueprint,
@@ -24,7 +22,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
-from app import audit, credentials
+from app import audit, clock, credentials
 from app.extensions import db, limiter
 from app.models import StaffUser
 from app.staff.access import LAST_SEEN, SIGNED_IN_AT, load_user
@@ -83,7 +81,7 @@ def sign_in() -> ResponseReturnValue:
         session[NEXT] = target
     if user.totp_secret is None and not current_app.config["STAFF_MFA_REQUIRED"]:
         return _complete_sign_in(user, method="password")
-    session[PENDING], session[PENDING_AT] = user.get_id(), int(time.time())
+    session[PENDING], session[PENDING_AT] = user.get_id(), int(clock.timestamp())
     if user.totp_secret is None:
         return redirect(url_for("staff_auth.enrol"), code=303)
     return redirect(url_for("staff_auth.two_factor"), code=303)
@@ -92,7 +90,7 @@ def sign_in() -> ResponseReturnValue:
 def _pending_user() -> StaffUser | None:
     """The account waiting for its second step, if the wait has not timed out."""
     user_id, started = session.get(PENDING), session.get(PENDING_AT, 0)
-    if not isinstance(user_id, str) or time.time() - started > PENDING_MINUTES * 60:
+    if not isinstance(user_id, str) or clock.timestamp() - started > PENDING_MINUTES * 60:
         return None
     return load_user(user_id)
 
@@ -207,7 +205,7 @@ def _complete_sign_in(user: StaffUser, method: str) -> ResponseReturnValue:
     target = _safe_next(session.get(NEXT)) or url_for("staff.queue")
     session.clear()
     login_user(user)
-    now = int(time.time())
+    now = int(clock.timestamp())
     session[SIGNED_IN_AT], session[LAST_SEEN] = now, now
     audit.record("sign_in", actor=user, method=method)
     db.session.commit()

@@ -9,8 +9,9 @@ from flask import Blueprint, render_template, request
 
 import rules
 from app import audit, calibration
+from app.clock import utcnow
 from app.extensions import db
-from app.models import OUTCOMES, utcnow
+from app.models import OUTCOMES
 from app.staff.queue import OUTCOME_LABELS
 
 bp = Blueprint("staff_rules", __name__, url_prefix="/staff/rules")

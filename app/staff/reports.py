@@ -12,9 +12,10 @@ from datetime import date, timedelta
 from flask import Blueprint, render_template
 from sqlalchemy import distinct, func, select
 
+from app.clock import utcnow
 from app.display import CLINIC_TIME_ZONE, local_midnight
 from app.extensions import db
-from app.models import OUTCOMES, Screening, StatusChange, utcnow
+from app.models import OUTCOMES, Screening, StatusChange
 from app.staff import charts
 from app.staff.queue import OUTCOME_LABELS
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import re
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
@@ -32,6 +31,7 @@ from sqlalchemy import inspect, select, update
 from werkzeug.test import TestResponse
 
 import rules
+from app import clock as app_clock
 from app.extensions import db
 from app.models import Screening
 from app.patient import services
@@ -372,7 +372,7 @@ def seed_draft(
         with client.session_transaction() as session:
             session.clear()
             session[TOKEN_KEY] = token
-            session[LAST_USED_KEY] = int(time.time())
+            session[LAST_USED_KEY] = int(app_clock.timestamp())
     return screening_id, token
 
 

@@ -6,11 +6,14 @@ server is stopped by its own pid (SIGTERM to the gunicorn master).
 
 from __future__ import annotations
 
+import array
+import fcntl
 import http.cookiejar
 import os
 import signal
 import subprocess
 import sys
+import termios
 import time
 import urllib.error
 import urllib.parse
@@ -28,6 +31,7 @@ from cryptography.fernet import Fernet
 from tests.conftest import app_on, csrf_token_from, free_port
 from tests.support.journey import seed_draft
 from tests.support.postgresql import PostgreSQLCluster
+from tests.support.waiting import poll, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -59,18 +63,24 @@ def base_environment(directory: Path, database_url: str) -> dict[str, str]:
     }
 
 
+def answers_health_check(base: str) -> bool:
+    """Whether `base`/healthz answers 200 now."""
+    try:
+        with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
 def wait_until_healthy(base: str, process: subprocess.Popen[bytes], timeout: float) -> bool:
     """Poll `base`/healthz until it answers 200 (True), or the process exits or time runs out (False)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return True
-        except OSError:
-            pass
-        time.sleep(0.1)
-    return False
+
+    def settled() -> str | None:
+        if process.poll() is not None:
+            return "exited"
+        return "healthy" if answers_health_check(base) else None
+
+    return poll(settled, timeout, interval=0.1) == "healthy"
 
 
 @contextmanager
@@ -146,43 +156,86 @@ class Gunicorn:
 
     def wait_for_workers(self, count: int, replacing: set[int] = frozenset(), timeout: float = 20) -> set[int]:
         """Wait until `count` workers run, none of them in `replacing`, and `/healthz` answers."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def ready() -> set[int] | None:
             pids = self.worker_pids()
-            if len(pids) == count and not pids & replacing and self.healthy():
-                return pids
-            time.sleep(0.05)
-        raise AssertionError(f"workers {self.worker_pids()} after {timeout} s; see {self.log}")
+            return pids if len(pids) == count and not pids & replacing and self.healthy() else None
 
-    def busy_workers(self) -> int:
-        """How many workers hold an accepted client connection (Linux: /proc/net/tcp and fds).
+        return wait_for(
+            ready,
+            timeout,
+            lambda: f"workers {self.worker_pids()}: not {count} answering, none of {sorted(replacing)}; see {self.log}",
+            interval=0.05,
+        )
 
-        A sync worker serves one connection at a time, so this counts requests being served,
+    def serving_workers(self) -> set[int]:
+        """The workers holding an accepted client connection (Linux: /proc/net/tcp and fds).
+
+        A sync worker serves one connection at a time, so these are the requests being served,
         which connections merely queued in the listen backlog are not.
         """
+        accepted = {f"socket:[{inode}]" for inode in self._established() if inode != "0"}
+        return {pid for pid in self.worker_pids() if accepted & set(_file_descriptors(pid).values())}
+
+    def queued_connections(self) -> int:
+        """Connections the kernel has accepted for the server but no worker has taken yet.
+
+        They wait in the listen backlog, where a socket has no file (and so inode 0) until a
+        worker's accept() gives it one.
+        """
+        return self._established().count("0")
+
+    def waiting_workers(self) -> set[int]:
+        """The workers serving a request while asleep in the kernel's nanosleep.
+
+        Nothing in a request sleeps except SQLite's busy handler, between its attempts at a lock
+        that another connection holds; SQLite reports no lock waits itself. Linux names, in
+        /proc/<pid>/wchan, the kernel function a sleeping process waits in (the socket wait of
+        an idle or reading worker is another one).
+        """
+        return {pid for pid in self.serving_workers() if "nanosleep" in _read_proc(pid, "wchan")}
+
+    def signalled_workers(self) -> set[int]:
+        """The workers that have received a signal their Python code has not acted on yet.
+
+        The kernel delivers a signal at once, but a Python handler (gunicorn's SIGTERM handler,
+        which stops the worker taking new connections) runs only when the call in progress
+        returns, e.g. a query waiting for a database lock. gunicorn's workers set a wake-up pipe
+        (`signal.set_wakeup_fd`), into which Python's C-level handler writes each signal at once:
+        a byte waiting there is a signal received. Linux lets the pipe be opened through /proc
+        (by the same user), and FIONREAD says how much it holds without reading it.
+        """
+        signalled = set()
+        for pid in self.worker_pids():
+            pipes = [fd for fd, link in _file_descriptors(pid).items() if link.startswith("pipe:")]
+            for fd in pipes:
+                try:
+                    reader = os.open(f"/proc/{pid}/fd/{fd}", os.O_RDONLY | os.O_NONBLOCK)
+                except (FileNotFoundError, ProcessLookupError):  # the worker has exited
+                    continue
+                try:
+                    waiting = array.array("i", [0])
+                    fcntl.ioctl(reader, termios.FIONREAD, waiting)
+                finally:
+                    os.close(reader)
+                if waiting[0]:
+                    signalled.add(pid)
+        return signalled
+
+    def _established(self) -> list[str]:
+        """The inodes of the established connections to this server's port, at the server's end."""
         port = f"{self.port:04X}"
-        established = set()
+        inodes = []
         for table in ("/proc/net/tcp", "/proc/net/tcp6"):
             with open(table, encoding="ascii") as rows:
                 for row in list(rows)[1:]:
                     fields = row.split()
                     if fields[1].endswith(f":{port}") and fields[3] == "01":  # local port, ESTABLISHED
-                        established.add(fields[9])  # the socket's inode
-        busy = 0
-        for pid in self.worker_pids():
-            try:
-                links = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()}
-            except (FileNotFoundError, ProcessLookupError):
-                continue
-            busy += any(link == f"socket:[{inode}]" for link in links for inode in established)
-        return busy
+                        inodes.append(fields[9])
+        return inodes
 
     def healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(self.base + "/healthz", timeout=2) as response:
-                return response.status == 200
-        except OSError:
-            return False
+        return answers_health_check(self.base)
 
     def kill(self) -> None:
         """Last resort after a failure: SIGKILL this server's own process group."""
@@ -270,16 +323,15 @@ class RedisServer:
             timeout=timeout,
         )
         client = redis.Redis.from_url(self.url, socket_timeout=1)
+
+        def answering() -> bool:
+            try:
+                return bool(client.ping()) and self.pidfile.exists()
+            except redis.ConnectionError:
+                return False
+
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    if client.ping() and self.pidfile.exists():
-                        return
-                except redis.ConnectionError:
-                    pass
-                assert time.monotonic() < deadline, "redis-server did not start"
-                time.sleep(0.05)
+            wait_for(answering, timeout, "redis-server did not start", interval=0.05)
         finally:
             client.close()
 
@@ -289,11 +341,35 @@ class RedisServer:
             return
         pid = int(self.pidfile.read_text())
         os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        wait_for(lambda: not _exists(pid), timeout, f"redis-server {pid} did not stop", interval=0.05)
+
+
+def _read_proc(pid: int, name: str) -> str:
+    """/proc/<pid>/<name>, or "" once the process has exited."""
+    try:
+        return Path(f"/proc/{pid}/{name}").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+
+
+def _file_descriptors(pid: int) -> dict[str, str]:
+    """Process `pid`'s file descriptors and what each points to ("socket:[inode]", "pipe:[inode]", a path)."""
+    links = {}
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
             try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"redis-server {pid} did not stop")
+                links[fd.name] = os.readlink(fd)
+            except (FileNotFoundError, ProcessLookupError):  # closed while being listed
+                continue
+    except (FileNotFoundError, ProcessLookupError):  # the process has exited
+        pass
+    return links
+
+
+def _exists(pid: int) -> bool:
+    """Whether a process `pid` exists (a zombie too: it is gone once its parent has reaped it)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

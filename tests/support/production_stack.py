@@ -16,12 +16,12 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import trustme
 
 from tests.support.live_server import wait_until_healthy
+from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
@@ -154,12 +154,14 @@ http {{
         self.test_config()
         old = self.workers()
         os.kill(self.process.pid, signal.SIGHUP)
-        # nginx starts new workers with the new site and lets the old ones finish: the reload is
-        # done when none of the old workers is left (requests before that may see either site).
-        deadline = time.monotonic() + 15
-        while self.workers() & old or not self.workers():
-            assert time.monotonic() < deadline, "nginx did not replace its workers"
-            time.sleep(0.05)
+
+        def replaced() -> bool:
+            # nginx starts new workers with the new site and lets the old ones finish: the reload
+            # is done when none of the old workers is left (requests before it may see either site).
+            workers = self.workers()
+            return bool(workers) and not workers & old
+
+        wait_for(replaced, 15, lambda: f"nginx did not replace its workers {old}: {self.workers()}", interval=0.05)
 
     def workers(self) -> set[int]:
         """The master's worker processes (Linux: /proc)."""

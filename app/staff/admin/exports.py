@@ -20,6 +20,7 @@ from flask.typing import ResponseReturnValue
 
 import rules
 from app import audit
+from app.clock import utcnow
 from app.display import CLINIC_TIME_ZONE
 from app.extensions import db
 from app.models import Screening
@@ -191,7 +192,7 @@ def export_csv() -> ResponseReturnValue:
         finally:
             result.close()
 
-    today = datetime.now(CLINIC_TIME_ZONE).date().isoformat()
+    today = utcnow().astimezone(CLINIC_TIME_ZONE).date().isoformat()
     response = Response(stream_with_context(generate()), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="ims-screenings-{today}.csv"'
     response.headers["Cache-Control"] = "no-store"
@@ -212,7 +213,7 @@ def export_fhir_ndjson() -> ResponseReturnValue:
         for screening in db.session.scalars(query):
             yield json.dumps(bundle_for(screening), ensure_ascii=False, separators=(",", ":")) + "\n"
 
-    today = datetime.now(CLINIC_TIME_ZONE).date().isoformat()
+    today = utcnow().astimezone(CLINIC_TIME_ZONE).date().isoformat()
     response = Response(stream_with_context(generate()), mimetype="application/fhir+ndjson")
     response.headers["Content-Disposition"] = f'attachment; filename="ims-screenings-{today}.ndjson"'
     return response
