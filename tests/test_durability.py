@@ -30,7 +30,9 @@ from tests.support.journey import CHECK, RESULT, SECTION_IDS, SUBMIT, form_data,
 from tests.support.live_server import Client, Gunicorn, Reply, base_environment
 from tests.support.waiting import wait_for
 
-WORKERS = 4
+#: Enough for requests to race in separate processes and for one worker to die while the others
+#: serve; each worker more only costs every test another boot of the app.
+WORKERS = 3
 #: An outcome that queues one clinic notification at submission: the side effect that must
 #: happen once, however many submits race.
 ANSWERS = profile("ideal_neck", rf_weight_loss="yes")
@@ -38,7 +40,7 @@ ANSWERS = profile("ideal_neck", rf_weight_loss="yes")
 
 @pytest.fixture
 def served(database_url: str, tmp_path: Path) -> Iterator[Gunicorn]:
-    """gunicorn with 4 workers on this test's own database (SQLite file or PostgreSQL)."""
+    """gunicorn with WORKERS workers on this test's own database (SQLite file or PostgreSQL)."""
     server = Gunicorn(tmp_path, base_environment(tmp_path, database_url), workers=WORKERS)
     server.start()
     try:
