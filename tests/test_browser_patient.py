@@ -51,25 +51,44 @@ def check_result(page: Any, outcome: str) -> None:
         assert page.get_by_role("link", name="Book online").count() == 0
 
 
-@pytest.mark.parametrize("outcome", list(OUTCOMES))
-def test_every_outcome_on_a_phone(new_page: NewPage, screenshot: Any, outcome: str) -> None:
+def test_a_likely_candidate_answers_every_page_on_a_phone(new_page: NewPage, screenshot: Any) -> None:
+    """The whole journey, page by page, as most people take it (also the README's screenshots)."""
     page = new_page(PHONE)
-    shots = outcome == "likely"  # one journey also takes the screenshots of the README
+    answers = answers_for("likely")
 
     def on_step(page: Any, section: str) -> None:
-        if shots and section == "pain_location":
-            fill_step(page, answers_for(outcome))
+        if section == "pain_location":
+            fill_step(page, answers)
             page.locator(".body-map").scroll_into_view_if_needed()
             page.evaluate("() => document.querySelector('.body-map').scrollIntoView()")
             screenshot(page, "body-map")
 
-    if shots:
-        page.goto("/")
-        screenshot(page, "landing")
+    page.goto("/")
+    screenshot(page, "landing")
     start(page)
-    walk_steps(page, answers_for(outcome), on_step)
-    if shots:
-        screenshot(page, "check-your-answers")
+    walk_steps(page, answers, on_step)
+    screenshot(page, "check-your-answers")
+    submit(page)
+    check_result(page, "likely")
+    screenshot(page, "result-likely")
+
+
+@pytest.mark.parametrize("outcome", [outcome for outcome in OUTCOMES if outcome != "likely"])
+def test_every_other_outcome_on_a_phone_after_changing_the_answer_that_decides_it(
+    new_page: NewPage, server: Server, screenshot: Any, outcome: str
+) -> None:
+    """From a likely candidate's "Check your answers", the person changes the one answer that
+    decides `outcome` through its Change link, answers whatever that brings up, and sends. The
+    journey before the check page is walked page by page above, with the keyboard, without
+    JavaScript and across two browsers below."""
+    page = new_page(PHONE)
+    open_answered_draft(page, server, "likely")
+    [question] = OUTCOMES[outcome]
+    click_and_wait(page, page.locator(f'main a[href$="#question-{question}"]'))
+    answers = answers_for(outcome)
+    fill_step(page, answers)
+    click_and_wait(page, page.locator("button[value=continue]"))
+    walk_steps(page, answers)
     submit(page)
     check_result(page, outcome)
     screenshot(page, f"result-{outcome.replace('_', '-')}")
