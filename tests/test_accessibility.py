@@ -24,7 +24,6 @@ from tests.support.browser import (
     answers_for,
     click_and_wait,
     fill_step,
-    journey,
     open_answered_draft,
     start,
     submit,
@@ -93,7 +92,7 @@ def test_result_pages(new_page: NewPage, server: Server, outcome: str) -> None:
     audit.check()
 
 
-def test_staff_pages(new_page: NewPage, staff_session: dict[str, Any]) -> None:
+def test_staff_pages(new_page: NewPage, server: Server, staff_session: dict[str, Any]) -> None:
     audit = Audit()
     page = new_page(DESKTOP)
     page.goto("/staff/sign-in")
@@ -123,7 +122,9 @@ def test_staff_pages(new_page: NewPage, staff_session: dict[str, Any]) -> None:
         assert response is not None and response.status == 200 and page.url.endswith(path), page.url
         audit(page, name)
     page.goto("/staff/")
-    journey(new_page(PHONE), "see_doctor")  # so that the queue has a screening to open
+    patient = new_page(PHONE)  # so that the queue has a screening to open
+    open_answered_draft(patient, server, "see_doctor")
+    submit(patient)
     page.goto("/staff/")
     click_and_wait(page, page.locator("tbody tr a").first)
     assert "/staff/screenings/" in page.url
