@@ -67,6 +67,15 @@ def middle_of_a_step(clock: Clock) -> None:
     clock.now = (clock.now // 30 + 1) * 30 + 15
 
 
+def at_the_code_step(app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock) -> tuple[FlaskClient, pyotp.TOTP]:
+    """A client at the code step of the two-factor account (`mfa_user`, whose password it gave),
+    with that account's authenticator app, and the clock in the middle of a TOTP step."""
+    middle_of_a_step(clock)
+    client = app.test_client()
+    sign_in(client)
+    return client, pyotp.TOTP(staff.totp_secret(mfa_user))
+
+
 # ---- Two-factor sign-in ---------------------------------------------------------------------
 
 
@@ -137,10 +146,7 @@ def test_digits_of_other_scripts_are_a_wrong_code_not_an_error(app: Flask, clien
 def test_codes_more_than_one_step_away_are_refused(
     app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock
 ) -> None:
-    middle_of_a_step(clock)
-    totp = pyotp.TOTP(staff.totp_secret(mfa_user))
-    client = app.test_client()
-    sign_in(client)
+    client, totp = at_the_code_step(app, staff, mfa_user, clock)
     for offset in (-90, -60, 60, 90):
         assert enter_code(client, totp.at(clock.now + offset)).status_code == 401, offset
         assert not is_signed_in(client)
@@ -838,10 +844,7 @@ def test_successful_sign_ins_do_not_count_towards_the_limits(app: Flask, staff: 
 def test_five_wrong_codes_block_the_code_step_of_that_account(
     app: Flask, staff: StaffAccounts, mfa_user: int, clock: Clock
 ) -> None:
-    middle_of_a_step(clock)
-    totp = pyotp.TOTP(staff.totp_secret(mfa_user))
-    client = app.test_client()
-    sign_in(client)
+    client, totp = at_the_code_step(app, staff, mfa_user, clock)
     wrong = f"{(int(totp.at(clock.now)) + 500) % 10**6:06d}"
     for _ in range(5):
         assert enter_code(client, wrong).status_code == 401
