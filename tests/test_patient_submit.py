@@ -186,6 +186,8 @@ def test_result_page_of_every_outcome(app: Flask, client: FlaskClient, outcome: 
     assert main.startswith(headline)
     assert stored["reference"] in main
     assert "not a diagnosis" in main
+    # The rule-set version is for staff (the screening page, the print view), not the patient.
+    assert stored["ruleset_version"] not in page.html and "Rule set" not in main
     for reason in expected.explaining():
         assert reason.patient_text in main
     if booking is None:
