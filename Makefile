@@ -47,7 +47,7 @@ FAST_TESTS := tests/test_rules_*.py tests/test_factory.py tests/test_environment
 test-fast: $(INSTALLED_DEV)
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_PROCESSES) $(FAST_TESTS)
 
-# Line coverage of app/ and rules/ by the tests, measured in one process (about 12 minutes): what
+# Line coverage of app/ and rules/ by the tests, measured in one process (about 10 minutes): what
 # the servers the tests start in subprocesses run is not counted.
 coverage: $(INSTALLED_DEV)
 	$(BIN)/python -m coverage run --source=app,rules -m pytest -q -p no:cacheprovider tests
