@@ -234,9 +234,7 @@ class PostgreSQLDatabases:
     def create(self, *, migrated: bool) -> str:
         name = f"test_{next(self._numbers)}"
         if migrated:
-            # FILE_COPY copies the template's few files: four times faster than the default
-            # WAL_LOG for a database this small, and the cluster does not fsync anyway.
-            self._execute("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY", name, self.TEMPLATE)
+            self._execute("CREATE DATABASE {} TEMPLATE {}", name, self.TEMPLATE)
         else:
             self._execute("CREATE DATABASE {}", name)
         return self._url(name)

@@ -23,9 +23,9 @@ from tests.support.journey import (
 
 IDEAL = profile("ideal_neck")
 
-#: How a page's answers are read and refused does not depend on the database: SQLite only. The
-#: tests that store what was accepted (digits, unicode, months, a saved half-filled page) run on both.
-BACKEND_INDEPENDENT = pytest.mark.one_backend
+# How a page's answers are read and refused does not depend on the database: those tests are
+# `one_backend` (SQLite only). The tests that store what was accepted (digits, unicode, months, a
+# saved half-filled page) run on both.
 WHOLE_NUMBER = "Enter a whole number using digits, like 12"
 AGE_RANGE = "Enter a number from 0 to 120 years"
 
@@ -50,7 +50,7 @@ def post(journey: Journey, section_id: str, fields: dict[str, object]) -> Page:
     return Page(response)
 
 
-@BACKEND_INDEPENDENT
+@pytest.mark.one_backend
 @pytest.mark.parametrize("section", SECTIONS, ids=[s.id for s in SECTIONS])
 def test_empty_page_is_refused_with_a_message_for_each_question(
     app: Flask, client: FlaskClient, section: Section
@@ -71,7 +71,7 @@ def test_empty_page_is_refused_with_a_message_for_each_question(
     assert all(message for message in page.field_errors().values())
 
 
-@BACKEND_INDEPENDENT
+@pytest.mark.one_backend
 @pytest.mark.parametrize("section", SECTIONS, ids=[s.id for s in SECTIONS])
 def test_a_refused_page_keeps_everything_already_entered(app: Flask, client: FlaskClient, section: Section) -> None:
     answers = profile(
@@ -109,7 +109,7 @@ def test_a_refused_page_keeps_everything_already_entered(app: Flask, client: Fla
             assert page.value(question.id) == str(value), question.id
 
 
-@BACKEND_INDEPENDENT
+@pytest.mark.one_backend
 def test_what_was_typed_is_kept_even_when_it_is_not_a_number(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client)
     page = post(
@@ -124,7 +124,7 @@ def test_what_was_typed_is_kept_even_when_it_is_not_a_number(app: Flask, client:
     assert page.field_errors() == {"age": WHOLE_NUMBER, "proxy_person_can_consent": "Select an answer"}
 
 
-@BACKEND_INDEPENDENT
+@pytest.mark.one_backend
 def test_a_refused_duration_keeps_its_unit(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client, answers_before("pain_history", IDEAL))
     page = post(Journey(client), "pain_history", {"pain_duration_weeks": "3", "pain_duration_weeks__unit": "months"})
@@ -136,7 +136,7 @@ def test_a_refused_duration_keeps_its_unit(app: Flask, client: FlaskClient) -> N
 ABOUT = {"respondent": "self", "interpreter_needed": "no"}
 
 
-@BACKEND_INDEPENDENT
+@pytest.mark.one_backend
 @pytest.mark.parametrize(
     ("typed", "message"),
     [
@@ -189,7 +189,7 @@ def test_age_in_digits_is_accepted(app: Flask, client: FlaskClient, typed: str, 
 DURATION_TOO_LONG = "Enter a length of time up to 100 years"
 
 
-@BACKEND_INDEPENDENT
+@pytest.mark.one_backend
 @pytest.mark.parametrize(
     ("amount", "unit", "message"),
     [
@@ -222,7 +222,7 @@ def test_duration_that_cannot_be_used_gets_a_clear_message(
     assert page.error_summary_links() == ["pain_duration_weeks"]
 
 
-@BACKEND_INDEPENDENT
+@pytest.mark.one_backend
 @pytest.mark.parametrize(
     ("value", "message"),
     [
@@ -242,7 +242,7 @@ def test_scale_outside_its_range_is_refused(app: Flask, client: FlaskClient, val
     assert page.error_summary_links() == ["pain_now-0"]
 
 
-@BACKEND_INDEPENDENT
+@pytest.mark.one_backend
 def test_single_choice_that_is_not_offered_is_refused(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client)
     with unchanged(app):
@@ -251,7 +251,7 @@ def test_single_choice_that_is_not_offered_is_refused(app: Flask, client: FlaskC
     assert page.field_errors() == {"respondent": "Select one of the answers shown"}
 
 
-@BACKEND_INDEPENDENT
+@pytest.mark.one_backend
 @pytest.mark.parametrize("regions", [["neck", "tail"], ["neck", "neck"], ["<b>neck</b>"]])
 def test_multiple_choice_that_is_not_offered_is_refused(app: Flask, client: FlaskClient, regions: list[str]) -> None:
     seed_draft(app, client, answers_before("pain_location", IDEAL))
@@ -262,7 +262,7 @@ def test_multiple_choice_that_is_not_offered_is_refused(app: Flask, client: Flas
     assert "<b>neck</b>" not in page.html
 
 
-@BACKEND_INDEPENDENT
+@pytest.mark.one_backend
 @pytest.mark.parametrize(
     ("section_id", "question_id", "choices", "label", "follow_up"),
     [
@@ -295,7 +295,7 @@ def test_an_exclusive_choice_with_another_is_refused(
     assert page.checked(question_id) == set(choices)
 
 
-@BACKEND_INDEPENDENT
+@pytest.mark.one_backend
 def test_a_follow_up_that_applies_must_be_answered(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client, answers_before("medicines", IDEAL))
     fields = {**form_data("medicines", IDEAL), "blood_thinners": "yes"}
@@ -359,7 +359,7 @@ def test_a_very_long_number_gets_the_range_and_the_other_answers_are_kept(app: F
     assert page.value("age") == "9" * 5000  # what was typed is kept, to shorten
 
 
-@BACKEND_INDEPENDENT
+@pytest.mark.one_backend
 def test_a_very_long_duration_gets_the_longest_allowed(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client, answers_before("pain_history", IDEAL))
     fields = {
@@ -372,7 +372,7 @@ def test_a_very_long_duration_gets_the_longest_allowed(app: Flask, client: Flask
     assert page.field_errors() == {"pain_duration_weeks": "Enter a length of time up to 100 years"}
 
 
-@BACKEND_INDEPENDENT
+@pytest.mark.one_backend
 @pytest.mark.parametrize(
     ("section_id", "question_id", "values"),
     [
@@ -399,7 +399,7 @@ def test_a_single_choice_posted_twice_is_refused_not_read_as_the_first(
         assert page.checked(qid) or page.value(qid), qid
 
 
-@BACKEND_INDEPENDENT
+@pytest.mark.one_backend
 def test_a_number_or_text_posted_twice_is_refused(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client)
     with unchanged(app):
