@@ -18,6 +18,7 @@ from tests.support.browser import (
     journey,
     key_check,
     key_radio,
+    tab_to,
     key_submit,
     open_answered_draft,
     section_of,
@@ -115,6 +116,8 @@ def test_keyboard_only(new_page: NewPage) -> None:
     def on_step(page: Any, section: str) -> None:
         if section != "pain_location":
             return
+        tab_to(page, "#age")
+        page.keyboard.type(str(answers["age"]))
         for region in answers["pain_regions"]:  # type: ignore[union-attr]
             key_check(page, f"input[name=pain_regions][value={region}]")
         key_radio(page, "main_region", str(answers["main_region"]))
@@ -137,14 +140,14 @@ def test_resume_in_another_browser(new_page: NewPage) -> None:
     page = new_page(PHONE)
     start(page)
     answers = answers_for("likely")
-    walk_steps_until(page, answers, "pain_history")
+    walk_steps_until(page, answers, "warning_signs")
     click_and_wait(page, page.locator("button[value=save]"))
     link = page.input_value("#resume-link")
     page.context.close()
 
     other = new_page(DESKTOP)
     other.goto(link)
-    assert section_of(other) == "pain_history", other.url
+    assert section_of(other) == "warning_signs", other.url
     click_and_wait(other, other.get_by_role("link", name="Back"))
     assert other.locator("input[value=neck][name=pain_regions]").is_checked()
     walk_steps(other, answers)

@@ -51,7 +51,7 @@ def test_extra_fields_are_refused(app: Flask, client: FlaskClient, extra: dict[s
 @pytest.mark.parametrize(
     ("section_id", "foreign"),
     [
-        ("pain_location", {"age": "45"}),
+        ("warning_signs", {"age": "45"}),
         ("pain_location", {"rf_saddle_numbness": "no"}),
         ("needles", {"blood_thinners": "no"}),
         ("general_health", {"respondent": "proxy"}),
@@ -83,7 +83,7 @@ def test_a_page_skipped_in_the_middle_is_the_one_to_finish(app: Flask, client: F
         k: v for k, v in IDEAL.items() if k not in ("pain_now", "pain_average", "pain_worst", "pain_interference")
     }
     seed_draft(app, client, answers)
-    assert client.get("/screening/general_health").location == "/screening/pain_severity"
+    assert client.get("/screening/treatments").location == "/screening/pain_severity"
     assert client.get("/screening").location == "/screening/pain_severity"
 
 

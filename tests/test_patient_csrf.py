@@ -19,7 +19,9 @@ from tests.support.journey import (
 )
 
 IDEAL = profile("ideal_neck")
-ABOUT = form_data("about", IDEAL)
+PAGE = "/screening/pain_location"
+AGE_PAGE = form_data("pain_location", IDEAL)
+BEFORE = answers_before("pain_location", IDEAL)
 SEND_AGAIN = "Your answers on this page have not been saved yet. Check them, then press “Continue” again"
 
 
@@ -30,11 +32,11 @@ def test_the_csrf_token_lasts_as_long_as_the_patient_idle_time(app: Flask) -> No
 
 @sqlite_only
 def test_a_page_read_for_over_an_hour_is_still_accepted(app: Flask, client: FlaskClient, clock: Clock) -> None:
-    seed_draft(app, client)
+    seed_draft(app, client, BEFORE)
     journey = Journey(client)
-    token = journey.page("/screening/about").csrf_token
+    token = journey.page(PAGE).csrf_token
     clock.advance(minutes=110)
-    response = client.post("/screening/about", data={"csrf_token": token, "action": "continue", **ABOUT})
+    response = client.post(PAGE, data={"csrf_token": token, "action": "continue", **AGE_PAGE})
     assert response.status_code == 303
     assert only_screening(app)["answers"]["age"] == IDEAL["age"]
 
@@ -46,27 +48,27 @@ def assert_asked_to_send_again(page: Page, label: str = "Continue") -> None:
     assert SEND_AGAIN.replace("Continue", label) in page.text
     assert "continue" in page.ids
     # The posted answers are on the page, ready to send.
-    assert page.checked("respondent") == {IDEAL["respondent"]}
     assert page.value("age") == str(IDEAL["age"])
-    assert page.checked("interpreter_needed") == {IDEAL["interpreter_needed"]}
+    assert page.checked("pain_regions") == set(IDEAL["pain_regions"])
+    assert page.checked("main_region") == {IDEAL["main_region"]}
 
 
 @sqlite_only
 def test_an_expired_token_keeps_the_answers_and_asks_to_press_continue_again(
     app: Flask, client: FlaskClient, clock: Clock
 ) -> None:
-    seed_draft(app, client)
+    seed_draft(app, client, BEFORE)
     journey = Journey(client)
-    old_token = journey.page("/screening/about").csrf_token
+    old_token = journey.page(PAGE).csrf_token
     clock.advance(minutes=100)
-    journey.page("/screening/about")  # the browser is used meanwhile (another tab): not idle
+    journey.page(PAGE)  # the browser is used meanwhile (another tab): not idle
     clock.advance(minutes=30)  # the first tab's token is now 130 minutes old
     with unchanged(app):
-        response = client.post("/screening/about", data={"csrf_token": old_token, "action": "continue", **ABOUT})
+        response = client.post(PAGE, data={"csrf_token": old_token, "action": "continue", **AGE_PAGE})
     page = Page(response)
     assert_asked_to_send_again(page)
     # Pressing Continue again, with the fresh token of the page shown, saves and moves on.
-    response = client.post("/screening/about", data={"csrf_token": page.csrf_token, "action": "continue", **ABOUT})
+    response = client.post(PAGE, data={"csrf_token": page.csrf_token, "action": "continue", **AGE_PAGE})
     assert response.status_code == 303
     assert only_screening(app)["answers"]["age"] == IDEAL["age"]
 
@@ -77,17 +79,17 @@ def test_an_expired_token_keeps_the_answers_and_asks_to_press_continue_again(
 def test_an_invalid_token_saves_nothing_and_shows_the_page_again(
     app: Flask, client: FlaskClient, kind: str | None, action: str
 ) -> None:
-    seed_draft(app, client)
+    seed_draft(app, client, BEFORE)
     journey = Journey(client)
-    valid = journey.page("/screening/about").csrf_token
+    valid = journey.page(PAGE).csrf_token
     tokens = {
         "from another browser": lambda: Journey(app.test_client()).csrf_token(),
         "tampered": lambda: valid[:-2] + ("AA" if valid[-2:] != "AA" else "BB"),
     }
     token = tokens[kind]() if kind in tokens else kind
-    data = {"action": action, **ABOUT} | ({} if token is None else {"csrf_token": token})
+    data = {"action": action, **AGE_PAGE} | ({} if token is None else {"csrf_token": token})
     with unchanged(app):
-        page = Page(client.post("/screening/about", data=data))
+        page = Page(client.post(PAGE, data=data))
     assert_asked_to_send_again(page)
     assert page.csrf_token != token
 
@@ -98,13 +100,13 @@ def test_sending_again_from_the_check_page_keeps_the_way_back(app: Flask, client
     with unchanged(app):
         page = Page(
             client.post(
-                "/screening/about", data={"csrf_token": "x", "return_to": "check", "action": "continue", **ABOUT}
+                PAGE, data={"csrf_token": "x", "return_to": "check", "action": "continue", **AGE_PAGE}
             )
         )
     assert_asked_to_send_again(page, "Save and return to your answers")
     assert page.value("return_to") == "check"
     response = client.post(
-        "/screening/about", data={"csrf_token": page.csrf_token, "return_to": "check", "action": "continue", **ABOUT}
+        PAGE, data={"csrf_token": page.csrf_token, "return_to": "check", "action": "continue", **AGE_PAGE}
     )
     assert response.location == "/screening"
     assert client.get("/screening").location == CHECK
@@ -117,14 +119,14 @@ def test_a_page_that_could_not_be_shown_gets_the_plain_refusal(app: Flask, clien
         for path, data in [
             ("/screening/needles", form_data("needles", IDEAL)),  # not reached yet
             ("/screening/shoe_size", {}),  # no such page
-            ("/screening/about", {"shoe_size": "9"}),  # a field no page has
+            (PAGE, {"shoe_size": "9"}),  # a field no page has
         ]:
             page = Page(client.post(path, data={"csrf_token": "x", **data}))
             assert page.status == 400, path
             assert "Something was wrong with that request" in page.text
             assert not page.field_names() - {"csrf_token"}, "no answers on the page"
         clock.advance(minutes=121)  # the browser has forgotten the screening
-        page = Page(client.post("/screening/about", data={"csrf_token": "x", **ABOUT}))
+        page = Page(client.post(PAGE, data={"csrf_token": "x", **AGE_PAGE}))
         assert page.status == 400 and "Something was wrong with that request" in page.text
 
 
@@ -135,7 +137,7 @@ def test_without_an_open_draft_the_refusal_is_plain(app: Flask, client: FlaskCli
         journey = Journey(client)
         journey.walk(IDEAL)
         journey.submit()
-    page = Page(client.post("/screening/about", data={"csrf_token": "x", **ABOUT}))
+    page = Page(client.post(PAGE, data={"csrf_token": "x", **AGE_PAGE}))
     assert page.status == 400
     assert "Something was wrong with that request" in page.text
 

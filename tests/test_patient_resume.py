@@ -55,7 +55,7 @@ def test_save_and_come_back_later_shows_a_resume_link(app: Flask, client: FlaskC
     # The page saved with the button is kept, and the person can carry on at once.
     assert only_screening(app)["answers"]["needle_fear"] == 2
     assert "/screening" in page.links
-    assert client.get("/screening").location == "/screening/medicines"
+    assert client.get("/screening").location == "/screening/pain_severity"
 
 
 def test_resume_link_in_a_new_browser_continues_at_the_first_unfinished_page(app: Flask, client: FlaskClient) -> None:
@@ -71,13 +71,13 @@ def test_resume_link_in_a_new_browser_continues_at_the_first_unfinished_page(app
     assert session_data(app, other)["screening_token"] == token
 
     response = other.get(response.location)
-    assert response.location == "/screening/medicines"
+    assert response.location == "/screening/pain_severity"
     journey = Journey(other)
     assert journey.page("/screening/needles").checked("needle_fear") == {"2"}
-    assert journey.page("/screening/about").value("age") == "45"
+    assert journey.page("/screening/pain_location").value("age") == "45"
     check = Page(journey.walk(profile("ideal_neck"), start=False))
     assert check.title.startswith("Check your answers")
-    assert journey.visited[0] == "/screening/medicines"
+    assert journey.visited[0] == "/screening/pain_severity"
     stored = only_screening(app)["answers"]
     assert {k: stored[k] for k in before} == before
     assert stored == profile("ideal_neck")
@@ -207,14 +207,11 @@ def test_save_and_come_back_later_keeps_the_valid_answers_of_a_half_filled_page(
     client.post("/start", data={"consent": "y", "csrf_token": csrf_token_from(page.get_data(as_text=True))})
     page = client.get("/screening/about")
     token = csrf_token_from(page.get_data(as_text=True))
+    response = client.post("/screening/about", data={"csrf_token": token, "respondent": "self", "action": "continue"})
+    assert response.location == "/screening/pain_location"
     response = client.post(
-        "/screening/about",
-        data={
-            "csrf_token": token,
-            "respondent": "self",
-            "age": "forty",
-            "action": "save",
-        },
+        "/screening/pain_location",
+        data={"csrf_token": token, "age": "forty", "pain_regions": ["neck", "lower_back"], "action": "save"},
     )
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/screening/saved")
@@ -225,7 +222,7 @@ def test_save_and_come_back_later_keeps_the_valid_answers_of_a_half_filled_page(
         from app.models import Screening
 
         stored = db.session.scalars(select(Screening)).one().answers
-    assert stored == {"respondent": "self"}
+    assert stored == {"respondent": "self", "pain_regions": ["neck", "lower_back"]}
     assert re.search(r"/resume/[A-Za-z0-9_-]{43}", client.get("/screening/saved").get_data(as_text=True))
 
 

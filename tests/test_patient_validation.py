@@ -111,17 +111,22 @@ def test_a_refused_page_keeps_everything_already_entered(app: Flask, client: Fla
 
 @pytest.mark.one_backend
 def test_what_was_typed_is_kept_even_when_it_is_not_a_number(app: Flask, client: FlaskClient) -> None:
-    seed_draft(app, client)
-    page = post(
-        Journey(client),
-        "about",
-        {"respondent": "proxy", "proxy_relationship": "carer", "age": "forty", "interpreter_needed": "no"},
-    )
+    seed_draft(app, client, answers_before("pain_location", IDEAL))
+    page = post(Journey(client), "pain_location", {"age": "forty", "pain_regions": ["neck", "lower_back"]})
     assert page.status == 400
     assert page.value("age") == "forty"
+    assert page.checked("pain_regions") == {"neck", "lower_back"}
+    assert page.field_errors() == {"age": WHOLE_NUMBER, "main_region": "Select an answer"}
+
+
+@pytest.mark.one_backend
+def test_a_proxy_answer_missing_its_follow_up_keeps_what_was_chosen(app: Flask, client: FlaskClient) -> None:
+    seed_draft(app, client)
+    page = post(Journey(client), "about", {"respondent": "proxy", "proxy_relationship": "carer"})
+    assert page.status == 400
     assert page.checked("respondent") == {"proxy"}
     assert page.checked("proxy_relationship") == {"carer"}
-    assert page.field_errors() == {"age": WHOLE_NUMBER, "proxy_person_can_consent": "Select an answer"}
+    assert page.field_errors() == {"proxy_person_can_consent": "Select an answer"}
 
 
 @pytest.mark.one_backend
@@ -133,7 +138,7 @@ def test_a_refused_duration_keeps_its_unit(app: Flask, client: FlaskClient) -> N
     assert page.selected("pain_duration_weeks__unit") == "months"
 
 
-ABOUT = {"respondent": "self", "interpreter_needed": "no"}
+AGE_PAGE = {"pain_regions": ["neck"], "main_region": "neck"}
 
 
 @pytest.mark.one_backend
@@ -163,9 +168,9 @@ ABOUT = {"respondent": "self", "interpreter_needed": "no"}
 def test_age_that_is_not_a_whole_number_in_range_gets_a_clear_message(
     app: Flask, client: FlaskClient, typed: str, message: str | None
 ) -> None:
-    seed_draft(app, client)
+    seed_draft(app, client, answers_before("pain_location", IDEAL))
     with unchanged(app):
-        page = post(Journey(client), "about", {**ABOUT, "age": typed})
+        page = post(Journey(client), "pain_location", {**AGE_PAGE, "age": typed})
     assert page.status == 400
     errors = page.field_errors()
     assert set(errors) == {"age"}
@@ -180,8 +185,8 @@ def test_age_that_is_not_a_whole_number_in_range_gets_a_clear_message(
     ("typed", "stored"), [("45", 45), (" 45 ", 45), ("0", 0), ("120", 120), ("045", 45), ("４５", 45)]
 )
 def test_age_in_digits_is_accepted(app: Flask, client: FlaskClient, typed: str, stored: int) -> None:
-    seed_draft(app, client)
-    response = Journey(client).post_step("about", {**ABOUT, "age": typed})
+    seed_draft(app, client, answers_before("pain_location", IDEAL))
+    response = Journey(client).post_step("pain_location", {**AGE_PAGE, "age": typed})
     assert response.status_code == 303, Page(response).field_errors()
     assert only_screening(app)["answers"]["age"] == stored
 
@@ -246,7 +251,7 @@ def test_scale_outside_its_range_is_refused(app: Flask, client: FlaskClient, val
 def test_single_choice_that_is_not_offered_is_refused(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client)
     with unchanged(app):
-        page = post(Journey(client), "about", {**ABOUT, "age": "45", "respondent": "everyone"})
+        page = post(Journey(client), "about", {"respondent": "everyone"})
     assert page.status == 400
     assert page.field_errors() == {"respondent": "Select one of the answers shown"}
 
@@ -256,7 +261,7 @@ def test_single_choice_that_is_not_offered_is_refused(app: Flask, client: FlaskC
 def test_multiple_choice_that_is_not_offered_is_refused(app: Flask, client: FlaskClient, regions: list[str]) -> None:
     seed_draft(app, client, answers_before("pain_location", IDEAL))
     with unchanged(app):
-        page = post(Journey(client), "pain_location", {"pain_regions": regions, "main_region": "neck"})
+        page = post(Journey(client), "pain_location", {"age": "45", "pain_regions": regions, "main_region": "neck"})
     assert page.status == 400
     assert page.field_errors() == {"pain_regions": "Select one of the answers shown"}
     assert "<b>neck</b>" not in page.html
@@ -306,17 +311,17 @@ def test_a_follow_up_that_applies_must_be_answered(app: Flask, client: FlaskClie
 
 
 def test_free_text_longer_than_allowed_is_refused_and_unicode_is_kept(app: Flask, client: FlaskClient) -> None:
-    seed_draft(app, client)
+    seed_draft(app, client, answers_before("needles", IDEAL))
     journey = Journey(client)
-    fields = {**ABOUT, "age": "45", "interpreter_needed": "yes"}
-    page = post(journey, "about", {**fields, "interpreter_language": "x" * 61})
+    fields = {**form_data("needles", IDEAL), "interpreter_needed": "yes"}
+    page = post(journey, "needles", {**fields, "interpreter_language": "x" * 61})
     assert page.status == 400
     assert page.field_errors() == {"interpreter_language": "Use 60 characters or fewer"}
     language = "ਪੰਜਾਬੀ (Punjabi) 中文 <i>"
-    response = journey.post_step("about", {**fields, "interpreter_language": language})
+    response = journey.post_step("needles", {**fields, "interpreter_language": language})
     assert response.status_code == 303
     assert only_screening(app)["answers"]["interpreter_language"] == language
-    page = journey.page("/screening/about")
+    page = journey.page("/screening/needles")
     assert page.value("interpreter_language") == language
     assert "<i>" not in page.html
 
@@ -344,18 +349,15 @@ def test_duration_shown_back_after_saving_in_months(app: Flask, client: FlaskCli
 
 def test_a_very_long_number_gets_the_range_and_the_other_answers_are_kept(app: Flask, client: FlaskClient) -> None:
     """Digits too many to be any real answer: the question's range, not "use digits"."""
-    seed_draft(app, client)
+    seed_draft(app, client, answers_before("pain_location", IDEAL))
     with unchanged(app):
         page = post(
-            Journey(client),
-            "about",
-            {"respondent": "self", "interpreter_needed": "yes", "interpreter_language": "Punjabi", "age": "9" * 5000},
+            Journey(client), "pain_location", {"pain_regions": ["neck", "chest"], "main_region": "neck", "age": "9" * 5000}
         )
     assert page.status == 400
     assert page.field_errors() == {"age": AGE_RANGE}
-    assert page.checked("respondent") == {"self"}
-    assert page.checked("interpreter_needed") == {"yes"}
-    assert page.value("interpreter_language") == "Punjabi"
+    assert page.checked("pain_regions") == {"neck", "chest"}
+    assert page.checked("main_region") == {"neck"}
     assert page.value("age") == "9" * 5000  # what was typed is kept, to shorten
 
 
@@ -401,20 +403,19 @@ def test_a_single_choice_posted_twice_is_refused_not_read_as_the_first(
 
 @pytest.mark.one_backend
 def test_a_number_or_text_posted_twice_is_refused(app: Flask, client: FlaskClient) -> None:
-    seed_draft(app, client)
+    seed_draft(app, client, answers_before("needles", IDEAL))
+    with unchanged(app):
+        page = post(Journey(client), "pain_location", {**AGE_PAGE, "age": ["45", "46"]})
+    assert page.status == 400
+    assert page.field_errors() == {"age": "Give one answer only"}
     with unchanged(app):
         page = post(
             Journey(client),
-            "about",
-            {
-                "respondent": "self",
-                "age": ["45", "46"],
-                "interpreter_needed": "yes",
-                "interpreter_language": ["Punjabi", "Tagalog"],
-            },
+            "needles",
+            {**form_data("needles", IDEAL), "interpreter_needed": "yes", "interpreter_language": ["Punjabi", "Tagalog"]},
         )
     assert page.status == 400
-    assert page.field_errors() == {"age": "Give one answer only", "interpreter_language": "Give one answer only"}
+    assert page.field_errors() == {"interpreter_language": "Give one answer only"}
 
 
 def test_save_and_come_back_later_keeps_the_stored_answer_of_a_choice_posted_twice(

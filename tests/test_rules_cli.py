@@ -29,7 +29,7 @@ def test_dictionary_lists_every_question_as_json(cli: FlaskCliRunner) -> None:
     assert result.exit_code == 0
     dictionary = json.loads(result.output)
     age = next(entry for entry in dictionary if entry["id"] == "age")
-    assert age["section"] == "about"
+    assert age["section"] == "pain_location"
     assert age["type"] == "integer"
     assert age["range"] == {"minimum": 0, "maximum": 120, "unit": "years"}
     assert {"id", "section", "text", "type", "choices", "range", "enable_when"} <= set(age)

@@ -263,16 +263,16 @@ def test_answers_that_stop_applying_are_discarded_together_with_their_follow_ups
 
 
 def test_a_saved_page_replaces_its_own_answers_and_drops_what_stops_applying_elsewhere() -> None:
-    about = QUESTIONNAIRE.section("about")
-    assert about is not None
-    stored = {"respondent": "self", "age": 30, "interpreter_needed": "no", "pregnant": "no", "pain_regions": ["neck"]}
-    posted = {"respondent": "self", "age": 8, "interpreter_needed": None, "pain_regions": ["low_back"]}
+    page = QUESTIONNAIRE.section("pain_location")
+    assert page is not None
+    stored = {"respondent": "self", "age": 30, "pain_regions": ["neck"], "main_region": "neck", "pregnant": "no"}
+    posted = {"age": 8, "pain_regions": ["lower_back"], "main_region": None, "respondent": "proxy"}
 
-    updated = QUESTIONNAIRE.with_page(stored, about, posted)
+    updated = QUESTIONNAIRE.with_page(stored, page, posted)
 
     # The page's answers are replaced, not updated: an emptied answer is gone. An 8-year-old is
     # not asked about pregnancy (another page), and a posted id of another page changes nothing.
-    assert updated == {"respondent": "self", "age": 8, "pain_regions": ["neck"]}
+    assert updated == {"respondent": "self", "age": 8, "pain_regions": ["lower_back"]}
     assert stored["pregnant"] == "no"  # the stored answers are not changed in place
 
 
@@ -374,9 +374,14 @@ def _reassurance_as_first_written(answers: dict[str, object]) -> bool:
 def test_the_needle_reassurance_shows_for_fear_fainting_avoidance_or_doubt() -> None:
     section = QUESTIONNAIRE.needle_reassurance_section
     assert section is not None
+    read = {"needle_fear", "needle_avoidance", "needle_fainting", "willing_to_try"}
     questions = {
-        q.id: [*q.choice_values] or list(range(q.minimum or 0, (q.maximum or 0) + 1)) for q in section.questions
+        q.id: [*q.choice_values] or list(range(q.minimum or 0, (q.maximum or 0) + 1))
+        for q in section.questions
+        if q.id in read
     }
+    assert section.needle_reassurance_when is not None
+    assert set(section.needle_reassurance_when.names()) == read
     assert set(questions) == {"needle_fear", "needle_avoidance", "needle_fainting", "willing_to_try"}
     cases = [{}]
     for qid, values in questions.items():
