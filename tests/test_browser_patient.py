@@ -18,12 +18,12 @@ from tests.support.browser import (
     journey,
     key_check,
     key_radio,
-    tab_to,
     key_submit,
     open_answered_draft,
     section_of,
     start,
     submit,
+    tab_to,
     walk_steps,
 )
 

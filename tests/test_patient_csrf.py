@@ -98,11 +98,7 @@ def test_an_invalid_token_saves_nothing_and_shows_the_page_again(
 def test_sending_again_from_the_check_page_keeps_the_way_back(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client, IDEAL)
     with unchanged(app):
-        page = Page(
-            client.post(
-                PAGE, data={"csrf_token": "x", "return_to": "check", "action": "continue", **AGE_PAGE}
-            )
-        )
+        page = Page(client.post(PAGE, data={"csrf_token": "x", "return_to": "check", "action": "continue", **AGE_PAGE}))
     assert_asked_to_send_again(page, "Save and return to your answers")
     assert page.value("return_to") == "check"
     response = client.post(

@@ -352,7 +352,9 @@ def test_a_very_long_number_gets_the_range_and_the_other_answers_are_kept(app: F
     seed_draft(app, client, answers_before("pain_location", IDEAL))
     with unchanged(app):
         page = post(
-            Journey(client), "pain_location", {"pain_regions": ["neck", "chest"], "main_region": "neck", "age": "9" * 5000}
+            Journey(client),
+            "pain_location",
+            {"pain_regions": ["neck", "chest"], "main_region": "neck", "age": "9" * 5000},
         )
     assert page.status == 400
     assert page.field_errors() == {"age": AGE_RANGE}
@@ -412,7 +414,11 @@ def test_a_number_or_text_posted_twice_is_refused(app: Flask, client: FlaskClien
         page = post(
             Journey(client),
             "needles",
-            {**form_data("needles", IDEAL), "interpreter_needed": "yes", "interpreter_language": ["Punjabi", "Tagalog"]},
+            {
+                **form_data("needles", IDEAL),
+                "interpreter_needed": "yes",
+                "interpreter_language": ["Punjabi", "Tagalog"],
+            },
         )
     assert page.status == 400
     assert page.field_errors() == {"interpreter_language": "Give one answer only"}
