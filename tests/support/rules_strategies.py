@@ -81,21 +81,31 @@ _YES_NO_FLAGS = [
 
 
 @st.composite
-def partial_answers(draw: st.DrawFn) -> dict[str, object]:
-    """Valid answers to part of the questionnaire, as a journey may hold them after some pages.
+def answers_with_some_flags(draw: st.DrawFn, every_question: bool = False) -> dict[str, object]:
+    """Complete answers in which the red flags lean "no", with the odd "not sure".
 
-    Either the answers to the first questions, in order (the pages so far), or a complete set
-    with any answers dropped (and the follow-ups that no longer apply). Each example picks how
-    often a red flag is "yes", from never to often, and the flags lean "no" otherwise (the odd
-    "not sure"), so that emergencies, doctor referrals, contraindications with every flag
-    answered "no", and undecided answers all come up.
+    Each example picks how often a flag is "yes", from never to often, so that emergencies,
+    doctor referrals and contraindications with every flag answered "no" all come up (answered
+    at random, a complete set nearly always has an emergency). With `every_question`, the
+    optional questions that apply are answered too.
     """
     yes_in_20 = draw(st.sampled_from([0, 0, 1, 3]))
-    flags = {}
+    flags: dict[str, object] = {}
     for qid in _YES_NO_FLAGS:
         roll = draw(st.integers(0, 19))
         flags[qid] = "yes" if roll < yes_in_20 else UNSURE if roll == 19 else "no"
-    complete = draw(complete_answers(overrides=flags))
+    return draw(completions_of({}, overrides=flags, every_question=every_question))
+
+
+@st.composite
+def partial_answers(draw: st.DrawFn) -> dict[str, object]:
+    """Valid answers to part of the questionnaire, as a journey may hold them after some pages.
+
+    From `answers_with_some_flags`, either the answers to the first questions, in order (the
+    pages so far), or the set with any answers dropped (and the follow-ups that then no longer
+    apply; a question whose enabling answer was dropped may keep its own).
+    """
+    complete = draw(answers_with_some_flags())
     if draw(st.booleans()):
         questions = [q.id for q in rules.questionnaire()]
         asked = set(questions[: draw(st.integers(0, len(questions)))])
