@@ -123,7 +123,7 @@ def test_an_emergency_outranks_a_doctor_referral_already_decided() -> None:
 
 
 def test_unwilling_to_be_needled_waits_for_the_red_flags() -> None:
-    unwilling = {"respondent": "self", "pain_regions": ["knee_left"], "willing_to_try": "no"}
+    unwilling: dict[str, object] = {"respondent": "self", "pain_regions": ["knee_left"], "willing_to_try": "no"}
     assert rules.evaluate(unwilling).outcome is Outcome.NOT_SUITABLE  # as the answers stand
     assert rules.decided(unwilling) is None
     assert rules.decided(unwilling | RED_FLAGS_NO) is Outcome.NOT_SUITABLE
