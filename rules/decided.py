@@ -15,7 +15,9 @@ keeps every value some completion could give, so the answer is sound by construc
 A completion answers every required question that applies (applying may change with the new
 answers, through `enable_when`), may answer optional ones, and leaves the answers given as
 they are. The answers as they stand are counted as one more completion, so that when the
-journey stops and judges them, `evaluate(answers)` gives the decided outcome too.
+journey stops and judges them, `evaluate(answers)` gives the decided outcome too. That costs
+nothing with the shipped rules: it only keeps `answered` on an unanswered question, and the
+missing_* facts, unknown, and no emergency, see_doctor or not_suitable rule reads them.
 """
 
 from __future__ import annotations
@@ -124,7 +126,12 @@ def _unanswered(question: Question) -> Unknown:
 
 
 def _derived_value(derived: Derived, facts: Mapping[str, object]) -> object:
-    """`Derived.compute` in three-valued logic: a count becomes the range of values it may take."""
+    """`Derived.compute` in three-valued logic.
+
+    A count of parts some of which are unknown may be anything from the parts that hold to those
+    plus the unknown ones; every value between is kept as a candidate, so `at_least: [count, n]`
+    is decided as soon as either bound settles it.
+    """
     if derived.condition is not None:
         return _value(truth(derived.condition, facts))
     parts = [truth(part, facts) for part in derived.counted]
