@@ -3,8 +3,10 @@
 Everything here is data plus small pure functions. Nothing imports Flask, SQLAlchemy or the
 web app, so a physiotherapist can read it and the tests can exercise it alone.
 
-    >>> from rules import evaluate
+    >>> from rules import decided, evaluate
     >>> evaluate({"respondent": "self", ...}).outcome
+    >>> decided({"respondent": "self", "rf_calf_swelling": "yes"})  # after a page: stop now?
+    <Outcome.EMERGENCY: 'emergency'>
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Mapping
 from functools import cache
 
 from rules import engine
+from rules.decided import decided as _decided
 from rules.engine import Reason, Result
 from rules.errors import DataError, InvalidAnswers
 from rules.outcomes import Outcome
@@ -30,6 +33,7 @@ __all__ = [
     "RuleSet",
     "Section",
     "check",
+    "decided",
     "evaluate",
     "prepare",
     "questionnaire",
@@ -56,6 +60,15 @@ def evaluate(answers: Mapping[str, object]) -> Result:
     to a question that does not apply.
     """
     return engine.evaluate(answers, questionnaire(), ruleset())
+
+
+def decided(answers: Mapping[str, object]) -> Outcome | None:
+    """The outcome these answers already decide, whatever the unanswered questions turn out to be.
+
+    Only emergency, see_doctor and not_suitable can be decided early; None means "keep asking"
+    (see `rules.decided`). Raises InvalidAnswers as `evaluate` does.
+    """
+    return _decided(answers, questionnaire(), ruleset())
 
 
 def prepare() -> None:

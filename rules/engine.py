@@ -22,6 +22,15 @@ KEY_ANSWERS = (
     "needle_fear",
 )
 
+#: The built-in facts (`ruleset.BUILTIN_FACTS`) by the category of question they watch: one is
+#: true when an applicable question of its category was answered "not sure", or has no answer.
+UNSURE_FACTS: Mapping[Category, str] = {Category.RED_FLAG: "unsure_red_flag", Category.SAFETY: "unsure_safety"}
+MISSING_FACTS: Mapping[Category | None, str] = {
+    Category.RED_FLAG: "missing_red_flag",
+    Category.SAFETY: "missing_safety",
+    None: "missing_other",
+}
+
 
 @dataclass(frozen=True)
 class Reason:
@@ -123,15 +132,8 @@ def evaluate(answers: Mapping[str, object], questionnaire: Questionnaire, rulese
     missing = [q for q in applicable if q.required and q.id not in answers]  # `Questionnaire.missing`
 
     facts = _Facts(answers)
-    facts.update(
-        {
-            "unsure_red_flag": any(q.category is Category.RED_FLAG for q in unsure),
-            "unsure_safety": any(q.category is Category.SAFETY for q in unsure),
-            "missing_red_flag": any(q.category is Category.RED_FLAG for q in missing),
-            "missing_safety": any(q.category is Category.SAFETY for q in missing),
-            "missing_other": any(q.category is None for q in missing),
-        }
-    )
+    facts.update({name: any(q.category is category for q in unsure) for category, name in UNSURE_FACTS.items()})
+    facts.update({name: any(q.category is category for q in missing) for category, name in MISSING_FACTS.items()})
     for derived in ruleset.derived:  # in file order: each may read those before it
         facts[derived.name] = derived.compute(facts)
     fired = [rule for rule in ruleset.rules if rule.when.holds(facts)]

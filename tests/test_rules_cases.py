@@ -4,8 +4,10 @@ The cases are data, in ``rules/cases/*.yaml``, so that a physiotherapist can rea
 them. Each case starts from a complete profile (``profiles.yaml``), changes or removes a few
 answers, and states what the clinical logic (clinical-evidence.md section b, the rule texts
 and the precedence in ruleset.yaml's header) says must happen: the outcome, optionally the
-underlying candidacy, and the exact set of rule ids that fire. Cases in ``invalid.yaml``
-instead name the problems ``InvalidAnswers`` must report.
+underlying candidacy, and the exact set of rule ids that fire. A case may also state what
+``rules.decided`` says of its answers (``decided``: an outcome, or null for "keep asking"), as
+those in ``early_stops.yaml`` do. Cases in ``invalid.yaml`` instead name the problems
+``InvalidAnswers`` must report.
 
 A case whose clinically right expectation the rule set does not meet carries an
 ``xfail_reason``; it runs as a strict expected failure, so fixing the rules makes it pass
@@ -21,14 +23,25 @@ import pytest
 
 import rules
 from rules.datafile import load_yaml
-from rules.outcomes import Outcome
+from rules.outcomes import OVERRIDING_OUTCOMES, Outcome
 from rules.questionnaire import UNSURE, Category
 
 CASES_DIR = Path(rules.__file__).resolve().parent / "cases"
 PROFILES_FILE = CASES_DIR / "profiles.yaml"
 
-CASE_KEYS = {"name", "given", "change", "remove", "outcome", "candidacy", "fired", "problems", "xfail_reason"}
-EXPECTATION_KEYS = {"outcome", "candidacy", "fired"}
+CASE_KEYS = {
+    "name",
+    "given",
+    "change",
+    "remove",
+    "outcome",
+    "candidacy",
+    "fired",
+    "decided",
+    "problems",
+    "xfail_reason",
+}
+EXPECTATION_KEYS = {"outcome", "candidacy", "fired", "decided"}
 
 Answers = dict[str, object]
 Case = dict[str, object]
@@ -101,6 +114,10 @@ def test_named_case(case: Case) -> None:
     if "fired" in case:
         actual["fired"] = sorted(result.rule_ids)
         expected["fired"] = sorted(case["fired"])
+    if "decided" in case:
+        decided = rules.decided(answers)
+        actual["decided"] = decided.value if decided else None
+        expected["decided"] = case["decided"]
     assert actual == expected
 
 
@@ -138,6 +155,8 @@ def test_every_case_is_well_formed() -> None:
             problems.append(f"{where}: `outcome` must be one of {sorted(outcomes)}")
         if "candidacy" in case and case["candidacy"] not in {"likely", "possible", "unlikely", None}:
             problems.append(f"{where}: `candidacy` must be likely, possible, unlikely or null")
+        if "decided" in case and case["decided"] not in {*(o.value for o in OVERRIDING_OUTCOMES), None}:
+            problems.append(f"{where}: `decided` must be emergency, see_doctor, not_suitable or null")
         if "fired" not in case and "xfail_reason" not in case:
             problems.append(f"{where}: needs `fired`, the exact set of rule ids expected")
         fired = case.get("fired") or []
@@ -146,6 +165,16 @@ def test_every_case_is_well_formed() -> None:
         if len(set(fired)) != len(fired):
             problems.append(f"{where}: a rule id is listed twice in `fired`")
     assert problems == []
+
+
+def test_no_case_is_decided_early_as_anything_but_its_outcome() -> None:
+    """`rules.decided` may say "keep asking" of any case, but never names an outcome it does not get."""
+    contradicted = []
+    for case in checked(CASES):
+        decided = rules.decided(answers_for(case))
+        if decided is not None and decided.value != case["outcome"]:
+            contradicted.append(f"{case['name']}: decided {decided.value}, outcome {case['outcome']}")
+    assert contradicted == []
 
 
 def test_case_names_are_unique() -> None:

@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 
 import rules
 from rules import Outcome
+from rules.engine import MISSING_FACTS, UNSURE_FACTS
 from rules.questionnaire import Category
+from rules.ruleset import BUILTIN_FACTS
 from tests.support.rules_strategies import complete_answers
 
 QUESTIONNAIRE = rules.questionnaire()
@@ -107,6 +109,11 @@ def test_an_empty_answer_set_asks_for_a_clinician_and_lists_what_is_missing() ->
     assert result.candidacy is None
     assert {"M-1", "M-2", "M-3"} <= set(result.rule_ids)
     assert "age" in result.indicators["missing_answers"]
+
+
+def test_every_built_in_fact_watches_one_category_of_question() -> None:
+    watched = [*UNSURE_FACTS.values(), *MISSING_FACTS.values()]
+    assert sorted(watched) == sorted(BUILTIN_FACTS)
 
 
 def test_the_result_dictionary_has_the_documented_shape(ideal_answers: dict[str, object]) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from hypothesis import assume
 from hypothesis import strategies as st
 
 import rules
-from rules.questionnaire import NUMERIC_TYPES, Question, QuestionType
+from rules.questionnaire import NUMERIC_TYPES, UNSURE, Category, Question, QuestionType
 
 
 def value_for(question: Question) -> st.SearchStrategy[object]:
@@ -24,19 +25,91 @@ def value_for(question: Question) -> st.SearchStrategy[object]:
     )
 
 
+#: `value_for` each question of the shipped questionnaire, built once: building a strategy costs
+#: more than drawing from it.
+_VALUES = {question.id: value_for(question) for question in rules.questionnaire()}
+
+
 @st.composite
 def complete_answers(draw: st.DrawFn, overrides: dict[str, object] | None = None) -> dict[str, object]:
     """A complete, valid set of answers: every question that applies gets one, in order.
 
     `overrides` fixes some answers (when their questions apply) so a property can focus on them.
     """
+    return draw(completions_of({}, overrides=overrides))
+
+
+@st.composite
+def completions_of(
+    draw: st.DrawFn,
+    partial: dict[str, object],
+    overrides: dict[str, object] | None = None,
+    every_question: bool = False,
+) -> dict[str, object]:
+    """`partial` completed: the answers given kept, every required question that applies answered.
+
+    Questions are walked in order, so which apply follows the answers drawn for earlier ones.
+    Optional questions are answered or not (always, with `every_question`). A completion in
+    which an answer given no longer applies is not one, and is rejected.
+    """
     overrides = overrides or {}
-    answers: dict[str, object] = {}
+    answers = _Answers()
     for question in rules.questionnaire():
-        if question not in rules.questionnaire().applicable(answers):
-            continue
-        if question.id in overrides:
+        if question.enable_when is not None and not question.enable_when.holds(answers):
+            continue  # the answers so far are all to questions that apply, so this is `applicable`
+        if question.id in partial:
+            answers[question.id] = partial[question.id]
+        elif question.id in overrides:
             answers[question.id] = overrides[question.id]
-        elif question.required or draw(st.booleans()):
-            answers[question.id] = draw(value_for(question))
-    return answers
+        elif question.required or every_question or draw(st.booleans()):
+            answers[question.id] = draw(_VALUES[question.id])
+    assume(partial.keys() <= answers.keys())
+    return dict(answers)
+
+
+class _Answers(dict[str, object]):
+    """Answers as the facts an `enable_when` condition reads."""
+
+    def value(self, name: str) -> object | None:
+        return self.get(name)
+
+
+#: The red-flag questions answered "yes" or "no" (cancer_history has its own choices).
+_YES_NO_FLAGS = [
+    q.id for q in rules.questionnaire() if q.category is Category.RED_FLAG and {"yes", "no"} <= set(q.choice_values)
+]
+
+
+@st.composite
+def answers_with_some_flags(draw: st.DrawFn, every_question: bool = False) -> dict[str, object]:
+    """Complete answers in which the red flags lean "no", with the odd "not sure".
+
+    Each example picks how often a flag is "yes", from never to often, so that emergencies,
+    doctor referrals and contraindications with every flag answered "no" all come up (answered
+    at random, a complete set nearly always has an emergency). With `every_question`, the
+    optional questions that apply are answered too.
+    """
+    yes_in_20 = draw(st.sampled_from([0, 0, 1, 3]))
+    flags: dict[str, object] = {}
+    for qid in _YES_NO_FLAGS:
+        roll = draw(st.integers(0, 19))
+        flags[qid] = "yes" if roll < yes_in_20 else UNSURE if roll == 19 else "no"
+    return draw(completions_of({}, overrides=flags, every_question=every_question))
+
+
+@st.composite
+def partial_answers(draw: st.DrawFn) -> dict[str, object]:
+    """Valid answers to part of the questionnaire, as a journey may hold them after some pages.
+
+    From `answers_with_some_flags`, either the answers to the first questions, in order (the
+    pages so far), or the set with any answers dropped (and the follow-ups that then no longer
+    apply; a question whose enabling answer was dropped may keep its own).
+    """
+    complete = draw(answers_with_some_flags())
+    if draw(st.booleans()):
+        questions = [q.id for q in rules.questionnaire()]
+        asked = set(questions[: draw(st.integers(0, len(questions)))])
+        return {qid: value for qid, value in complete.items() if qid in asked}
+    dropped = draw(st.sets(st.sampled_from(sorted(complete))))
+    kept = {qid: value for qid, value in complete.items() if qid not in dropped}
+    return rules.questionnaire().applicable_answers(kept)
