@@ -174,6 +174,17 @@ class Screening(Base):
     clinician_outcome: Mapped[str | None] = mapped_column(String(20))
     #: When the assessment is booked for (set when staff mark the screening booked).
     appointment_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: When the person said the answer that made this an emergency was chosen by mistake. The
+    #: screening stays as it was sent (the clinic was told of it), and the person carries on in a
+    #: new draft that `continues` it with the other answers.
+    emergency_withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: The screening this one carries on from, after its emergency answer was withdrawn.
+    continues_id: Mapped[int | None] = mapped_column(ForeignKey("screening.id", ondelete="SET NULL"), index=True)
+    continues: Mapped[Screening | None] = relationship(
+        remote_side=[id], foreign_keys=[continues_id], back_populates="continued_in"
+    )
+    #: The draft (later the screening) the person carried on in after withdrawing an emergency answer.
+    continued_in: Mapped[list[Screening]] = relationship(back_populates="continues", foreign_keys=[continues_id])
 
     assessment_request: Mapped[AssessmentRequest | None] = relationship(
         back_populates="screening", cascade="all, delete-orphan", uselist=False
@@ -353,7 +364,12 @@ class AssessmentRequest(Base):
     screening: Mapped[Screening] = relationship(back_populates="assessment_request")
 
 
-NOTIFICATION_KINDS = ("clinic_new_request", "clinic_urgent_screening", "patient_request_confirmation")
+NOTIFICATION_KINDS = (
+    "clinic_new_request",
+    "clinic_urgent_screening",
+    "clinic_emergency_withdrawn",
+    "patient_request_confirmation",
+)
 NOTIFICATION_STATES = ("pending", "sent", "failed")
 
 

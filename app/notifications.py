@@ -45,6 +45,14 @@ def queue_for_screening(screening: Screening) -> None:
         db.session.add(Notification(kind="clinic_urgent_screening", screening_id=screening.id))
 
 
+def queue_emergency_withdrawn(screening: Screening) -> None:
+    """The person said the answer that made `screening` an emergency was chosen by mistake.
+
+    The clinic was told of the emergency; it is told of this too, in words that say no more.
+    """
+    db.session.add(Notification(kind="clinic_emergency_withdrawn", screening_id=screening.id))
+
+
 def queue_for_request(screening: Screening, patient_email: str | None) -> None:
     """On an assessment request: tell the clinic, and confirm to the patient if they gave an email."""
     db.session.add(Notification(kind="clinic_new_request", screening_id=screening.id))
@@ -67,6 +75,13 @@ def compose(notification: Notification, reference: str | None) -> EmailMessage:
         body = (
             f"A screening submitted online was given an outcome that sends the person to medical care.\n"
             f"Please open it and check that the person got the message:\n\n{portal}\n"
+        )
+    elif notification.kind == "clinic_emergency_withdrawn":
+        message["Subject"] = f"IMS Screen: an answer was withdrawn ({reference})"
+        body = (
+            f"The person who sent this screening says an answer that sent them to medical care was\n"
+            f"chosen by mistake, and has gone back to the questions. Please still open it and decide\n"
+            f"whether to contact them:\n\n{portal}\n"
         )
     elif notification.kind == "clinic_new_request":
         message["Subject"] = f"IMS Screen: new assessment request ({reference})"

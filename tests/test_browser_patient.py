@@ -5,7 +5,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from app.extensions import db
+from app.models import Notification, Screening
+from tests.conftest import app_on
 from tests.support.booking_pages import BOOKABLE
 from tests.support.browser import (
     DESKTOP,
@@ -48,8 +52,12 @@ def check_result(page: Any, outcome: str) -> None:
     if outcome == "emergency":
         main_text = page.locator("main").inner_text()
         assert main_text.index("911") < 200, "Call 911 is not the first thing on the emergency page"
-        assert page.locator("main a[href*=request-assessment], main form").count() == 0
+        assert page.locator("main a[href*=request-assessment]").count() == 0
         assert page.get_by_role("link", name="Book online").count() == 0
+        # The one form: to take back an answer chosen by mistake, after the advice.
+        [action] = page.locator("main form").evaluate_all("forms => forms.map(f => f.getAttribute('action'))")
+        assert action == "/screening/chose-by-mistake"
+        assert main_text.index("by mistake") > main_text.index("911")
 
 
 def test_a_likely_candidate_answers_every_page_on_a_phone(new_page: NewPage, screenshot: Any) -> None:
@@ -168,3 +176,37 @@ def walk_steps_until(page: Any, answers: dict[str, object], stop_at: str) -> Non
     except Stop:
         return
     raise AssertionError(f"never reached {stop_at}")
+
+
+def test_an_emergency_reaches_its_advice_three_pages_after_consent_and_a_mis_tap_can_be_taken_back(
+    new_page: NewPage, server: Server
+) -> None:
+    """On a phone without JavaScript: three pages of questions, then "Call 911"; the clinic is
+    told at that moment; "I chose this by mistake" asks the question again with the rest kept."""
+    page = new_page(PHONE, java_script_enabled=False)
+    start(page)
+    answers = {**answers_for("likely"), "rf_stroke_signs": "yes"}
+    pages = []
+    for _ in range(3):
+        pages.append(section_of(page))
+        fill_step(page, answers, mouse=True)
+        click_and_wait(page, page.get_by_role("button", name="Continue"))
+    assert pages == ["about", "pain_location", "warning_signs"]
+    assert page.url.endswith("/screening/result"), page.url
+    check_result(page, "emergency")
+    reference = page.locator(".reference").inner_text()
+    with app_on(server.env["DATABASE_URL"]) as app, app.app_context():
+        screening = db.session.scalars(select(Screening).where(Screening.reference == reference)).one()
+        kinds = [
+            n.kind for n in db.session.scalars(select(Notification).where(Notification.screening_id == screening.id))
+        ]
+    assert kinds == ["clinic_urgent_screening"]
+
+    click_and_wait(page, page.get_by_role("button", name="I chose this by mistake"))
+    assert section_of(page) == "warning_signs"
+    assert not page.locator("input[name=rf_stroke_signs]:checked").count()
+    assert page.locator("input[name=rf_saddle_numbness][value=no]").is_checked()
+    answers["rf_stroke_signs"] = "no"
+    walk_steps(page, answers, mouse=True)
+    submit(page)
+    check_result(page, "likely")

@@ -195,6 +195,22 @@ def test_emails_reach_the_smtp_server_without_health_details(app: Flask, smtp: S
     assert len(smtp.messages) == 4
 
 
+def test_a_withdrawn_emergency_answer_is_told_to_the_clinic_without_health_details(
+    app: Flask, smtp: SMTPServer
+) -> None:
+    client = app.test_client()
+    reference = submit_outcome(app, client, "emergency")
+    token = Journey(client).page(RESULT).csrf_token
+    assert client.post("/screening/chose-by-mistake", data={"csrf_token": token}).status_code == 303
+    assert [n["kind"] for n in notifications(app)] == ["clinic_urgent_screening", "clinic_emergency_withdrawn"]
+    assert deliver(app) == (2, 0)
+    [withdrawn] = [m for m in smtp.messages if "withdrawn" in m.subject]
+    assert withdrawn.recipients == [CLINIC_INBOX]
+    assert reference in withdrawn.subject
+    assert f"{PORTAL}/staff/screenings/{reference}" in withdrawn.body
+    assert_no_health_details(withdrawn, ["emergency"])
+
+
 @sqlite_only
 def test_portal_link_is_the_staff_screening_route(app: Flask, smtp: SMTPServer, physio_client: FlaskClient) -> None:
     reference = submit_outcome(app, app.test_client(), "emergency")

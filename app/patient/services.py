@@ -19,6 +19,7 @@ from app import notifications
 from app.clock import utcnow
 from app.extensions import db
 from app.models import Screening
+from rules.outcomes import Outcome
 
 #: 32 random bytes: 256 bits, twice what ASVS 7.2.3 asks of a token that grants access.
 RESUME_TOKEN_BYTES = 32
@@ -39,14 +40,20 @@ def start_screening(retention_days: int, now: datetime | None = None) -> tuple[S
     """
     now = now or utcnow()
     token = secrets.token_urlsafe(RESUME_TOKEN_BYTES)
+    screening = _add_draft(
+        resume_token_hash=hash_token(token),
+        answers={},
+        consented_at=now,
+        created_at=now,
+        expires_at=now + timedelta(days=retention_days),
+    )
+    return screening, token
+
+
+def _add_draft(**columns: object) -> Screening:
+    """Add a new draft with these columns, drawing its reference again if it clashes."""
     for attempt in range(REFERENCE_ATTEMPTS):
-        screening = Screening(
-            resume_token_hash=hash_token(token),
-            answers={},
-            consented_at=now,
-            created_at=now,
-            expires_at=now + timedelta(days=retention_days),
-        )
+        screening = Screening(**columns)
         try:
             with db.session.begin_nested():  # a savepoint, so a clash undoes only this insert
                 db.session.add(screening)
@@ -54,7 +61,7 @@ def start_screening(retention_days: int, now: datetime | None = None) -> tuple[S
             if attempt == REFERENCE_ATTEMPTS - 1:
                 raise
             continue
-        return screening, token
+        return screening
     raise AssertionError("unreachable")
 
 
@@ -81,16 +88,26 @@ def save_answers(
     screening.expires_at = (now or utcnow()) + timedelta(days=retention_days)
 
 
+def decided(screening: Screening) -> Outcome | None:
+    """The outcome a draft's answers already decide, whatever the questions still to come (`rules.decided`).
+
+    The journey stops there: an emergency is sent at once; a doctor referral or a reason not to
+    needle goes to a short check of the answers that decided it.
+    """
+    return rules.decided(screening.answers)
+
+
 def submit_screening(screening: Screening, now: datetime | None = None) -> Screening:
-    """Judge a complete draft and store the result; submitting again changes nothing.
+    """Judge a complete or decided draft and store the result; submitting again changes nothing.
 
     The state change is one conditional UPDATE (``... WHERE state = 'draft'``), so two
     concurrent submits of the same draft cannot both write: the loser finds it submitted.
-    Raises ValueError when required answers are missing.
+    Raises ValueError when required answers are missing and the answers do not decide the
+    outcome already (`decided`).
     """
     if screening.state == "submitted":
         return screening
-    if rules.questionnaire().missing(screening.answers):
+    if rules.questionnaire().missing(screening.answers) and decided(screening) is None:
         raise ValueError("the screening has unanswered required questions")
     updated = db.session.execute(
         update(Screening)
@@ -107,6 +124,35 @@ def submit_screening(screening: Screening, now: datetime | None = None) -> Scree
     if updated.rowcount == 1:  # only the request that submitted it tells the clinic
         notifications.queue_for_screening(screening)
     return screening
+
+
+def withdraw_emergency(screening: Screening, retention_days: int, now: datetime | None = None) -> Screening:
+    """The person chose an emergency answer by mistake: carry on in a new draft without it.
+
+    The emergency screening is kept as it was sent, because the clinic was told of it; it records
+    when the answer was withdrawn and gives up its resume token to the new draft, which `continues`
+    it with every other answer. The answers that made it an emergency are left out, so the
+    person is asked them again. The clinic is told. Returns the new draft.
+    """
+    if screening.state != "submitted" or screening.outcome != Outcome.EMERGENCY or screening.emergency_withdrawn_at:
+        raise ValueError(f"{screening!r} has no emergency answer to withdraw")
+    now = now or utcnow()
+    result = screening.stored_result()
+    withdrawn = {name for reason in result.reasons if reason.outcome is Outcome.EMERGENCY for name in reason.answers}
+    token_hash = screening.resume_token_hash
+    screening.resume_token_hash = None
+    screening.emergency_withdrawn_at = now
+    db.session.flush()  # frees the token's unique hash for the new draft
+    draft = _add_draft(
+        resume_token_hash=token_hash,
+        answers={name: value for name, value in screening.answers.items() if name not in withdrawn},
+        consented_at=screening.consented_at,
+        created_at=now,
+        expires_at=now + timedelta(days=retention_days),
+        continues_id=screening.id,
+    )
+    notifications.queue_emergency_withdrawn(screening)
+    return draft
 
 
 def result_visible(screening: Screening, visible_days: int, now: datetime | None = None) -> bool:

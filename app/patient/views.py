@@ -34,6 +34,7 @@ from app import clock, errors, links, notifications
 from app.extensions import db, patient_limiter
 from app.models import PREFERRED_TIMES, Screening
 from app.patient import booking, forms, reveal, services
+from rules.outcomes import Outcome
 from rules.questionnaire import Section
 
 bp = Blueprint("patient", __name__)
@@ -207,7 +208,7 @@ def continue_screening() -> ResponseReturnValue:
     if g.screening.state == "submitted":
         return redirect(url_for("patient.result"))
     incomplete = rules.questionnaire().first_incomplete_section(g.screening.answers)
-    if incomplete is None:
+    if incomplete is None or services.decided(g.screening) is not None:
         return redirect(url_for("patient.check"))
     return redirect(url_for("patient.step", section_id=incomplete.id))
 
@@ -240,6 +241,10 @@ def step(section_id: str) -> ResponseReturnValue:
         return _render_step(form, section, sections), 400
     answers = form.answers_to_save(screening.answers, complete=complete)
     services.save_answers(screening, answers, current_app.config["DRAFT_RETENTION_DAYS"])
+    if services.decided(screening) is Outcome.EMERGENCY:
+        # No more questions and no check page, even on "save and come back later": the advice
+        # comes now, and the clinic is told now, in case the person closes the page.
+        return _send(screening)
     onward = _after_saving(section)  # before the commit, which expires the row it reads
     db.session.commit()
     return redirect(onward, code=303)
@@ -295,6 +300,8 @@ def _after_saving(section: Section) -> str:
         return url_for("patient.saved")
     if request.form.get("return_to") == "check":
         return url_for("patient.continue_screening")
+    if services.decided(g.screening) is not None:
+        return url_for("patient.check")  # the answers so far decide the outcome: no more questions
     if section.needs_needle_reassurance(answers):
         return url_for("patient.needle_reassurance")
     return _next_page(section)
@@ -361,15 +368,30 @@ def saved() -> str:
 @bp.get("/screening/check")
 @with_draft
 def check() -> ResponseReturnValue:
-    """Every answer, grouped by page, each with a link to change it."""
+    """Every answer, grouped by page, each with a link to change it.
+
+    When the answers so far decide the outcome (`services.decided`) before every question was
+    asked, only the answers that decided it are shown, to check and send.
+    """
     answers = g.screening.answers
-    incomplete = rules.questionnaire().first_incomplete_section(answers)
+    questionnaire = rules.questionnaire()
+    sections = questionnaire.applicable_sections(answers)
+    incomplete = questionnaire.first_incomplete_section(answers)
+    shown = {q.id for q in questionnaire.applicable(answers)}
+    decided = services.decided(g.screening) if incomplete is not None else None
+    if decided is not None:
+        shown = {name for reason in rules.evaluate(answers).explaining() for name in reason.answers}
+        sections = [s for s in sections if any(q.id in shown for q in s.questions)]
+        incomplete = None
+    answered = [s for s in questionnaire.applicable_sections(answers) if any(q.id in answers for q in s.questions)]
     return render_template(
         "patient/check.html",
-        sections=rules.questionnaire().applicable_sections(answers),
+        sections=sections,
         answers=answers,
-        applicable={q.id for q in rules.questionnaire().applicable(answers)},
+        applicable=shown,
         incomplete=incomplete,
+        stopped_early=decided is not None,
+        back_section=answered[-1] if answered else sections[0],
         for_someone_else=_for_someone_else(),
         form=FlaskForm(),
     )
@@ -384,11 +406,18 @@ def submit() -> ResponseReturnValue:
         abort(400)
     screening = g.screening
     if screening.state == "draft":
-        if rules.questionnaire().first_incomplete_section(screening.answers) is not None:
+        unfinished = rules.questionnaire().first_incomplete_section(screening.answers) is not None
+        if unfinished and services.decided(screening) is None:
             return redirect(url_for("patient.continue_screening"), code=303)
-        services.submit_screening(screening)
-        db.session.commit()
-        notifications.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
+        return _send(screening)
+    return redirect(url_for("patient.result"), code=303)
+
+
+def _send(screening: Screening) -> ResponseReturnValue:
+    """Submit the draft, commit, tell the clinic (when the outcome needs it) and show the result."""
+    services.submit_screening(screening)
+    db.session.commit()
+    notifications.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
     return redirect(url_for("patient.result"), code=303)
 
 
@@ -406,6 +435,39 @@ def result() -> ResponseReturnValue:
         screening=screening,
         result=screening.stored_result(),
         for_someone_else=_for_someone_else(),
+        withdraw_form=WithdrawEmergencyForm() if _can_withdraw(screening) else None,
+    )
+
+
+class WithdrawEmergencyForm(FlaskForm):
+    """The one button under an emergency result: "I chose this by mistake"."""
+
+
+@bp.post("/screening/chose-by-mistake")
+@with_screening
+def withdraw_emergency() -> ResponseReturnValue:
+    """Take back the answer that made the result an emergency, and ask that question again.
+
+    The emergency screening stays as it was sent, marked withdrawn, and the clinic is told (see
+    `services.withdraw_emergency`); the person carries on in a new draft with the other answers.
+    """
+    if not WithdrawEmergencyForm().validate_on_submit():
+        abort(400)
+    screening = g.screening
+    if not _can_withdraw(screening):
+        return redirect(url_for("patient.result"), code=303)
+    services.withdraw_emergency(screening, current_app.config["DRAFT_RETENTION_DAYS"])
+    db.session.commit()
+    notifications.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
+    return redirect(url_for("patient.continue_screening"), code=303)
+
+
+def _can_withdraw(screening: Screening) -> bool:
+    return (
+        screening.state == "submitted"
+        and screening.outcome == Outcome.EMERGENCY
+        and screening.emergency_withdrawn_at is None
+        and _result_shown(screening)
     )
 
 

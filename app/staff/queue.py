@@ -52,6 +52,7 @@ def choices(labels: dict[str, str], blank: str | None = None) -> list[SelectChoi
 NOTIFICATION_LABELS = {
     "clinic_new_request": "Clinic told of the request",
     "clinic_urgent_screening": "Clinic told of the urgent result",
+    "clinic_emergency_withdrawn": "Clinic told the emergency answer was withdrawn",
     "patient_request_confirmation": "Confirmation to the patient",
 }
 

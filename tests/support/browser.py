@@ -296,10 +296,11 @@ def walk_steps(
     mouse: bool = False,
     on_reassurance: Callable[[Any], None] | None = None,
 ) -> None:
-    """From the current step to "Check your answers"; `on_step(page, section)` may answer itself, and
-    `on_reassurance(page)` sees the needle reassurance page before the walk goes on."""
+    """From the current step to "Check your answers", or to the result when an answer is an
+    emergency (sent at once); `on_step(page, section)` may answer itself, and `on_reassurance(page)`
+    sees the needle reassurance page before the walk goes on."""
     for _ in range(30):
-        if page.url.endswith("/screening/check"):
+        if page.url.endswith(("/screening/check", "/screening/result")):
             return
         if page.url.endswith("/needles-and-you"):
             if on_reassurance is not None:
@@ -318,7 +319,9 @@ def walk_steps(
 
 
 def submit(page: Any) -> None:
-    click_and_wait(page, page.get_by_role("button", name="Send answers and see the result"))
+    """Send the answers from the check page (an emergency, sent as it was answered, is on its result already)."""
+    if not page.url.endswith("/screening/result"):
+        click_and_wait(page, page.get_by_role("button", name="Send answers and see the result"))
     assert page.url.endswith("/screening/result"), page.url
 
 
