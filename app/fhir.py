@@ -307,7 +307,9 @@ def screening_bundle(
         "resourceType": "QuestionnaireResponse",
         "identifier": {"system": "urn:ims-screen:reference", "value": reference},
         "questionnaire": f"{CANONICAL}|{result.ruleset_version}",
-        "status": "completed",
+        # "stopped": the journey ended early because the answers already decided the outcome
+        # (rules.decided), so the later questions were never asked.
+        "status": "stopped" if result.missing else "completed",
         "subject": {"reference": patient_id},
         "authored": submitted_at,
         "item": [

@@ -20,7 +20,7 @@ from fhirpathpy import evaluate as evaluate_fhirpath
 from fhirpathpy.models import models as fhirpath_models
 from flask import Flask
 from flask.testing import FlaskClient
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 
 import rules
 from app import fhir
@@ -28,7 +28,8 @@ from app.extensions import db
 from rules import conditions
 from rules.datafile import load_yaml
 from tests.conftest import submit_screening
-from tests.support.rules_strategies import complete_answers
+from tests.support.journey import profile
+from tests.support.rules_strategies import complete_answers, partial_answers
 
 PROFILES = load_yaml(Path(rules.__file__).parent / "cases" / "profiles.yaml")
 
@@ -251,6 +252,18 @@ def test_any_screening_exports_validly_and_round_trips_to_the_same_outcome(answe
     assert risk["prediction"][0]["outcome"]["coding"][0]["code"] == rules.evaluate(answers).outcome.value
     back = fhir.answers_from_response(bundle["entry"][1]["resource"])  # type: ignore[index]
     assert rules.evaluate(back).to_dict() == rules.evaluate(answers).to_dict()
+
+
+@settings(max_examples=30, deadline=None)
+@given(partial_answers())
+def test_a_screening_stopped_early_exports_as_stopped_and_round_trips(answers: dict[str, object]) -> None:
+    assume(rules.decided(answers) is not None and rules.questionnaire().missing(answers))
+    bundle = bundle_of(answers)
+    Bundle.model_validate(bundle)
+    response = bundle["entry"][1]["resource"]  # type: ignore[index]
+    assert response["status"] == "stopped"
+    assert rules.evaluate(fhir.answers_from_response(response)).to_dict() == rules.evaluate(answers).to_dict()
+    assert bundle_of(profile("ideal_neck"))["entry"][1]["resource"]["status"] == "completed"  # type: ignore[index]
 
 
 def test_staff_download_a_screening_bundle_and_it_is_audited(
