@@ -19,7 +19,10 @@ from tests.conftest import sqlite_only
 
 #: The export's first columns, as its header line starts. Written out, not read from
 #: exports.EXPORT_COLUMNS: a header compared with the code's own list could never be wrong.
-FIXED_COLUMNS = "reference,submitted_at,outcome,candidacy,clinician_outcome,review_status,ruleset_version,fired_rules"
+FIXED_COLUMNS = (
+    "reference,submitted_at,outcome,candidacy,clinician_outcome,review_status,ruleset_version,fired_rules,"
+    "emergency_withdrawn_at"
+)
 QUESTION_IDS = [question.id for question in rules.questionnaire()]
 MONDAY = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)  # 10:00 in Vancouver
 
@@ -74,10 +77,24 @@ def test_the_export_has_a_header_and_one_row_per_screening_in_queue_order(
     )
     assert row["ruleset_version"] == rules.evaluate(ideal_answers).ruleset_version
     assert row["fired_rules"] == "C-L1"
+    assert row["emergency_withdrawn_at"] == ""
     assert row["age"] == "45"
     assert row["pain_regions"] == "neck;shoulder_right;upper_back"  # multiple choice joined with ;
     assert row["interpreter_language"] == ""  # does not apply
     assert dict(zip(rows[0], rows[1], strict=True))["fired_rules"] == "CI-1 C-U4"
+
+
+def test_the_export_says_when_an_emergency_answer_was_withdrawn(
+    app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
+    reference = submit(app, {**ideal_answers, "rf_calf_swelling": "yes"}, MONDAY)
+    with app.app_context():
+        screening = db.session.scalars(select(Screening).where(Screening.reference == reference)).one()
+        services.withdraw_emergency(screening, 7, now=MONDAY + timedelta(minutes=3))
+        db.session.commit()
+    rows = export(admin_client)
+    assert [row[0] for row in rows[1:]] == [reference]  # the draft it carries on in is not exported
+    assert dict(zip(rows[0], rows[1], strict=True))["emergency_withdrawn_at"] == "2026-03-02T18:03:00Z"
 
 
 def test_the_export_uses_the_queue_filters(

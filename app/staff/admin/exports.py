@@ -39,6 +39,7 @@ EXPORT_COLUMNS = (
     "review_status",
     "ruleset_version",
     "fired_rules",
+    "emergency_withdrawn_at",
 )
 #: Rows fetched from the database at a time while the export streams.
 EXPORT_BATCH = 500
@@ -111,6 +112,7 @@ def _csv_lines(rows: Iterable[Sequence[Any]], question_ids: list[str]) -> Iterat
         review_status,
         ruleset_version,
         reasons,
+        emergency_withdrawn_at,
         answers,
     ) in rows:
         fired = " ".join(reason.get("rule_id", "") for reason in reasons or [])
@@ -124,6 +126,7 @@ def _csv_lines(rows: Iterable[Sequence[Any]], question_ids: list[str]) -> Iterat
                 review_status,
                 ruleset_version,
                 fired,
+                _utc_iso(emergency_withdrawn_at),
                 *map((answers or {}).get, question_ids),
             ]
         )
@@ -177,6 +180,7 @@ def export_csv() -> ResponseReturnValue:
             Screening.review_status,
             Screening.ruleset_version,
             Screening.reasons,
+            Screening.emergency_withdrawn_at,
             Screening.answers,
         )
         .execution_options(yield_per=EXPORT_BATCH)
