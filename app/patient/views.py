@@ -378,12 +378,13 @@ def check() -> ResponseReturnValue:
     sections = questionnaire.applicable_sections(answers)
     incomplete = questionnaire.first_incomplete_section(answers)
     shown = {q.id for q in questionnaire.applicable(answers)}
+    back_section = sections[-1]
     decided = services.decided(g.screening) if incomplete is not None else None
     if decided is not None:
+        back_section = [s for s in sections if any(q.id in answers for q in s.questions)][-1]  # the page just saved
         shown = {name for reason in rules.evaluate(answers).explaining() for name in reason.answers}
         sections = [s for s in sections if any(q.id in shown for q in s.questions)]
         incomplete = None
-    answered = [s for s in questionnaire.applicable_sections(answers) if any(q.id in answers for q in s.questions)]
     return render_template(
         "patient/check.html",
         sections=sections,
@@ -391,7 +392,7 @@ def check() -> ResponseReturnValue:
         applicable=shown,
         incomplete=incomplete,
         stopped_early=decided is not None,
-        back_section=answered[-1] if answered else sections[0],
+        back_section=back_section,
         for_someone_else=_for_someone_else(),
         form=FlaskForm(),
     )
