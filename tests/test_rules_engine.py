@@ -55,7 +55,14 @@ def test_a_yes_to_any_red_flag_never_reaches_a_booking_outcome(data: st.DataObje
             Outcome.CLINICIAN_REVIEW,
         ), result.rule_ids
         return
-    weak = {"osteoporosis", "rf_night_pain", "rf_major_trauma"}
+    if flag.id == "rf_major_trauma":
+        follow_ups = (answers.get("trauma_when"), answers.get("trauma_assessed"))
+        if follow_ups == ("over_3_months", "checked") and not result.indicators["new_pain"]:
+            return  # long ago, checked by a doctor, long-standing pain: no red flag (RF-U4's rationale)
+        if "unsure" in follow_ups and "not_checked" not in follow_ups and follow_ups[0] != "last_3_months":
+            assert "U-1" in result.rule_ids and result.outcome not in (Outcome.LIKELY, Outcome.POSSIBLE)
+            return
+    weak = {"osteoporosis", "rf_night_pain"}
     if flag.id == "rf_infection_risk" and not result.indicators["spinal_pain"]:
         weak.add(flag.id)  # a spinal-infection flag with spinal pain (RF-U3); without it, P-23
     if flag.id in weak:
