@@ -60,7 +60,10 @@ class Reason:
 @dataclass(frozen=True)
 class Result:
     outcome: Outcome
-    #: How well IMS fits, before safety is considered; None only when answers are too incomplete.
+    #: How well IMS fits, before precautions and contraindications are considered. None when
+    #: answers are too incomplete, and when a red flag or the age decided the screening: then
+    #: how well IMS would fit is not a finding (`candidacy_set_aside` says what the candidacy
+    #: rules alone gave, for staff).
     candidacy: Outcome | None
     #: Every fired rule, most urgent outcome first.
     reasons: tuple[Reason, ...]
@@ -72,6 +75,12 @@ class Result:
     @property
     def rule_ids(self) -> list[str]:
         return [reason.rule_id for reason in self.reasons]
+
+    @property
+    def candidacy_set_aside(self) -> Outcome | None:
+        """What the candidacy rules alone gave, when a red flag or the age set candidacy aside."""
+        value = self.indicators.get("candidacy_set_aside")
+        return Outcome(str(value)) if value else None
 
     def explaining(self) -> list[Reason]:
         """The reasons to show the patient: those behind the outcome, not every fired rule.
@@ -137,8 +146,13 @@ def evaluate(answers: Mapping[str, object], questionnaire: Questionnaire, rulese
     for derived in ruleset.derived:  # in file order: each may read those before it
         facts[derived.name] = derived.compute(facts)
     fired = [rule for rule in ruleset.rules if rule.when.holds(facts)]
-    candidacy = _candidacy(fired)
-    outcome = _outcome(fired, candidacy)
+    fit = _candidacy(fired)
+    outcome = _outcome(fired, fit)
+    # A red flag means the pain may come from what the doctor must rule out, so how well IMS
+    # fits is not known yet; under 12, IMS is not offered. No candidacy is stored then, and
+    # staff read what the candidacy rules gave under `candidacy_set_aside`.
+    set_aside = outcome.medical or any(rule.sets_aside_candidacy for rule in fired)
+    candidacy = None if set_aside else fit
     reasons = tuple(
         Reason(
             rule.id,
@@ -154,6 +168,7 @@ def evaluate(answers: Mapping[str, object], questionnaire: Questionnaire, rulese
     indicators: dict[str, object] = {name: answers.get(name) for name in KEY_ANSWERS}
     indicators.update({derived.name: facts[derived.name] for derived in ruleset.derived})
     indicators["candidacy"] = candidacy.value if candidacy else None
+    indicators["candidacy_set_aside"] = fit.value if set_aside and fit else None
     indicators["unsure_answers"] = [q.id for q in unsure]
     indicators["missing_answers"] = [q.id for q in missing]
     return Result(

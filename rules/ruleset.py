@@ -24,7 +24,17 @@ BUILTIN_FACTS = {
     "missing_other": "Another required question that applies has no answer.",
 }
 
-RULE_KEYS = {"id", "title", "outcome", "when", "patient_text", "staff_rationale", "sources", "even_if_unlikely"}
+RULE_KEYS = {
+    "id",
+    "title",
+    "outcome",
+    "when",
+    "patient_text",
+    "staff_rationale",
+    "sources",
+    "even_if_unlikely",
+    "sets_aside_candidacy",
+}
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,9 @@ class Rule:
     sources: tuple[str, ...]
     #: A clinician_review rule that applies even when candidacy is "unlikely" (safety nets).
     even_if_unlikely: bool = False
+    #: A not_suitable rule after which no candidacy is stored, because IMS is not offered at
+    #: all (under 12). Red flags always set candidacy aside (`engine.evaluate`).
+    sets_aside_candidacy: bool = False
 
 
 @dataclass(frozen=True)
@@ -238,6 +251,8 @@ class _Builder:
             return None
         if entry.get("even_if_unlikely") and outcome is not Outcome.CLINICIAN_REVIEW:
             self.problem(where, "`even_if_unlikely` only makes sense for a clinician_review rule")
+        if entry.get("sets_aside_candidacy") and outcome is not Outcome.NOT_SUITABLE:
+            self.problem(where, "`sets_aside_candidacy` is for not_suitable rules (red flags always set it aside)")
         if not entry.get("when"):
             return None
         try:
@@ -255,6 +270,7 @@ class _Builder:
             staff_rationale=" ".join(str(entry.get("staff_rationale", "")).split()),
             sources=tuple(entry.get("sources") or ()),
             even_if_unlikely=bool(entry.get("even_if_unlikely", False)),
+            sets_aside_candidacy=bool(entry.get("sets_aside_candidacy", False)),
         )
 
     def _check_condition(self, condition: Condition, where: str, known: set[str]) -> None:

@@ -23,7 +23,8 @@ from tests.support.rules_strategies import answers_with_some_flags, completions_
 
 QUESTIONNAIRE = rules.questionnaire()
 RULESET = rules.ruleset()
-RED_FLAGS_NO = {q.id: "no" for q in QUESTIONNAIRE if q.category is Category.RED_FLAG}
+#: Every red-flag question asked of everyone (not a follow-up such as `trauma_when`) answered "no".
+RED_FLAGS_NO = {q.id: "no" for q in QUESTIONNAIRE if q.category is Category.RED_FLAG and q.enable_when is None}
 
 
 class _Given(dict[str, object]):

@@ -29,7 +29,12 @@ BOOKING_OUTCOMES = {Outcome.NOT_SUITABLE, Outcome.CLINICIAN_REVIEW, Outcome.LIKE
 @given(complete_answers())
 def test_complete_answers_always_get_a_candidacy_and_a_consistent_outcome(answers: dict[str, object]) -> None:
     result = rules.evaluate(answers)
-    assert result.candidacy in (Outcome.LIKELY, Outcome.POSSIBLE, Outcome.UNLIKELY)
+    fits = (Outcome.LIKELY, Outcome.POSSIBLE, Outcome.UNLIKELY)
+    if result.outcome.medical or "CI-3" in result.rule_ids:
+        # Decided by a red flag or by age: no candidacy is stored, what the rules gave is kept aside.
+        assert result.candidacy is None and result.candidacy_set_aside in fits
+    else:
+        assert result.candidacy in fits and result.candidacy_set_aside is None
     fired_outcomes = {reason.outcome for reason in result.reasons}
     assert result.outcome in fired_outcomes | {Outcome.CLINICIAN_REVIEW}
     if result.outcome is Outcome.CLINICIAN_REVIEW:
@@ -55,7 +60,14 @@ def test_a_yes_to_any_red_flag_never_reaches_a_booking_outcome(data: st.DataObje
             Outcome.CLINICIAN_REVIEW,
         ), result.rule_ids
         return
-    weak = {"osteoporosis", "rf_night_pain", "rf_major_trauma"}
+    if flag.id == "rf_major_trauma":
+        follow_ups = (answers.get("trauma_when"), answers.get("trauma_assessed"))
+        if follow_ups == ("over_3_months", "checked") and not result.indicators["new_pain"]:
+            return  # long ago, checked by a doctor, long-standing pain: no red flag (RF-U4's rationale)
+        if "unsure" in follow_ups and "not_checked" not in follow_ups and follow_ups[0] != "last_3_months":
+            assert "U-1" in result.rule_ids and result.outcome not in (Outcome.LIKELY, Outcome.POSSIBLE)
+            return
+    weak = {"osteoporosis", "rf_night_pain"}
     if flag.id == "rf_infection_risk" and not result.indicators["spinal_pain"]:
         weak.add(flag.id)  # a spinal-infection flag with spinal pain (RF-U3); without it, P-23
     if flag.id in weak:
@@ -142,6 +154,22 @@ def test_explaining_shows_only_the_medical_reasons_for_an_emergency(ideal_answer
     assert result.outcome is Outcome.EMERGENCY
     assert set(result.rule_ids) == {"RF-E5", "P-4", "C-L1"}
     assert [r.rule_id for r in result.explaining()] == ["RF-E5"]
+
+
+def test_a_red_flag_or_the_age_sets_candidacy_aside_and_staff_read_what_the_rules_gave(
+    ideal_answers: dict[str, object],
+) -> None:
+    emergency = rules.evaluate(dict(ideal_answers, rf_calf_swelling="yes"))
+    assert emergency.candidacy is None and emergency.candidacy_set_aside is Outcome.LIKELY
+    assert emergency.to_dict()["candidacy"] is None
+    assert emergency.indicators["candidacy_set_aside"] == "likely"
+    child = rules.evaluate(dict(ideal_answers, age=10))
+    assert child.outcome is Outcome.NOT_SUITABLE and child.candidacy is None
+    assert child.candidacy_set_aside is Outcome.LIKELY
+    # Another contraindication keeps the candidacy: it says how IMS would fit once it has passed.
+    skin = rules.evaluate(dict(ideal_answers, skin_problem="yes"))
+    assert skin.outcome is Outcome.NOT_SUITABLE and skin.candidacy is Outcome.LIKELY
+    assert skin.candidacy_set_aside is None
 
 
 def test_explaining_a_clinician_review_shows_the_precaution_and_the_candidacy(ideal_answers: dict[str, object]) -> None:

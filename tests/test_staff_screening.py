@@ -435,3 +435,42 @@ def test_a_judgement_needs_an_outcome_and_a_reason(
     assert screening(app, reference).clinician_outcome is None
     with app.app_context():
         assert db.session.scalar(select(ClinicianJudgement)) is None
+
+
+def test_a_screening_judged_by_a_question_since_retired_still_shows(app: Flask, physio_client: FlaskClient) -> None:
+    """Rule set 1.2.0 split `unwell_now` in two; screenings stored before keep the old id."""
+    reason = {
+        "rule_id": "CI-8",
+        "title": "Unwell now",
+        "outcome": "not_suitable",
+        "patient_text": "While you are unwell, needle treatment should wait.",
+        "staff_rationale": "Acute medical illness.",
+        "sources": ["S16"],
+        "answers": {"unwell_now": "yes"},
+    }
+    (reference,) = insert_submitted(
+        app,
+        [
+            {
+                "outcome": "not_suitable",
+                "submitted_at": datetime.now(UTC),
+                "answers": {"unwell_now": "yes"},
+                "reasons": [reason],
+            }
+        ],
+    )
+    page = text_of(page_of(physio_client, reference))
+    assert "CI-8" in page and "unwell_now = yes" in page
+
+
+@sqlite_only
+def test_a_red_flag_screening_stores_no_candidacy_and_shows_what_the_rules_gave(
+    app: Flask, physio_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
+    reference = submit_screening(app, {**ideal_answers, "rf_calf_swelling": "yes"})
+    with app.app_context():
+        screening = db.session.scalars(select(Screening).where(Screening.reference == reference)).one()
+        assert screening.outcome == "emergency" and screening.candidacy is None
+    page = text_of(page_of(physio_client, reference))
+    assert "no candidacy: set aside by the outcome; the candidacy rules alone gave likely" in page
+    assert "underlying candidacy" not in page
