@@ -151,3 +151,32 @@ def test_a_screening_can_not_be_sent_before_its_outcome_is_decided(app: Flask, c
     assert client.get(response.location).location == "/screening/nerves_and_bones"
     with app.app_context():
         assert db.session.scalars(select(Screening)).one().state == "draft"
+
+
+def test_still_not_sure_about_an_emergency_sign_when_asked_plainly_means_same_day_advice(
+    app: Flask, client: FlaskClient
+) -> None:
+    answers = profile("ideal_neck", rf_sudden_headache="unsure")
+    journey = Journey(client)
+    journey.walk(answers, until="warning_signs")
+    # "Not sure" brings the plainer question, which must be answered too.
+    page = Page(journey.answer("warning_signs", answers))
+    assert page.status == 400
+    assert set(page.field_errors()) == {"rf_sudden_headache_plain"}
+    page = Page(journey.walk({**answers, "rf_sudden_headache_plain": "unsure"}, start=False))
+    assert journey.visited == ["/screening/warning_signs", CHECK]  # nothing later can change it
+    assert "no more questions" in page.main
+    assert journey.submit().location == RESULT
+    result = journey.result()
+    assert "See a doctor" in result.main and "8-1-1" in result.main and "today" in result.main
+    assert "Book" not in result.main
+    stored = only_screening(app)
+    assert stored["outcome"] == "see_doctor"
+    assert [reason["rule_id"] for reason in stored["reasons"]][:2] == ["RF-U12", "U-1"]
+
+
+def test_a_yes_to_the_plainer_question_is_the_emergency_it_asks_about(app: Flask, client: FlaskClient) -> None:
+    journey = Journey(client)
+    journey.walk(profile("ideal_neck", rf_calf_swelling="unsure", rf_calf_swelling_plain="yes"))
+    assert journey.visited == EMERGENCY_PAGES
+    assert only_screening(app)["outcome"] == "emergency"

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 import rules
+from rules import conditions
 from rules.datafile import load_yaml
 from rules.outcomes import OVERRIDING_OUTCOMES, Outcome
 from rules.questionnaire import UNSURE, Category
@@ -193,16 +194,21 @@ def test_every_outcome_is_reached_by_at_least_one_case() -> None:
 
 
 def test_every_not_sure_answer_has_a_case_giving_clinician_review() -> None:
-    """Each red-flag or safety question's "not sure" is shown to reach clinician_review via U-1 or U-2."""
+    """Each red-flag or safety question's "not sure" is shown to reach clinician_review via U-1 or
+    U-2; the plainer rewording of an emergency warning sign, still "not sure", reaches same-day
+    medical advice (RF-U12)."""
     safety_net = {Category.RED_FLAG: "U-1", Category.SAFETY: "U-2"}
     uncovered = []
     for question in rules.questionnaire():
         if question.category is None or UNSURE not in question.choice_values:
             continue
+        rewording = isinstance(question.enable_when, conditions.Equals) and question.enable_when.expected == UNSURE
+        outcome, rule = (Outcome.SEE_DOCTOR, "RF-U12") if rewording else (Outcome.CLINICIAN_REVIEW, None)
         if not any(
             question.is_unsure(answers_for(case).get(question.id))
-            and case["outcome"] == Outcome.CLINICIAN_REVIEW.value
+            and case["outcome"] == outcome.value
             and safety_net[question.category] in case["fired"]
+            and (rule is None or rule in case["fired"])
             for case in checked(CASES)
         ):
             uncovered.append(question.id)

@@ -32,8 +32,17 @@ class _Given(dict[str, object]):
         return self.get(name)
 
 
-#: The questions read by an emergency rule, and those whose "yes" alone fires one.
-EMERGENCY_READS = sorted({name for r in RULESET.rules if r.outcome is Outcome.EMERGENCY for name in r.when.names()})
+#: The questions read by an emergency rule that are always asked (not the plainer rewordings
+#: asked after "not sure"), and those whose "yes" alone fires one.
+EMERGENCY_READS = sorted(
+    {
+        name
+        for r in RULESET.rules
+        if r.outcome is Outcome.EMERGENCY
+        for name in r.when.names()
+        if QUESTIONNAIRE.questions[name].enable_when is None
+    }
+)
 EMERGENCY_ON_YES = [
     qid
     for qid in EMERGENCY_READS
@@ -144,8 +153,13 @@ def test_not_sure_is_never_an_emergency_but_may_still_become_one() -> None:
     all_unsure = {qid: "unsure" for qid in RED_FLAGS_NO}
     assert rules.decided(all_unsure) is None  # a safety net's clinician review, not decided
     referral = {qid: "no" for qid in EMERGENCY_READS} | {"rf_calf_swelling": "unsure", "rf_hands_walking": "yes"}
+    assert rules.decided(referral) is None  # the plainer rewording may still bring a yes
+    referral["rf_calf_swelling_plain"] = "no"
     assert rules.decided(referral) is Outcome.SEE_DOCTOR
     assert rules.evaluate(referral).outcome is Outcome.SEE_DOCTOR
+    still_unsure = {qid: "no" for qid in EMERGENCY_READS} | {"rf_calf_swelling": "unsure"}
+    assert rules.decided(still_unsure | {"rf_calf_swelling_plain": "unsure"}) is Outcome.SEE_DOCTOR
+    assert rules.decided(still_unsure | {"rf_calf_swelling_plain": "yes"}) is Outcome.EMERGENCY
 
 
 def test_no_answers_and_a_candidate_decide_nothing(ideal_answers: dict[str, object]) -> None:
