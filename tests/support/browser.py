@@ -24,7 +24,7 @@ from cryptography.fernet import Fernet
 import rules
 from rules.datafile import load_yaml
 from tests.conftest import STAFF_PASSWORD, app_on, free_port
-from tests.support.journey import seed_draft
+from tests.support.journey import checklist_ticks, seed_draft
 from tests.support.live_server import wait_until_healthy
 from tests.support.tools import require
 
@@ -243,7 +243,11 @@ def fill_step(page: Any, answers: dict[str, object], *, mouse: bool = False) -> 
     """Answer the visible questions of the current step (follow-ups appear as earlier answers call for them).
 
     By default in one script call, for speed; with `mouse`, through Playwright's clicks and typing.
+    Questions asked in a checklist are answered by ticking its checkboxes (`checklist_ticks`).
     """
+    section = rules.questionnaire().section(section_of(page))
+    if section is not None:
+        answers = {**answers, **checklist_ticks(section, answers)}
     if not mouse:
         page.evaluate(FILL, answers)
         return
