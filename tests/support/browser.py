@@ -219,6 +219,14 @@ def answers_for(outcome: str) -> dict[str, object]:
     return answers
 
 
+def change_anchor(question_id: str) -> str:
+    """What "Check your answers" links to for changing a question: itself, or its checklist."""
+    questionnaire = rules.questionnaire()
+    section = questionnaire.section(questionnaire.questions[question_id].section_id)
+    checklist = section.checklist_of(question_id) if section is not None else None
+    return checklist.id if checklist is not None else question_id
+
+
 def section_of(page: Any) -> str:
     return page.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
 
