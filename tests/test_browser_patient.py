@@ -211,3 +211,41 @@ def test_an_emergency_reaches_its_advice_three_pages_after_consent_and_a_mis_tap
     walk_steps(page, answers, mouse=True)
     submit(page)
     check_result(page, "likely")
+
+
+NARROW_PHONE = {"width": 320, "height": 640}
+
+
+def test_a_checklist_on_a_narrow_phone_without_javascript(new_page: NewPage, server: Server) -> None:
+    """The warning signs' checklist at 320 px with JavaScript off: "I'm not sure about one of
+    these" reveals (CSS only) which ones, and each sign is saved as its own answer."""
+    page = new_page(NARROW_PHONE, java_script_enabled=False)
+    start(page)
+    walk_steps_until(page, answers_for("likely"), "warning_signs")
+    which = page.locator("#warning_signs_now__unsure-reveal")
+    assert not which.is_visible()
+    page.get_by_label("I’m not sure about one of these").check()
+    assert which.is_visible()
+    which.get_by_label("One calf or leg that is painful, swollen and warm").check()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= NARROW_PHONE["width"]
+    click_and_wait(page, page.get_by_role("button", name="Continue"))
+    assert section_of(page) == "pain_history", page.locator(".error-summary").all_inner_texts()
+    with app_on(server.env["DATABASE_URL"]) as app, app.app_context():
+        screening = db.session.scalars(select(Screening).order_by(Screening.id.desc())).first()
+        assert screening is not None
+        signs = {qid: value for qid, value in screening.answers.items() if qid.startswith("rf_")}
+    assert signs == {
+        "rf_saddle_numbness": "no",
+        "rf_bladder_bowel": "no",
+        "rf_sexual_change": "no",
+        "rf_stroke_signs": "no",
+        "rf_sudden_headache": "no",
+        "rf_exertion_chest": "no",
+        "rf_after_needling": "no",
+        "rf_calf_swelling": "unsure",
+    }
+    # Back on the page, the answers are shown as the ticks that gave them.
+    click_and_wait(page, page.get_by_role("link", name="Back"))
+    assert page.get_by_label("I’m not sure about one of these").is_checked()
+    assert which.is_visible()
+    assert not page.get_by_label("None of these").is_checked()
