@@ -236,8 +236,11 @@ FILL = """answers => {
     const question = el.name.replace(/__unit$/, "");
     if (!(question in answers) || el.type === "hidden" || !el.checkVisibility()) continue;
     const value = answers[question];
-    if (el.type === "radio" || el.type === "checkbox") {
-      if (Array.isArray(value) ? value.includes(el.value) : String(value) === el.value) el.checked = true;
+    const chosen = Array.isArray(value) ? value.includes(el.value) : String(value) === el.value;
+    if (el.type === "checkbox") {
+      el.checked = chosen;  // exactly these: a box ticked before ("None of these") is unticked
+    } else if (el.type === "radio") {
+      if (chosen) el.checked = true;
     } else if (el.name.endsWith("__unit")) {
       el.value = "weeks";
     } else {
@@ -252,6 +255,8 @@ def fill_step(page: Any, answers: dict[str, object], *, mouse: bool = False) -> 
 
     By default in one script call, for speed; with `mouse`, through Playwright's clicks and typing.
     Questions asked in a checklist are answered by ticking its checkboxes (`checklist_ticks`).
+    Checkboxes end up ticked exactly as the answers say, so a page answered before can be changed
+    (ticking a warning sign unticks "None of these").
     """
     section = rules.questionnaire().section(section_of(page))
     if section is not None:
@@ -269,7 +274,10 @@ def fill_step(page: Any, answers: dict[str, object], *, mouse: bool = False) -> 
         value = answers[question]
         if kind in ("radio", "checkbox"):
             option = element.get_attribute("value")
-            if (option in value) if isinstance(value, list) else (str(value) == option):
+            chosen = (option in value) if isinstance(value, list) else (str(value) == option)
+            if kind == "checkbox":
+                element.set_checked(chosen)
+            elif chosen:
                 element.check()
         elif name.endswith("__unit"):
             element.select_option("weeks")
