@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ import rules
 from app.clock import utcnow
 from app.models import PREFERRED_TIMES, Screening
 from rules.outcomes import Outcome
-from rules.questionnaire import NUMERIC_TYPES, Question, QuestionType
+from rules.questionnaire import NUMERIC_TYPES, Checklist, Question, QuestionType
 
 #: The clinics are in British Columbia; people read dates in their local time.
 CLINIC_TIME_ZONE = ZoneInfo("America/Vancouver")
@@ -30,6 +31,19 @@ def answer_text(value: object, question: Question) -> str:
     if question.type is QuestionType.INTEGER:
         return f"{value} {question.unit}"
     return str(value)
+
+
+def checklist_chosen(checklist: Checklist, answers: Mapping[str, object], for_someone_else: bool = False) -> list[str]:
+    """What a checklist's answers say, item by item: the label of each item ticked, and of each
+    marked not sure with "(not sure)"; empty when every item answered is "no" ("None of these")."""
+    chosen = []
+    for item in checklist.items:
+        answer = answers.get(item.id)
+        if answer == "yes":
+            chosen.append(item.checklist_wording(for_someone_else))
+        elif item.is_unsure(answer):
+            chosen.append(f"{item.checklist_wording(for_someone_else)} (not sure)")
+    return chosen
 
 
 def duration_text(weeks: int) -> str:
@@ -107,6 +121,7 @@ def preferred_time_label(value: str) -> str:
 def init_app(app: Flask) -> None:
     """Register the template filters."""
     app.add_template_filter(answer_text)
+    app.add_template_filter(checklist_chosen)
     app.add_template_filter(local_date)
     app.add_template_filter(minutes_text)
     app.add_template_filter(local_datetime)

@@ -6,10 +6,11 @@ web app builds, the data dictionary and the rules all read one definition.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import ClassVar
 
 from rules import conditions
 from rules.conditions import Condition
@@ -18,6 +19,12 @@ from rules.errors import DataError, InvalidAnswers
 
 #: The value of the "not sure" choice that safety and red-flag questions must offer.
 UNSURE = "unsure"
+
+#: The choices of every question in a checklist: ticked, not ticked, or "not sure".
+CHECKLIST_CHOICES = ("yes", "no", UNSURE)
+#: The values of a checklist's "None of these" and "not sure" checkboxes, beside its items' ids.
+CHECKLIST_NONE = "none"
+CHECKLIST_RESERVED = (CHECKLIST_NONE, UNSURE)
 
 
 class QuestionType(StrEnum):
@@ -84,6 +91,12 @@ class Question:
     someone_else_choice: str | None = None
     #: Shown in the staff queue's one-line summary of a screening.
     in_summary: bool = False
+    #: In a checklist: the checkbox's short label (the full `text` stays for staff and exports).
+    checklist_label: str | None = None
+    checklist_label_proxy: str | None = None
+
+    #: Whether this is a `Checklist` (for templates, which show the two differently).
+    is_checklist: ClassVar[bool] = False
 
     @property
     def choice_values(self) -> tuple[str, ...]:
@@ -106,6 +119,11 @@ class Question:
         if for_someone_else:
             return self.text_proxy, self.hint_proxy or self.hint
         return self.text, self.hint
+
+    def checklist_wording(self, for_someone_else: bool = False) -> str:
+        """The checkbox label of a question shown in a checklist."""
+        label = (self.checklist_label_proxy if for_someone_else else None) or self.checklist_label
+        return label or self.text
 
     def problem_with(self, value: object) -> str | None:
         """Why `value` is not a valid answer to this question, or None when it is."""
@@ -146,6 +164,41 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Checklist:
+    """Several yes/no/not-sure questions of one page asked as one list of checkboxes.
+
+    Only the presentation changes: each item stays a question of its own, with its own answer
+    ("yes" when ticked, "unsure" when marked not sure, "no" otherwise), so the rules, the staff
+    pages and the exports read the items as before. The checklist is shown where its first item
+    is, and counts as one question asked.
+    """
+
+    id: str
+    section_id: str
+    text: str
+    text_proxy: str
+    items: tuple[Question, ...]
+    hint: str | None = None
+    hint_proxy: str | None = None
+
+    is_checklist: ClassVar[bool] = True
+
+    def wording(self, for_someone_else: bool = False) -> tuple[str, str | None]:
+        """The (text, hint) to show, addressed to the patient or to the person answering for them."""
+        if for_someone_else:
+            return self.text_proxy, self.hint_proxy or self.hint
+        return self.text, self.hint
+
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        return tuple(item.id for item in self.items)
+
+
+#: What a page asks: a question on its own, or a checklist of several.
+Prompt = Question | Checklist
+
+
+@dataclass(frozen=True)
 class Section:
     """One page of the patient journey: one topic."""
 
@@ -158,6 +211,35 @@ class Section:
     #: When, after this page, the person reads plain words about needles before going on
     #: (moderate fear, fainting, avoidance or doubt), as a condition over the answers.
     needle_reassurance_when: Condition | None = None
+    #: Questions of this page asked together as checkboxes.
+    checklists: tuple[Checklist, ...] = ()
+
+    def checklist_of(self, question_id: str) -> Checklist | None:
+        """The checklist that asks this question, if any."""
+        return next((c for c in self.checklists if question_id in c.item_ids), None)
+
+    @property
+    def prompts(self) -> tuple[Prompt, ...]:
+        """What the page asks, in order: each question, except that a checklist's items are
+        asked once, as the checklist, where its first item is."""
+        prompts: list[Prompt] = []
+        for question in self.questions:
+            checklist = self.checklist_of(question.id)
+            if checklist is None:
+                prompts.append(question)
+            elif checklist not in prompts:
+                prompts.append(checklist)
+        return tuple(prompts)
+
+    def prompts_among(self, question_ids: Collection[str]) -> list[Prompt]:
+        """The prompts that ask any of these questions: a question among them, or a checklist
+        with at least one item among them."""
+
+        def asks_any(prompt: Prompt) -> bool:
+            ids = prompt.item_ids if isinstance(prompt, Checklist) else (prompt.id,)
+            return any(qid in question_ids for qid in ids)
+
+        return [prompt for prompt in self.prompts if asks_any(prompt)]
 
     def needs_needle_reassurance(self, answers: Mapping[str, object]) -> bool:
         """Whether these answers, saved on this page, call for the needle reassurance page."""
@@ -226,6 +308,11 @@ class Questionnaire:
     def section(self, section_id: str) -> Section | None:
         """The section (page) with this id, or None."""
         return next((section for section in self.sections if section.id == section_id), None)
+
+    def asked(self, section: Section, answers: Mapping[str, object]) -> list[Prompt]:
+        """What the person is asked on this page given these answers: each question that applies,
+        and each checklist with an item that applies, once. This is what a question count counts."""
+        return section.prompts_among({question.id for question in self.applicable(answers)})
 
     def applicable_sections(self, answers: Mapping[str, object]) -> list[Section]:
         """The pages to show given these answers: those with at least one question that applies."""
@@ -340,6 +427,7 @@ class _Builder:
             section = self._section(section_data, f"sections[{index}]", seen)
             if section is not None:
                 sections.append(section)
+        self._check_checklist_ids(sections)
         return Questionnaire(version=str(data.get("version", "")), sections=tuple(sections), source_data=data)
 
     def _section(self, data: object, where: str, seen: dict[str, Question]) -> Section | None:
@@ -361,7 +449,83 @@ class _Builder:
             questions=tuple(questions),
             intro_proxy=data.get("intro_proxy"),
             needle_reassurance_when=self._reassurance(data.get("needle_reassurance_when"), where, seen),
+            checklists=self._checklists(data.get("checklists"), data["id"], questions, where),
         )
+
+    def _checklists(
+        self, data: object, section_id: str, questions: list[Question], where: str
+    ) -> tuple[Checklist, ...]:
+        """A section's `checklists`: yes/no/not-sure questions of this page asked as checkboxes."""
+        if data is None:
+            return ()
+        if not isinstance(data, list):
+            self.problem(where, "`checklists` must be a list")
+            return ()
+        own = {question.id: question for question in questions}
+        listed: dict[str, str] = {}  # item id -> the checklist that lists it
+        checklists = []
+        for index, entry in enumerate(data):
+            if not isinstance(entry, Mapping) or not {"id", "text", "items"} <= set(entry):
+                self.problem(where, f"checklist {index + 1} needs `id`, `text` and `items`")
+                continue
+            cid = entry["id"]
+            at = f"{where}, checklist {cid}"
+            for key in set(entry) - {"id", "text", "text_proxy", "hint", "hint_proxy", "items"}:
+                self.problem(at, f"unknown key {key!r}")
+            item_ids = entry["items"] if isinstance(entry["items"], list) else []
+            if len(item_ids) < 2:
+                self.problem(at, "`items` must list at least two questions")
+            items = []
+            for item_id in item_ids:
+                problem = self._checklist_item_problem(item_id, own, listed.get(item_id))
+                if problem is not None:
+                    self.problem(at, f"item {item_id!r}: {problem}")
+                if item_id in own:
+                    items.append(own[item_id])
+                listed.setdefault(item_id, cid)
+            checklists.append(
+                Checklist(
+                    id=cid,
+                    section_id=section_id,
+                    text=entry["text"],
+                    text_proxy=entry.get("text_proxy") or entry["text"],
+                    items=tuple(items),
+                    hint=entry.get("hint"),
+                    hint_proxy=entry.get("hint_proxy"),
+                )
+            )
+        for question in questions:
+            if question.checklist_label is not None and question.id not in listed:
+                self.problem(f"question {question.id}", "has a `checklist_label` but is in no checklist")
+        return tuple(checklists)
+
+    @staticmethod
+    def _checklist_item_problem(item_id: object, own: Mapping[str, Question], listed_in: str | None) -> str | None:
+        if not isinstance(item_id, str) or item_id not in own:
+            return "is not a question of this section"
+        if listed_in is not None:
+            return f"is already in checklist {listed_in}"
+        item = own[item_id]
+        if item.type is not QuestionType.SINGLE or sorted(item.choice_values) != sorted(CHECKLIST_CHOICES):
+            return f"must be a single-choice question with exactly the choices {', '.join(CHECKLIST_CHOICES)}"
+        if not item.required:
+            return "must be required (a checklist left empty is refused)"
+        if not item.checklist_label:
+            return "needs a `checklist_label` (the checkbox's short label)"
+        if item.enable_when is not None and any(own.get(name) for name in item.enable_when.names()):
+            return "its enable_when may read only earlier pages' questions (the page cannot hide a checkbox)"
+        if item_id in CHECKLIST_RESERVED:
+            return f"{item_id!r} is a reserved checkbox value"
+        return None
+
+    def _check_checklist_ids(self, sections: list[Section]) -> None:
+        """A checklist's id names its form field, so it must differ from every question's and checklist's."""
+        names = {question.id for section in sections for question in section.questions}
+        for section in sections:
+            for checklist in section.checklists:
+                if checklist.id in names:
+                    self.problem(f"section {section.id}, checklist {checklist.id}", "the id is already used")
+                names.add(checklist.id)
 
     def _reassurance(self, data: object, where: str, seen: Mapping[str, Question]) -> Condition | None:
         """A section's `needle_reassurance_when`: a condition over this page's and earlier answers."""
@@ -405,6 +569,8 @@ class _Builder:
             "widget",
             "someone_else_choice",
             "in_summary",
+            "checklist_label",
+            "checklist_label_proxy",
         }
         for key in set(data) - allowed:
             self.problem(where, f"unknown key {key!r}")
@@ -453,6 +619,8 @@ class _Builder:
             widget=widget,
             someone_else_choice=data.get("someone_else_choice"),
             in_summary=bool(data.get("in_summary", False)),
+            checklist_label=data.get("checklist_label"),
+            checklist_label_proxy=data.get("checklist_label_proxy"),
         )
         self._check_question(question, where, seen)
         seen[qid] = question

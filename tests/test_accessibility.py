@@ -13,6 +13,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from app.config import DEV_SECRET_KEY
+from tests.conftest import app_on
 from tests.support.booking_pages import BOOKABLE
 from tests.support.browser import (
     BOOKING_URL,
@@ -30,6 +31,7 @@ from tests.support.browser import (
     tab_to,
     walk_steps,
 )
+from tests.support.journey import answers_before, seed_draft
 
 from .conftest import STAFF_PASSWORD
 
@@ -79,6 +81,25 @@ def test_patient_pages(new_page: NewPage, screenshot: Any) -> None:
     start(saver)
     click_and_wait(saver, saver.locator("button[value=save]"))
     audit(saver, "saved")
+    audit.check()
+
+
+def test_a_checklist_with_not_sure_revealed_and_its_errors(new_page: NewPage, server: Server) -> None:
+    """The warning signs' checklist with "Which are you not sure about?" revealed, refused for
+    each of its own reasons (the empty page is audited by test_patient_pages)."""
+    audit = Audit()
+    page = new_page(PHONE)
+    with app_on(server.env["DATABASE_URL"]) as app:
+        _, token = seed_draft(app, answers=answers_before("warning_signs", answers_for("likely")))
+    page.goto(f"{server.base}/resume/{token}")
+    assert page.url.endswith("/screening/warning_signs"), page.url
+    page.get_by_label("I’m not sure about one of these").check()
+    audit(page, "warning signs, not sure revealed")
+    click_and_wait(page, page.locator("button[value=continue]"))
+    audit(page, "warning signs, which not sure (error)", error=True)
+    page.get_by_label("None of these").check()
+    click_and_wait(page, page.locator("button[value=continue]"))
+    audit(page, "warning signs, none with not sure (error)", error=True)
     audit.check()
 
 

@@ -17,6 +17,7 @@ from tests.support.browser import (
     PHONE,
     Server,
     answers_for,
+    change_anchor,
     click_and_wait,
     fill_step,
     journey,
@@ -93,7 +94,7 @@ def test_every_other_outcome_on_a_phone_after_changing_the_answer_that_decides_i
     page = new_page(PHONE)
     open_answered_draft(page, server, "likely")
     [question] = OUTCOMES[outcome]
-    click_and_wait(page, page.locator(f'main a[href$="#question-{question}"]'))
+    click_and_wait(page, page.locator(f'main a[href$="#question-{change_anchor(question)}"]'))
     answers = answers_for(outcome)
     fill_step(page, answers)
     click_and_wait(page, page.locator("button[value=continue]"))
@@ -204,9 +205,53 @@ def test_an_emergency_reaches_its_advice_three_pages_after_consent_and_a_mis_tap
 
     click_and_wait(page, page.get_by_role("button", name="I chose this by mistake"))
     assert section_of(page) == "warning_signs"
-    assert not page.locator("input[name=rf_stroke_signs]:checked").count()
-    assert page.locator("input[name=rf_saddle_numbness][value=no]").is_checked()
+    # The sign is asked again: the checklist is unanswered ("None of these" would answer it).
+    assert not page.locator("input[name=warning_signs_now]:checked").count()
     answers["rf_stroke_signs"] = "no"
     walk_steps(page, answers, mouse=True)
     submit(page)
     check_result(page, "likely")
+
+
+NARROW_PHONE = {"width": 320, "height": 640}
+
+
+def test_a_checklist_on_a_narrow_phone_without_javascript(new_page: NewPage, server: Server) -> None:
+    """The warning signs' checklist at 320 px with JavaScript off: "I'm not sure about one of
+    these" reveals (CSS only) which ones, and each sign is saved as its own answer."""
+    page = new_page(NARROW_PHONE, java_script_enabled=False)
+    start(page)
+    walk_steps_until(page, answers_for("likely"), "warning_signs")
+    which = page.locator("#warning_signs_now__unsure-reveal")
+    assert not which.is_visible()
+    page.get_by_label("I’m not sure about one of these").check()
+    assert which.is_visible()
+    plainer = page.locator("#question-rf_calf_swelling_plain")
+    assert not plainer.is_visible()
+    which.get_by_label("One calf or leg that is painful, swollen and warm").check()
+    # Not sure about a sign asks it once more, in plainer words (CSS only).
+    assert plainer.is_visible()
+    plainer.get_by_label("No", exact=True).check()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= NARROW_PHONE["width"]
+    click_and_wait(page, page.get_by_role("button", name="Continue"))
+    assert section_of(page) == "pain_history", page.locator(".error-summary").all_inner_texts()
+    with app_on(server.env["DATABASE_URL"]) as app, app.app_context():
+        screening = db.session.scalars(select(Screening).order_by(Screening.id.desc())).first()
+        assert screening is not None
+        signs = {qid: value for qid, value in screening.answers.items() if qid.startswith("rf_")}
+    assert signs == {
+        "rf_saddle_numbness": "no",
+        "rf_bladder_bowel": "no",
+        "rf_sexual_change": "no",
+        "rf_stroke_signs": "no",
+        "rf_sudden_headache": "no",
+        "rf_exertion_chest": "no",
+        "rf_after_needling": "no",
+        "rf_calf_swelling": "unsure",
+        "rf_calf_swelling_plain": "no",
+    }
+    # Back on the page, the answers are shown as the ticks that gave them.
+    click_and_wait(page, page.get_by_role("link", name="Back"))
+    assert page.get_by_label("I’m not sure about one of these").is_checked()
+    assert which.is_visible()
+    assert not page.get_by_label("None of these").is_checked()

@@ -30,16 +30,16 @@ class Length(NamedTuple):
 
 def journey_length(answers: Mapping[str, object]) -> Length:
     """The question pages and the questions on them a person giving `answers` is shown, in
-    order, up to where `rules.decided` stops the journey (the app's `step` view and check page)."""
+    order, up to where `rules.decided` stops the journey (the app's `step` view and check page).
+    A question is what the person is asked (`Questionnaire.asked`): a checklist counts as one."""
     questionnaire = rules.questionnaire()
     applicable = {q.id for q in questionnaire.applicable(answers)}
     given: dict[str, object] = {}
     pages = questions = 0
     for section in questionnaire.applicable_sections(answers):
-        shown = [q.id for q in section.questions if q.id in applicable]
         pages += 1
-        questions += len(shown)
-        given.update({qid: answers[qid] for qid in shown if qid in answers})
+        questions += len(questionnaire.asked(section, answers))
+        given.update({q.id: answers[q.id] for q in section.questions if q.id in applicable and q.id in answers})
         decided = rules.decided(given)
         if decided is not None and questionnaire.missing(given):
             return Length(pages, questions, decided.value, True)
@@ -68,8 +68,8 @@ def test_an_emergency_reaches_its_advice_within_three_pages_of_consent() -> None
 
 def test_the_count_follows_the_stop_and_the_questions_that_apply() -> None:
     """Checked by hand against the questionnaire, so the count itself is right."""
-    # Who (1 question for oneself), age and where (3), the emergency warning signs (8).
-    assert journey_length(profile("ideal_low_back", rf_bladder_bowel="yes"))[:2] == (3, 12)
+    # Who (1 question for oneself), age and where (3), the emergency warning signs (1 checklist).
+    assert journey_length(profile("ideal_low_back", rf_bladder_bowel="yes"))[:2] == (3, 5)
     # Someone answering for another person is asked two more questions on the first page.
     teen, neck = journey_length(profile("proxy_teen")), journey_length(profile("ideal_neck"))
     assert teen.questions - neck.questions >= 2

@@ -53,6 +53,8 @@ def test_extra_fields_are_refused(app: Flask, client: FlaskClient, extra: dict[s
     [
         ("warning_signs", {"age": "45"}),
         ("pain_location", {"rf_saddle_numbness": "no"}),
+        ("pain_location", {"warning_signs_now": "none"}),
+        ("warning_signs", {"rf_saddle_numbness": "no"}),  # asked by its checklist, not on its own
         ("needles", {"blood_thinners": "no"}),
         ("general_health", {"respondent": "proxy"}),
     ],

@@ -70,12 +70,14 @@ def test_a_mis_tapped_emergency_answer_is_asked_again_and_staff_see_it_was_withd
     response = client.post(MISTAKE, data={"csrf_token": token})
     assert client.get(response.location).location == "/screening/warning_signs"
     page = journey.page("/screening/warning_signs")
-    # The answers of the rule that fired are asked again; every other answer is kept.
-    assert page.checked("rf_stroke_signs") == set() and page.checked("rf_sudden_headache") == set()
-    assert page.checked("rf_saddle_numbness") == {"no"}
+    # The answers of the rule that fired are asked again (so the warning signs' checklist is
+    # unanswered, not "None of these"); every other answer is kept.
+    assert page.checked("warning_signs_now") == set()
     assert journey.page("/screening/pain_location").value("age") == "45"
 
     old, draft = screenings(app)
+    assert "rf_stroke_signs" not in draft["answers"] and "rf_sudden_headache" not in draft["answers"]
+    assert draft["answers"]["rf_saddle_numbness"] == "no"
     assert old["id"] == emergency["id"] and old["outcome"] == "emergency"  # kept as it was sent
     assert old["emergency_withdrawn_at"] is not None and old["resume_token_hash"] is None
     assert (draft["state"], draft["continues_id"]) == ("draft", old["id"])

@@ -22,7 +22,7 @@ from sqlalchemy import select
 import rules
 from app.extensions import db
 from app.models import Screening
-from app.patient.forms import UNIT_SUFFIX
+from app.patient.forms import NOT_SURE_SUFFIX, UNIT_SUFFIX
 from rules.questionnaire import QuestionType
 from tests.support.hostile import SCRIPT, hostile_text
 from tests.support.journey import (
@@ -31,16 +31,26 @@ from tests.support.journey import (
     answers_before,
     form_data,
     profile,
+    question_field_names,
     seed_draft,
     snapshot,
 )
 
 IDEAL = profile("ideal_neck")
 QUESTIONS = rules.questionnaire().questions
+CHECKLISTS = [checklist for section in rules.questionnaire().sections for checklist in section.checklists]
 FIELD_NAMES = sorted(
-    [*QUESTIONS, *(qid + UNIT_SUFFIX for qid, q in QUESTIONS.items() if q.type is QuestionType.DURATION)]
+    [
+        *QUESTIONS,
+        *(qid + UNIT_SUFFIX for qid, q in QUESTIONS.items() if q.type is QuestionType.DURATION),
+        *(name for c in CHECKLISTS for name in (c.id, c.id + NOT_SURE_SUFFIX)),
+    ]
 )
-CHOICE_VALUES = sorted({value for q in QUESTIONS.values() for value in q.choice_values})
+#: Every value a checkbox or radio may post: choices, and a checklist's items, "none" and "unsure".
+CHOICE_VALUES = sorted(
+    {value for q in QUESTIONS.values() for value in q.choice_values}
+    | {value for c in CHECKLISTS for value in (*c.item_ids, "none", "unsure")}
+)
 #: Hostile text, or a choice of any question (valid somewhere, perhaps not here).
 hostile_value = st.one_of(hostile_text, st.sampled_from(CHOICE_VALUES))
 field_value = st.one_of(hostile_value, st.lists(hostile_value, min_size=1, max_size=4))
@@ -54,11 +64,9 @@ field_name = st.one_of(
 @st.composite
 def hostile_posts(draw: st.DrawFn) -> dict[str, Any]:
     section_id = draw(st.sampled_from(SECTION_IDS))
-    own = [
-        name
-        for name in FIELD_NAMES
-        if name.removesuffix(UNIT_SUFFIX) in {q.id for q in rules.questionnaire().section(section_id).questions}
-    ]  # type: ignore[union-attr]
+    section = rules.questionnaire().section(section_id)
+    assert section is not None
+    own = [name for name in FIELD_NAMES if name.removesuffix(UNIT_SUFFIX) in question_field_names(section)]
     data: dict[str, Any] = form_data(section_id, IDEAL) if draw(st.booleans()) else {}
     # Mostly this page's own fields, sometimes anything at all.
     changes = draw(st.dictionaries(st.one_of(st.sampled_from(own), field_name), field_value, max_size=6))

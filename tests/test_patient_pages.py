@@ -19,6 +19,7 @@ from tests.support.journey import (
     form_data,
     only_screening,
     profile,
+    question_field_names,
     seed_draft,
 )
 
@@ -40,7 +41,7 @@ def test_every_page_in_order_from_consent_to_check_your_answers(app: Flask, clie
         assert len(re.findall(r"<h1[ >]", page.html)) == 1
         assert page.back_link == ("/start" if number == 1 else f"/screening/{SECTIONS[number - 2].id}")
         # One topic per page: the page's own questions, no other page's.
-        own = {q.id for q in section.questions}
+        own = question_field_names(section)
         posted = page.field_names() - {"csrf_token", "action", "return_to"}
         assert {name.removesuffix("__unit") for name in posted} <= own
         response = journey.answer(section.id, answers)

@@ -7,13 +7,14 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 
 import rules
-from rules.questionnaire import Question, QuestionType, Section
+from rules.questionnaire import CHOICE_TYPES, Checklist, Prompt, QuestionType, Section
 from tests.support.journey import (
     SECTIONS,
     Duration,
     Journey,
     Page,
     answers_before,
+    checklist_ticks,
     form_data,
     only_screening,
     profile,
@@ -30,19 +31,25 @@ WHOLE_NUMBER = "Enter a whole number using digits, like 12"
 AGE_RANGE = "Enter a number from 0 to 120 years"
 
 
-def first_input_id(question: Question) -> str:
+def first_input_id(question: Prompt) -> str:
     """Where the error summary must point: the first radio or checkbox, or the input itself."""
-    if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.SCALE):
+    if isinstance(question, Checklist) or question.type in CHOICE_TYPES + (QuestionType.SCALE,):
         return f"{question.id}-0"
     return question.id
 
 
-def required_here(section: Section, answers: dict[str, object]) -> list[Question]:
-    """The required questions of `section` that apply before any of its own are answered."""
+def required_here(section: Section, answers: dict[str, object]) -> list[Prompt]:
+    """What `section` asks that is required and applies before any of its own questions is
+    answered: its questions, and its checklists (whose items are all required)."""
     own = {q.id for q in section.questions}
     others = {qid: value for qid, value in answers.items() if qid not in own}
-    applicable = {q.id for q in rules.questionnaire().applicable(others)}
-    return [q for q in section.questions if q.id in applicable and q.required]
+    applicable = {q.id for q in rules.questionnaire().applicable(others) if q.required}
+    return section.prompts_among(applicable)
+
+
+def asks(prompt: Prompt) -> list[str]:
+    """The ids of the questions a prompt asks."""
+    return list(prompt.item_ids) if isinstance(prompt, Checklist) else [prompt.id]
 
 
 def post(journey: Journey, section_id: str, fields: dict[str, object]) -> Page:
@@ -88,13 +95,15 @@ def test_a_refused_page_keeps_everything_already_entered(app: Flask, client: Fla
     )
     seed_draft(app, client, answers_before(section.id, answers))
     left_out = required_here(section, answers)[0]
-    kept = {q.id: answers[q.id] for q in section.questions if q.id in answers and q is not left_out}
+    kept = {q.id: answers[q.id] for q in section.questions if q.id in answers and q.id not in asks(left_out)}
     journey = Journey(client)
     page = post(journey, section.id, form_data(section, kept))
     assert page.status == 400
     assert set(page.field_errors()) == {left_out.id}
+    for name, ticked in checklist_ticks(section, kept).items():
+        assert page.checked(name) == set(ticked), name
     for question in section.questions:
-        if question.id not in kept:
+        if question.id not in kept or section.checklist_of(question.id) is not None:
             continue
         value = kept[question.id]
         if question.type is QuestionType.MULTIPLE:

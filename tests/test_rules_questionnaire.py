@@ -401,3 +401,139 @@ def test_presentation_flags_of_the_shipped_questionnaire() -> None:
     assert not QUESTIONNAIRE.for_someone_else({"respondent": "self"})
     assert not QUESTIONNAIRE.for_someone_else({})
     assert [s.id for s in QUESTIONNAIRE.sections if s.needle_reassurance_when] == ["needles"]
+
+
+CHECKLIST_HEADER = """
+    version: "1"
+    choice_sets:
+      yes_no_unsure:
+        - {value: "yes", label: "Yes"}
+        - {value: "no", label: "No"}
+        - {value: unsure, label: "Not sure"}
+      yes_no:
+        - {value: "yes", label: "Yes"}
+        - {value: "no", label: "No"}
+    sections:
+      - id: zero
+        title: "Zero"
+        questions:
+          - {id: z, type: single, text: "Z?", choices: yes_no}
+      - id: one
+        title: "One"
+"""
+
+
+def checklist_file(tmp_path: Path, checklists: str, questions: str) -> Path:
+    body = "    checklists:\n" + textwrap.indent(textwrap.dedent(checklists).strip() + "\n", " " * 6)
+    body += "    questions:\n" + textwrap.indent(textwrap.dedent(questions), " " * 6)
+    return write(tmp_path, textwrap.dedent(CHECKLIST_HEADER) + body)
+
+
+A_AND_B = (
+    '- {id: a, type: single, text: "A?", choices: yes_no_unsure, checklist_label: "A"}\n'
+    '- {id: b, type: single, text: "B?", choices: yes_no_unsure, checklist_label: "B"}\n'
+)
+
+
+def test_a_well_formed_checklist_loads_and_is_one_prompt(tmp_path: Path) -> None:
+    questionnaire = load_questionnaire(
+        checklist_file(
+            tmp_path,
+            '- {id: ab, text: "Any of these?", text_proxy: "Any of these for them?", items: [a, b]}',
+            A_AND_B + '- {id: c, type: single, text: "C?", choices: yes_no}\n',
+        )
+    )
+    section = questionnaire.sections[1]
+    [checklist] = section.checklists
+    assert (checklist.item_ids, checklist.wording(True)) == (("a", "b"), ("Any of these for them?", None))
+    assert [prompt.id for prompt in section.prompts] == ["ab", "c"]
+    assert section.prompts_among({"b"}) == [checklist]
+    assert [p.id for p in questionnaire.asked(section, {})] == ["ab", "c"]
+    assert section.checklist_of("a") is checklist and section.checklist_of("c") is None
+
+
+@pytest.mark.parametrize(
+    ("checklists", "questions", "message"),
+    [
+        ("- {id: ab, text: T, items: [a, z]}", A_AND_B, "checklist ab: item 'z': is not a question of this section"),
+        ("- {id: ab, text: T, items: [a, x]}", A_AND_B, "checklist ab: item 'x': is not a question of this section"),
+        (
+            "- {id: ab, text: T, items: [a, b]}",
+            '- {id: a, type: single, text: "A?", choices: yes_no_unsure, checklist_label: "A"}\n'
+            '- {id: b, type: single, text: "B?", choices: yes_no, checklist_label: "B"}\n',
+            "item 'b': must be a single-choice question with exactly the choices yes, no, unsure",
+        ),
+        (
+            "- {id: ab, text: T, items: [a, b]}",
+            '- {id: a, type: single, text: "A?", choices: yes_no_unsure, checklist_label: "A"}\n'
+            '- {id: b, type: multiple, text: "B?", choices: yes_no_unsure, checklist_label: "B"}\n',
+            "item 'b': must be a single-choice question",
+        ),
+        (
+            "- {id: ab, text: T, items: [a, b]}\n- {id: ba, text: U, items: [b, a]}",
+            A_AND_B,
+            "checklist ba: item 'b': is already in checklist ab",
+        ),
+        (
+            "- {id: ab, text: T, items: [a, b]}",
+            '- {id: a, type: single, text: "A?", choices: yes_no_unsure, checklist_label: "A"}\n'
+            '- {id: b, type: single, text: "B?", choices: yes_no_unsure}\n',
+            "item 'b': needs a `checklist_label`",
+        ),
+        (
+            "- {id: ab, text: T, items: [a, b]}",
+            A_AND_B + '- {id: c, type: single, text: "C?", choices: yes_no_unsure, checklist_label: "C"}\n',
+            "question c: has a `checklist_label` but is in no checklist",
+        ),
+        (
+            "- {id: ab, text: T, items: [a, b]}",
+            '- {id: a, type: single, text: "A?", choices: yes_no_unsure, checklist_label: "A"}\n'
+            '- {id: b, type: single, text: "B?", choices: yes_no_unsure, checklist_label: "B", required: false}\n',
+            "item 'b': must be required",
+        ),
+        (
+            "- {id: ab, text: T, items: [a, b]}",
+            '- {id: a, type: single, text: "A?", choices: yes_no_unsure, checklist_label: "A"}\n'
+            '- {id: b, type: single, text: "B?", choices: yes_no_unsure, checklist_label: "B",'
+            ' enable_when: {equals: [a, "yes"]}}\n',
+            "item 'b': its enable_when may read only earlier pages' questions",
+        ),
+        ("- {id: z, text: T, items: [a, b]}", A_AND_B, "checklist z: the id is already used"),
+        ("- {id: ab, text: T, items: [a]}", A_AND_B, "checklist ab: `items` must list at least two questions"),
+        ("- {id: ab, text: T, items: [a, b], colour: red}", A_AND_B, "checklist ab: unknown key 'colour'"),
+        ("- {id: ab, items: [a, b]}", A_AND_B, "checklist 1 needs `id`, `text` and `items`"),
+    ],
+)
+def test_rules_check_refuses_a_malformed_checklist(
+    tmp_path: Path, checklists: str, questions: str, message: str
+) -> None:
+    with pytest.raises(DataError) as raised:
+        load_questionnaire(checklist_file(tmp_path, checklists, questions))
+    assert any(p.startswith("questionnaire.yaml: ") and message in p for p in raised.value.problems), (
+        raised.value.problems
+    )
+
+
+def test_an_item_may_depend_on_an_earlier_page(tmp_path: Path) -> None:
+    """Whom an item applies to may decide whether its checkbox is shown (the server decides)."""
+    questions = A_AND_B.replace('checklist_label: "B"}', 'checklist_label: "B", enable_when: {equals: [z, "yes"]}}')
+    questionnaire = load_questionnaire(checklist_file(tmp_path, "- {id: ab, text: T, items: [a, b]}", questions))
+    section = questionnaire.sections[1]
+    assert [q.id for q in questionnaire.applicable({"z": "no"}) if q.section_id == "one"] == ["a"]
+    assert questionnaire.asked(section, {"z": "no"}) == list(section.checklists)
+
+
+def test_the_shipped_checklists() -> None:
+    checklists = {c.id: c.item_ids for section in QUESTIONNAIRE.sections for c in section.checklists}
+    assert checklists == {
+        "warning_signs_now": (
+            "rf_saddle_numbness",
+            "rf_bladder_bowel",
+            "rf_sexual_change",
+            "rf_stroke_signs",
+            "rf_sudden_headache",
+            "rf_exertion_chest",
+            "rf_after_needling",
+            "rf_calf_swelling",
+        )
+    }

@@ -26,6 +26,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
+from wtforms.utils import unset_value
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -37,7 +38,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 import rules
-from rules.questionnaire import Question, QuestionType, Section
+from rules.questionnaire import CHECKLIST_NONE, UNSURE, Checklist, Question, QuestionType, Section
 
 #: A duration is entered as a number and a unit, and stored in whole weeks. Fractions, not
 #: floats: a float overflows on a very long number of months, and exact is as easy.
@@ -46,6 +47,12 @@ UNIT_SUFFIX = "__unit"
 
 #: Form fields a page may post besides its questions.
 CONTROL_FIELDS = {"csrf_token", "action", "return_to"}
+
+#: A checklist's items marked "not sure" are posted under its name with this suffix.
+NOT_SURE_SUFFIX = "__unsure"
+
+#: A checklist with nothing ticked.
+CHECKLIST_MISSING = "Select the ones that apply, or “None of these”"
 
 
 #: The message for a field posted more than once (no browser does that with these forms).
@@ -126,6 +133,94 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
+class ChecklistField(Field):
+    """A checklist (see `rules.questionnaire.Checklist`): a checkbox per item, "None of these" and
+    "I'm not sure about one of these", whose items marked not sure are posted as `<name>__unsure`.
+
+    The one place where ticks become answers and answers become ticks. Its `data` is the items'
+    answers: "yes" for a ticked item, "unsure" for one marked not sure, "no" for every other
+    (None until the checklist is answered, or when what was posted cannot be read). `ticked` and
+    `not_sure` hold what the checkboxes show, posted or from the stored answers.
+    """
+
+    def __init__(self, label: str, validators: list[Any], *, checklist: Checklist, **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.checklist = checklist
+        self.ticked: list[str] = []
+        self.not_sure: list[str] = []
+        self._posted_not_sure: list[str] = []
+        #: Which list a reading error is about: "ticked", or the "not sure" list under it.
+        self.error_in = "ticked"
+
+    @property
+    def error_anchor(self) -> str:
+        """The id of the checkbox the error summary links to."""
+        return f"{self.id}{NOT_SURE_SUFFIX}-0" if self.error_in == "not_sure" else f"{self.id}-0"
+
+    def process(self, formdata: Any, data: Any = unset_value, extra_filters: Any = None) -> None:
+        # Two inputs make this one field: the "not sure" list is read with the ticks.
+        self._posted_not_sure = list(formdata.getlist(self.name + NOT_SURE_SUFFIX)) if formdata is not None else []
+        super().process(formdata, data, extra_filters)
+
+    def process_data(self, value: Any) -> None:
+        """Stored answers -> ticks. `value` maps each item that applies to its answer (None when
+        unanswered): "None of these" is ticked only when every one of them is "no"."""
+        answered = {item: answer for item, answer in (value or {}).items() if answer is not None}
+        items = self.checklist.item_ids
+        self.not_sure = [item for item in items if answered.get(item) == UNSURE]
+        self.ticked = [item for item in items if answered.get(item) == "yes"]
+        if self.not_sure:
+            self.ticked.append(UNSURE)
+        if answered and len(answered) == len(value) and set(answered.values()) == {"no"}:
+            self.ticked = [CHECKLIST_NONE]
+        self.data = answered or None
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        """Posted ticks -> answers, or a ValueError saying why they cannot be read."""
+        self.ticked, self.not_sure, self.data = list(valuelist), self._posted_not_sure, None
+        if not valuelist:
+            return
+        items = self.checklist.item_ids
+        not_sure = self.not_sure if UNSURE in valuelist else []  # ignored unless "not sure" is ticked
+        if not _distinct_among(valuelist, (*items, CHECKLIST_NONE, UNSURE)):
+            raise ValueError("Select from the answers shown")
+        if CHECKLIST_NONE in valuelist and len(valuelist) > 1:
+            raise ValueError("“None of these” cannot be selected together with other answers")
+        if UNSURE in valuelist:
+            self.error_in = "not_sure"
+            if not not_sure:
+                raise ValueError("Select the ones you are not sure about")
+            if not _distinct_among(not_sure, items):
+                raise ValueError("Select from the answers shown")
+            self.error_in = "ticked"
+        both = next((item for item in self.checklist.items if item.id in valuelist and item.id in not_sure), None)
+        if both is not None:
+            raise ValueError(
+                f"“{both.checklist_wording()}” is selected and also marked not sure: select one or the other"
+            )
+        self.data = {item: "yes" if item in valuelist else UNSURE if item in not_sure else "no" for item in items}
+
+
+def _distinct_among(values: list[Any], allowed: tuple[str, ...]) -> bool:
+    return len(set(values)) == len(values) and all(value in allowed for value in values)
+
+
+class ChecklistAnswer:
+    """The validator of a checklist: it applies when any item does, and must then be answered."""
+
+    def __init__(self, checklist: Checklist) -> None:
+        self.checklist = checklist
+
+    def __call__(self, form: QuestionPage, field: Field) -> None:
+        if not any(item in form.applicable_ids for item in self.checklist.item_ids):
+            field.errors.clear()
+            raise StopValidation()
+        if field.errors:  # what was posted could not be read; its message is there already
+            raise StopValidation()
+        if field.data is None:
+            raise StopValidation(CHECKLIST_MISSING)
+
+
 class Answer:
     """The one validator of every question field: applicability, presence, then the question's own checks."""
 
@@ -190,9 +285,16 @@ class QuestionPage(FlaskForm):
     #: what the draft holds once the page is saved, if every answer on it is valid.
     updated_answers: dict[str, object]
 
+    def field_of(self, question: Question) -> Field:
+        """The field that asks `question`: its own, or its checklist's."""
+        checklist = self.section.checklist_of(question.id)
+        return self[checklist.id if checklist is not None else question.id]
+
     def answer_of(self, question: Question) -> object | None:
         """The posted answer to `question`, in the questionnaire's terms (None when empty)."""
-        field = self[question.id]
+        field = self.field_of(question)
+        if isinstance(field, ChecklistField):
+            return field.data.get(question.id) if field.data else None
         if question.type is QuestionType.DURATION:
             amount, unit = field.data, self[question.id + UNIT_SUFFIX].data
             if amount is None or unit not in WEEKS_PER_UNIT:
@@ -225,9 +327,10 @@ class QuestionPage(FlaskForm):
             return self.updated_answers
         kept: dict[str, object] = {}
         for question in self.questions:
-            if not self[question.id].errors and question.id in self.updated_answers:
+            errors = self.field_of(question).errors
+            if not errors and question.id in self.updated_answers:
                 kept[question.id] = self.updated_answers[question.id]
-            elif self[question.id].errors and question.id in stored:
+            elif errors and question.id in stored:
                 kept[question.id] = stored[question.id]
         return rules.questionnaire().with_page(stored, self.section, kept)
 
@@ -265,7 +368,11 @@ def page_form_class(section_id: str) -> type[QuestionPage]:
     if section is None:
         raise KeyError(section_id)
     attributes: dict[str, Any] = {"section": section, "questions": section.questions}
+    for checklist in section.checklists:
+        attributes[checklist.id] = ChecklistField(checklist.text, [ChecklistAnswer(checklist)], checklist=checklist)
     for question in section.questions:
+        if section.checklist_of(question.id) is not None:
+            continue  # asked by its checklist
         attributes[question.id] = _field_for_question(question)
         if question.type is QuestionType.DURATION:
             attributes[question.id + UNIT_SUFFIX] = UnitField(
@@ -278,9 +385,16 @@ def page_form_class(section_id: str) -> type[QuestionPage]:
 
 
 def stored_to_form_data(section: Section, answers: Mapping[str, object]) -> dict[str, object]:
-    """The stored answers of a page as form data, e.g. 104 weeks shown as 2 years."""
+    """The stored answers of a page as form data, e.g. 104 weeks shown as 2 years; a checklist
+    gets the answers of its items that apply (None for those unanswered)."""
     data: dict[str, object] = {}
+    if section.checklists:
+        applicable = {question.id for question in rules.questionnaire().applicable(answers)}
+        for checklist in section.checklists:
+            data[checklist.id] = {item: answers.get(item) for item in checklist.item_ids if item in applicable}
     for question in section.questions:
+        if section.checklist_of(question.id) is not None:
+            continue
         value = answers.get(question.id)
         if value is None:
             continue
@@ -294,7 +408,8 @@ def stored_to_form_data(section: Section, answers: Mapping[str, object]) -> dict
 
 def unexpected_fields(form: QuestionPage, posted: Mapping[str, object]) -> set[str]:
     """Posted names that are neither this page's fields nor its controls: a tampered request."""
-    return set(posted) - set(form._fields) - CONTROL_FIELDS
+    not_sure_lists = {checklist.id + NOT_SURE_SUFFIX for checklist in form.section.checklists}
+    return set(posted) - set(form._fields) - CONTROL_FIELDS - not_sure_lists
 
 
 #: Loose on purpose: a typo-level check, with the confirmation email as the real proof.

@@ -322,7 +322,7 @@ def _render_step(form: forms.QuestionPage, section: Section, sections: list[Sect
         "patient/step.html",
         form=form,
         section=section,
-        questions=[q for q in section.questions if _shown(q.id, form)],
+        questions=section.prompts_among(_shown(form)),
         step_number=index + 1,
         step_count=len(sections),
         back_url=url_for("patient.step", section_id=previous.id) if previous else url_for("patient.start"),
@@ -333,9 +333,9 @@ def _render_step(form: forms.QuestionPage, section: Section, sections: list[Sect
     )
 
 
-def _shown(question_id: str, form: forms.QuestionPage) -> bool:
-    """Show a question that applies now, or one that CSS reveals as the person answers."""
-    return question_id in form.applicable_ids or question_id in reveal.revealed_questions(form.section)
+def _shown(form: forms.QuestionPage) -> set[str]:
+    """The questions to show: those that apply now, and those that CSS reveals as the person answers."""
+    return set(form.applicable_ids) | set(reveal.revealed_questions(form.section))
 
 
 def _for_someone_else() -> bool:

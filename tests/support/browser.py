@@ -24,7 +24,7 @@ from cryptography.fernet import Fernet
 import rules
 from rules.datafile import load_yaml
 from tests.conftest import STAFF_PASSWORD, app_on, free_port
-from tests.support.journey import seed_draft
+from tests.support.journey import checklist_ticks, seed_draft
 from tests.support.live_server import wait_until_healthy
 from tests.support.tools import require
 
@@ -219,6 +219,14 @@ def answers_for(outcome: str) -> dict[str, object]:
     return answers
 
 
+def change_anchor(question_id: str) -> str:
+    """What "Check your answers" links to for changing a question: itself, or its checklist."""
+    questionnaire = rules.questionnaire()
+    section = questionnaire.section(questionnaire.questions[question_id].section_id)
+    checklist = section.checklist_of(question_id) if section is not None else None
+    return checklist.id if checklist is not None else question_id
+
+
 def section_of(page: Any) -> str:
     return page.url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
 
@@ -228,8 +236,11 @@ FILL = """answers => {
     const question = el.name.replace(/__unit$/, "");
     if (!(question in answers) || el.type === "hidden" || !el.checkVisibility()) continue;
     const value = answers[question];
-    if (el.type === "radio" || el.type === "checkbox") {
-      if (Array.isArray(value) ? value.includes(el.value) : String(value) === el.value) el.checked = true;
+    const chosen = Array.isArray(value) ? value.includes(el.value) : String(value) === el.value;
+    if (el.type === "checkbox") {
+      el.checked = chosen;  // exactly these: a box ticked before ("None of these") is unticked
+    } else if (el.type === "radio") {
+      if (chosen) el.checked = true;
     } else if (el.name.endsWith("__unit")) {
       el.value = "weeks";
     } else {
@@ -243,7 +254,13 @@ def fill_step(page: Any, answers: dict[str, object], *, mouse: bool = False) -> 
     """Answer the visible questions of the current step (follow-ups appear as earlier answers call for them).
 
     By default in one script call, for speed; with `mouse`, through Playwright's clicks and typing.
+    Questions asked in a checklist are answered by ticking its checkboxes (`checklist_ticks`).
+    Checkboxes end up ticked exactly as the answers say, so a page answered before can be changed
+    (ticking a warning sign unticks "None of these").
     """
+    section = rules.questionnaire().section(section_of(page))
+    if section is not None:
+        answers = {**answers, **checklist_ticks(section, answers)}
     if not mouse:
         page.evaluate(FILL, answers)
         return
@@ -257,7 +274,10 @@ def fill_step(page: Any, answers: dict[str, object], *, mouse: bool = False) -> 
         value = answers[question]
         if kind in ("radio", "checkbox"):
             option = element.get_attribute("value")
-            if (option in value) if isinstance(value, list) else (str(value) == option):
+            chosen = (option in value) if isinstance(value, list) else (str(value) == option)
+            if kind == "checkbox":
+                element.set_checked(chosen)
+            elif chosen:
                 element.check()
         elif name.endswith("__unit"):
             element.select_option("weeks")

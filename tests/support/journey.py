@@ -8,7 +8,8 @@ have in front of them, so the tests exercise what production does.
     result = journey.submit()
 
 Answers are question id -> value as the rules take them (`"yes"`, `["neck"]`, `52`). A duration
-may also be given as `Duration(3, "months")` to post it in another unit.
+may also be given as `Duration(3, "months")` to post it in another unit. Questions asked in a
+checklist are posted as the checkboxes a person would tick for those answers.
 """
 
 from __future__ import annotations
@@ -35,10 +36,10 @@ from app import clock as app_clock
 from app.extensions import db
 from app.models import Screening
 from app.patient import services
-from app.patient.forms import UNIT_SUFFIX
+from app.patient.forms import NOT_SURE_SUFFIX, UNIT_SUFFIX
 from app.patient.views import LAST_USED_KEY, TOKEN_KEY
 from rules.datafile import load_yaml
-from rules.questionnaire import QuestionType, Section
+from rules.questionnaire import UNSURE, QuestionType, Section
 
 CHECK = "/screening/check"
 RESULT = "/screening/result"
@@ -88,16 +89,42 @@ def answers_before(section_id: str, answers: Mapping[str, object]) -> dict[str, 
     return {qid: value for qid, value in answers.items() if questions[qid].section_id in earlier}
 
 
+def checklist_ticks(section: Section, answers: Mapping[str, object]) -> dict[str, list[str]]:
+    """The checkboxes a person ticks in the page's checklists to give these answers: each item
+    answered "yes", "I'm not sure about one of these" and under it each item answered "unsure",
+    or "None of these" when every item answered is "no". Field name -> values ticked."""
+    ticks: dict[str, list[str]] = {}
+    for checklist in section.checklists:
+        given = {item: answers[item] for item in checklist.item_ids if answers.get(item) is not None}
+        if not given:
+            continue
+        ticked = [item for item, value in given.items() if value == "yes"]
+        not_sure = [item for item, value in given.items() if value == UNSURE]
+        if not_sure:
+            ticked.append(UNSURE)
+            ticks[checklist.id + NOT_SURE_SUFFIX] = not_sure
+        ticks[checklist.id] = ticked or ["none"]
+    return ticks
+
+
+def question_field_names(section: Section) -> set[str]:
+    """The names of a page's answer fields: its questions' ids, less those asked in a checklist,
+    plus each checklist's id and its "not sure" list."""
+    names = {q.id for q in section.questions if section.checklist_of(q.id) is None}
+    return names | {name for c in section.checklists for name in (c.id, c.id + NOT_SURE_SUFFIX)}
+
+
 def form_data(section: Section | str, answers: Mapping[str, object]) -> dict[str, Any]:
-    """The form fields a browser posts for `section` with these answers (only its own questions)."""
+    """The form fields a browser posts for `section` with these answers (only its own questions);
+    questions asked in a checklist are posted as its ticks (`checklist_ticks`)."""
     if isinstance(section, str):
         found = rules.questionnaire().section(section)
         assert found is not None, section
         section = found
-    data: dict[str, Any] = {}
+    data: dict[str, Any] = dict(checklist_ticks(section, answers))
     for question in section.questions:
         value = answers.get(question.id)
-        if value is None:
+        if value is None or section.checklist_of(question.id) is not None:
             continue
         if question.type is QuestionType.DURATION:
             amount, unit = (value.amount, value.unit) if isinstance(value, Duration) else (value, "weeks")
