@@ -328,6 +328,19 @@ class Questionnaire:
         """The answers without those to questions that no longer apply (or are unknown)."""
         return {q.id: answers[q.id] for q in self.applicable(answers) if answers.get(q.id) is not None}
 
+    def usable_answers(self, answers: Mapping[str, object]) -> dict[str, object]:
+        """The answers this questionnaire can still use: to questions that exist, with a value it
+        offers, that apply. A draft begun under an earlier version may hold an answer to a question
+        since retired, or a choice no longer offered; that question is asked again rather than the
+        whole draft refused."""
+        known = self.questions
+        fitting = {
+            qid: value
+            for qid, value in answers.items()
+            if qid in known and value is not None and known[qid].problem_with(value) is None
+        }
+        return self.applicable_answers(fitting)
+
     def with_page(
         self, answers: Mapping[str, object], section: Section, page_answers: Mapping[str, object]
     ) -> dict[str, object]:

@@ -75,6 +75,21 @@ def find_by_token(token: str, now: datetime | None = None) -> Screening | None:
     return screening
 
 
+def keep_to_questionnaire(screening: Screening) -> None:
+    """Drop from a draft what the current questionnaire no longer asks (`Questionnaire.usable_answers`).
+
+    A draft lives for days, and a new questionnaire may retire a question or a choice meanwhile:
+    the person is then asked the new question instead of every page failing to judge the old
+    answers. The change is saved with the next page the person saves. Submitted screenings keep
+    their answers as sent.
+    """
+    if screening.state != "draft":
+        return
+    usable = rules.questionnaire().usable_answers(screening.answers)
+    if usable != screening.answers:
+        screening.answers = usable
+
+
 def save_answers(
     screening: Screening, answers: dict[str, object], retention_days: int, now: datetime | None = None
 ) -> None:

@@ -167,9 +167,15 @@ def with_screening(view: Callable[..., ResponseReturnValue]) -> Callable[..., Re
 
 
 def _session_screening() -> Screening | None:
-    """The screening whose token this browser's session holds, if it still exists."""
+    """The screening whose token this browser's session holds, if it still exists.
+
+    A draft's answers are read as the current questionnaire can use them (`services.keep_to_questionnaire`).
+    """
     token = session.get(TOKEN_KEY)
-    return services.find_by_token(token) if isinstance(token, str) else None
+    screening = services.find_by_token(token) if isinstance(token, str) else None
+    if screening is not None:
+        services.keep_to_questionnaire(screening)
+    return screening
 
 
 def _remember(token: str) -> None:
