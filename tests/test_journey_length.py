@@ -59,6 +59,16 @@ def test_the_readme_reports_the_length_of_the_journey_for_each_profile() -> None
     assert table() in README.read_text(encoding="utf-8"), "update the README's table:\n" + table()
 
 
+def test_a_typical_candidate_answers_at_most_35_questions_on_at_most_12_pages() -> None:
+    """Issue 14's target, for the six named profiles (a person answering for someone else is
+    asked two more questions about that, on the first page)."""
+    for name in ("ideal_neck", "ideal_low_back", "ideal_elbow", "older_adult", "widespread"):
+        length = journey_length(profile(name))
+        assert (length.pages <= 12, length.questions <= 35) == (True, True), (name, length)
+    teen = journey_length(profile("proxy_teen"))
+    assert teen.pages <= 12 and teen.questions <= 35 + 2, teen
+
+
 def test_an_emergency_reaches_its_advice_within_three_pages_of_consent() -> None:
     for question in ("rf_saddle_numbness", "rf_bladder_bowel", "rf_stroke_signs", "rf_exertion_chest"):
         length = journey_length(profile("ideal_low_back", **{question: "yes"}))

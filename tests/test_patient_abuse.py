@@ -56,7 +56,7 @@ def test_extra_fields_are_refused(app: Flask, client: FlaskClient, extra: dict[s
         ("pain_location", {"warning_signs_now": "none"}),
         ("warning_signs", {"rf_saddle_numbness": "no"}),  # asked by its checklist, not on its own
         ("needles", {"blood_thinners": "no"}),
-        ("general_health", {"respondent": "proxy"}),
+        ("more_warning_signs", {"respondent": "proxy"}),
     ],
 )
 def test_answers_to_another_pages_questions_are_refused(

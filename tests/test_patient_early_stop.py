@@ -115,7 +115,7 @@ def test_only_an_unwithdrawn_emergency_can_be_withdrawn_and_only_with_the_form(a
 @pytest.mark.parametrize(
     ("changes", "last_page", "outcome", "deciding"),
     [
-        pytest.param({"rf_worsening_weakness": "yes"}, "nerves_and_bones", "see_doctor", {"rf_worsening_weakness"}),
+        pytest.param({"rf_worsening_weakness": "yes"}, "more_warning_signs", "see_doctor", {"doctor_signs"}),
         pytest.param({"willing_to_try": "no"}, "needles", "not_suitable", {"willing_to_try"}),
     ],
 )
@@ -141,16 +141,16 @@ def test_changing_a_deciding_answer_carries_the_questions_on(client: FlaskClient
     answers = profile("ideal_neck", rf_worsening_weakness="yes")
     journey = Journey(client)
     journey.walk(answers)
-    response = journey.answer("nerves_and_bones", {**answers, "rf_worsening_weakness": "no"}, return_to="check")
-    assert client.get(response.location).location == "/screening/general_health"
+    response = journey.answer("more_warning_signs", {**answers, "rf_worsening_weakness": "no"}, return_to="check")
+    assert client.get(response.location).location == "/screening/medicines"
 
 
 def test_a_screening_can_not_be_sent_before_its_outcome_is_decided(app: Flask, client: FlaskClient) -> None:
     journey = Journey(client)
-    journey.walk(profile("ideal_neck"), until="nerves_and_bones")
-    token = journey.page("/screening/nerves_and_bones").csrf_token
+    journey.walk(profile("ideal_neck"), until="more_warning_signs")
+    token = journey.page("/screening/more_warning_signs").csrf_token
     response = client.post(SUBMIT, data={"csrf_token": token})
-    assert client.get(response.location).location == "/screening/nerves_and_bones"
+    assert client.get(response.location).location == "/screening/more_warning_signs"
     with app.app_context():
         assert db.session.scalars(select(Screening)).one().state == "draft"
 

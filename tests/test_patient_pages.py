@@ -62,8 +62,8 @@ def test_walk_helper_visits_every_page_then_the_check_page(client: FlaskClient) 
 def test_back_link_of_a_page_opens_the_previous_page_with_its_answers(client: FlaskClient) -> None:
     answers = profile("ideal_neck")
     journey = Journey(client)
-    journey.walk(answers, until="nerves_and_bones")
-    back = journey.page("/screening/nerves_and_bones").back_link
+    journey.walk(answers, until="more_warning_signs")
+    back = journey.page("/screening/more_warning_signs").back_link
     assert back == "/screening/pain_history"
     previous = journey.page(back)
     assert previous.value("pain_duration_weeks") == "1"
@@ -78,28 +78,34 @@ def test_follow_up_on_the_same_page_is_hidden_until_its_answer_reveals_it(client
     assert re.search(r'class="question question--conditional" id="question-blood_thinner_names"', page.html)
     css = client.get("/screening/questions.css").get_data(as_text=True)
     assert "form.question-page #question-blood_thinner_names" in css
+    # Blood thinners are ticked in the bleeding checklist (a ticked item is its "yes").
     assert re.search(
-        r'form\.question-page:has\(input\[name="blood_thinners"\]\[value="yes"\]:checked\) '
+        r'form\.question-page:has\(input\[name="bleeding"\]\[value="blood_thinners"\]:checked\) '
         r"#question-blood_thinner_names \{ display: block; \}",
         css,
     )
     # Unconditional questions are never hidden.
-    assert 'class="question" id="question-blood_thinners"' in page.html
+    assert 'class="question" id="question-immune_treatment"' in page.html
+
+
+def pregnancy_offered(page: Page) -> set[str]:
+    """The conditions offered in the health checklist (the pregnancy question is one of them)."""
+    return {str(i["value"]) for i in page.inputs if i.get("name") == "health_conditions"}
 
 
 def test_question_that_does_not_apply_from_an_earlier_page_is_not_shown(client: FlaskClient) -> None:
     """The pregnancy question applies from age 10 to 60 only."""
     older = Journey(client)
-    older.walk(profile("older_adult"), until="conditions")
-    assert "pregnant" not in older.page("/screening/conditions").field_names()
+    older.walk(profile("older_adult"), until="medicines")
+    assert "pregnant" not in pregnancy_offered(older.page("/screening/medicines"))
     check = Page(older.walk(profile("older_adult"), start=False))
     assert "pregnant" not in check.text.lower()
 
 
 def test_question_that_applies_from_an_earlier_page_is_shown(app: Flask) -> None:
     journey = Journey(app.test_client())
-    journey.walk(profile("ideal_neck"), until="conditions")
-    assert "pregnant" in journey.page("/screening/conditions").field_names()
+    journey.walk(profile("ideal_neck"), until="medicines")
+    assert "pregnant" in pregnancy_offered(journey.page("/screening/medicines"))
 
 
 def test_an_answer_to_a_question_that_does_not_apply_is_ignored(app: Flask, client: FlaskClient) -> None:
@@ -161,9 +167,9 @@ def test_a_change_that_makes_a_question_apply_leads_back_to_it(app: Flask, clien
     journey.walk(answers)
     response = journey.answer("pain_location", {**answers, "age": 40}, return_to="check")
     assert response.status_code == 303
-    assert client.get(response.location).location == "/screening/conditions"
-    page = journey.page("/screening/conditions")
-    assert "pregnant" in page.field_names()
+    assert client.get(response.location).location == "/screening/medicines"
+    page = journey.page("/screening/medicines")
+    assert "pregnant" in pregnancy_offered(page)
 
 
 @pytest.mark.parametrize(
@@ -297,7 +303,6 @@ def test_form_data_posts_only_the_pages_own_questions() -> None:
         "pain_duration_weeks": "52",
         "pain_duration_weeks__unit": "weeks",
         "pain_onset": "gradual",
-        "pain_pattern": "constant",
         "pain_trend": "same",
         "other_diagnoses": ["none"],
     }

@@ -90,17 +90,17 @@ def test_a_refused_change_keeps_the_way_back_to_the_check_page(client: FlaskClie
 
 
 def test_missing_answers_block_sending(app: Flask, client: FlaskClient) -> None:
-    seed_draft(app, client, answers_before("general_health", profile("ideal_neck")))
+    seed_draft(app, client, answers_before("more_warning_signs", profile("ideal_neck")))
     journey = Journey(client)
     check = journey.page(CHECK)
     assert "Some questions still need an answer" in check.text
-    assert "/screening/general_health" in check.links
+    assert "/screening/more_warning_signs" in check.links
     assert "Not answered" in check.text
     assert f'action="{SUBMIT}"' not in check.html
     with unchanged(app):
         response = client.post(SUBMIT, data={"csrf_token": journey.csrf_token()})
         assert response.status_code == 303
-        assert client.get(response.location).location == "/screening/general_health"
+        assert client.get(response.location).location == "/screening/more_warning_signs"
     assert only_screening(app)["state"] == "draft"
 
 

@@ -286,8 +286,8 @@ def test_multiple_choice_that_is_not_offered_is_refused(app: Flask, client: Flas
         ("nerve_feelings", "nerve_symptoms", ["burning", "none"], "None of these", {}),
         ("treatments", "treatments_tried", ["none", "massage"], "None yet", {}),
         ("medicines", "immune_treatment", ["chemotherapy", "none"], "None of these", {}),
-        ("conditions", "lung_condition", ["copd_emphysema", "unsure"], "Not sure", {}),
-        ("conditions", "implants", ["none", "joint_replacement"], "None of these", {"implant_near_pain": "no"}),
+        ("medicines", "lung_condition", ["copd_emphysema", "unsure"], "Not sure", {}),
+        ("medicines", "implants", ["none", "joint_replacement"], "None of these", {"implant_near_pain": "no"}),
         ("muscles", "skin_changes", ["colder", "none"], "None of these", {}),
     ],
 )
@@ -312,7 +312,7 @@ def test_an_exclusive_choice_with_another_is_refused(
 @pytest.mark.one_backend
 def test_a_follow_up_that_applies_must_be_answered(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client, answers_before("medicines", IDEAL))
-    fields = {**form_data("medicines", IDEAL), "blood_thinners": "yes"}
+    fields = form_data("medicines", {**IDEAL, "blood_thinners": "yes"})
     page = post(Journey(client), "medicines", fields)
     assert page.status == 400
     assert page.field_errors() == {"blood_thinner_names": "Select at least one"}
