@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from fractions import Fraction
 from pathlib import Path
 
 from rules import conditions
@@ -25,7 +26,7 @@ class QuestionType(StrEnum):
     MULTIPLE = "multiple"  #: one or more choices (checkboxes); a list of values
     INTEGER = "integer"  #: a whole number within [minimum, maximum], in `unit`
     SCALE = "scale"  #: a 0-10 style rating with labelled ends
-    DURATION = "duration"  #: a length of time, stored as whole weeks
+    DURATION = "duration"  #: a length of time as given, read by the rules in whole weeks (`duration_weeks`)
     TEXT = "text"  #: short free text, at most `max_length` characters
 
 
@@ -37,6 +38,34 @@ class Widget(StrEnum):
 
 NUMERIC_TYPES = (QuestionType.INTEGER, QuestionType.SCALE, QuestionType.DURATION)
 CHOICE_TYPES = (QuestionType.SINGLE, QuestionType.MULTIPLE)
+
+#: The units a duration may be given in, and how many weeks each is: the one definition of the
+#: conversion. Fractions, not floats: exact, and no overflow on a very long number of months.
+WEEKS_PER_UNIT = {
+    "days": Fraction(1, 7),
+    "weeks": Fraction(1),
+    "months": Fraction(52, 12),
+    "years": Fraction(52),
+}
+
+
+def duration(amount: int, unit: str) -> dict[str, object]:
+    """A duration answer as the person gave it, e.g. ``{"amount": 3, "unit": "days"}``."""
+    return {"amount": amount, "unit": unit}
+
+
+def duration_weeks(value: object) -> int:
+    """The whole weeks a duration answer has lasted, as the rules read it (`acute_pain` is at most 5).
+
+    An answer is stored as given (`duration`), or, as before days could be given, as a whole
+    number of weeks. Weeks are completed weeks, rounded down: 41 days is 5 weeks, still under
+    six; 3 days is 0 weeks, under one. A month is 52/12 weeks, so 2 months is 8 weeks.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, Mapping):
+        return int(value["amount"] * WEEKS_PER_UNIT[value["unit"]])
+    raise TypeError(f"not a duration: {value!r}")
 
 
 class Category(StrEnum):
@@ -109,6 +138,8 @@ class Question:
 
     def problem_with(self, value: object) -> str | None:
         """Why `value` is not a valid answer to this question, or None when it is."""
+        if self.type is QuestionType.DURATION and isinstance(value, Mapping):
+            return self._duration_problem(value)
         if self.type in NUMERIC_TYPES:
             if not isinstance(value, int) or isinstance(value, bool):
                 return f"{self.id}: expects a whole number, got {value!r}"
@@ -139,6 +170,26 @@ class Question:
         if exclusive and len(value) > 1:
             return f"{self.id}: {exclusive[0]!r} cannot be combined with other choices"
         return None
+
+    def _duration_problem(self, value: Mapping[object, object]) -> str | None:
+        """Why a duration given as amount and unit is not valid: the unit is one of
+        `WEEKS_PER_UNIT`, the amount a whole number from 1 (no pain lasts 0 days), and the
+        length at most the question's `maximum` weeks."""
+        amount, unit = value.get("amount"), value.get("unit")
+        if set(value) != {"amount", "unit"} or not isinstance(unit, str) or unit not in WEEKS_PER_UNIT:
+            return f"{self.id}: expects {{amount, unit}} with a unit among {', '.join(WEEKS_PER_UNIT)}, got {value!r}"
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount < 1:
+            return f"{self.id}: expects an amount of at least 1, got {amount!r}"
+        assert self.maximum is not None
+        if amount * WEEKS_PER_UNIT[unit] > self.maximum:
+            return f"{self.id}: {amount} {unit} is longer than {self.maximum} weeks"
+        return None
+
+    def rule_value(self, value: object) -> object:
+        """The answer as the rules read it: a duration in whole weeks, anything else as it is."""
+        if self.type is QuestionType.DURATION and value is not None:
+            return duration_weeks(value)
+        return value
 
     def is_unsure(self, value: object) -> bool:
         """True when the answer is, or includes, "not sure"."""
@@ -496,7 +547,7 @@ class _Builder:
         if question.type is QuestionType.SCALE and (not question.scale_labels or len(question.scale_labels) != 2):
             self.problem(where, "a scale needs two `scale_labels` (low end, high end)")
         if question.type is QuestionType.DURATION and question.unit != "weeks":
-            self.problem(where, "a duration is stored in weeks (`unit: weeks`)")
+            self.problem(where, "a duration is read by the rules in weeks (`unit: weeks`)")
         if question.type is QuestionType.TEXT and not isinstance(question.max_length, int):
             self.problem(where, "a text question needs `max_length`")
         if question.widget is Widget.BODY_MAP and question.type is not QuestionType.MULTIPLE:

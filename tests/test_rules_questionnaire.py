@@ -10,7 +10,7 @@ from hypothesis import given, settings
 
 import rules
 from rules.errors import DataError, InvalidAnswers
-from rules.questionnaire import UNSURE, Category, QuestionType, load_questionnaire
+from rules.questionnaire import UNSURE, Category, QuestionType, duration, duration_weeks, load_questionnaire
 from tests.support.rules_strategies import complete_answers
 
 QUESTIONNAIRE = rules.questionnaire()
@@ -82,7 +82,7 @@ GOOD_HEADER = """
             """
           - {id: a, type: duration, text: "A?", minimum: 0, maximum: 9, unit: days}
          """,
-            "question a: a duration is stored in weeks",
+            "question a: a duration is read by the rules in weeks",
         ),
         (
             """
@@ -211,6 +211,24 @@ def test_someone_answering_for_another_person_is_addressed_as_such() -> None:
         ({"pain_regions": ["neck", "tail"]}, "pain_regions: 'tail' not among"),
         ({"pain_regions": ["neck", "neck"]}, "pain_regions: a choice is repeated"),
         ({"treatments_tried": ["none", "massage"]}, "treatments_tried: 'none' cannot be combined"),
+        (
+            {"pain_duration_weeks": {"amount": 0, "unit": "days"}},
+            "pain_duration_weeks: expects an amount of at least 1",
+        ),
+        (
+            {"pain_duration_weeks": {"amount": -2, "unit": "weeks"}},
+            "pain_duration_weeks: expects an amount of at least 1",
+        ),
+        ({"pain_duration_weeks": {"amount": 3, "unit": "fortnights"}}, "pain_duration_weeks: expects {amount, unit}"),
+        (
+            {"pain_duration_weeks": {"amount": "3", "unit": "days"}},
+            "pain_duration_weeks: expects an amount of at least 1",
+        ),
+        ({"pain_duration_weeks": {"amount": 3}}, "pain_duration_weeks: expects {amount, unit}"),
+        (
+            {"pain_duration_weeks": {"amount": 101, "unit": "years"}},
+            "pain_duration_weeks: 101 years is longer than 5200",
+        ),
         (
             {"blood_thinners": "no", "blood_thinner_names": ["warfarin"]},
             "blood_thinner_names: does not apply given the other answers",
@@ -401,3 +419,27 @@ def test_presentation_flags_of_the_shipped_questionnaire() -> None:
     assert not QUESTIONNAIRE.for_someone_else({"respondent": "self"})
     assert not QUESTIONNAIRE.for_someone_else({})
     assert [s.id for s in QUESTIONNAIRE.sections if s.needle_reassurance_when] == ["needles"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "weeks"),
+    [
+        (duration(1, "days"), 0),
+        (duration(6, "days"), 0),
+        (duration(7, "days"), 1),
+        (duration(41, "days"), 5),  # still under six weeks
+        (duration(42, "days"), 6),
+        (duration(83, "days"), 11),  # still under twelve
+        (duration(1, "months"), 4),
+        (duration(2, "months"), 8),
+        (duration(3, "months"), 13),
+        (duration(2, "years"), 104),
+        (duration(12, "weeks"), 12),
+        (12, 12),  # stored as whole weeks before days could be given
+        (0, 0),
+    ],
+)
+def test_a_duration_reads_to_the_rules_in_completed_weeks(answer: object, weeks: int) -> None:
+    question = QUESTIONNAIRE.questions["pain_duration_weeks"]
+    assert question.problem_with(answer) is None
+    assert duration_weeks(answer) == weeks == question.rule_value(answer)
