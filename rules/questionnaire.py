@@ -82,6 +82,9 @@ class Choice:
     hint: str | None = None
     #: An answer that cannot be combined with others ("None of these", "Not sure").
     exclusive: bool = False
+    #: On a question `within` another: the choices of that question this one stands for (the
+    #: main area "shoulder" stands for the left and the right shoulder on the body map).
+    covers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,9 @@ class Question:
     someone_else_choice: str | None = None
     #: Shown in the staff queue's one-line summary of a screening.
     in_summary: bool = False
+    #: An earlier multiple-choice question whose answer this one's must be among: a choice here
+    #: is valid only when the earlier answer includes one of the choices it `covers`.
+    within: str | None = None
 
     @property
     def choice_values(self) -> tuple[str, ...]:
@@ -190,6 +196,14 @@ class Question:
         if self.type is QuestionType.DURATION and value is not None:
             return duration_weeks(value)
         return value
+
+    def outside(self, value: object, earlier: object) -> bool:
+        """Whether `value`, an answer to this question, names none of the choices of the earlier
+        answer it must be `within` (False when either is missing or malformed: other problems)."""
+        if self.within is None or not isinstance(earlier, list):
+            return False
+        choice = next((c for c in self.choices if c.value == value), None)
+        return choice is not None and not set(choice.covers) & set(earlier)
 
     def is_unsure(self, value: object) -> bool:
         """True when the answer is, or includes, "not sure"."""
@@ -318,6 +332,9 @@ class Questionnaire:
                 problems.append(f"{qid}: does not apply given the other answers, so it must not be answered")
             elif (problem := known[qid].problem_with(value)) is not None:
                 problems.append(problem)
+            elif known[qid].outside(value, answers.get(known[qid].within or "")):
+                covers = ", ".join(next(c.covers for c in known[qid].choices if c.value == value))
+                problems.append(f"{qid}: {value!r} stands for {covers}, none of which is chosen in {known[qid].within}")
         return problems
 
     def validate(self, answers: object) -> dict[str, object]:
@@ -456,6 +473,7 @@ class _Builder:
             "widget",
             "someone_else_choice",
             "in_summary",
+            "within",
         }
         for key in set(data) - allowed:
             self.problem(where, f"unknown key {key!r}")
@@ -504,6 +522,7 @@ class _Builder:
             widget=widget,
             someone_else_choice=data.get("someone_else_choice"),
             in_summary=bool(data.get("in_summary", False)),
+            within=data.get("within"),
         )
         self._check_question(question, where, seen)
         seen[qid] = question
@@ -528,7 +547,19 @@ class _Builder:
             if not isinstance(item, Mapping) or not isinstance(item.get("value"), str) or not item.get("label"):
                 self.problem(where, f"a choice needs a text `value` and a `label`, got {item!r}")
                 continue
-            choices.append(Choice(item["value"], item["label"], item.get("hint"), bool(item.get("exclusive", False))))
+            covers = item.get("covers") or ()
+            if not isinstance(covers, list | tuple) or not all(isinstance(c, str) for c in covers):
+                self.problem(where, f"a choice's `covers` must be a list of choice values, got {covers!r}")
+                covers = ()
+            choices.append(
+                Choice(
+                    item["value"],
+                    item["label"],
+                    item.get("hint"),
+                    bool(item.get("exclusive", False)),
+                    tuple(covers),
+                )
+            )
         values = [c.value for c in choices]
         if len(set(values)) != len(values):
             self.problem(where, "duplicate choice values")
@@ -563,6 +594,10 @@ class _Builder:
                 self.problem(where, f"a {question.category} question must offer the choice {UNSURE!r}")
             if not question.required:
                 self.problem(where, f"a {question.category} question must be required")
+        if question.within is not None:
+            self._check_within(question, where, earlier)
+        elif any(choice.covers for choice in question.choices):
+            self.problem(where, "only a question `within` another has choices that `cover` its choices")
         if question.enable_when is not None:
             for name in question.enable_when.names():
                 if name not in earlier:
@@ -571,3 +606,24 @@ class _Builder:
                 compared = earlier.get(name)
                 if compared is not None and compared.choices and value not in compared.choice_values:
                     self.problem(where, f"compares {name} with {value!r}, which is not one of its choices")
+
+    def _check_within(self, question: Question, where: str, earlier: Mapping[str, Question]) -> None:
+        """`within` names an earlier multiple choice, and the choices map onto its choices: each
+        covers at least one, none an unknown one, and every one of its choices is covered (so
+        whatever was chosen there, a choice here fits)."""
+        outer = earlier.get(question.within or "")
+        if question.type is not QuestionType.SINGLE:
+            self.problem(where, "only a single-choice question can be `within` another")
+        if outer is None or outer.type is not QuestionType.MULTIPLE:
+            self.problem(where, f"`within` must name an earlier multiple-choice question, not {question.within!r}")
+            return
+        for choice in question.choices:
+            if not choice.covers:
+                self.problem(where, f"choice {choice.value!r} covers none of {outer.id}'s choices (`covers`)")
+            for value in choice.covers:
+                if value not in outer.choice_values:
+                    self.problem(where, f"choice {choice.value!r} covers {value!r}, which is not one of {outer.id}'s")
+        covered = {value for choice in question.choices for value in choice.covers}
+        for value in outer.choice_values:
+            if value not in covered:
+                self.problem(where, f"no choice covers {outer.id}'s {value!r}")

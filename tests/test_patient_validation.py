@@ -263,6 +263,26 @@ def test_single_choice_that_is_not_offered_is_refused(app: Flask, client: FlaskC
 
 
 @pytest.mark.one_backend
+def test_the_main_area_must_be_one_of_the_areas_ticked(app: Flask, client: FlaskClient) -> None:
+    seed_draft(app, client, answers_before("pain_location", IDEAL))
+    fields = {"age": "45", "pain_regions": ["neck", "upper_back"], "main_region": "shoulder"}
+    with unchanged(app):
+        page = post(Journey(client), "pain_location", fields)
+    assert page.status == 400
+    assert page.field_errors() == {"main_region": "Choose an area you ticked above, or tick this one above too"}
+    assert page.error_summary_links() == ["main_region-0"]
+    assert (page.value("age"), page.checked("pain_regions"), page.checked("main_region")) == (
+        "45",
+        {"neck", "upper_back"},
+        {"shoulder"},
+    )
+    # Ticking a shoulder on the body map makes the same main area fine.
+    response = Journey(client).post_step("pain_location", {**fields, "pain_regions": ["neck", "shoulder_left"]})
+    assert response.status_code == 303
+    assert only_screening(app)["answers"]["main_region"] == "shoulder"
+
+
+@pytest.mark.one_backend
 @pytest.mark.parametrize("regions", [["neck", "tail"], ["neck", "neck"], ["<b>neck</b>"]])
 def test_multiple_choice_that_is_not_offered_is_refused(app: Flask, client: FlaskClient, regions: list[str]) -> None:
     seed_draft(app, client, answers_before("pain_location", IDEAL))

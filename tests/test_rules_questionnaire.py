@@ -92,6 +92,40 @@ GOOD_HEADER = """
         ),
         (
             """
+          - {id: a, type: multiple, text: "A?", choices: [{value: l, label: L}, {value: r, label: R}]}
+          - {id: b, type: single, text: "B?", within: a, choices: [{value: one, label: One, covers: [l]}]}
+         """,
+            "question b: no choice covers a's 'r'",
+        ),
+        (
+            """
+          - {id: a, type: multiple, text: "A?", choices: [{value: l, label: L}]}
+          - {id: b, type: single, text: "B?", within: a, choices: [{value: one, label: One}, {value: two, label: Two, covers: [l]}]}
+         """,
+            "question b: choice 'one' covers none of a's choices",
+        ),
+        (
+            """
+          - {id: a, type: multiple, text: "A?", choices: [{value: l, label: L}]}
+          - {id: b, type: single, text: "B?", within: a, choices: [{value: one, label: One, covers: [l, x]}]}
+         """,
+            "question b: choice 'one' covers 'x', which is not one of a's",
+        ),
+        (
+            """
+          - {id: b, type: single, text: "B?", within: a, choices: [{value: one, label: One, covers: [l]}]}
+          - {id: a, type: multiple, text: "A?", choices: [{value: l, label: L}]}
+         """,
+            "question b: `within` must name an earlier multiple-choice question, not 'a'",
+        ),
+        (
+            """
+          - {id: b, type: single, text: "B?", choices: [{value: one, label: One, covers: [l]}]}
+         """,
+            "question b: only a question `within` another has choices that `cover` its choices",
+        ),
+        (
+            """
           - {id: a, type: single, text: "A?", choices: yes_no_unsure, colour: red}
          """,
             "question a: unknown key 'colour'",
@@ -211,6 +245,11 @@ def test_someone_answering_for_another_person_is_addressed_as_such() -> None:
         ({"pain_regions": ["neck", "tail"]}, "pain_regions: 'tail' not among"),
         ({"pain_regions": ["neck", "neck"]}, "pain_regions: a choice is repeated"),
         ({"treatments_tried": ["none", "massage"]}, "treatments_tried: 'none' cannot be combined"),
+        (
+            {"pain_regions": ["neck", "shoulder_left"], "main_region": "arm_elbow"},
+            "main_region: 'arm_elbow' stands for upper_arm_left, upper_arm_right, elbow_forearm_left,"
+            " elbow_forearm_right, none of which is chosen in pain_regions",
+        ),
         (
             {"pain_duration_weeks": {"amount": 0, "unit": "days"}},
             "pain_duration_weeks: expects an amount of at least 1",
@@ -443,3 +482,15 @@ def test_a_duration_reads_to_the_rules_in_completed_weeks(answer: object, weeks:
     question = QUESTIONNAIRE.questions["pain_duration_weeks"]
     assert question.problem_with(answer) is None
     assert duration_weeks(answer) == weeks == question.rule_value(answer)
+
+
+def test_every_main_area_fits_the_body_map_areas_it_stands_for(ideal_answers: dict[str, object]) -> None:
+    main_region = QUESTIONNAIRE.questions["main_region"]
+    assert main_region.within == "pain_regions"
+    for choice in main_region.choices:
+        for region in choice.covers:
+            assert not main_region.outside(choice.value, [region]), (choice.value, region)
+            assert QUESTIONNAIRE.problems({"pain_regions": [region], "main_region": choice.value}) == []
+    assert main_region.outside("shoulder", ["neck", "upper_back"])
+    with pytest.raises(InvalidAnswers, match="main_region: 'shoulder' stands for"):
+        rules.evaluate({**ideal_answers, "pain_regions": ["neck"], "main_region": "shoulder"})

@@ -150,6 +150,19 @@ class Answer:
         problem = question.problem_with(value)
         if problem is not None:
             raise StopValidation(_problem_message(question, value))
+        if question.within is not None and _outside(question, value, form.updated_answers):
+            raise StopValidation(OUTSIDE_WITHIN)
+
+
+#: The message for a main area that is none of the areas ticked above it (`Question.within`).
+OUTSIDE_WITHIN = "Choose an area you ticked above, or tick this one above too"
+
+
+def _outside(question: Question, value: object, answers: Mapping[str, object]) -> bool:
+    """Whether the answer names none of the choices of the (valid) answer it must be within."""
+    within = rules.questionnaire().questions[question.within or ""]
+    earlier = answers.get(within.id)
+    return earlier is not None and within.problem_with(earlier) is None and question.outside(value, earlier)
 
 
 def _missing_message(question: Question) -> str:

@@ -76,9 +76,19 @@ def completions_of(
         elif question.id in overrides:
             answers[question.id] = overrides[question.id]
         elif question.required or every_question or draw(st.booleans()):
-            answers[question.id] = draw(_VALUES[question.id])
+            answers[question.id] = draw(_value_within(question, answers))
+        if question.id in answers and question.within is not None:  # an answer given may not fit
+            assume(not question.outside(answers[question.id], answers.get(question.within)))
     assume(partial.keys() <= answers.keys())
     return dict(answers)
+
+
+def _value_within(question: Question, answers: dict[str, object]) -> st.SearchStrategy[object]:
+    """`value_for` the question, or, for one `within` an earlier answer, a choice that fits it."""
+    earlier = answers.get(question.within or "")
+    if not isinstance(earlier, list):
+        return _VALUES[question.id]
+    return st.sampled_from([c.value for c in question.choices if set(c.covers) & set(earlier)])
 
 
 class _Answers(dict[str, object]):
