@@ -234,3 +234,38 @@ def test_only_one_of_two_screenings_is_sent(app: Flask) -> None:
     first.submit()
     assert [row["state"] for row in screenings(app)] == ["submitted", "draft"]
     assert second.page(CHECK).status == 200
+
+
+SAFETY_SENTENCE = "This is about keeping you safe"
+OWN_CHOICE_SENTENCE = "would rather not have needle treatment"
+
+
+@pytest.mark.one_backend
+@pytest.mark.parametrize(
+    ("changes", "rule_ids", "says", "never_says"),
+    [
+        ({"willing_to_try": "no"}, {"CI-1"}, [OWN_CHOICE_SENTENCE], [SAFETY_SENTENCE, "should not be used"]),
+        ({"unwell_now": "yes"}, {"CI-8"}, [SAFETY_SENTENCE], [OWN_CHOICE_SENTENCE]),
+        ({"unwell_now": "yes", "willing_to_try": "no"}, {"CI-1", "CI-8"}, [SAFETY_SENTENCE, OWN_CHOICE_SENTENCE], []),
+        ({"pain_duration_weeks": 3}, {"C-U1"}, ["if the pain persists"], []),
+        ({"other_diagnoses": ["organ_problem"]}, {"C-U2"}, [], ["if the pain persists"]),
+    ],
+)
+def test_every_sentence_of_a_result_fits_its_reasons(
+    app: Flask,
+    client: FlaskClient,
+    changes: dict[str, object],
+    rule_ids: set[str],
+    says: list[str],
+    never_says: list[str],
+) -> None:
+    answers = profile("ideal_neck", **changes)
+    assert {r.rule_id for r in rules.evaluate(answers).explaining()} >= rule_ids  # the case itself is right
+    journey = Journey(client)
+    journey.walk(answers)
+    journey.submit()
+    main = " ".join(journey.result().main.split())
+    for sentence in says:
+        assert sentence in main
+    for sentence in never_says:
+        assert sentence not in main
