@@ -6,13 +6,16 @@ from sqlalchemy import Text, select, type_coerce, update
 
 from app import crypto
 from app.extensions import db
-from app.models import AssessmentRequest, Notification, StaffUser
+from app.models import AssessmentRequest, Notification, RefusedPage, StaffUser
 
 #: Every encrypted column, by model.
-ENCRYPTED_COLUMNS: dict[type[AssessmentRequest] | type[Notification] | type[StaffUser], tuple[str, ...]] = {
+ENCRYPTED_COLUMNS: dict[
+    type[AssessmentRequest] | type[Notification] | type[StaffUser] | type[RefusedPage], tuple[str, ...]
+] = {
     AssessmentRequest: ("name", "email", "phone", "message"),
     Notification: ("recipient",),
     StaffUser: ("totp_secret",),
+    RefusedPage: ("content",),
 }
 
 

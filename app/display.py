@@ -26,6 +26,8 @@ def answer_text(value: object, question: Question) -> str:
         return "; ".join(question.labels.get(str(v), str(v)) for v in value)
     if question.type is QuestionType.SCALE:
         return f"{value} out of {question.maximum}"
+    if question.type is QuestionType.DURATION and isinstance(value, Mapping):
+        return amount_text(value["amount"], value["unit"])
     if question.type is QuestionType.DURATION and isinstance(value, int):
         return duration_text(value)
     if question.type is QuestionType.INTEGER:
@@ -46,8 +48,14 @@ def checklist_chosen(checklist: Checklist, answers: Mapping[str, object], for_so
     return chosen
 
 
+def amount_text(amount: int, unit: str) -> str:
+    """An amount of a plural unit in words, e.g. "3 days", "1 month"."""
+    return f"{amount} {unit.removesuffix('s')}" if amount == 1 else f"{amount} {unit}"
+
+
 def duration_text(weeks: int) -> str:
-    """A number of weeks in words, e.g. "104 weeks (2 years)"."""
+    """A duration stored in whole weeks (as every one was before days could be given) in words,
+    e.g. "9 weeks (about 2 months)", "2 years"."""
     plural = "week" if weeks == 1 else "weeks"
     if weeks >= 52 and weeks % 52 == 0:
         years = weeks // 52
@@ -103,6 +111,8 @@ def screening_summary(screening: Screening) -> str:
 
 def _summarised(value: object, question: Question) -> bool:
     """Whether an answer goes in the queue's summary: any answer, but a number only as a number."""
+    if question.type is QuestionType.DURATION:
+        return isinstance(value, (int, Mapping))
     if question.type in NUMERIC_TYPES:
         return isinstance(value, int)
     return value is not None

@@ -15,7 +15,12 @@ import rules
 from rules import conditions
 from rules.conditions import Condition
 from rules.engine import Result
-from rules.questionnaire import NUMERIC_TYPES, Question, Questionnaire, QuestionType
+from rules.questionnaire import NUMERIC_TYPES, Question, Questionnaire, QuestionType, duration
+
+#: A duration's units as UCUM codes, for `valueQuantity`.
+UCUM = "http://unitsofmeasure.org"
+UCUM_DURATION_UNITS = {"days": "d", "weeks": "wk", "months": "mo", "years": "a"}
+UNIT_OPTION = "http://hl7.org/fhir/StructureDefinition/questionnaire-unitOption"
 
 CANONICAL = "urn:ims-screen:questionnaire"
 OUTCOME_SYSTEM = "urn:ims-screen:outcome"
@@ -27,7 +32,7 @@ _ITEM_TYPES = {
     QuestionType.MULTIPLE: "choice",
     QuestionType.INTEGER: "integer",
     QuestionType.SCALE: "integer",
-    QuestionType.DURATION: "integer",
+    QuestionType.DURATION: "quantity",
     QuestionType.TEXT: "string",
 }
 
@@ -75,10 +80,18 @@ def _item(question: Question, questionnaire: Questionnaire) -> dict[str, Any]:
         ]
     if question.type is QuestionType.TEXT and question.max_length:
         item["maxLength"] = question.max_length
-    if question.unit:
+    if question.type is QuestionType.DURATION:  # given in any of these units, not only the rules' weeks
+        item["extension"] = [
+            {"url": UNIT_OPTION, "valueCoding": {"system": UCUM, "code": code, "display": unit}}
+            for unit, code in UCUM_DURATION_UNITS.items()
+        ]
+    elif question.unit:
         item["code"] = [{"system": "urn:ims-screen:unit", "code": question.unit, "display": question.unit}]
     if question.enable_when is not None:
-        item.update(enabling(question.enable_when, questionnaire))
+        enabled = enabling(question.enable_when, questionnaire)
+        item.update(enabled, extension=item.get("extension", []) + enabled.get("extension", []))
+        if not item["extension"]:
+            del item["extension"]
     return item
 
 
@@ -288,6 +301,10 @@ def _answers(question: Question, value: object) -> list[dict[str, Any]]:
         ]
     if question.type is QuestionType.TEXT:
         return [{"valueString": value}]
+    if question.type is QuestionType.DURATION:
+        # As given ("3 days"); one stored before units were kept is a number of weeks.
+        amount, unit = (value, "weeks") if isinstance(value, int) else (value["amount"], value["unit"])  # type: ignore[index]
+        return [{"valueQuantity": {"value": amount, "unit": unit, "system": UCUM, "code": UCUM_DURATION_UNITS[unit]}}]
     return [{"valueInteger": value}]
 
 
@@ -366,9 +383,21 @@ def answers_from_response(response: Mapping[str, Any], questionnaire: Questionna
         for item in group.get("item", []):
             question = questions[item["linkId"]]
             values = [next(v for k, v in answer.items() if k.startswith("value")) for answer in item["answer"]]
-            values = [v["code"] if isinstance(v, dict) else v for v in values]
+            values = [_value_read_back(v) for v in values]
             answers[question.id] = values if question.type is QuestionType.MULTIPLE else values[0]
     return answers
+
+
+def _value_read_back(value: object) -> object:
+    """An answer's value from a `value[x]`: a coding's code, a quantity as a duration, else itself."""
+    if isinstance(value, Mapping) and "code" in value and "value" not in value:
+        return value["code"]
+    if isinstance(value, Mapping):
+        unit = next(name for name, code in UCUM_DURATION_UNITS.items() if code == value["code"])
+        if value["value"] == 0:  # "0 weeks", stored before days could be given (now "at least 1 day")
+            return 0
+        return duration(value["value"], unit)
+    return value
 
 
 def _uuid(reference: str, kind: str) -> str:

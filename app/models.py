@@ -199,6 +199,8 @@ class Screening(Base):
     judgements: Mapped[list[ClinicianJudgement]] = relationship(
         back_populates="screening", order_by="ClinicianJudgement.recorded_at", cascade="all, delete-orphan"
     )
+    #: A question page refused since it was last shown, until its page shows it (`RefusedPage`).
+    refused_page: Mapped[RefusedPage | None] = relationship(cascade="all, delete-orphan", uselist=False)
 
     @staticmethod
     def result_columns(result: Result) -> dict[str, Any]:
@@ -215,6 +217,28 @@ class Screening(Base):
     def __repr__(self) -> str:
         # Never the answers: reprs end up in logs, and answers are health data.
         return f"<Screening {self.reference} {self.state}>"
+
+
+class RefusedPage(Base):
+    """What a question page posted and why it was refused, kept until that page is next shown.
+
+    A refused post redirects to the page (POST-redirect-GET, as a saved one does), which shows
+    this once, so the browser's Back button never offers to send the form again. At most one per
+    draft, replaced by the next refusal. The answers are health data: encrypted like contact
+    details, and never in the cookie, the URL or a log.
+    """
+
+    __tablename__ = "refused_page"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screening.id", ondelete="CASCADE"), unique=True)
+    section_id: Mapped[str] = mapped_column(String(64))
+    #: JSON: {"fields": [[name, value], ...] as posted, "errors": {field name: [messages]}}.
+    content: Mapped[str] = mapped_column(EncryptedText)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<RefusedPage {self.section_id}>"  # never the answers
 
 
 class StaffUser(UserMixin, Base):

@@ -97,7 +97,7 @@ def _answer_facts(answers: Mapping[str, object], questionnaire: Questionnaire) -
     open_questions: list[Question] = []
     for question in questionnaire:
         if question.id in answers:
-            facts[question.id] = answers[question.id]
+            facts[question.id] = question.rule_value(answers[question.id])
         elif question.enable_when is not None and truth(question.enable_when, facts) is False:
             facts[question.id] = None
         else:

@@ -140,7 +140,8 @@ def evaluate(answers: Mapping[str, object], questionnaire: Questionnaire, rulese
     unsure = [q for q in applicable if q.id in answers and q.is_unsure(answers[q.id])]
     missing = [q for q in applicable if q.required and q.id not in answers]  # `Questionnaire.missing`
 
-    facts = _Facts(answers)
+    questions = questionnaire.questions
+    facts = _Facts({qid: questions[qid].rule_value(value) for qid, value in answers.items()})
     facts.update({name: any(q.category is category for q in unsure) for category, name in UNSURE_FACTS.items()})
     facts.update({name: any(q.category is category for q in missing) for category, name in MISSING_FACTS.items()})
     for derived in ruleset.derived:  # in file order: each may read those before it
@@ -165,7 +166,7 @@ def evaluate(answers: Mapping[str, object], questionnaire: Questionnaire, rulese
         )
         for rule in sorted(fired, key=_by_rank)  # stable: file order within an outcome
     )
-    indicators: dict[str, object] = {name: answers.get(name) for name in KEY_ANSWERS}
+    indicators: dict[str, object] = {name: facts.get(name) for name in KEY_ANSWERS}  # a duration in weeks
     indicators.update({derived.name: facts[derived.name] for derived in ruleset.derived})
     indicators["candidacy"] = candidacy.value if candidacy else None
     indicators["candidacy_set_aside"] = fit.value if set_aside and fit else None

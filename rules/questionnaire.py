@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from fractions import Fraction
 from pathlib import Path
 from typing import ClassVar
 
@@ -32,7 +33,7 @@ class QuestionType(StrEnum):
     MULTIPLE = "multiple"  #: one or more choices (checkboxes); a list of values
     INTEGER = "integer"  #: a whole number within [minimum, maximum], in `unit`
     SCALE = "scale"  #: a 0-10 style rating with labelled ends
-    DURATION = "duration"  #: a length of time, stored as whole weeks
+    DURATION = "duration"  #: a length of time as given, read by the rules in whole weeks (`duration_weeks`)
     TEXT = "text"  #: short free text, at most `max_length` characters
 
 
@@ -44,6 +45,34 @@ class Widget(StrEnum):
 
 NUMERIC_TYPES = (QuestionType.INTEGER, QuestionType.SCALE, QuestionType.DURATION)
 CHOICE_TYPES = (QuestionType.SINGLE, QuestionType.MULTIPLE)
+
+#: The units a duration may be given in, and how many weeks each is: the one definition of the
+#: conversion. Fractions, not floats: exact, and no overflow on a very long number of months.
+WEEKS_PER_UNIT = {
+    "days": Fraction(1, 7),
+    "weeks": Fraction(1),
+    "months": Fraction(52, 12),
+    "years": Fraction(52),
+}
+
+
+def duration(amount: int, unit: str) -> dict[str, object]:
+    """A duration answer as the person gave it, e.g. ``{"amount": 3, "unit": "days"}``."""
+    return {"amount": amount, "unit": unit}
+
+
+def duration_weeks(value: object) -> int:
+    """The whole weeks a duration answer has lasted, as the rules read it (`acute_pain` is at most 5).
+
+    An answer is stored as given (`duration`), or, as before days could be given, as a whole
+    number of weeks. Weeks are completed weeks, rounded down: 41 days is 5 weeks, still under
+    six; 3 days is 0 weeks, under one. A month is 52/12 weeks, so 2 months is 8 weeks.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, Mapping):
+        return int(value["amount"] * WEEKS_PER_UNIT[value["unit"]])
+    raise TypeError(f"not a duration: {value!r}")
 
 
 class Category(StrEnum):
@@ -60,6 +89,9 @@ class Choice:
     hint: str | None = None
     #: An answer that cannot be combined with others ("None of these", "Not sure").
     exclusive: bool = False
+    #: On a question `within` another: the choices of that question this one stands for (the
+    #: main area "shoulder" stands for the left and the right shoulder on the body map).
+    covers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,6 +129,9 @@ class Question:
 
     #: Whether this is a `Checklist` (for templates, which show the two differently).
     is_checklist: ClassVar[bool] = False
+    #: An earlier multiple-choice question whose answer this one's must be among: a choice here
+    #: is valid only when the earlier answer includes one of the choices it `covers`.
+    within: str | None = None
 
     @property
     def choice_values(self) -> tuple[str, ...]:
@@ -127,6 +162,8 @@ class Question:
 
     def problem_with(self, value: object) -> str | None:
         """Why `value` is not a valid answer to this question, or None when it is."""
+        if self.type is QuestionType.DURATION and isinstance(value, Mapping):
+            return self._duration_problem(value)
         if self.type in NUMERIC_TYPES:
             if not isinstance(value, int) or isinstance(value, bool):
                 return f"{self.id}: expects a whole number, got {value!r}"
@@ -157,6 +194,34 @@ class Question:
         if exclusive and len(value) > 1:
             return f"{self.id}: {exclusive[0]!r} cannot be combined with other choices"
         return None
+
+    def _duration_problem(self, value: Mapping[object, object]) -> str | None:
+        """Why a duration given as amount and unit is not valid: the unit is one of
+        `WEEKS_PER_UNIT`, the amount a whole number from 1 (no pain lasts 0 days), and the
+        length at most the question's `maximum` weeks."""
+        amount, unit = value.get("amount"), value.get("unit")
+        if set(value) != {"amount", "unit"} or not isinstance(unit, str) or unit not in WEEKS_PER_UNIT:
+            return f"{self.id}: expects {{amount, unit}} with a unit among {', '.join(WEEKS_PER_UNIT)}, got {value!r}"
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount < 1:
+            return f"{self.id}: expects an amount of at least 1, got {amount!r}"
+        assert self.maximum is not None
+        if amount * WEEKS_PER_UNIT[unit] > self.maximum:
+            return f"{self.id}: {amount} {unit} is longer than {self.maximum} weeks"
+        return None
+
+    def rule_value(self, value: object) -> object:
+        """The answer as the rules read it: a duration in whole weeks, anything else as it is."""
+        if self.type is QuestionType.DURATION and value is not None:
+            return duration_weeks(value)
+        return value
+
+    def outside(self, value: object, earlier: object) -> bool:
+        """Whether `value`, an answer to this question, names none of the choices of the earlier
+        answer it must be `within` (False when either is missing or malformed: other problems)."""
+        if self.within is None or not isinstance(earlier, list):
+            return False
+        choice = next((c for c in self.choices if c.value == value), None)
+        return choice is not None and not set(choice.covers) & set(earlier)
 
     def is_unsure(self, value: object) -> bool:
         """True when the answer is, or includes, "not sure"."""
@@ -367,6 +432,9 @@ class Questionnaire:
                 problems.append(f"{qid}: does not apply given the other answers, so it must not be answered")
             elif (problem := known[qid].problem_with(value)) is not None:
                 problems.append(problem)
+            elif known[qid].outside(value, answers.get(known[qid].within or "")):
+                covers = ", ".join(next(c.covers for c in known[qid].choices if c.value == value))
+                problems.append(f"{qid}: {value!r} stands for {covers}, none of which is chosen in {known[qid].within}")
         return problems
 
     def validate(self, answers: object) -> dict[str, object]:
@@ -584,6 +652,7 @@ class _Builder:
             "in_summary",
             "checklist_label",
             "checklist_label_proxy",
+            "within",
         }
         for key in set(data) - allowed:
             self.problem(where, f"unknown key {key!r}")
@@ -634,6 +703,7 @@ class _Builder:
             in_summary=bool(data.get("in_summary", False)),
             checklist_label=data.get("checklist_label"),
             checklist_label_proxy=data.get("checklist_label_proxy"),
+            within=data.get("within"),
         )
         self._check_question(question, where, seen)
         seen[qid] = question
@@ -658,7 +728,19 @@ class _Builder:
             if not isinstance(item, Mapping) or not isinstance(item.get("value"), str) or not item.get("label"):
                 self.problem(where, f"a choice needs a text `value` and a `label`, got {item!r}")
                 continue
-            choices.append(Choice(item["value"], item["label"], item.get("hint"), bool(item.get("exclusive", False))))
+            covers = item.get("covers") or ()
+            if not isinstance(covers, list | tuple) or not all(isinstance(c, str) for c in covers):
+                self.problem(where, f"a choice's `covers` must be a list of choice values, got {covers!r}")
+                covers = ()
+            choices.append(
+                Choice(
+                    item["value"],
+                    item["label"],
+                    item.get("hint"),
+                    bool(item.get("exclusive", False)),
+                    tuple(covers),
+                )
+            )
         values = [c.value for c in choices]
         if len(set(values)) != len(values):
             self.problem(where, "duplicate choice values")
@@ -677,7 +759,7 @@ class _Builder:
         if question.type is QuestionType.SCALE and (not question.scale_labels or len(question.scale_labels) != 2):
             self.problem(where, "a scale needs two `scale_labels` (low end, high end)")
         if question.type is QuestionType.DURATION and question.unit != "weeks":
-            self.problem(where, "a duration is stored in weeks (`unit: weeks`)")
+            self.problem(where, "a duration is read by the rules in weeks (`unit: weeks`)")
         if question.type is QuestionType.TEXT and not isinstance(question.max_length, int):
             self.problem(where, "a text question needs `max_length`")
         if question.widget is Widget.BODY_MAP and question.type is not QuestionType.MULTIPLE:
@@ -693,6 +775,10 @@ class _Builder:
                 self.problem(where, f"a {question.category} question must offer the choice {UNSURE!r}")
             if not question.required:
                 self.problem(where, f"a {question.category} question must be required")
+        if question.within is not None:
+            self._check_within(question, where, earlier)
+        elif any(choice.covers for choice in question.choices):
+            self.problem(where, "only a question `within` another has choices that `cover` its choices")
         if question.enable_when is not None:
             for name in question.enable_when.names():
                 if name not in earlier:
@@ -701,3 +787,24 @@ class _Builder:
                 compared = earlier.get(name)
                 if compared is not None and compared.choices and value not in compared.choice_values:
                     self.problem(where, f"compares {name} with {value!r}, which is not one of its choices")
+
+    def _check_within(self, question: Question, where: str, earlier: Mapping[str, Question]) -> None:
+        """`within` names an earlier multiple choice, and the choices map onto its choices: each
+        covers at least one, none an unknown one, and every one of its choices is covered (so
+        whatever was chosen there, a choice here fits)."""
+        outer = earlier.get(question.within or "")
+        if question.type is not QuestionType.SINGLE:
+            self.problem(where, "only a single-choice question can be `within` another")
+        if outer is None or outer.type is not QuestionType.MULTIPLE:
+            self.problem(where, f"`within` must name an earlier multiple-choice question, not {question.within!r}")
+            return
+        for choice in question.choices:
+            if not choice.covers:
+                self.problem(where, f"choice {choice.value!r} covers none of {outer.id}'s choices (`covers`)")
+            for value in choice.covers:
+                if value not in outer.choice_values:
+                    self.problem(where, f"choice {choice.value!r} covers {value!r}, which is not one of {outer.id}'s")
+        covered = {value for choice in question.choices for value in choice.covers}
+        for value in outer.choice_values:
+            if value not in covered:
+                self.problem(where, f"no choice covers {outer.id}'s {value!r}")

@@ -255,3 +255,29 @@ def test_a_checklist_on_a_narrow_phone_without_javascript(new_page: NewPage, ser
     assert page.get_by_label("I’m not sure about one of these").is_checked()
     assert which.is_visible()
     assert not page.get_by_label("None of these").is_checked()
+
+
+def test_back_after_a_corrected_error_shows_the_page_not_a_resubmission(new_page: NewPage) -> None:
+    """A refused page redirects to itself (POST-redirect-GET), so the history holds only GETs:
+    Back never lands on a POST's result, which Chromium offers to send again ("Confirm form
+    resubmission"; net::ERR_CACHE_MISS when headless)."""
+    page = new_page(PHONE)
+    start(page)
+    answers = answers_for("likely")
+    fill_step(page, answers)  # who this is for
+    click_and_wait(page, page.locator("button[value=continue]"))
+    assert section_of(page) == "pain_location"
+    click_and_wait(page, page.locator("button[value=continue]"))  # nothing answered: refused
+    assert section_of(page) == "pain_location"
+    assert page.title().startswith("Error: ")
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    fill_step(page, answers)
+    click_and_wait(page, page.locator("button[value=continue]"))
+    assert section_of(page) != "pain_location"
+
+    response = page.go_back()
+    assert response is not None and response.ok  # a page fetched with GET, not an error
+    assert section_of(page) == "pain_location"
+    assert page.locator("h1").inner_text().strip() == "Age and where it hurts"
+    assert not page.title().startswith("Error: ")  # shown once; now the saved answers
+    assert page.locator("input[name=age]").input_value() == str(answers["age"])

@@ -27,6 +27,7 @@ from app import fhir
 from app.extensions import db
 from rules import conditions
 from rules.datafile import load_yaml
+from rules.questionnaire import QuestionType, duration
 from tests.conftest import submit_screening
 from tests.support.journey import profile
 from tests.support.rules_strategies import complete_answers, partial_answers
@@ -233,13 +234,24 @@ def bundle_of(answers: dict[str, object]) -> dict[str, object]:
     return fhir.screening_bundle("IMS-TEST2345", answers, "2026-11-25T18:00:00Z", result)
 
 
+def as_given(answers: dict[str, object]) -> dict[str, object]:
+    """`answers` as a FHIR export reads them back: a duration stored as a number of weeks (as
+    every one was before units were kept) is a quantity of weeks, except "0 weeks", which only
+    such a number can be."""
+    durations = {q.id for q in rules.questionnaire() if q.type is QuestionType.DURATION}
+    return {
+        qid: duration(value, "weeks") if qid in durations and isinstance(value, int) and value else value
+        for qid, value in answers.items()
+    }
+
+
 @pytest.mark.parametrize("name", sorted(PROFILES))
 def test_each_profile_exports_as_a_valid_bundle_that_round_trips(name: str) -> None:
     answers = dict(PROFILES[name])
     bundle = bundle_of(answers)
     Bundle.model_validate(bundle)
     response = bundle["entry"][1]["resource"]  # type: ignore[index]
-    assert fhir.answers_from_response(response) == answers
+    assert fhir.answers_from_response(response) == as_given(answers)
     assert rules.evaluate(fhir.answers_from_response(response)).outcome == rules.evaluate(answers).outcome
 
 
@@ -251,7 +263,27 @@ def test_any_screening_exports_validly_and_round_trips_to_the_same_outcome(answe
     risk = bundle["entry"][2]["resource"]  # type: ignore[index]
     assert risk["prediction"][0]["outcome"]["coding"][0]["code"] == rules.evaluate(answers).outcome.value
     back = fhir.answers_from_response(bundle["entry"][1]["resource"])  # type: ignore[index]
-    assert rules.evaluate(back).to_dict() == rules.evaluate(answers).to_dict()
+    assert back == as_given(answers)
+    assert rules.evaluate(back).to_dict() == rules.evaluate(as_given(answers)).to_dict()
+    assert rules.evaluate(back).outcome == rules.evaluate(answers).outcome
+
+
+@pytest.mark.parametrize(("amount", "unit", "code"), [(3, "days", "d"), (2, "months", "mo"), (52, "weeks", "wk")])
+def test_a_duration_exports_as_given_as_a_ucum_quantity(amount: int, unit: str, code: str) -> None:
+    answers = {**PROFILES["ideal_neck"], "pain_duration_weeks": duration(amount, unit)}
+    response = bundle_of(answers)["entry"][1]["resource"]  # type: ignore[index]
+    items = {item["linkId"]: item for group in response["item"] for item in group["item"]}
+    quantity = {"value": amount, "unit": unit, "system": "http://unitsofmeasure.org", "code": code}
+    assert items["pain_duration_weeks"]["answer"] == [{"valueQuantity": quantity}]
+    assert fhir.answers_from_response(response)["pain_duration_weeks"] == duration(amount, unit)
+    item = next(
+        i
+        for g in fhir.questionnaire_resource(rules.questionnaire(), "v")["item"]
+        for i in g["item"]
+        if i["linkId"] == "pain_duration_weeks"
+    )
+    assert item["type"] == "quantity"
+    assert [option["valueCoding"]["code"] for option in item["extension"]] == ["d", "wk", "mo", "a"]
 
 
 @settings(max_examples=30, deadline=None)
@@ -262,7 +294,8 @@ def test_a_screening_stopped_early_exports_as_stopped_and_round_trips(answers: d
     Bundle.model_validate(bundle)
     response = bundle["entry"][1]["resource"]  # type: ignore[index]
     assert response["status"] == "stopped"
-    assert rules.evaluate(fhir.answers_from_response(response)).to_dict() == rules.evaluate(answers).to_dict()
+    back = fhir.answers_from_response(response)
+    assert rules.evaluate(back).to_dict() == rules.evaluate(as_given(answers)).to_dict()
     assert bundle_of(profile("ideal_neck"))["entry"][1]["resource"]["status"] == "completed"  # type: ignore[index]
 
 

@@ -162,8 +162,10 @@ def test_still_not_sure_about_an_emergency_sign_when_asked_plainly_means_same_da
     journey = Journey(client)
     journey.walk(answers, until="warning_signs")
     # "Not sure" brings the plainer question, which must be answered too.
-    page = Page(journey.answer("warning_signs", answers))
-    assert page.status == 400
+    response = journey.answer("warning_signs", answers)
+    assert (response.status_code, response.location) == (303, "/screening/warning_signs")  # refused
+    page = journey.page(response.location)
+    assert page.title.startswith("Error: ")
     assert set(page.field_errors()) == {"rf_sudden_headache_plain"}
     page = Page(journey.walk({**answers, "rf_sudden_headache_plain": "unsure"}, start=False))
     assert journey.visited == ["/screening/warning_signs", CHECK]  # nothing later can change it

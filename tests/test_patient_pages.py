@@ -8,6 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import rules
+from rules.questionnaire import duration, duration_weeks
 from tests.support.journey import (
     CHECK,
     REASSURANCE,
@@ -16,6 +17,7 @@ from tests.support.journey import (
     Journey,
     Page,
     answers_before,
+    as_stored,
     form_data,
     only_screening,
     profile,
@@ -49,7 +51,7 @@ def test_every_page_in_order_from_consent_to_check_your_answers(app: Flask, clie
         location = response.location
     # The last page leads on to wherever is next: with everything answered, the check page.
     assert client.get(location).location == CHECK
-    assert only_screening(app)["answers"] == answers
+    assert only_screening(app)["answers"] == as_stored(answers)
 
 
 def test_walk_helper_visits_every_page_then_the_check_page(client: FlaskClient) -> None:
@@ -66,8 +68,8 @@ def test_back_link_of_a_page_opens_the_previous_page_with_its_answers(client: Fl
     back = journey.page("/screening/more_warning_signs").back_link
     assert back == "/screening/pain_history"
     previous = journey.page(back)
-    assert previous.value("pain_duration_weeks") == "1"
-    assert previous.selected("pain_duration_weeks__unit") == "years"
+    assert previous.value("pain_duration_weeks") == "52"  # as given
+    assert previous.selected("pain_duration_weeks__unit") == "weeks"
     assert previous.checked("pain_onset") == {"gradual"}
 
 
@@ -260,25 +262,45 @@ def test_walk_passes_through_the_reassurance_page(client: FlaskClient) -> None:
     assert journey.visited[needles + 1 : needles + 3] == [REASSURANCE, "/screening/pain_severity"]
 
 
-def test_duration_in_months_and_years_is_stored_in_weeks_and_shown_back(app: Flask, client: FlaskClient) -> None:
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        (Duration(3, "days"), "3 days"),
+        (Duration(1, "days"), "1 day"),
+        (Duration(13, "weeks"), "13 weeks"),
+        (Duration(3, "months"), "3 months"),
+        (Duration(2, "years"), "2 years"),
+    ],
+)
+def test_a_duration_is_stored_as_given_and_shown_back_so(
+    app: Flask, client: FlaskClient, given: Duration, shown: str
+) -> None:
     journey = Journey(client)
-    journey.walk(profile("ideal_neck", pain_duration_weeks=Duration(3, "months")))
-    assert only_screening(app)["answers"]["pain_duration_weeks"] == 13
+    journey.walk(profile("ideal_neck", pain_duration_weeks=given))
+    assert only_screening(app)["answers"]["pain_duration_weeks"] == duration(given.amount, given.unit)  # type: ignore[arg-type]
+    page = journey.page("/screening/pain_history")
+    assert (page.value("pain_duration_weeks"), page.selected("pain_duration_weeks__unit")) == (
+        str(given.amount),
+        given.unit,
+    )
+    assert shown in journey.page(CHECK).text
+
+
+def test_a_duration_stored_in_weeks_before_units_were_kept_is_shown_in_weeks(app: Flask, client: FlaskClient) -> None:
+    seed_draft(app, client, profile("ideal_neck", pain_duration_weeks=13))
+    journey = Journey(client)
     page = journey.page("/screening/pain_history")
     assert (page.value("pain_duration_weeks"), page.selected("pain_duration_weeks__unit")) == ("13", "weeks")
     assert "13 weeks (about 3 months)" in journey.page(CHECK).text
-
-    journey.answer("pain_history", profile(pain_duration_weeks=Duration(2, "years")))
-    assert only_screening(app)["answers"]["pain_duration_weeks"] == 104
-    page = journey.page("/screening/pain_history")
-    assert (page.value("pain_duration_weeks"), page.selected("pain_duration_weeks__unit")) == ("2", "years")
-    assert "2 years" in journey.page(CHECK).text
 
 
 @pytest.mark.parametrize(
     ("amount", "unit", "weeks"),
     [
-        (0, "weeks", 0),
+        (1, "days", 0),
+        (6, "days", 0),
+        (41, "days", 5),
+        (42, "days", 6),
         (7, "weeks", 7),
         (1, "months", 4),
         (3, "months", 13),
@@ -294,7 +316,9 @@ def test_duration_units_convert_to_weeks(app: Flask, client: FlaskClient, amount
     answers = profile(pain_duration_weeks=Duration(amount, unit))
     response = Journey(client).answer("pain_history", answers)
     assert response.status_code == 303, Page(response).field_errors()
-    assert only_screening(app)["answers"]["pain_duration_weeks"] == weeks
+    stored = only_screening(app)["answers"]["pain_duration_weeks"]
+    assert stored == duration(amount, unit)
+    assert duration_weeks(stored) == weeks
 
 
 def test_form_data_posts_only_the_pages_own_questions() -> None:

@@ -5,12 +5,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
+from sqlalchemy import text
 
 import rules
+from app.extensions import db
 from rules.questionnaire import CHOICE_TYPES, Checklist, Prompt, QuestionType, Section
 from tests.support.journey import (
     SECTIONS,
-    Duration,
     Journey,
     Page,
     answers_before,
@@ -53,7 +54,10 @@ def asks(prompt: Prompt) -> list[str]:
 
 
 def post(journey: Journey, section_id: str, fields: dict[str, object]) -> Page:
+    """Post a page; when it is refused, the page it redirects to (itself), showing why."""
     response = journey.post_step(section_id, {"action": "continue", **fields})
+    if response.status_code == 303 and response.location == f"/screening/{section_id}":
+        return journey.page(response.location)
     return Page(response)
 
 
@@ -68,7 +72,7 @@ def test_empty_page_is_refused_with_a_message_for_each_question(
     journey = Journey(client)
     with unchanged(app):
         page = post(journey, section.id, {})
-    assert page.status == 400
+    assert page.title.startswith("Error: ")  # refused
     assert page.title.startswith("Error: ")
     assert "There is a problem" in page.text
     assert page.error_summary_links() == [first_input_id(q) for q in expected]
@@ -98,7 +102,7 @@ def test_a_refused_page_keeps_everything_already_entered(app: Flask, client: Fla
     kept = {q.id: answers[q.id] for q in section.questions if q.id in answers and q.id not in asks(left_out)}
     journey = Journey(client)
     page = post(journey, section.id, form_data(section, kept))
-    assert page.status == 400
+    assert page.title.startswith("Error: ")  # refused
     assert set(page.field_errors()) == {left_out.id}
     for name, ticked in checklist_ticks(section, kept).items():
         assert page.checked(name) == set(ticked), name
@@ -122,7 +126,7 @@ def test_a_refused_page_keeps_everything_already_entered(app: Flask, client: Fla
 def test_what_was_typed_is_kept_even_when_it_is_not_a_number(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client, answers_before("pain_location", IDEAL))
     page = post(Journey(client), "pain_location", {"age": "forty", "pain_regions": ["neck", "lower_back"]})
-    assert page.status == 400
+    assert page.title.startswith("Error: ")  # refused
     assert page.value("age") == "forty"
     assert page.checked("pain_regions") == {"neck", "lower_back"}
     assert page.field_errors() == {"age": WHOLE_NUMBER, "main_region": "Select an answer"}
@@ -132,7 +136,7 @@ def test_what_was_typed_is_kept_even_when_it_is_not_a_number(app: Flask, client:
 def test_a_proxy_answer_missing_its_follow_up_keeps_what_was_chosen(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client)
     page = post(Journey(client), "about", {"respondent": "proxy", "proxy_relationship": "carer"})
-    assert page.status == 400
+    assert page.title.startswith("Error: ")  # refused
     assert page.checked("respondent") == {"proxy"}
     assert page.checked("proxy_relationship") == {"carer"}
     assert page.field_errors() == {"proxy_person_can_consent": "Select an answer"}
@@ -142,7 +146,7 @@ def test_a_proxy_answer_missing_its_follow_up_keeps_what_was_chosen(app: Flask, 
 def test_a_refused_duration_keeps_its_unit(app: Flask, client: FlaskClient) -> None:
     seed_draft(app, client, answers_before("pain_history", IDEAL))
     page = post(Journey(client), "pain_history", {"pain_duration_weeks": "3", "pain_duration_weeks__unit": "months"})
-    assert page.status == 400
+    assert page.title.startswith("Error: ")  # refused
     assert page.value("pain_duration_weeks") == "3"
     assert page.selected("pain_duration_weeks__unit") == "months"
 
@@ -180,7 +184,7 @@ def test_age_that_is_not_a_whole_number_in_range_gets_a_clear_message(
     seed_draft(app, client, answers_before("pain_location", IDEAL))
     with unchanged(app):
         page = post(Journey(client), "pain_location", {**AGE_PAGE, "age": typed})
-    assert page.status == 400
+    assert page.title.startswith("Error: ")  # refused
     errors = page.field_errors()
     assert set(errors) == {"age"}
     assert errors["age"] == message if message else errors["age"] in (WHOLE_NUMBER, AGE_RANGE)
@@ -201,6 +205,7 @@ def test_age_in_digits_is_accepted(app: Flask, client: FlaskClient, typed: str, 
 
 
 DURATION_TOO_LONG = "Enter a length of time up to 100 years"
+AT_LEAST_A_DAY = "Enter a length of time of at least 1 day"
 
 
 @pytest.mark.one_backend
@@ -215,10 +220,16 @@ DURATION_TOO_LONG = "Enter a length of time up to 100 years"
         ("9" * 400, "months", DURATION_TOO_LONG),
         ("9" * 400, "years", DURATION_TOO_LONG),
         ("9" * 400, "weeks", DURATION_TOO_LONG),
-        ("-1", "weeks", None),
-        ("", "months", "Enter a number from 0 to 5200"),
-        ("3", "fortnights", "Choose weeks, months or years"),
-        ("3", "", "Choose weeks, months or years"),
+        ("-1", "weeks", AT_LEAST_A_DAY),
+        ("0", "days", AT_LEAST_A_DAY),
+        ("0", "weeks", AT_LEAST_A_DAY),
+        ("0", "months", AT_LEAST_A_DAY),
+        ("0", "years", AT_LEAST_A_DAY),
+        ("000", "weeks", AT_LEAST_A_DAY),
+        ("36401", "days", DURATION_TOO_LONG),
+        ("", "months", "Enter how long, like 3 days or 2 years"),
+        ("3", "fortnights", "Choose days, weeks, months or years"),
+        ("3", "", "Choose days, weeks, months or years"),
     ],
 )
 def test_duration_that_cannot_be_used_gets_a_clear_message(
@@ -228,7 +239,7 @@ def test_duration_that_cannot_be_used_gets_a_clear_message(
     fields = {**form_data("pain_history", IDEAL), "pain_duration_weeks": amount, "pain_duration_weeks__unit": unit}
     with unchanged(app):
         page = post(Journey(client), "pain_history", fields)
-    assert page.status == 400
+    assert page.title.startswith("Error: ")  # refused
     errors = page.field_errors()
     assert set(errors) == {"pain_duration_weeks"}
     if message is not None:
@@ -251,7 +262,7 @@ def test_scale_outside_its_range_is_refused(app: Flask, client: FlaskClient, val
     fields = {**form_data("pain_severity", IDEAL), "pain_now": value}
     with unchanged(app):
         page = post(Journey(client), "pain_severity", fields)
-    assert page.status == 400
+    assert page.title.startswith("Error: ")  # refused
     assert page.field_errors() == {"pain_now": message}
     assert page.error_summary_links() == ["pain_now-0"]
 
@@ -261,8 +272,28 @@ def test_single_choice_that_is_not_offered_is_refused(app: Flask, client: FlaskC
     seed_draft(app, client)
     with unchanged(app):
         page = post(Journey(client), "about", {"respondent": "everyone"})
-    assert page.status == 400
+    assert page.title.startswith("Error: ")  # refused
     assert page.field_errors() == {"respondent": "Select one of the answers shown"}
+
+
+@pytest.mark.one_backend
+def test_the_main_area_must_be_one_of_the_areas_ticked(app: Flask, client: FlaskClient) -> None:
+    seed_draft(app, client, answers_before("pain_location", IDEAL))
+    fields = {"age": "45", "pain_regions": ["neck", "upper_back"], "main_region": "shoulder"}
+    with unchanged(app):
+        page = post(Journey(client), "pain_location", fields)
+    assert page.title.startswith("Error: ")  # refused
+    assert page.field_errors() == {"main_region": "Choose an area you ticked above, or tick this one above too"}
+    assert page.error_summary_links() == ["main_region-0"]
+    assert (page.value("age"), page.checked("pain_regions"), page.checked("main_region")) == (
+        "45",
+        {"neck", "upper_back"},
+        {"shoulder"},
+    )
+    # Ticking a shoulder on the body map makes the same main area fine.
+    response = Journey(client).post_step("pain_location", {**fields, "pain_regions": ["neck", "shoulder_left"]})
+    assert response.status_code == 303
+    assert only_screening(app)["answers"]["main_region"] == "shoulder"
 
 
 @pytest.mark.one_backend
@@ -271,7 +302,7 @@ def test_multiple_choice_that_is_not_offered_is_refused(app: Flask, client: Flas
     seed_draft(app, client, answers_before("pain_location", IDEAL))
     with unchanged(app):
         page = post(Journey(client), "pain_location", {"age": "45", "pain_regions": regions, "main_region": "neck"})
-    assert page.status == 400
+    assert page.title.startswith("Error: ")  # refused
     assert page.field_errors() == {"pain_regions": "Select one of the answers shown"}
     assert "<b>neck</b>" not in page.html
 
@@ -304,7 +335,7 @@ def test_an_exclusive_choice_with_another_is_refused(
     fields = {**form_data(section_id, IDEAL), question_id: choices, **follow_up}
     with unchanged(app):
         page = post(Journey(client), section_id, fields)
-    assert page.status == 400
+    assert page.title.startswith("Error: ")  # refused
     assert page.field_errors() == {question_id: f"“{label}” cannot be selected together with other answers"}
     assert page.checked(question_id) == set(choices)
 
@@ -314,7 +345,7 @@ def test_a_follow_up_that_applies_must_be_answered(app: Flask, client: FlaskClie
     seed_draft(app, client, answers_before("medicines", IDEAL))
     fields = form_data("medicines", {**IDEAL, "blood_thinners": "yes"})
     page = post(Journey(client), "medicines", fields)
-    assert page.status == 400
+    assert page.title.startswith("Error: ")  # refused
     assert page.field_errors() == {"blood_thinner_names": "Select at least one"}
     assert page.error_summary_links() == ["blood_thinner_names-0"]
 
@@ -324,7 +355,7 @@ def test_free_text_longer_than_allowed_is_refused_and_unicode_is_kept(app: Flask
     journey = Journey(client)
     fields = {**form_data("needles", IDEAL), "interpreter_needed": "yes"}
     page = post(journey, "needles", {**fields, "interpreter_language": "x" * 61})
-    assert page.status == 400
+    assert page.title.startswith("Error: ")  # refused
     assert page.field_errors() == {"interpreter_language": "Use 60 characters or fewer"}
     language = "ਪੰਜਾਬੀ (Punjabi) 中文 <i>"
     response = journey.post_step("needles", {**fields, "interpreter_language": language})
@@ -346,16 +377,6 @@ def test_save_and_come_back_later_on_an_empty_page_saves_nothing_and_gives_the_l
     assert only_screening(app)["answers"] == before
 
 
-def test_duration_shown_back_after_saving_in_months(app: Flask, client: FlaskClient) -> None:
-    seed_draft(app, client, answers_before("pain_history", IDEAL))
-    journey = Journey(client)
-    response = journey.answer("pain_history", profile(pain_duration_weeks=Duration(24, "months")))
-    assert response.status_code == 303
-    assert only_screening(app)["answers"]["pain_duration_weeks"] == 104
-    page = journey.page("/screening/pain_history")
-    assert (page.value("pain_duration_weeks"), page.selected("pain_duration_weeks__unit")) == ("2", "years")
-
-
 def test_a_very_long_number_gets_the_range_and_the_other_answers_are_kept(app: Flask, client: FlaskClient) -> None:
     """Digits too many to be any real answer: the question's range, not "use digits"."""
     seed_draft(app, client, answers_before("pain_location", IDEAL))
@@ -365,7 +386,7 @@ def test_a_very_long_number_gets_the_range_and_the_other_answers_are_kept(app: F
             "pain_location",
             {"pain_regions": ["neck", "chest"], "main_region": "neck", "age": "9" * 5000},
         )
-    assert page.status == 400
+    assert page.title.startswith("Error: ")  # refused
     assert page.field_errors() == {"age": AGE_RANGE}
     assert page.checked("pain_regions") == {"neck", "chest"}
     assert page.checked("main_region") == {"neck"}
@@ -381,7 +402,7 @@ def test_a_very_long_duration_gets_the_longest_allowed(app: Flask, client: Flask
         "pain_duration_weeks__unit": "weeks",
     }
     page = post(Journey(client), "pain_history", fields)
-    assert page.status == 400
+    assert page.title.startswith("Error: ")  # refused
     assert page.field_errors() == {"pain_duration_weeks": "Enter a length of time up to 100 years"}
 
 
@@ -403,7 +424,7 @@ def test_a_single_choice_posted_twice_is_refused_not_read_as_the_first(
     fields = {**form_data(section_id, IDEAL), question_id: values}
     with unchanged(app):
         page = post(journey, section_id, fields)
-    assert page.status == 400
+    assert page.title.startswith("Error: ")  # refused
     assert page.field_errors() == {question_id: "Select one answer only"}
     assert question_id in page.error_summary_links()[0]
     # The other answers on the page are kept to send again.
@@ -417,7 +438,7 @@ def test_a_number_or_text_posted_twice_is_refused(app: Flask, client: FlaskClien
     seed_draft(app, client, answers_before("needles", IDEAL))
     with unchanged(app):
         page = post(Journey(client), "pain_location", {**AGE_PAGE, "age": ["45", "46"]})
-    assert page.status == 400
+    assert page.title.startswith("Error: ")  # refused
     assert page.field_errors() == {"age": "Give one answer only"}
     with unchanged(app):
         page = post(
@@ -429,7 +450,7 @@ def test_a_number_or_text_posted_twice_is_refused(app: Flask, client: FlaskClien
                 "interpreter_language": ["Punjabi", "Tagalog"],
             },
         )
-    assert page.status == 400
+    assert page.title.startswith("Error: ")  # refused
     assert page.field_errors() == {"interpreter_language": "Give one answer only"}
 
 
@@ -442,3 +463,46 @@ def test_save_and_come_back_later_keeps_the_stored_answer_of_a_choice_posted_twi
     )
     assert response.status_code == 303
     assert only_screening(app)["answers"]["respondent"] == IDEAL["respondent"]
+
+
+# ---- A refused page: POST-redirect-GET, shown once, kept encrypted ----------------------------
+
+
+def test_a_refused_page_redirects_to_itself_and_shows_what_was_posted_once(app: Flask, client: FlaskClient) -> None:
+    seed_draft(app, client, answers_before("pain_location", IDEAL))
+    journey = Journey(client)
+    fields = {"action": "continue", "age": "forty", "pain_regions": ["neck", "chest"]}
+    response = journey.post_step("pain_location", fields)
+    assert (response.status_code, response.location) == (303, "/screening/pain_location")
+
+    page = journey.page(response.location)
+    assert page.title.startswith("Error: ")
+    assert 'id="error-summary"' in page.html and "autofocus" in page.html
+    assert page.value("age") == "forty" and page.checked("pain_regions") == {"neck", "chest"}
+    assert page.field_errors() == {"age": WHOLE_NUMBER, "main_region": "Select an answer"}
+
+    again = journey.page(response.location)  # a reload, or Back to it: the saved answers
+    assert not again.title.startswith("Error: ")
+    assert again.value("age") in ("", None) and again.field_errors() == {}
+
+
+def test_a_refused_page_is_kept_encrypted_and_goes_with_its_draft(app: Flask, client: FlaskClient) -> None:
+    screening_id, _ = seed_draft(app, client, answers_before("pain_location", IDEAL))
+    Journey(client).post_step("pain_location", {"action": "continue", "age": "forty-two", "pain_regions": ["neck"]})
+    with app.app_context():
+        rows = db.session.execute(text("SELECT section_id, content FROM refused_page")).all()
+        assert [row.section_id for row in rows] == ["pain_location"]
+        assert "forty-two" not in rows[0].content and "neck" not in rows[0].content
+        db.session.execute(text("DELETE FROM screening WHERE id = :id"), {"id": screening_id})
+        db.session.commit()
+        assert db.session.execute(text("SELECT count(*) FROM refused_page")).scalar() == 0
+
+
+def test_a_refused_page_left_for_another_is_forgotten(app: Flask, client: FlaskClient) -> None:
+    seed_draft(app, client, answers_before("pain_history", IDEAL))
+    journey = Journey(client)
+    journey.post_step("pain_location", {"action": "continue", "age": "forty"})
+    assert not journey.page("/screening/about").title.startswith("Error: ")
+    page = journey.page("/screening/pain_location")
+    assert not page.title.startswith("Error: ")
+    assert page.value("age") == str(IDEAL["age"])

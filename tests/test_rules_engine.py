@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import rules
 from rules import Outcome
 from rules.engine import MISSING_FACTS, UNSURE_FACTS
-from rules.questionnaire import Category
+from rules.questionnaire import Category, duration
 from rules.ruleset import BUILTIN_FACTS
 from tests.support.rules_strategies import complete_answers
 
@@ -286,3 +286,35 @@ def test_gunicorn_workers_prepare_the_rules_before_their_first_request(monkeypat
     monkeypatch.setattr(rules, "prepare", lambda: prepared.append(True))
     settings["post_worker_init"](None)  # type: ignore[operator]
     assert prepared == [True]
+
+
+@pytest.mark.parametrize(
+    ("given", "rule_id", "weeks"),
+    [
+        (duration(3, "days"), "C-U1", 0),  # under a week: acute
+        (duration(41, "days"), "C-U1", 5),  # 41 days is still under six weeks
+        (duration(42, "days"), "C-P1", 6),
+        (duration(2, "months"), "C-P1", 8),
+        (duration(1, "years"), "C-L1", 52),
+    ],
+)
+def test_a_duration_given_in_any_unit_is_judged_in_completed_weeks(
+    ideal_answers: dict[str, object], given: object, rule_id: str, weeks: int
+) -> None:
+    result = rules.evaluate({**ideal_answers, "pain_duration_weeks": given})
+    assert rule_id in result.rule_ids
+    assert result.indicators["pain_duration_weeks"] == weeks  # staff read the weeks at a glance
+    reason = next(r for r in result.reasons if r.rule_id == rule_id)
+    assert reason.answers["pain_duration_weeks"] == given  # and the answer as the person gave it
+
+
+@settings(max_examples=100, deadline=None)
+@given(complete_answers(), st.integers(1, 5200))
+def test_whole_weeks_as_given_are_judged_as_the_same_number_stored(answers: dict[str, object], weeks: int) -> None:
+    as_number = rules.evaluate({**answers, "pain_duration_weeks": weeks})
+    as_given = rules.evaluate({**answers, "pain_duration_weeks": duration(weeks, "weeks")})
+    assert (as_given.outcome, as_given.rule_ids, as_given.indicators) == (
+        as_number.outcome,
+        as_number.rule_ids,
+        as_number.indicators,
+    )

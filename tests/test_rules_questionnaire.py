@@ -10,7 +10,7 @@ from hypothesis import given, settings
 
 import rules
 from rules.errors import DataError, InvalidAnswers
-from rules.questionnaire import UNSURE, Category, QuestionType, load_questionnaire
+from rules.questionnaire import UNSURE, Category, QuestionType, duration, duration_weeks, load_questionnaire
 from tests.support.rules_strategies import complete_answers
 
 QUESTIONNAIRE = rules.questionnaire()
@@ -82,13 +82,47 @@ GOOD_HEADER = """
             """
           - {id: a, type: duration, text: "A?", minimum: 0, maximum: 9, unit: days}
          """,
-            "question a: a duration is stored in weeks",
+            "question a: a duration is read by the rules in weeks",
         ),
         (
             """
           - {id: a, type: colour, text: "A?"}
          """,
             "question a: unknown type 'colour'",
+        ),
+        (
+            """
+          - {id: a, type: multiple, text: "A?", choices: [{value: l, label: L}, {value: r, label: R}]}
+          - {id: b, type: single, text: "B?", within: a, choices: [{value: one, label: One, covers: [l]}]}
+         """,
+            "question b: no choice covers a's 'r'",
+        ),
+        (
+            """
+          - {id: a, type: multiple, text: "A?", choices: [{value: l, label: L}]}
+          - {id: b, type: single, text: "B?", within: a, choices: [{value: one, label: One}, {value: two, label: Two, covers: [l]}]}
+         """,
+            "question b: choice 'one' covers none of a's choices",
+        ),
+        (
+            """
+          - {id: a, type: multiple, text: "A?", choices: [{value: l, label: L}]}
+          - {id: b, type: single, text: "B?", within: a, choices: [{value: one, label: One, covers: [l, x]}]}
+         """,
+            "question b: choice 'one' covers 'x', which is not one of a's",
+        ),
+        (
+            """
+          - {id: b, type: single, text: "B?", within: a, choices: [{value: one, label: One, covers: [l]}]}
+          - {id: a, type: multiple, text: "A?", choices: [{value: l, label: L}]}
+         """,
+            "question b: `within` must name an earlier multiple-choice question, not 'a'",
+        ),
+        (
+            """
+          - {id: b, type: single, text: "B?", choices: [{value: one, label: One, covers: [l]}]}
+         """,
+            "question b: only a question `within` another has choices that `cover` its choices",
         ),
         (
             """
@@ -211,6 +245,29 @@ def test_someone_answering_for_another_person_is_addressed_as_such() -> None:
         ({"pain_regions": ["neck", "tail"]}, "pain_regions: 'tail' not among"),
         ({"pain_regions": ["neck", "neck"]}, "pain_regions: a choice is repeated"),
         ({"treatments_tried": ["none", "massage"]}, "treatments_tried: 'none' cannot be combined"),
+        (
+            {"pain_regions": ["neck", "shoulder_left"], "main_region": "arm_elbow"},
+            "main_region: 'arm_elbow' stands for upper_arm_left, upper_arm_right, elbow_forearm_left,"
+            " elbow_forearm_right, none of which is chosen in pain_regions",
+        ),
+        (
+            {"pain_duration_weeks": {"amount": 0, "unit": "days"}},
+            "pain_duration_weeks: expects an amount of at least 1",
+        ),
+        (
+            {"pain_duration_weeks": {"amount": -2, "unit": "weeks"}},
+            "pain_duration_weeks: expects an amount of at least 1",
+        ),
+        ({"pain_duration_weeks": {"amount": 3, "unit": "fortnights"}}, "pain_duration_weeks: expects {amount, unit}"),
+        (
+            {"pain_duration_weeks": {"amount": "3", "unit": "days"}},
+            "pain_duration_weeks: expects an amount of at least 1",
+        ),
+        ({"pain_duration_weeks": {"amount": 3}}, "pain_duration_weeks: expects {amount, unit}"),
+        (
+            {"pain_duration_weeks": {"amount": 101, "unit": "years"}},
+            "pain_duration_weeks: 101 years is longer than 5200",
+        ),
         (
             {"blood_thinners": "no", "blood_thinner_names": ["warfarin"]},
             "blood_thinner_names: does not apply given the other answers",
@@ -564,3 +621,39 @@ def test_the_shipped_checklists() -> None:
             "told_avoid_needles",
         ),
     }
+
+
+@pytest.mark.parametrize(
+    ("answer", "weeks"),
+    [
+        (duration(1, "days"), 0),
+        (duration(6, "days"), 0),
+        (duration(7, "days"), 1),
+        (duration(41, "days"), 5),  # still under six weeks
+        (duration(42, "days"), 6),
+        (duration(83, "days"), 11),  # still under twelve
+        (duration(1, "months"), 4),
+        (duration(2, "months"), 8),
+        (duration(3, "months"), 13),
+        (duration(2, "years"), 104),
+        (duration(12, "weeks"), 12),
+        (12, 12),  # stored as whole weeks before days could be given
+        (0, 0),
+    ],
+)
+def test_a_duration_reads_to_the_rules_in_completed_weeks(answer: object, weeks: int) -> None:
+    question = QUESTIONNAIRE.questions["pain_duration_weeks"]
+    assert question.problem_with(answer) is None
+    assert duration_weeks(answer) == weeks == question.rule_value(answer)
+
+
+def test_every_main_area_fits_the_body_map_areas_it_stands_for(ideal_answers: dict[str, object]) -> None:
+    main_region = QUESTIONNAIRE.questions["main_region"]
+    assert main_region.within == "pain_regions"
+    for choice in main_region.choices:
+        for region in choice.covers:
+            assert not main_region.outside(choice.value, [region]), (choice.value, region)
+            assert QUESTIONNAIRE.problems({"pain_regions": [region], "main_region": choice.value}) == []
+    assert main_region.outside("shoulder", ["neck", "upper_back"])
+    with pytest.raises(InvalidAnswers, match="main_region: 'shoulder' stands for"):
+        rules.evaluate({**ideal_answers, "pain_regions": ["neck"], "main_region": "shoulder"})

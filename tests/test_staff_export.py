@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import AuditEvent, Screening
 from app.patient import services
 from app.staff.admin import exports
+from rules.questionnaire import duration
 from tests.conftest import sqlite_only
 
 #: The export's first columns, as its header line starts. Written out, not read from
@@ -268,3 +269,13 @@ def test_the_queue_links_to_the_export_with_its_filters(admin_client: FlaskClien
     html = admin_client.get("/staff/?outcome=likely&status=new&page=2").get_data(as_text=True)
     assert 'href="/staff/export.csv?outcome=likely&amp;status=new"' in html
     assert "Export these as CSV" in html
+
+
+def test_a_duration_is_exported_in_whole_weeks_as_its_column_says(
+    app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
+    months = submit(app, {**ideal_answers, "pain_duration_weeks": duration(3, "months")}, MONDAY)
+    days = submit(app, {**ideal_answers, "pain_duration_weeks": duration(3, "days")}, MONDAY + timedelta(hours=1))
+    rows = export(admin_client)
+    weeks = {row[0]: dict(zip(rows[0], row, strict=True))["pain_duration_weeks"] for row in rows[1:]}
+    assert weeks == {months: "13", days: "0"}

@@ -24,6 +24,7 @@ from app.models import (
     StatusChange,
 )
 from app.staff import review
+from rules.questionnaire import duration
 from tests.conftest import (
     StaffAccounts,
     insert_submitted,
@@ -474,3 +475,13 @@ def test_a_red_flag_screening_stores_no_candidacy_and_shows_what_the_rules_gave(
     page = text_of(page_of(physio_client, reference))
     assert "no candidacy: set aside by the outcome; the candidacy rules alone gave likely" in page
     assert "underlying candidacy" not in page
+
+
+def test_a_duration_is_shown_as_the_patient_gave_it(
+    app: Flask, physio_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
+    reference = submit_screening(app, {**ideal_answers, "pain_duration_weeks": duration(3, "days")})
+    page = text_of(page_of(physio_client, reference))
+    assert "How long have you had this pain? 3 days" in " ".join(page.split())
+    queue = text_of(physio_client.get(QUEUE))
+    assert "Neck, 3 days" in queue  # the queue's one-line summary

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from fractions import Fraction
 from functools import cache
 from typing import Any
 
@@ -38,12 +37,22 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 import rules
-from rules.questionnaire import CHECKLIST_NONE, UNSURE, Checklist, Question, QuestionType, Section
+from rules.questionnaire import (
+    CHECKLIST_NONE,
+    UNSURE,
+    WEEKS_PER_UNIT,
+    Checklist,
+    Question,
+    QuestionType,
+    Section,
+    duration,
+)
 
-#: A duration is entered as a number and a unit, and stored in whole weeks. Fractions, not
-#: floats: a float overflows on a very long number of months, and exact is as easy.
-WEEKS_PER_UNIT = {"weeks": Fraction(1), "months": Fraction(52, 12), "years": Fraction(52)}
+#: A duration is entered as a number and a unit (days, weeks, months or years), and stored as
+#: given (`rules.questionnaire.duration`); the unit is posted as the question id plus this.
 UNIT_SUFFIX = "__unit"
+#: The message for a unit that is not one of ours (a tampered post; a browser cannot send one).
+CHOOSE_UNIT = "Choose days, weeks, months or years"
 
 #: Form fields a page may post besides its questions.
 CONTROL_FIELDS = {"csrf_token", "action", "return_to"}
@@ -119,10 +128,10 @@ class TextAnswerField(StringField):
 
 
 class UnitField(SelectField):
-    """The unit of a duration (weeks, months or years), posted once."""
+    """The unit of a duration (days, weeks, months or years), posted once."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        _one_value(self, valuelist, "Choose one of weeks, months or years")
+        _one_value(self, valuelist, CHOOSE_UNIT)
         super().process_formdata(valuelist)
 
 
@@ -234,7 +243,7 @@ class Answer:
             raise StopValidation()
         unit = form[question.id + UNIT_SUFFIX].data if question.type is QuestionType.DURATION else None
         if question.type is QuestionType.DURATION and unit not in WEEKS_PER_UNIT:
-            raise StopValidation("Choose weeks, months or years")  # a tampered unit, never guessed
+            raise StopValidation(CHOOSE_UNIT)  # a tampered unit, never guessed
         value = form.answer_of(question)
         if value is None:
             if field.errors:  # an unparseable number already has its message
@@ -245,13 +254,28 @@ class Answer:
         problem = question.problem_with(value)
         if problem is not None:
             raise StopValidation(_problem_message(question, value))
+        if question.within is not None and _outside(question, value, form.updated_answers):
+            raise StopValidation(OUTSIDE_WITHIN)
+
+
+#: The message for a main area that is none of the areas ticked above it (`Question.within`).
+OUTSIDE_WITHIN = "Choose an area you ticked above, or tick this one above too"
+
+
+def _outside(question: Question, value: object, answers: Mapping[str, object]) -> bool:
+    """Whether the answer names none of the choices of the (valid) answer it must be within."""
+    within = rules.questionnaire().questions[question.within or ""]
+    earlier = answers.get(within.id)
+    return earlier is not None and within.problem_with(earlier) is None and question.outside(value, earlier)
 
 
 def _missing_message(question: Question) -> str:
     if question.type is QuestionType.MULTIPLE:
         none = next((c.label for c in question.choices if c.exclusive and c.value == "none"), None)
         return f"Select at least one, or “{none}”" if none else "Select at least one"
-    if question.type in (QuestionType.INTEGER, QuestionType.DURATION):
+    if question.type is QuestionType.DURATION:
+        return "Enter how long, like 3 days or 2 years"
+    if question.type is QuestionType.INTEGER:
         return f"Enter a number from {question.minimum} to {question.maximum}"
     if question.type is QuestionType.TEXT:
         return "Enter an answer"
@@ -263,6 +287,8 @@ def _problem_message(question: Question, value: object) -> str:
         unit = f" {question.unit}" if question.unit and question.type is not QuestionType.DURATION else ""
         if question.type is QuestionType.DURATION:
             assert question.maximum is not None  # every duration has a range (rules.questionnaire)
+            if isinstance(value, Mapping) and isinstance(value.get("amount"), int) and value["amount"] < 1:
+                return "Enter a length of time of at least 1 day"
             return f"Enter a length of time up to {question.maximum // 52} years"
         return f"Enter a number from {question.minimum} to {question.maximum}{unit}"
     if question.type is QuestionType.TEXT:
@@ -299,7 +325,7 @@ class QuestionPage(FlaskForm):
             amount, unit = field.data, self[question.id + UNIT_SUFFIX].data
             if amount is None or unit not in WEEKS_PER_UNIT:
                 return None
-            return round(amount * WEEKS_PER_UNIT[unit])
+            return duration(amount, unit)
         if question.type is QuestionType.MULTIPLE:
             return list(field.data) if field.data else None
         if question.type is QuestionType.TEXT:
@@ -385,8 +411,9 @@ def page_form_class(section_id: str) -> type[QuestionPage]:
 
 
 def stored_to_form_data(section: Section, answers: Mapping[str, object]) -> dict[str, object]:
-    """The stored answers of a page as form data, e.g. 104 weeks shown as 2 years; a checklist
-    gets the answers of its items that apply (None for those unanswered)."""
+    """The stored answers of a page as form data: a duration as it was given ("3 days"), or one
+    stored in weeks before units were kept as weeks, or years when whole (104 weeks as 2 years); a
+    checklist gets the answers of its items that apply (None for those unanswered)."""
     data: dict[str, object] = {}
     if section.checklists:
         applicable = {question.id for question in rules.questionnaire().applicable(answers)}
@@ -398,7 +425,9 @@ def stored_to_form_data(section: Section, answers: Mapping[str, object]) -> dict
         value = answers.get(question.id)
         if value is None:
             continue
-        if question.type is QuestionType.DURATION and isinstance(value, int):
+        if question.type is QuestionType.DURATION and isinstance(value, Mapping):
+            data[question.id], data[question.id + UNIT_SUFFIX] = value["amount"], value["unit"]
+        elif question.type is QuestionType.DURATION and isinstance(value, int):
             amount, unit = (value // 52, "years") if value >= 52 and value % 52 == 0 else (value, "weeks")
             data[question.id], data[question.id + UNIT_SUFFIX] = amount, unit
         else:

@@ -7,7 +7,10 @@ view), so one request is one transaction.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -18,7 +21,7 @@ import rules
 from app import notifications
 from app.clock import utcnow
 from app.extensions import db
-from app.models import Screening
+from app.models import RefusedPage, Screening
 from rules.outcomes import Outcome
 
 #: 32 random bytes: 256 bits, twice what ASVS 7.2.3 asks of a token that grants access.
@@ -100,6 +103,7 @@ def save_answers(
     if screening.state != "draft":
         raise ValueError(f"{screening!r} is submitted and can no longer change")
     screening.answers = answers
+    screening.refused_page = None  # what a refused post held is now saved, or no longer wanted
     screening.expires_at = (now or utcnow()) + timedelta(days=retention_days)
 
 
@@ -110,6 +114,42 @@ def decided(screening: Screening) -> Outcome | None:
     needle goes to a short check of the answers that decided it.
     """
     return rules.decided(screening.answers)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A refused page as it was posted: its fields (name, value) in order, and its errors."""
+
+    fields: list[tuple[str, str]]
+    errors: dict[str, list[str]]
+
+
+def keep_refused_page(
+    screening: Screening, section_id: str, fields: Sequence[tuple[str, str]], errors: Mapping[str, Sequence[str]]
+) -> None:
+    """Keep what a refused page posted, and why, for the page to show once (`take_refused_page`).
+
+    Replaces any earlier one: only the page the person is on matters.
+    """
+    content = json.dumps({"fields": [list(pair) for pair in fields], "errors": {k: list(v) for k, v in errors.items()}})
+    if screening.refused_page is None:
+        screening.refused_page = RefusedPage(section_id=section_id, content=content)
+    else:
+        screening.refused_page.section_id = section_id
+        screening.refused_page.content = content
+
+
+def take_refused_page(screening: Screening, section_id: str) -> Refused | None:
+    """The refused post of this page, if it is the one kept; forgotten either way, so it is shown
+    once (a reload, or Back to it, shows the saved answers) and a stale one is never shown later."""
+    refused = screening.refused_page
+    if refused is None:
+        return None
+    screening.refused_page = None
+    if refused.section_id != section_id:
+        return None
+    content = json.loads(refused.content)
+    return Refused([(name, value) for name, value in content["fields"]], content["errors"])
 
 
 def submit_screening(screening: Screening, now: datetime | None = None) -> Screening:
@@ -124,6 +164,8 @@ def submit_screening(screening: Screening, now: datetime | None = None) -> Scree
         return screening
     if rules.questionnaire().missing(screening.answers) and decided(screening) is None:
         raise ValueError("the screening has unanswered required questions")
+    screening.refused_page = None  # a page refused on the way, never shown again, is not kept
+    db.session.flush()
     updated = db.session.execute(
         update(Screening)
         .where(Screening.id == screening.id, Screening.state == "draft")

@@ -25,6 +25,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
+from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf
@@ -234,9 +235,7 @@ def step(section_id: str) -> ResponseReturnValue:
 
     form_class = forms.page_form_class(section.id)
     if request.method == "GET":
-        form = form_class(formdata=None, data=forms.stored_to_form_data(section, screening.answers))
-        form.decide_applicability(screening.answers)
-        return _render_step(form, section, sections)
+        return _show_step(form_class, section, sections)
 
     form = form_class()
     if forms.unexpected_fields(form, request.form):
@@ -244,7 +243,14 @@ def step(section_id: str) -> ResponseReturnValue:
     form.decide_applicability(screening.answers)
     complete = form.validate()
     if not complete and request.form.get("action") != "save":
-        return _render_step(form, section, sections), 400
+        # POST-redirect-GET for errors too: the page shows what was posted and why once, and
+        # the browser's Back button never offers to send the form again.
+        fields = [(name, value) for name, value in request.form.items(multi=True) if name != "csrf_token"]
+        errors = {name: list(messages) for name, messages in form.errors.items() if name in form}
+        services.keep_refused_page(screening, section.id, fields, errors)
+        db.session.commit()
+        return_to = "check" if request.form.get("return_to") == "check" else None
+        return redirect(url_for("patient.step", section_id=section.id, return_to=return_to), code=303)
     answers = form.answers_to_save(screening.answers, complete=complete)
     services.save_answers(screening, answers, current_app.config["DRAFT_RETENTION_DAYS"])
     if services.decided(screening) is Outcome.EMERGENCY:
@@ -254,6 +260,24 @@ def step(section_id: str) -> ResponseReturnValue:
     onward = _after_saving(section)  # before the commit, which expires the row it reads
     db.session.commit()
     return redirect(onward, code=303)
+
+
+def _show_step(form_class: type[forms.QuestionPage], section: Section, sections: list[Section]) -> str:
+    """The page with the saved answers; or, just after it was refused, with what was posted and
+    its errors, shown once (a reload, or Back to it, shows the saved answers)."""
+    screening = g.screening
+    refused = None
+    if screening.refused_page is not None:
+        refused = services.take_refused_page(screening, section.id)
+        db.session.commit()  # forgotten, whichever page it was for
+    if refused is None:
+        form = form_class(formdata=None, data=forms.stored_to_form_data(section, screening.answers))
+    else:
+        form = form_class(formdata=MultiDict(refused.fields))  # its token field renders a new one
+    form.decide_applicability(screening.answers)
+    for name, messages in (refused.errors if refused else {}).items():
+        form[name].errors = list(messages)
+    return _render_step(form, section, sections)
 
 
 def _elsewhere(section: Section, sections: list[Section]) -> str | None:

@@ -39,7 +39,7 @@ from app.patient import services
 from app.patient.forms import NOT_SURE_SUFFIX, UNIT_SUFFIX
 from app.patient.views import LAST_USED_KEY, TOKEN_KEY
 from rules.datafile import load_yaml
-from rules.questionnaire import UNSURE, QuestionType, Section
+from rules.questionnaire import UNSURE, QuestionType, Section, duration
 
 CHECK = "/screening/check"
 RESULT = "/screening/result"
@@ -53,7 +53,7 @@ SECTION_IDS = tuple(section.id for section in SECTIONS)
 
 
 class Duration(NamedTuple):
-    """A duration as the person types it: an amount and a unit (weeks, months or years)."""
+    """A duration as the person types it: an amount and a unit (days, weeks, months or years)."""
 
     amount: object
     unit: str
@@ -74,6 +74,18 @@ def profile(name: str = "ideal_neck", **changes: object) -> dict[str, object]:
         else:
             answers[qid] = value
     return answers
+
+
+def as_stored(answers: Mapping[str, object]) -> dict[str, object]:
+    """`answers` as the pages store them once posted (`form_data`): a duration as given, in weeks
+    when the profile has a number."""
+    durations = {q.id for q in rules.questionnaire() if q.type is QuestionType.DURATION}
+    stored = dict(answers)
+    for qid in durations & stored.keys():
+        value = stored[qid]
+        amount, unit = (value.amount, value.unit) if isinstance(value, Duration) else (value, "weeks")
+        stored[qid] = duration(amount, unit)  # type: ignore[arg-type]
+    return stored
 
 
 def section_of(question_id: str) -> Section:

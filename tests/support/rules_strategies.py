@@ -6,11 +6,13 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 import rules
-from rules.questionnaire import NUMERIC_TYPES, UNSURE, Category, Question, QuestionType
+from rules.questionnaire import NUMERIC_TYPES, UNSURE, WEEKS_PER_UNIT, Category, Question, QuestionType, duration
 
 
 def value_for(question: Question) -> st.SearchStrategy[object]:
     """Any valid answer to one question."""
+    if question.type is QuestionType.DURATION:
+        return st.one_of(st.integers(question.minimum, question.maximum), durations_as_given(question))
     if question.type in NUMERIC_TYPES:
         return st.integers(question.minimum, question.maximum)
     if question.type is QuestionType.TEXT:
@@ -23,6 +25,18 @@ def value_for(question: Question) -> st.SearchStrategy[object]:
         st.lists(st.sampled_from(combinable), min_size=1, unique=True),
         *([st.sampled_from(exclusive).map(lambda v: [v])] if exclusive else []),
     )
+
+
+def durations_as_given(question: Question) -> st.SearchStrategy[object]:
+    """A duration as a person gives it: at least 1 of a unit, at most the question's maximum weeks
+    (stored so since days could be given; `value_for` also draws the whole weeks stored before)."""
+    assert question.maximum is not None
+
+    def amounts(unit: str) -> st.SearchStrategy[object]:
+        most = int(question.maximum / WEEKS_PER_UNIT[unit])  # type: ignore[operator]
+        return st.integers(1, most).map(lambda amount: duration(amount, unit))
+
+    return st.sampled_from(list(WEEKS_PER_UNIT)).flatmap(amounts)
 
 
 #: `value_for` each question of the shipped questionnaire, built once: building a strategy costs
@@ -62,9 +76,19 @@ def completions_of(
         elif question.id in overrides:
             answers[question.id] = overrides[question.id]
         elif question.required or every_question or draw(st.booleans()):
-            answers[question.id] = draw(_VALUES[question.id])
+            answers[question.id] = draw(_value_within(question, answers))
+        if question.id in answers and question.within is not None:  # an answer given may not fit
+            assume(not question.outside(answers[question.id], answers.get(question.within)))
     assume(partial.keys() <= answers.keys())
     return dict(answers)
+
+
+def _value_within(question: Question, answers: dict[str, object]) -> st.SearchStrategy[object]:
+    """`value_for` the question, or, for one `within` an earlier answer, a choice that fits it."""
+    earlier = answers.get(question.within or "")
+    if not isinstance(earlier, list):
+        return _VALUES[question.id]
+    return st.sampled_from([c.value for c in question.choices if set(c.covers) & set(earlier)])
 
 
 class _Answers(dict[str, object]):

@@ -95,6 +95,7 @@ def _csv_lines(rows: Iterable[Sequence[Any]], question_ids: list[str]) -> Iterat
     # (the European locales) then still reads ";=1+1" as one text cell, never as "" and "=1+1".
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     safe = _memoised_safe_cell()
+    questions = [rules.questionnaire().questions[question_id] for question_id in question_ids]
 
     def line(cells: Iterable[object]) -> str:
         buffer.seek(0)
@@ -127,7 +128,8 @@ def _csv_lines(rows: Iterable[Sequence[Any]], question_ids: list[str]) -> Iterat
                 ruleset_version,
                 fired,
                 _utc_iso(emergency_withdrawn_at),
-                *map((answers or {}).get, question_ids),
+                # As the rules read each answer, so a duration in whole weeks, as its column says.
+                *(question.rule_value((answers or {}).get(question.id)) for question in questions),
             ]
         )
 
