@@ -65,8 +65,10 @@ def test_a_likely_candidate_answers_every_page_on_a_phone(new_page: NewPage, scr
     """The whole journey, page by page, as most people take it (also the README's screenshots)."""
     page = new_page(PHONE)
     answers = answers_for("likely")
+    pages: list[str] = []
 
     def on_step(page: Any, section: str) -> None:
+        pages.append(section)
         if section == "pain_location":
             fill_step(page, answers)
             page.locator(".body-map").scroll_into_view_if_needed()
@@ -77,6 +79,7 @@ def test_a_likely_candidate_answers_every_page_on_a_phone(new_page: NewPage, scr
     screenshot(page, "landing")
     start(page)
     walk_steps(page, answers, on_step)
+    assert len(pages) <= 12, pages  # issue 14: a typical candidate, at most 12 pages of questions
     screenshot(page, "check-your-answers")
     submit(page)
     check_result(page, "likely")
@@ -141,8 +144,10 @@ def test_keyboard_only(new_page: NewPage) -> None:
 
 def test_whole_journey_without_javascript(new_page: NewPage) -> None:
     page = new_page(PHONE, java_script_enabled=False)
-    journey(page, "possible", mouse=True)  # Playwright's own clicks and typing, no page script
+    pages: list[str] = []
+    journey(page, "possible", lambda _, section: pages.append(section), mouse=True)  # Playwright's own input
     check_result(page, "possible")
+    assert len(pages) <= 12, pages
 
 
 def test_resume_in_another_browser(new_page: NewPage) -> None:
