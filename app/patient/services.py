@@ -68,9 +68,21 @@ def _add_draft(**columns: object) -> Screening:
     raise AssertionError("unreachable")
 
 
-def find_by_token(token: str, now: datetime | None = None) -> Screening | None:
-    """The screening a resume token opens: a live draft or a submitted screening, else None."""
-    screening = db.session.scalar(select(Screening).where(Screening.resume_token_hash == hash_token(token)))
+def find_by_token(token: str, now: datetime | None = None, *, for_update: bool = False) -> Screening | None:
+    """The screening a resume token opens: a live draft or a submitted screening, else None.
+
+    `for_update` locks its row until the transaction ends (PostgreSQL; SQLite has one writer at a
+    time anyway). Every patient post takes it, so two tabs, a double click or a submit racing a
+    page save run one after the other: a save never lands in a screening another request just
+    sent, a submit never judges answers another request is changing, and an emergency answer
+    withdrawn twice is withdrawn once.
+    """
+    query = select(Screening).where(Screening.resume_token_hash == hash_token(token))
+    screening = db.session.scalar(query.with_for_update() if for_update else query)
+    if screening is None and for_update:
+        # The row this waited for may have handed the token on (a withdrawn emergency's new
+        # draft), which the waiting statement cannot see; a new statement can (READ COMMITTED).
+        screening = db.session.scalar(query.with_for_update())
     if screening is None:
         return None
     if screening.state == "draft" and screening.expires_at <= (now or utcnow()):

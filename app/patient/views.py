@@ -173,7 +173,7 @@ def _session_screening() -> Screening | None:
     A draft's answers are read as the current questionnaire can use them (`services.keep_to_questionnaire`).
     """
     token = session.get(TOKEN_KEY)
-    screening = services.find_by_token(token) if isinstance(token, str) else None
+    screening = services.find_by_token(token, for_update=request.method == "POST") if isinstance(token, str) else None
     if screening is not None:
         services.keep_to_questionnaire(screening)
     return screening
@@ -242,7 +242,10 @@ def step(section_id: str) -> ResponseReturnValue:
         abort(400)
     form.decide_applicability(screening.answers)
     complete = form.validate()
-    if not complete and request.form.get("action") != "save":
+    answers = form.answers_to_save(screening.answers, complete=complete)
+    # An emergency answer is acted on even when something else on the page needs correcting.
+    emergency = not complete and rules.decided(answers) is Outcome.EMERGENCY
+    if not complete and request.form.get("action") != "save" and not emergency:
         # POST-redirect-GET for errors too: the page shows what was posted and why once, and
         # the browser's Back button never offers to send the form again.
         fields = [(name, value) for name, value in request.form.items(multi=True) if name != "csrf_token"]
@@ -251,7 +254,6 @@ def step(section_id: str) -> ResponseReturnValue:
         db.session.commit()
         return_to = "check" if request.form.get("return_to") == "check" else None
         return redirect(url_for("patient.step", section_id=section.id, return_to=return_to), code=303)
-    answers = form.answers_to_save(screening.answers, complete=complete)
     services.save_answers(screening, answers, current_app.config["DRAFT_RETENTION_DAYS"])
     if services.decided(screening) is Outcome.EMERGENCY:
         # No more questions and no check page, even on "save and come back later": the advice
@@ -276,7 +278,8 @@ def _show_step(form_class: type[forms.QuestionPage], section: Section, sections:
         form = form_class(formdata=MultiDict(refused.fields))  # its token field renders a new one
     form.decide_applicability(screening.answers)
     for name, messages in (refused.errors if refused else {}).items():
-        form[name].errors = list(messages)
+        if name in form:  # a page kept before a questionnaire change may name a retired field
+            form[name].errors = list(messages)
     return _render_step(form, section, sections)
 
 
@@ -411,7 +414,7 @@ def check() -> ResponseReturnValue:
     back_section = sections[-1]
     decided = services.decided(g.screening) if incomplete is not None else None
     if decided is not None:
-        back_section = [s for s in sections if any(q.id in answers for q in s.questions)][-1]  # the page just saved
+        back_section = [s for s in sections if any(q.id in answers for q in s.questions)][-1]  # the last one answered
         shown = {name for reason in rules.evaluate(answers).explaining() for name in reason.answers}
         sections = [s for s in sections if any(q.id in shown for q in s.questions)]
         incomplete = None
