@@ -18,6 +18,7 @@ from app.patient.forms import CHECKLIST_MISSING, NOT_SURE_SUFFIX, ChecklistField
 from rules.questionnaire import UNSURE, Checklist
 from tests.support.journey import (
     CHECK,
+    RESULT,
     Journey,
     Page,
     answers_before,
@@ -190,10 +191,9 @@ def test_a_ticked_emergency_sign_sends_the_screening_at_once(app: Flask, client:
     ("data", "message", "link"),
     [
         ({}, CHECKLIST_MISSING, f"{NAME}-0"),
-        ({NAME: ["none", "rf_sexual_change"]}, "“None of these” cannot be selected together", f"{NAME}-0"),
         (
-            {NAME: ["rf_sexual_change", "unsure"], NOT_SURE: ["rf_sexual_change"]},
-            "is selected and also marked not sure",
+            {NAME: ["none", "unsure"], NOT_SURE: ["rf_sexual_change"]},
+            "“None of these” cannot be selected together",
             f"{NAME}-0",
         ),
         ({NAME: ["unsure"]}, "Select the ones you are not sure about", f"{NOT_SURE}-0"),
@@ -222,15 +222,33 @@ def test_a_refused_checklist_says_why_beside_it_and_in_the_summary(
 def test_save_and_come_back_later_keeps_a_valid_checklist_and_not_a_refused_one(
     app: Flask, client: FlaskClient
 ) -> None:
-    answers = {**IDEAL, "rf_calf_swelling": UNSURE}
+    answers = {**IDEAL, "rf_calf_swelling": UNSURE, "rf_calf_swelling_plain": "no"}
     seed_draft(app, client, answers_before("pain_history", answers))
     journey = Journey(client)
-    refused = post(journey, {NAME: ["none", "rf_sexual_change"]}, action="save")
+    refused = post(journey, {NAME: ["none", "unsure"], NOT_SURE: ["rf_sexual_change"]}, action="save")
     assert refused.response.location == "/screening/saved"
     kept = only_screening(app)["answers"]
     assert {item: kept[item] for item in ITEMS} == {**NONE_OF_THESE, "rf_calf_swelling": UNSURE}
-    post(journey, {NAME: ["rf_sexual_change"]}, action="save")
-    assert only_screening(app)["answers"]["rf_sexual_change"] == "yes"
+
+
+@pytest.mark.one_backend
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param({NAME: ["none", "rf_sexual_change"]}, id="ticked with None of these"),
+        pytest.param({NAME: ["rf_sexual_change", "unsure"], NOT_SURE: ["rf_sexual_change"]}, id="ticked and not sure"),
+    ],
+)
+def test_a_ticked_warning_sign_in_a_contradictory_list_still_gets_the_emergency_advice(
+    app: Flask, client: FlaskClient, data: dict[str, object]
+) -> None:
+    """A contradiction elsewhere in the list does not hold back a sign the person ticked: the
+    advice comes at once, and "I chose this by mistake" is there if the tick was a slip."""
+    seed_draft(app, client, answers_before("warning_signs", IDEAL))
+    response = post(Journey(client), data, action="continue").response
+    assert response.location == RESULT
+    stored = only_screening(app)
+    assert (stored["outcome"], stored["answers"]["rf_sexual_change"]) == ("emergency", "yes")
 
 
 @pytest.mark.one_backend
