@@ -158,7 +158,6 @@ class ChecklistField(Field):
         self.ticked: list[str] = []
         self.not_sure: list[str] = []
         self._posted_not_sure: list[str] = []
-        self.definitely_ticked: list[str] = []
         #: Which list a reading error is about: "ticked", or the "not sure" list under it.
         self.error_in = "ticked"
 
@@ -191,9 +190,6 @@ class ChecklistField(Field):
         if not valuelist:
             return
         items = self.checklist.item_ids
-        #: The items ticked, read even when something else in the checklist is wrong: a ticked
-        #: warning sign is acted on at once (`QuestionPage.answers_to_save`).
-        self.definitely_ticked = [item for item in items if item in valuelist]
         not_sure = self.not_sure if UNSURE in valuelist else []  # ignored unless "not sure" is ticked
         if not _distinct_among(valuelist, (*items, CHECKLIST_NONE, UNSURE)):
             raise ValueError("Select from the answers shown")
@@ -361,8 +357,8 @@ class QuestionPage(FlaskForm):
             errors = field.errors
             if not errors and question.id in self.updated_answers:
                 kept[question.id] = self.updated_answers[question.id]
-            elif errors and isinstance(field, ChecklistField) and question.id in field.definitely_ticked:
-                kept[question.id] = "yes"  # ticked, whatever else is wrong with the list
+            elif errors and isinstance(field, ChecklistField) and question.id in field.ticked:
+                kept[question.id] = "yes"  # ticked, whatever else is wrong with the list: acted on at once
             elif errors and question.id in stored:
                 kept[question.id] = stored[question.id]
         return rules.questionnaire().with_page(stored, self.section, kept)

@@ -195,6 +195,15 @@ def submit_screening(screening: Screening, now: datetime | None = None) -> Scree
     return screening
 
 
+def has_emergency_to_withdraw(screening: Screening) -> bool:
+    """Whether the screening was sent as an emergency whose answer has not been withdrawn yet."""
+    return (
+        screening.state == "submitted"
+        and screening.outcome == Outcome.EMERGENCY
+        and screening.emergency_withdrawn_at is None
+    )
+
+
 def withdraw_emergency(screening: Screening, retention_days: int, now: datetime | None = None) -> Screening:
     """The person chose an emergency answer by mistake: carry on in a new draft without it.
 
@@ -203,7 +212,7 @@ def withdraw_emergency(screening: Screening, retention_days: int, now: datetime 
     it with every other answer. The answers that made it an emergency are left out, so the
     person is asked them again. The clinic is told. Returns the new draft.
     """
-    if screening.state != "submitted" or screening.outcome != Outcome.EMERGENCY or screening.emergency_withdrawn_at:
+    if not has_emergency_to_withdraw(screening):
         raise ValueError(f"{screening!r} has no emergency answer to withdraw")
     now = now or utcnow()
     result = screening.stored_result()

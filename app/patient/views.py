@@ -243,9 +243,14 @@ def step(section_id: str) -> ResponseReturnValue:
     form.decide_applicability(screening.answers)
     complete = form.validate()
     answers = form.answers_to_save(screening.answers, complete=complete)
-    # An emergency answer is acted on even when something else on the page needs correcting.
-    emergency = not complete and rules.decided(answers) is Outcome.EMERGENCY
-    if not complete and request.form.get("action") != "save" and not emergency:
+    decided = rules.decided(answers)
+    if decided is Outcome.EMERGENCY:
+        # No more questions and no check page, even on "save and come back later" or with
+        # something else on the page to correct: the advice comes now, and the clinic is told
+        # now, in case the person closes the page.
+        services.save_answers(screening, answers, current_app.config["DRAFT_RETENTION_DAYS"])
+        return _send(screening)
+    if not complete and request.form.get("action") != "save":
         # POST-redirect-GET for errors too: the page shows what was posted and why once, and
         # the browser's Back button never offers to send the form again.
         fields = [(name, value) for name, value in request.form.items(multi=True) if name != "csrf_token"]
@@ -255,11 +260,7 @@ def step(section_id: str) -> ResponseReturnValue:
         return_to = "check" if request.form.get("return_to") == "check" else None
         return redirect(url_for("patient.step", section_id=section.id, return_to=return_to), code=303)
     services.save_answers(screening, answers, current_app.config["DRAFT_RETENTION_DAYS"])
-    if services.decided(screening) is Outcome.EMERGENCY:
-        # No more questions and no check page, even on "save and come back later": the advice
-        # comes now, and the clinic is told now, in case the person closes the page.
-        return _send(screening)
-    onward = _after_saving(section)  # before the commit, which expires the row it reads
+    onward = _after_saving(section, decided)  # before the commit, which expires the row it reads
     db.session.commit()
     return redirect(onward, code=303)
 
@@ -326,14 +327,16 @@ def _send_again(section_id: str) -> str | None:
     return _render_step(form, section, sections, send_again=True)
 
 
-def _after_saving(section: Section) -> str:
-    """Where a saved page leads: saved-link page, back to the check page, reassurance, or onward."""
+def _after_saving(section: Section, decided: Outcome | None) -> str:
+    """Where a saved page leads: saved-link page, back to the check page, reassurance, or onward.
+
+    `decided` is the outcome the saved answers already decide (`rules.decided`), if any."""
     answers = g.screening.answers
     if request.form.get("action") == "save":
         return url_for("patient.saved")
     if request.form.get("return_to") == "check":
         return url_for("patient.continue_screening")
-    if services.decided(g.screening) is not None:
+    if decided is not None:
         return url_for("patient.check")  # the answers so far decide the outcome: no more questions
     if section.needs_needle_reassurance(answers):
         return url_for("patient.needle_reassurance")
@@ -497,12 +500,7 @@ def withdraw_emergency() -> ResponseReturnValue:
 
 
 def _can_withdraw(screening: Screening) -> bool:
-    return (
-        screening.state == "submitted"
-        and screening.outcome == Outcome.EMERGENCY
-        and screening.emergency_withdrawn_at is None
-        and _result_shown(screening)
-    )
+    return services.has_emergency_to_withdraw(screening) and _result_shown(screening)
 
 
 def _result_shown(screening: Screening) -> bool:
