@@ -12,7 +12,7 @@ import rules
 from app.clock import utcnow
 from app.models import PREFERRED_TIMES, Screening
 from rules.outcomes import Outcome
-from rules.questionnaire import NUMERIC_TYPES, Checklist, Question, QuestionType
+from rules.questionnaire import NUMERIC_TYPES, Checklist, Question, QuestionType, SafetyNet
 
 #: The clinics are in British Columbia; people read dates in their local time.
 CLINIC_TIME_ZONE = ZoneInfo("America/Vancouver")
@@ -128,6 +128,11 @@ def preferred_time_label(value: str) -> str:
     return PREFERRED_TIMES.get(value, value)
 
 
+def safety_net() -> SafetyNet | None:
+    """The warning signs every result page lists, with what to do (the questionnaire's `safety_net`)."""
+    return rules.questionnaire().safety_net
+
+
 def init_app(app: Flask) -> None:
     """Register the template filters."""
     app.add_template_filter(answer_text)
@@ -139,3 +144,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(preferred_time_label)
     app.add_template_global(utcnow, "now")
     app.add_template_global(Outcome, "Outcome")
+    app.add_template_global(safety_net)

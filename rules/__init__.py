@@ -5,7 +5,7 @@ web app, so a physiotherapist can read it and the tests can exercise it alone.
 
     >>> from rules import decided, evaluate
     >>> evaluate({"respondent": "self", ...}).outcome
-    >>> decided({"respondent": "self", "rf_calf_swelling": "yes"})  # after a page: stop now?
+    >>> decided({"respondent": "self", "rf_saddle_numbness": "yes"})  # after a page: stop now?
     <Outcome.EMERGENCY: 'emergency'>
 """
 

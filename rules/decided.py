@@ -60,10 +60,7 @@ def decided(answers: Mapping[str, object], questionnaire: Questionnaire, ruleset
     does, when the answers do not fit the questionnaire (an answer to a question that does not
     apply among them).
     """
-    answers = questionnaire.validate(answers)
-    facts = _answer_facts(answers, questionnaire)
-    for derived in ruleset.derived:  # in file order: each may read those before it
-        facts[derived.name] = _derived_value(derived, facts)
+    facts = _facts(answers, questionnaire, ruleset)
     for outcome in OVERRIDING_OUTCOMES:  # most urgent first, as `engine._outcome`
         fired = [truth(rule.when, facts) for rule in ruleset.rules if rule.outcome is outcome]
         if True in fired:
@@ -71,6 +68,23 @@ def decided(answers: Mapping[str, object], questionnaire: Questionnaire, ruleset
         if None in fired:
             return None  # this outcome may or may not come: nothing less urgent is decided
     return None
+
+
+def truth_given(
+    condition: Condition, answers: Mapping[str, object], questionnaire: Questionnaire, ruleset: RuleSet
+) -> Truth:
+    """Whether `condition` (over questions and derived facts) holds in every completion of these
+    answers (True), in none (False), or not known (None): the test `decided` puts to each rule,
+    for any condition. Raises InvalidAnswers as `decided` does."""
+    return truth(condition, _facts(answers, questionnaire, ruleset))
+
+
+def _facts(answers: Mapping[str, object], questionnaire: Questionnaire, ruleset: RuleSet) -> dict[str, object]:
+    """The questions' values, the built-in facts and the derived facts, as far as the answers decide them."""
+    facts = _answer_facts(questionnaire.validate(answers), questionnaire)
+    for derived in ruleset.derived:  # in file order: each may read those before it
+        facts[derived.name] = _derived_value(derived, facts)
+    return facts
 
 
 def truth(condition: Condition, facts: Mapping[str, object]) -> Truth:

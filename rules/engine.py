@@ -44,6 +44,8 @@ class Reason:
     sources: tuple[str, ...]
     #: The answers the rule read, so staff can see why it fired.
     answers: Mapping[str, object]
+    #: A warning sign left open ("not sure", or no answer): shown even beside a contraindication.
+    open_warning_sign: bool = False
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -54,6 +56,7 @@ class Reason:
             "staff_rationale": self.staff_rationale,
             "sources": list(self.sources),
             "answers": dict(self.answers),
+            "open_warning_sign": self.open_warning_sign,
         }
 
 
@@ -85,9 +88,12 @@ class Result:
     def explaining(self) -> list[Reason]:
         """The reasons to show the patient: those behind the outcome, not every fired rule.
 
-        A red flag's page shows only the medical reasons; a candidacy page shows why IMS may
-        or may not fit and any precaution a physiotherapist will check.
+        A red flag's page shows only the medical reasons; a not-suitable page its reasons and any
+        warning sign left open, which a contraindication must not hide (issue 20); a candidacy
+        page shows why IMS may or may not fit and any precaution a physiotherapist will check.
         """
+        if self.outcome is Outcome.NOT_SUITABLE:
+            return [r for r in self.reasons if r.outcome is self.outcome or r.open_warning_sign]
         if self.outcome.overrides_candidacy:
             return [r for r in self.reasons if r.outcome is self.outcome]
         return [r for r in self.reasons if r.outcome is Outcome.CLINICIAN_REVIEW or r.outcome is self.candidacy]
@@ -108,6 +114,7 @@ class Result:
                     r["staff_rationale"],
                     tuple(r["sources"]),
                     dict(r.get("answers", {})),
+                    bool(r.get("open_warning_sign", False)),
                 )
                 for r in data["reasons"]
             ),
@@ -163,6 +170,7 @@ def evaluate(answers: Mapping[str, object], questionnaire: Questionnaire, rulese
             rule.staff_rationale,
             rule.sources,
             {name: answers[name] for name in _answers_read(rule.when, ruleset) if name in answers},
+            rule.open_warning_sign,
         )
         for rule in sorted(fired, key=_by_rank)  # stable: file order within an outcome
     )

@@ -259,6 +259,48 @@ class Checklist:
         return tuple(item.id for item in self.items)
 
 
+@dataclass(frozen=True)
+class WarningSign:
+    """One warning sign to watch for, in plain words, and the questions that ask about it."""
+
+    text: str
+    asks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SafetyNetTier:
+    """The warning signs that call for one kind of help: what to do, then the signs."""
+
+    text: str
+    text_proxy: str
+    signs: tuple[WarningSign, ...]
+
+    def wording(self, for_someone_else: bool = False) -> str:
+        return self.text_proxy if for_someone_else else self.text
+
+
+@dataclass(frozen=True)
+class SafetyNet:
+    """What to do if things change: every warning sign the questionnaire asks about, by tier.
+
+    Shown after a result (but the emergency one, which already sends the person to care) and
+    after a request is sent, so that a person who answered "no" today knows what to act on
+    tomorrow.
+    """
+
+    emergency: SafetyNetTier
+    doctor: SafetyNetTier
+
+    @property
+    def tiers(self) -> tuple[SafetyNetTier, SafetyNetTier]:
+        return (self.emergency, self.doctor)
+
+    @property
+    def asks(self) -> set[str]:
+        """Every question some sign stands for."""
+        return {qid for tier in self.tiers for sign in tier.signs for qid in sign.asks}
+
+
 #: What a page asks: a question on its own, or a checklist of several.
 Prompt = Question | Checklist
 
@@ -329,6 +371,7 @@ class _AnswerFacts:
 class Questionnaire:
     version: str
     sections: tuple[Section, ...]
+    safety_net: SafetyNet | None = None
     #: The parsed file, for the content hash of the rule-set version.
     source_data: object = field(repr=False, compare=False, default=None)
 
@@ -509,7 +552,36 @@ class _Builder:
             if section is not None:
                 sections.append(section)
         self._check_checklist_ids(sections)
-        return Questionnaire(version=str(data.get("version", "")), sections=tuple(sections), source_data=data)
+        return Questionnaire(
+            version=str(data.get("version", "")),
+            sections=tuple(sections),
+            safety_net=self._safety_net(data.get("safety_net"), seen),
+            source_data=data,
+        )
+
+    def _safety_net(self, data: object, questions: Mapping[str, Question]) -> SafetyNet | None:
+        """The `safety_net`: an `emergency` and a `doctor` tier, each a text and its signs."""
+        if data is None:
+            return None
+        tiers = []
+        for name in ("emergency", "doctor"):
+            tier = data.get(name) if isinstance(data, Mapping) else None
+            where = f"safety_net, {name}"
+            if not isinstance(tier, Mapping) or not tier.get("text") or not isinstance(tier.get("signs"), list):
+                self.problem(where, "needs `text`, `text_proxy` and a list of `signs`")
+                return None
+            signs = []
+            for index, sign in enumerate(tier["signs"]):
+                if not isinstance(sign, Mapping) or not sign.get("text") or not sign.get("asks"):
+                    self.problem(f"{where}, sign {index + 1}", "needs `text` and `asks` (question ids)")
+                    continue
+                for qid in sign["asks"]:
+                    if qid not in questions:
+                        self.problem(f"{where}, sign {index + 1}", f"asks {qid!r}, which is no question")
+                signs.append(WarningSign(text=" ".join(str(sign["text"]).split()), asks=tuple(sign["asks"])))
+            text = " ".join(str(tier["text"]).split())
+            tiers.append(SafetyNetTier(text, " ".join(str(tier.get("text_proxy") or text).split()), tuple(signs)))
+        return SafetyNet(*tiers)
 
     def _section(self, data: object, where: str, seen: dict[str, Question]) -> Section | None:
         if not isinstance(data, Mapping) or not {"id", "title", "questions"} <= set(data):

@@ -34,6 +34,7 @@ RULE_KEYS = {
     "sources",
     "even_if_unlikely",
     "sets_aside_candidacy",
+    "open_warning_sign",
 }
 
 
@@ -78,6 +79,9 @@ class Rule:
     #: A not_suitable rule after which no candidacy is stored, because IMS is not offered at
     #: all (under 12). Red flags always set candidacy aside (`engine.evaluate`).
     sets_aside_candidacy: bool = False
+    #: A safety net for a warning sign left open ("not sure", or no answer): its text is shown
+    #: with a not_suitable result too, which outranks it (`Result.explaining`).
+    open_warning_sign: bool = False
 
 
 @dataclass(frozen=True)
@@ -253,6 +257,8 @@ class _Builder:
             self.problem(where, "`even_if_unlikely` only makes sense for a clinician_review rule")
         if entry.get("sets_aside_candidacy") and outcome is not Outcome.NOT_SUITABLE:
             self.problem(where, "`sets_aside_candidacy` is for not_suitable rules (red flags always set it aside)")
+        if entry.get("open_warning_sign") and outcome is not Outcome.CLINICIAN_REVIEW:
+            self.problem(where, "`open_warning_sign` is for clinician_review safety nets")
         if not entry.get("when"):
             return None
         try:
@@ -271,6 +277,7 @@ class _Builder:
             sources=tuple(entry.get("sources") or ()),
             even_if_unlikely=bool(entry.get("even_if_unlikely", False)),
             sets_aside_candidacy=bool(entry.get("sets_aside_candidacy", False)),
+            open_warning_sign=bool(entry.get("open_warning_sign", False)),
         )
 
     def _check_condition(self, condition: Condition, where: str, known: set[str]) -> None:

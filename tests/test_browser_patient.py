@@ -249,11 +249,12 @@ def test_a_checklist_on_a_narrow_phone_without_javascript(new_page: NewPage, ser
         "rf_bladder_bowel": "no",
         "rf_sexual_change": "no",
         "rf_stroke_signs": "no",
-        "rf_sudden_headache": "no",
+        "rf_severe_headache": "no",
         "rf_exertion_chest": "no",
         "rf_after_needling": "no",
         "rf_calf_swelling": "unsure",
         "rf_calf_swelling_plain": "no",
+        "rf_pregnancy_signs": "no",
     }
     # Back on the page, the answers are shown as the ticks that gave them.
     click_and_wait(page, page.get_by_role("link", name="Back"))

@@ -69,11 +69,11 @@ def test_none_of_these_is_no_to_every_item() -> None:
 
 
 def test_items_marked_not_sure_are_unsure_beside_those_ticked() -> None:
-    field = posted(["rf_stroke_signs", "unsure"], ["rf_sudden_headache", "rf_sexual_change"])
+    field = posted(["rf_stroke_signs", "unsure"], ["rf_severe_headache", "rf_sexual_change"])
     assert field.data == {
         **NONE_OF_THESE,
         "rf_stroke_signs": "yes",
-        "rf_sudden_headache": UNSURE,
+        "rf_severe_headache": UNSURE,
         "rf_sexual_change": UNSURE,
     }
 
@@ -81,7 +81,7 @@ def test_items_marked_not_sure_are_unsure_beside_those_ticked() -> None:
 def test_the_not_sure_list_counts_only_under_not_sure() -> None:
     """Left ticked in the hidden list after "not sure" was unticked: ignored, as a follow-up
     that no longer applies is."""
-    assert posted(["none"], ["rf_sudden_headache"]).data == NONE_OF_THESE
+    assert posted(["none"], ["rf_severe_headache"]).data == NONE_OF_THESE
 
 
 @pytest.mark.parametrize(
@@ -161,11 +161,12 @@ def test_the_page_asks_one_question_and_stores_an_answer_for_each_item(app: Flas
     seed_draft(app, client, answers_before("warning_signs", IDEAL))
     journey = Journey(client)
     page = journey.page("/screening/warning_signs")
-    # The checklist, "Which are you not sure about?", and each sign's plainer rewording (shown
-    # only for a sign marked not sure).
-    plainer = {f"{item}_plain" for item in ITEMS}
-    assert page.html.count("<legend") == 2 + len(plainer)
-    assert {i.get("name") for i in page.inputs} - {"csrf_token", "action", "return_to"} == {NAME, NOT_SURE} | plainer
+    # The checklist, "Which are you not sure about?", each sign's plainer rewording (shown only
+    # for a sign marked not sure) and the details asked after a "yes" (shown only then).
+    follow_ups = {q.id for q in SECTION.questions if q.id not in ITEMS}
+    assert {f"{item}_plain" for item in ITEMS} | {"headache_detail", "calf_swelling_detail"} == follow_ups
+    assert page.html.count("<legend") == 2 + len(follow_ups)
+    assert {i.get("name") for i in page.inputs} - {"csrf_token", "action", "return_to"} == {NAME, NOT_SURE} | follow_ups
     response = journey.post_step(
         "warning_signs",
         {"action": "continue", NAME: ["unsure"], NOT_SURE: ["rf_calf_swelling"], "rf_calf_swelling_plain": "no"},
@@ -312,7 +313,7 @@ def test_the_check_page_shows_the_checklist_as_one_row_of_what_was_ticked(
 
 @pytest.mark.one_backend
 def test_the_check_page_row_is_worded_for_someone_else(app: Flask, client: FlaskClient) -> None:
-    answers = {**profile("proxy_teen"), "rf_sudden_headache": UNSURE}
+    answers = {**profile("proxy_teen"), "rf_severe_headache": UNSURE}
     seed_draft(app, client, answers)
     row = checklist_row(Journey(client).page(CHECK))
     assert CHECKLIST.text_proxy in row
@@ -321,7 +322,7 @@ def test_the_check_page_row_is_worded_for_someone_else(app: Flask, client: Flask
 
 def test_a_checklist_is_one_prompt_of_its_page_and_one_question_asked() -> None:
     questionnaire = rules.questionnaire()
-    assert SECTION.prompts == (CHECKLIST, *(q for q in SECTION.questions if q.id.endswith("_plain")))
+    assert SECTION.prompts == (CHECKLIST, *(q for q in SECTION.questions if q.id not in ITEMS))
     assert questionnaire.asked(SECTION, IDEAL) == [CHECKLIST]
     assert isinstance(CHECKLIST, Checklist) and CHECKLIST.is_checklist
     assert [q.id for q in questionnaire.applicable(IDEAL) if q.section_id == SECTION.id] == list(ITEMS)

@@ -50,7 +50,7 @@ def test_an_emergency_answer_is_sent_at_once_and_shows_the_advice_on_the_next_pa
 
 
 def test_an_emergency_answer_is_sent_even_with_save_and_come_back_later(app: Flask, client: FlaskClient) -> None:
-    answers = profile("ideal_neck", rf_calf_swelling="yes")
+    answers = profile("ideal_neck", rf_calf_swelling="yes", calf_swelling_detail="swollen")
     journey = Journey(client)
     journey.walk(answers, until="warning_signs")
     response = journey.answer("warning_signs", answers, action="save")
@@ -76,7 +76,7 @@ def test_a_mis_tapped_emergency_answer_is_asked_again_and_staff_see_it_was_withd
     assert journey.page("/screening/pain_location").value("age") == "45"
 
     old, draft = screenings(app)
-    assert "rf_stroke_signs" not in draft["answers"] and "rf_sudden_headache" not in draft["answers"]
+    assert "rf_stroke_signs" not in draft["answers"] and "rf_severe_headache" not in draft["answers"]
     assert draft["answers"]["rf_saddle_numbness"] == "no"
     assert old["id"] == emergency["id"] and old["outcome"] == "emergency"  # kept as it was sent
     assert old["emergency_withdrawn_at"] is not None and old["resume_token_hash"] is None
@@ -158,7 +158,7 @@ def test_a_screening_can_not_be_sent_before_its_outcome_is_decided(app: Flask, c
 def test_still_not_sure_about_an_emergency_sign_when_asked_plainly_means_same_day_advice(
     app: Flask, client: FlaskClient
 ) -> None:
-    answers = profile("ideal_neck", rf_sudden_headache="unsure")
+    answers = profile("ideal_neck", rf_severe_headache="unsure")
     journey = Journey(client)
     journey.walk(answers, until="warning_signs")
     # "Not sure" brings the plainer question, which must be answered too.
@@ -166,8 +166,8 @@ def test_still_not_sure_about_an_emergency_sign_when_asked_plainly_means_same_da
     assert (response.status_code, response.location) == (303, "/screening/warning_signs")  # refused
     page = journey.page(response.location)
     assert page.title.startswith("Error: ")
-    assert set(page.field_errors()) == {"rf_sudden_headache_plain"}
-    page = Page(journey.walk({**answers, "rf_sudden_headache_plain": "unsure"}, start=False))
+    assert set(page.field_errors()) == {"rf_severe_headache_plain"}
+    page = Page(journey.walk({**answers, "rf_severe_headache_plain": "unsure"}, start=False))
     assert journey.visited == ["/screening/warning_signs", CHECK]  # nothing later can change it
     assert "no more questions" in page.main
     assert journey.submit().location == RESULT
@@ -181,6 +181,8 @@ def test_still_not_sure_about_an_emergency_sign_when_asked_plainly_means_same_da
 
 def test_a_yes_to_the_plainer_question_is_the_emergency_it_asks_about(app: Flask, client: FlaskClient) -> None:
     journey = Journey(client)
-    journey.walk(profile("ideal_neck", rf_calf_swelling="unsure", rf_calf_swelling_plain="yes"))
+    journey.walk(
+        profile("ideal_neck", rf_calf_swelling="unsure", rf_calf_swelling_plain="yes", calf_swelling_detail="swollen")
+    )
     assert journey.visited == EMERGENCY_PAGES
     assert only_screening(app)["outcome"] == "emergency"

@@ -169,9 +169,11 @@ def test_a_change_that_makes_a_question_apply_leads_back_to_it(app: Flask, clien
     journey.walk(answers)
     response = journey.answer("pain_location", {**answers, "age": 40}, return_to="check")
     assert response.status_code == 303
-    assert client.get(response.location).location == "/screening/medicines"
-    page = journey.page("/screening/medicines")
-    assert "pregnant" in pregnancy_offered(page)
+    # The first page with a question that now applies: the pregnancy warning signs, asked
+    # among the emergency signs from age 10 to 60.
+    assert client.get(response.location).location == "/screening/warning_signs"
+    page = journey.page("/screening/warning_signs")
+    assert "rf_pregnancy_signs" in {str(i["value"]) for i in page.inputs if i.get("name") == "warning_signs_now"}
 
 
 @pytest.mark.parametrize(

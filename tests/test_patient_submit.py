@@ -211,6 +211,14 @@ def test_result_page_of_every_outcome(app: Flask, client: FlaskClient, outcome: 
         call = main.index("Call 911")
         assert call < main.index("emergency department") < main.index("Why we suggest this")
         assert call < main.index(stored["reference"])
+        assert "If things change" not in main  # the advice already sends the person to care
+    else:
+        safety_net = rules.questionnaire().safety_net
+        assert safety_net is not None and "If things change" in main
+        for tier in safety_net.tiers:
+            assert tier.text in main
+            for sign in tier.signs:
+                assert sign.text in main
 
 
 def test_booking_link_appears_only_when_configured(app: Flask, client: FlaskClient) -> None:
@@ -280,3 +288,18 @@ def test_every_sentence_of_a_result_fits_its_reasons(
         assert sentence in main
     for sentence in never_says:
         assert sentence not in main
+
+
+@pytest.mark.one_backend
+def test_declining_needles_does_not_hide_a_warning_sign_left_open(app: Flask, client: FlaskClient) -> None:
+    """Issue 20: the not-suitable page still says a physiotherapist will go through the warning
+    sign the person was not sure about, and lists what to act on."""
+    answers = profile("ideal_neck", willing_to_try="no", rf_unsteady_walking="unsure")
+    Journey(client).walk(answers)
+    assert Journey(client).submit().location == RESULT
+    main = Journey(client).result().main
+    assert main.startswith("Needle treatment is not right for you")
+    unsure_text = rules.ruleset().rule("U-1").patient_text
+    assert rules.ruleset().rule("CI-1").patient_text in main and unsure_text in main
+    assert "If things change" in main
+    assert only_screening(app)["outcome"] == "not_suitable"

@@ -196,17 +196,28 @@ def test_every_outcome_is_reached_by_at_least_one_case() -> None:
 def test_every_not_sure_answer_has_a_case_giving_clinician_review() -> None:
     """Each red-flag or safety question's "not sure" is shown to reach clinician_review via U-1 or
     U-2; the plainer rewording of an emergency warning sign, still "not sure", reaches same-day
-    medical advice (RF-U12)."""
+    medical advice (RF-U12); "not sure" to the detail of a warning sign answered "yes" may keep
+    the referral (emergency or see_doctor), and is shown too (U-1)."""
     safety_net = {Category.RED_FLAG: "U-1", Category.SAFETY: "U-2"}
+    questions = rules.questionnaire().questions
     uncovered = []
-    for question in rules.questionnaire():
+    for question in questions.values():
         if question.category is None or UNSURE not in question.choice_values:
             continue
         rewording = isinstance(question.enable_when, conditions.Equals) and question.enable_when.expected == UNSURE
-        outcome, rule = (Outcome.SEE_DOCTOR, "RF-U12") if rewording else (Outcome.CLINICIAN_REVIEW, None)
+        detail = question.enable_when is not None and any(
+            questions[name].category is Category.RED_FLAG and (name, "yes") in question.enable_when.compared_values()
+            for name in question.enable_when.names()
+        )
+        if rewording:
+            outcomes, rule = {Outcome.SEE_DOCTOR.value}, "RF-U12"
+        elif detail:
+            outcomes, rule = {Outcome.EMERGENCY.value, Outcome.SEE_DOCTOR.value, Outcome.CLINICIAN_REVIEW.value}, None
+        else:
+            outcomes, rule = {Outcome.CLINICIAN_REVIEW.value}, None
         if not any(
             question.is_unsure(answers_for(case).get(question.id))
-            and case["outcome"] == outcome.value
+            and case["outcome"] in outcomes
             and safety_net[question.category] in case["fired"]
             and (rule is None or rule in case["fired"])
             for case in checked(CASES)

@@ -23,8 +23,17 @@ from tests.support.rules_strategies import answers_with_some_flags, completions_
 
 QUESTIONNAIRE = rules.questionnaire()
 RULESET = rules.ruleset()
-#: Every red-flag question asked of everyone (not a follow-up such as `trauma_when`) answered "no".
-RED_FLAGS_NO = {q.id: "no" for q in QUESTIONNAIRE if q.category is Category.RED_FLAG and q.enable_when is None}
+#: The answers that make the age- and onset-dependent warning signs apply (pregnancy signs, a
+#: serious accident).
+AGE_AND_ONSET = {"age": 45, "pain_onset": "injury"}
+#: Every red-flag question that is not a follow-up of another answer (such as `trauma_when`)
+#: answered "no", with the age and onset that make them all apply.
+RED_FLAGS_NO = AGE_AND_ONSET | {
+    q.id: "no"
+    for q in QUESTIONNAIRE
+    if q.category is Category.RED_FLAG
+    and (q.enable_when is None or set(q.enable_when.names()) <= set(AGE_AND_ONSET))
+}
 
 
 class _Given(dict[str, object]):
@@ -32,26 +41,29 @@ class _Given(dict[str, object]):
         return self.get(name)
 
 
-#: The questions read by an emergency rule that are always asked (not the plainer rewordings
-#: asked after "not sure"), and those whose "yes" alone fires one.
-EMERGENCY_READS = sorted(
-    {
-        name
-        for r in RULESET.rules
-        if r.outcome is Outcome.EMERGENCY
-        for name in r.when.names()
-        if QUESTIONNAIRE.questions[name].enable_when is None
-    }
-)
+#: The emergency warning signs: the items of the emergency page's checklist (not the plainer
+#: rewordings asked after "not sure", nor the details asked after "yes").
+EMERGENCY_READS = sorted(QUESTIONNAIRE.section("warning_signs").checklists[0].item_ids)  # type: ignore[union-attr]
+#: The warning signs whose "yes" opens a detail question that can set the emergency aside.
+WITH_DETAIL = {
+    name
+    for q in QUESTIONNAIRE
+    if q.category is Category.RED_FLAG and q.enable_when is not None
+    for name, value in q.enable_when.compared_values()
+    if value == "yes"
+}
+#: Those whose "yes" alone fires an emergency rule.
 EMERGENCY_ON_YES = [
     qid
     for qid in EMERGENCY_READS
-    if any(r.outcome is Outcome.EMERGENCY and r.when.holds(_Given({qid: "yes"})) for r in RULESET.rules)
+    if qid not in WITH_DETAIL
+    and any(r.outcome is Outcome.EMERGENCY and r.when.holds(_Given({qid: "yes"})) for r in RULESET.rules)
 ]
 
 
 def test_the_emergency_questions_are_found_in_the_rules() -> None:
     assert "rf_saddle_numbness" in EMERGENCY_ON_YES
+    assert {"rf_calf_swelling", "rf_severe_headache"} <= WITH_DETAIL
     assert set(EMERGENCY_READS) <= set(QUESTIONNAIRE.questions)
 
 
@@ -103,6 +115,9 @@ def test_a_yes_to_an_emergency_question_decides_emergency_with_everything_after_
     qid = data.draw(st.sampled_from(EMERGENCY_ON_YES))
     complete = data.draw(answers_with_some_flags())
     complete[qid] = "yes"
+    if QUESTIONNAIRE.questions[qid].enable_when is not None:
+        complete["age"] = 30  # the pregnancy signs are asked from 10 to 60
+    complete = QUESTIONNAIRE.applicable_answers(complete)
     order = [q.id for q in QUESTIONNAIRE]
     asked = set(order[: order.index(qid) + 1])
     partial = {k: v for k, v in complete.items() if k in asked}
@@ -112,12 +127,28 @@ def test_a_yes_to_an_emergency_question_decides_emergency_with_everything_after_
 # ---- Named examples with the shipped rules ----------------------------------------------------
 
 
-def test_a_painful_swollen_calf_alone_is_an_emergency() -> None:
-    assert rules.decided({"respondent": "self", "rf_calf_swelling": "yes"}) is Outcome.EMERGENCY
+def test_a_painful_swollen_calf_is_an_emergency_once_its_detail_is_not_a_skin_infection() -> None:
+    calf = {"respondent": "self", "rf_calf_swelling": "yes"}
+    assert rules.decided(calf) is None  # the detail, on the same page, may say skin infection
+    assert rules.decided(calf | {"calf_swelling_detail": "swollen"}) is Outcome.EMERGENCY
+    assert rules.decided(calf | {"calf_swelling_detail": "unsure"}) is Outcome.EMERGENCY
+    infection = calf | {"calf_swelling_detail": "skin_infection"}
+    assert rules.decided(infection) is None  # a doctor today, unless an emergency sign follows
+    others = {qid: "no" for qid in EMERGENCY_READS if qid != "rf_calf_swelling"} | {"age": 45}
+    assert rules.decided(infection | others) is Outcome.SEE_DOCTOR
+
+
+def test_a_new_severe_headache_is_decided_by_how_it_began() -> None:
+    headache = {qid: "no" for qid in EMERGENCY_READS} | {"age": 45, "rf_severe_headache": "yes"}
+    assert rules.decided(headache) is None
+    assert rules.decided(headache | {"headache_detail": "sudden"}) is Outcome.EMERGENCY
+    assert rules.decided(headache | {"headache_detail": "headache"}) is Outcome.SEE_DOCTOR
+    assert rules.decided(headache | {"headache_detail": "unsure"}) is Outcome.SEE_DOCTOR
+    assert rules.decided(headache | {"headache_detail": "neck_only"}) is None
 
 
 def test_a_doctor_referral_waits_until_every_emergency_question_is_answered_no() -> None:
-    answers: dict[str, object] = {"respondent": "self", "rf_worsening_weakness": "yes"}
+    answers: dict[str, object] = {"respondent": "self", "age": 45, "rf_worsening_weakness": "yes"}
     assert rules.decided(answers) is None  # an emergency question might still be "yes"
     for qid in EMERGENCY_READS[:-1]:
         answers[qid] = "no"
@@ -127,7 +158,7 @@ def test_a_doctor_referral_waits_until_every_emergency_question_is_answered_no()
 
 
 def test_an_emergency_outranks_a_doctor_referral_already_decided() -> None:
-    answers = {qid: "no" for qid in EMERGENCY_READS} | {"rf_hands_walking": "yes"}
+    answers = {qid: "no" for qid in EMERGENCY_READS} | {"age": 45, "rf_unsteady_walking": "yes"}
     assert rules.decided(answers) is Outcome.SEE_DOCTOR
     assert rules.decided(answers | {"rf_after_needling": "yes"}) is Outcome.EMERGENCY
 
@@ -150,23 +181,25 @@ def test_with_the_painful_area_unknown_a_spinal_red_flag_pattern_can_still_appea
 
 def test_not_sure_is_never_an_emergency_but_may_still_become_one() -> None:
     assert rules.decided({"rf_calf_swelling": "unsure"}) is None
-    all_unsure = {qid: "unsure" for qid in RED_FLAGS_NO}
+    all_unsure = AGE_AND_ONSET | {qid: "unsure" for qid in RED_FLAGS_NO if qid not in AGE_AND_ONSET}
     assert rules.decided(all_unsure) is None  # a safety net's clinician review, not decided
-    referral = {qid: "no" for qid in EMERGENCY_READS} | {"rf_calf_swelling": "unsure", "rf_hands_walking": "yes"}
+    referral = {qid: "no" for qid in EMERGENCY_READS} | {"age": 45, "rf_calf_swelling": "unsure", "rf_unsteady_walking": "yes"}
     assert rules.decided(referral) is None  # the plainer rewording may still bring a yes
     referral["rf_calf_swelling_plain"] = "no"
     assert rules.decided(referral) is Outcome.SEE_DOCTOR
     assert rules.evaluate(referral).outcome is Outcome.SEE_DOCTOR
-    still_unsure = {qid: "no" for qid in EMERGENCY_READS} | {"rf_calf_swelling": "unsure"}
+    still_unsure = {qid: "no" for qid in EMERGENCY_READS} | {"age": 45, "rf_calf_swelling": "unsure"}
     assert rules.decided(still_unsure | {"rf_calf_swelling_plain": "unsure"}) is Outcome.SEE_DOCTOR
-    assert rules.decided(still_unsure | {"rf_calf_swelling_plain": "yes"}) is Outcome.EMERGENCY
+    plain_yes = still_unsure | {"rf_calf_swelling_plain": "yes"}
+    assert rules.decided(plain_yes | {"calf_swelling_detail": "swollen"}) is Outcome.EMERGENCY
 
 
 def test_no_answers_and_a_candidate_decide_nothing(ideal_answers: dict[str, object]) -> None:
     assert rules.decided({}) is None
     assert rules.evaluate(ideal_answers).outcome is Outcome.LIKELY
     assert rules.decided(ideal_answers) is None
-    assert rules.decided(ideal_answers | {"rf_calf_swelling": "yes"}) is Outcome.EMERGENCY
+    calf = {"rf_calf_swelling": "yes", "calf_swelling_detail": "swollen"}
+    assert rules.decided(ideal_answers | calf) is Outcome.EMERGENCY
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import rules
 from rules import Outcome
-from rules.engine import MISSING_FACTS, UNSURE_FACTS
+from rules.engine import MISSING_FACTS, UNSURE_FACTS, Result
 from rules.questionnaire import Category, duration
 from rules.ruleset import BUILTIN_FACTS
 from tests.support.rules_strategies import complete_answers
@@ -22,6 +22,14 @@ from tests.support.rules_strategies import complete_answers
 QUESTIONNAIRE = rules.questionnaire()
 RED_FLAGS = [q for q in QUESTIONNAIRE if q.category is Category.RED_FLAG and "yes" in q.choice_values]
 SAFETY = [q for q in QUESTIONNAIRE if q.category is Category.SAFETY]
+#: The broad warning signs whose detail, answered so, sets the referral aside (issue 14,
+#: pattern 4): one hand that works as usual, a stiff neck that built up over days, legs that
+#: ache as part of pain all over. Any other detail, "not sure" included, keeps it.
+BENIGN_DETAILS = {
+    "rf_hand_symptoms": ("hand_symptoms_detail", "one_hand"),
+    "rf_severe_headache": ("headache_detail", "neck_only"),
+    "rf_both_legs": ("both_legs_detail", "widespread"),
+}
 BOOKING_OUTCOMES = {Outcome.NOT_SUITABLE, Outcome.CLINICIAN_REVIEW, Outcome.LIKELY, Outcome.POSSIBLE, Outcome.UNLIKELY}
 
 
@@ -51,6 +59,10 @@ def test_a_yes_to_any_red_flag_never_reaches_a_booking_outcome(data: st.DataObje
     if flag.id == "cancer_history":  # its "yes" is split into past/current and needs spinal pain
         return
     result = rules.evaluate(answers)
+    if flag.id in BENIGN_DETAILS:
+        detail, benign = BENIGN_DETAILS[flag.id]
+        if answers.get(detail) == benign:
+            return  # the clear benign detail sets the referral aside (issue 14, pattern 4)
     if flag.id == "rf_both_legs" and not result.indicators["spinal_pain"]:
         # Without spinal pain a weak flag (P-20), but always checked by a physiotherapist first.
         assert result.outcome in (
@@ -133,7 +145,16 @@ def test_the_result_dictionary_has_the_documented_shape(ideal_answers: dict[str,
     assert set(result) == {"outcome", "candidacy", "reasons", "indicators", "ruleset_version"}
     assert result["outcome"] == "likely"
     (reason,) = result["reasons"]
-    assert set(reason) == {"rule_id", "title", "outcome", "patient_text", "staff_rationale", "sources", "answers"}
+    assert set(reason) == {
+        "rule_id",
+        "title",
+        "outcome",
+        "patient_text",
+        "staff_rationale",
+        "sources",
+        "answers",
+        "open_warning_sign",
+    }
     assert reason["rule_id"] == "C-L1"
     assert reason["answers"]["pain_duration_weeks"] == 52  # the answers behind the rule
     for indicator in (
@@ -149,11 +170,23 @@ def test_the_result_dictionary_has_the_documented_shape(ideal_answers: dict[str,
 
 
 def test_explaining_shows_only_the_medical_reasons_for_an_emergency(ideal_answers: dict[str, object]) -> None:
-    answers = dict(ideal_answers, rf_calf_swelling="yes", diabetes="yes", diabetes_feet="no")
+    answers = dict(ideal_answers, rf_calf_swelling="yes", calf_swelling_detail="swollen", diabetes="yes", foot_sore="no")
     result = rules.evaluate(answers)
     assert result.outcome is Outcome.EMERGENCY
     assert set(result.rule_ids) == {"RF-E5", "P-4", "C-L1"}
     assert [r.rule_id for r in result.explaining()] == ["RF-E5"]
+
+
+def test_a_not_suitable_result_still_explains_a_warning_sign_left_open(ideal_answers: dict[str, object]) -> None:
+    """Issue 20: declining needles must not hide a "not sure" about a warning sign, from the
+    patient or, once stored and read back, from the result page."""
+    answers = dict(ideal_answers, willing_to_try="no", rf_unsteady_walking="unsure")
+    result = rules.evaluate(answers)
+    assert result.outcome is Outcome.NOT_SUITABLE
+    assert [r.rule_id for r in result.explaining()] == ["CI-1", "U-1"]
+    assert [r.rule_id for r in Result.from_dict(result.to_dict()).explaining()] == ["CI-1", "U-1"]
+    declined_only = rules.evaluate(dict(ideal_answers, willing_to_try="no"))
+    assert [r.rule_id for r in declined_only.explaining()] == ["CI-1"]
 
 
 def test_a_red_flag_or_the_age_sets_candidacy_aside_and_staff_read_what_the_rules_gave(

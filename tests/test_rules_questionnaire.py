@@ -214,8 +214,12 @@ def test_the_questionnaire_covers_every_domain_of_the_evidence_base() -> None:
             "rf_fever_unwell",
             "rf_major_trauma",
             "cancer_history",
-            "rf_hands_walking",
+            "rf_hand_symptoms",
+            "rf_unsteady_walking",
             "rf_after_needling",
+            "rf_severe_headache",
+            "rf_pregnancy_signs",
+            "rf_hot_joint_or_skin",
         },
     }
     for domain, questions in domains.items():
@@ -313,10 +317,10 @@ def test_follow_up_questions_apply_only_after_the_answer_that_opens_them() -> No
 
 
 def test_answers_that_stop_applying_are_discarded_together_with_their_follow_ups() -> None:
-    answers = {"diabetes": "yes", "diabetes_feet": "no", "epilepsy": "yes", "last_seizure": "over_12_months"}
+    answers = {"diabetes": "yes", "foot_sore": "no", "epilepsy": "yes", "last_seizure": "over_12_months"}
     answers["epilepsy"] = "no"
     kept = QUESTIONNAIRE.applicable_answers(answers)
-    assert kept == {"diabetes": "yes", "diabetes_feet": "no", "epilepsy": "no"}
+    assert kept == {"diabetes": "yes", "foot_sore": "no", "epilepsy": "no"}
 
 
 def test_a_saved_page_replaces_its_own_answers_and_drops_what_stops_applying_elsewhere() -> None:
@@ -588,21 +592,24 @@ def test_the_shipped_checklists() -> None:
             "rf_bladder_bowel",
             "rf_sexual_change",
             "rf_stroke_signs",
-            "rf_sudden_headache",
+            "rf_severe_headache",
             "rf_exertion_chest",
             "rf_after_needling",
             "rf_calf_swelling",
+            "rf_pregnancy_signs",
         ),
         "doctor_signs": (
             "rf_both_legs",
             "rf_worsening_weakness",
-            "rf_hands_walking",
+            "rf_hand_symptoms",
+            "rf_unsteady_walking",
             "rf_major_trauma",
             "osteoporosis",
             "rf_weight_loss",
             "rf_fever_unwell",
             "rf_night_pain",
             "rf_infection_risk",
+            "rf_hot_joint_or_skin",
         ),
         "bleeding": ("blood_thinners", "bleeding_disorder", "easy_bleeding"),
         "health_conditions": (

@@ -88,7 +88,7 @@ def test_the_export_has_a_header_and_one_row_per_screening_in_queue_order(
 def test_the_export_says_when_an_emergency_answer_was_withdrawn(
     app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]
 ) -> None:
-    reference = submit(app, {**ideal_answers, "rf_calf_swelling": "yes"}, MONDAY)
+    reference = submit(app, {**ideal_answers, "rf_calf_swelling": "yes", "calf_swelling_detail": "swollen"}, MONDAY)
     with app.app_context():
         screening = db.session.scalars(select(Screening).where(Screening.reference == reference)).one()
         services.withdraw_emergency(screening, 7, now=MONDAY + timedelta(minutes=3))

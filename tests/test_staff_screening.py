@@ -468,7 +468,7 @@ def test_a_screening_judged_by_a_question_since_retired_still_shows(app: Flask, 
 def test_a_red_flag_screening_stores_no_candidacy_and_shows_what_the_rules_gave(
     app: Flask, physio_client: FlaskClient, ideal_answers: dict[str, object]
 ) -> None:
-    reference = submit_screening(app, {**ideal_answers, "rf_calf_swelling": "yes"})
+    reference = submit_screening(app, {**ideal_answers, "rf_calf_swelling": "yes", "calf_swelling_detail": "swollen"})
     with app.app_context():
         screening = db.session.scalars(select(Screening).where(Screening.reference == reference)).one()
         assert screening.outcome == "emergency" and screening.candidacy is None
