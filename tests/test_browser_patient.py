@@ -263,6 +263,28 @@ def test_a_checklist_on_a_narrow_phone_without_javascript(new_page: NewPage, ser
     assert not page.get_by_label("None of these").is_checked()
 
 
+def test_a_warning_signs_detail_appears_only_after_yes_on_a_narrow_phone_without_javascript(
+    new_page: NewPage,
+) -> None:
+    """Issue 14, pattern 4: a new, severe headache is asked broadly; how it began is asked only
+    once it is ticked (CSS only), and a sudden onset is the emergency advice on the next page."""
+    page = new_page(NARROW_PHONE, java_script_enabled=False)
+    start(page)
+    walk_steps_until(page, answers_for("likely"), "warning_signs")
+    detail = page.locator("#question-headache_detail")
+    assert not detail.is_visible()
+    page.locator("input[name=warning_signs_now][value=rf_severe_headache]").check()
+    assert detail.is_visible()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= NARROW_PHONE["width"]
+    click_and_wait(page, page.get_by_role("button", name="Continue"))
+    # Not answered: refused, with the detail named in the error summary and the tick kept.
+    assert section_of(page) == "warning_signs"
+    assert "Which describes it best?" in page.locator(".error-summary").inner_text()
+    detail.get_by_label("It came on suddenly, reaching its worst within about a minute").check()
+    click_and_wait(page, page.get_by_role("button", name="Continue"))
+    assert page.locator("h1").inner_text().strip() == HEADLINES["emergency"]
+
+
 def test_back_after_a_corrected_error_shows_the_page_not_a_resubmission(new_page: NewPage) -> None:
     """A refused page redirects to itself (POST-redirect-GET), so the history holds only GETs:
     Back never lands on a POST's result, which Chromium offers to send again ("Confirm form

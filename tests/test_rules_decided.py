@@ -31,8 +31,7 @@ AGE_AND_ONSET = {"age": 45, "pain_onset": "injury"}
 RED_FLAGS_NO = AGE_AND_ONSET | {
     q.id: "no"
     for q in QUESTIONNAIRE
-    if q.category is Category.RED_FLAG
-    and (q.enable_when is None or set(q.enable_when.names()) <= set(AGE_AND_ONSET))
+    if q.category is Category.RED_FLAG and (q.enable_when is None or set(q.enable_when.names()) <= set(AGE_AND_ONSET))
 }
 
 
@@ -183,7 +182,11 @@ def test_not_sure_is_never_an_emergency_but_may_still_become_one() -> None:
     assert rules.decided({"rf_calf_swelling": "unsure"}) is None
     all_unsure = AGE_AND_ONSET | {qid: "unsure" for qid in RED_FLAGS_NO if qid not in AGE_AND_ONSET}
     assert rules.decided(all_unsure) is None  # a safety net's clinician review, not decided
-    referral = {qid: "no" for qid in EMERGENCY_READS} | {"age": 45, "rf_calf_swelling": "unsure", "rf_unsteady_walking": "yes"}
+    referral = {qid: "no" for qid in EMERGENCY_READS} | {
+        "age": 45,
+        "rf_calf_swelling": "unsure",
+        "rf_unsteady_walking": "yes",
+    }
     assert rules.decided(referral) is None  # the plainer rewording may still bring a yes
     referral["rf_calf_swelling_plain"] = "no"
     assert rules.decided(referral) is Outcome.SEE_DOCTOR

@@ -170,7 +170,9 @@ def test_the_result_dictionary_has_the_documented_shape(ideal_answers: dict[str,
 
 
 def test_explaining_shows_only_the_medical_reasons_for_an_emergency(ideal_answers: dict[str, object]) -> None:
-    answers = dict(ideal_answers, rf_calf_swelling="yes", calf_swelling_detail="swollen", diabetes="yes", foot_sore="no")
+    answers = dict(
+        ideal_answers, rf_calf_swelling="yes", calf_swelling_detail="swollen", diabetes="yes", foot_sore="no"
+    )
     result = rules.evaluate(answers)
     assert result.outcome is Outcome.EMERGENCY
     assert set(result.rule_ids) == {"RF-E5", "P-4", "C-L1"}

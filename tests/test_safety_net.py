@@ -18,7 +18,9 @@ QUESTIONS = QUESTIONNAIRE.questions
 def _follows_a_warning_sign(question_id: str) -> bool:
     """A rewording or a detail asked after an answer to another warning sign."""
     enable_when = QUESTIONS[question_id].enable_when
-    return enable_when is not None and any(QUESTIONS[name].category is Category.RED_FLAG for name in enable_when.names())
+    return enable_when is not None and any(
+        QUESTIONS[name].category is Category.RED_FLAG for name in enable_when.names()
+    )
 
 
 def test_every_warning_sign_a_red_flag_rule_reads_is_in_the_safety_net() -> None:

@@ -14,7 +14,7 @@ from werkzeug.test import TestResponse
 
 from app.models import OUTCOMES
 from app.staff.queue import OUTCOME_LABELS
-from tests.conftest import insert_submitted, sqlite_only
+from tests.conftest import insert_submitted, sqlite_only, submit_screening
 from tests.support.staff_pages import QUEUE, text_of
 
 INVALID_FILTER = "Some filters could not be used"
@@ -265,3 +265,16 @@ def test_pages_of_fifty(app: Flask, physio_client: FlaskClient) -> None:
 def test_any_query_string_gives_a_page(app: Flask, physio_client: FlaskClient, args: dict[str, str]) -> None:
     response = physio_client.get(QUEUE, query_string=args)
     assert response.status_code == 200
+
+
+def test_a_not_suitable_screening_names_the_warning_sign_left_open(
+    app: Flask, physio_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
+    """Issue 20: declining needles outranks a "not sure" about a warning sign, and the queue still
+    says that a warning sign is open, so that somebody asks about it."""
+    open_sign = submit_screening(app, {**ideal_answers, "willing_to_try": "no", "rf_unsteady_walking": "unsure"})
+    declined = submit_screening(app, {**ideal_answers, "willing_to_try": "no"})
+    rows = re.split(r"(?=IMS-[A-Z0-9]{8})", text_of(physio_client.get(QUEUE)))  # one part per screening
+    row_of = {reference: next(row for row in rows if row.startswith(reference)) for reference in (open_sign, declined)}
+    assert "'Not sure' to a red-flag question" in row_of[open_sign] and "1 not sure" in row_of[open_sign]
+    assert "Not sure" not in row_of[declined]
