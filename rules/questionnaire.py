@@ -372,6 +372,8 @@ class Questionnaire:
     version: str
     sections: tuple[Section, ...]
     safety_net: SafetyNet | None = None
+    #: Questions no longer asked, kept so that answers stored under them still read as words.
+    retired: tuple[Question, ...] = ()
     #: The parsed file, for the content hash of the rule-set version.
     source_data: object = field(repr=False, compare=False, default=None)
 
@@ -556,8 +558,26 @@ class _Builder:
             version=str(data.get("version", "")),
             sections=tuple(sections),
             safety_net=self._safety_net(data.get("safety_net"), seen),
+            retired=self._retired(data.get("retired") or [], seen),
             source_data=data,
         )
+
+    def _retired(self, entries: object, current: Mapping[str, Question]) -> tuple[Question, ...]:
+        """The `retired` questions: defined as they were asked, for reading old answers only."""
+        if not isinstance(entries, list):
+            self.problem("retired", "must be a list of questions")
+            return ()
+        retired: dict[str, Question] = {}
+        for index, entry in enumerate(entries):
+            if isinstance(entry, Mapping) and entry.get("id") in current:
+                self.problem(f"retired, question {entry['id']}", "is still asked (an id is never reused)")
+                continue
+            if isinstance(entry, Mapping) and entry.get("enable_when") is not None:
+                self.problem(f"retired, question {entry.get('id')}", "needs no `enable_when`: it is never asked")
+            question = self._question(entry, "retired", f"retired, question {index + 1}", retired)
+            if question is not None:
+                retired[question.id] = question
+        return tuple(retired.values())
 
     def _safety_net(self, data: object, questions: Mapping[str, Question]) -> SafetyNet | None:
         """The `safety_net`: an `emergency` and a `doctor` tier, each a text and its signs."""

@@ -664,3 +664,27 @@ def test_every_main_area_fits_the_body_map_areas_it_stands_for(ideal_answers: di
     assert main_region.outside("shoulder", ["neck", "upper_back"])
     with pytest.raises(InvalidAnswers, match="main_region: 'shoulder' stands for"):
         rules.evaluate({**ideal_answers, "pain_regions": ["neck"], "main_region": "shoulder"})
+
+
+def test_a_retired_question_id_is_never_reused(tmp_path: Path) -> None:
+    """An answer stored under a retired id must keep meaning what it meant when it was asked."""
+
+    def with_retired(retired_id: str) -> str:
+        questions = '- {id: a, type: single, text: "A?", choices: yes_no_unsure}'
+        retired = f"""
+            retired:
+              - {{id: {retired_id}, type: single, text: "An older A?", choices: yes_no_unsure}}
+              - {{id: old, type: single, text: "Old?", choices: yes_no_unsure}}
+        """
+        return GOOD_HEADER + " " * 10 + questions + "\n" + textwrap.indent(textwrap.dedent(retired), " " * 4)
+
+    with pytest.raises(DataError) as raised:
+        load_questionnaire(write(tmp_path, with_retired("a")))
+    assert raised.value.problems == ["questionnaire.yaml: retired, question a: is still asked (an id is never reused)"]
+    kept = load_questionnaire(write(tmp_path, with_retired("b")))
+    assert [q.id for q in kept.retired] == ["b", "old"] and "b" not in kept.questions
+
+
+def test_the_shipped_retired_questions_are_those_no_longer_asked() -> None:
+    assert {q.id for q in QUESTIONNAIRE.retired} >= {"rf_hands_walking", "rf_sudden_headache", "diabetes_feet"}
+    assert not {q.id for q in QUESTIONNAIRE.retired} & set(QUESTIONNAIRE.questions)

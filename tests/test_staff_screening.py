@@ -462,6 +462,31 @@ def test_a_screening_judged_by_a_question_since_retired_still_shows(app: Flask, 
     )
     page = text_of(page_of(physio_client, reference))
     assert "CI-8" in page and "unwell_now = yes" in page
+    # Among the answers too, as the question was worded, under its own heading.
+    retired = page[page.index("Questions no longer asked") :]
+    assert (
+        "Are you unwell at the moment with an infection, a fever or another illness that a doctor is treating? Yes"
+        in retired
+    )
+
+
+def test_answers_to_the_questions_split_in_1_7_0_still_read_as_words(app: Flask, physio_client: FlaskClient) -> None:
+    """Questionnaire 1.7.0 retired the bundled hands-and-walking and headache questions; a
+    screening sent before keeps their answers, which staff must still see."""
+    (reference,) = insert_submitted(
+        app,
+        [
+            {
+                "outcome": "see_doctor",
+                "submitted_at": datetime.now(UTC),
+                "answers": {"respondent": "self", "rf_hands_walking": "yes", "rf_sudden_headache": "unsure"},
+            }
+        ],
+    )
+    page = text_of(page_of(physio_client, reference))
+    retired = page[page.index("Questions no longer asked") :]
+    assert "Have your hands become clumsy or numb, or have you become unsteady when walking? Yes" in retired
+    assert "unlike anything you have had before? Not sure" in retired
 
 
 @sqlite_only
