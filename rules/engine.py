@@ -169,7 +169,7 @@ def evaluate(answers: Mapping[str, object], questionnaire: Questionnaire, rulese
             rule.patient_text,
             rule.staff_rationale,
             rule.sources,
-            {name: answers[name] for name in _answers_read(rule.when, ruleset) if name in answers},
+            {name: answers[name] for name in answers_read(rule.when, ruleset) if name in answers},
             rule.open_warning_sign,
         )
         for rule in sorted(fired, key=_by_rank)  # stable: file order within an outcome
@@ -202,7 +202,7 @@ def _by_rank(rule: Rule) -> int:
     return rule.outcome.rank
 
 
-def _answers_read(condition: Condition, ruleset: RuleSet) -> tuple[str, ...]:
+def answers_read(condition: Condition, ruleset: RuleSet) -> tuple[str, ...]:
     """The names a condition reads, following derived facts down to answers, in the order found."""
     derived = {d.name: d for d in ruleset.derived}
     read: list[str] = []

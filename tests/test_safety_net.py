@@ -7,7 +7,7 @@ Every result page but the emergency one, and the page after a request is sent, l
 from __future__ import annotations
 
 import rules
-from rules.engine import _answers_read
+from rules.engine import answers_read
 from rules.outcomes import Outcome
 from rules.questionnaire import Category
 
@@ -30,7 +30,7 @@ def test_every_warning_sign_a_red_flag_rule_reads_is_in_the_safety_net() -> None
         qid
         for rule in rules.ruleset().rules
         if rule.outcome in (Outcome.EMERGENCY, Outcome.SEE_DOCTOR)
-        for qid in _answers_read(rule.when, rules.ruleset())
+        for qid in answers_read(rule.when, rules.ruleset())
         if QUESTIONS[qid].category is Category.RED_FLAG and not _follows_a_warning_sign(qid)
     }
     assert {"rf_saddle_numbness", "rf_severe_headache", "rf_pregnancy_signs", "rf_hot_joint_or_skin"} <= signs
