@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 from typing import ClassVar
 
@@ -254,7 +255,7 @@ class Checklist:
             return self.text_proxy, self.hint_proxy or self.hint
         return self.text, self.hint
 
-    @property
+    @cached_property  # read for every question of a page as it renders: worth keeping
     def item_ids(self) -> tuple[str, ...]:
         return tuple(item.id for item in self.items)
 
@@ -325,7 +326,7 @@ class Section:
         """The checklist that asks this question, if any."""
         return next((c for c in self.checklists if question_id in c.item_ids), None)
 
-    @property
+    @cached_property
     def prompts(self) -> tuple[Prompt, ...]:
         """What the page asks, in order: each question, except that a checklist's items are
         asked once, as the checklist, where its first item is."""
@@ -381,7 +382,7 @@ class Questionnaire:
         for section in self.sections:
             yield from section.questions
 
-    @property
+    @cached_property  # looked up many times a request; the questionnaire never changes once loaded
     def questions(self) -> dict[str, Question]:
         return {question.id: question for question in self}
 

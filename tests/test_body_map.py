@@ -12,12 +12,11 @@ from pathlib import Path
 import pytest
 from flask import Flask, render_template
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField
 from wtforms.fields.choices import SelectChoice
-from wtforms.widgets import CheckboxInput, ListWidget
 
 import rules
 from app import create_app
+from app.patient.forms import MultiCheckboxField
 
 ROOT = Path(__file__).resolve().parent.parent
 PARTIAL = ROOT / "templates" / "patient" / "_body_map.html"
@@ -35,11 +34,8 @@ BACK_ONLY = {"upper_back", "lower_back"}
 
 def make_form_class(choices: list[tuple[str, str]]) -> type[FlaskForm]:
     class PainForm(FlaskForm):
-        pain_regions = SelectMultipleField(
-            QUESTION.text,
-            choices=[SelectChoice(value, label) for value, label in choices],
-            widget=ListWidget(prefix_label=False),
-            option_widget=CheckboxInput(),
+        pain_regions = MultiCheckboxField(  # the field the question pages render it with
+            QUESTION.text, choices=[SelectChoice(value, label) for value, label in choices]
         )
 
     return PainForm

@@ -118,6 +118,10 @@ class SingleChoiceField(RadioField):
         _one_value(self, valuelist, "Select one answer only")
         super().process_formdata(valuelist)
 
+    def chosen_values(self) -> frozenset[str]:
+        """The choice shown selected, as text (templates/_forms.html writes the inputs itself)."""
+        return frozenset() if self.data is None else frozenset({str(self.data)})
+
 
 class TextAnswerField(StringField):
     """A short text answer, posted once."""
@@ -140,6 +144,10 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def chosen_values(self) -> frozenset[str]:
+        """The choices shown ticked, as text (templates/_forms.html writes the inputs itself)."""
+        return frozenset(str(value) for value in self.data or ())
 
 
 class ChecklistField(Field):

@@ -105,6 +105,13 @@ class _Selector(conditions.Visitor[str | None]):
 
 def revealed_questions(section: Section) -> dict[str, str]:
     """Question id -> selector suffix, for the questions of `section` that CSS can reveal."""
+    return _revealed_questions(section.id)
+
+
+@cache  # the questionnaire is fixed once loaded; every question page asks
+def _revealed_questions(section_id: str) -> dict[str, str]:
+    section = rules.questionnaire().section(section_id)
+    assert section is not None
     on_page = {q.id: q for q in section.questions if q.type in CHOICE_TYPES}
     checklists = {item: checklist.id for checklist in section.checklists for item in checklist.item_ids}
     revealed = {}
