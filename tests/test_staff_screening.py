@@ -24,6 +24,7 @@ from app.models import (
     StatusChange,
 )
 from app.staff import review
+from app.staff.explain import fact_label, plain_words
 from rules.questionnaire import duration
 from tests.conftest import (
     StaffAccounts,
@@ -89,9 +90,12 @@ def test_every_answer_is_shown_with_its_question(
 def test_not_sure_answers_are_highlighted(app: Flask, physio_client: FlaskClient, reference: str) -> None:
     html = page_of(physio_client, reference).get_data(as_text=True)
     rows = re.findall(r'<div class="summary-list__row summary-list__row--unsure">(.*?)</div>', html, re.DOTALL)
-    assert len(rows) == 1
-    assert rules.questionnaire().questions["epilepsy"].wording(False)[0] in unescape(rows[0])
-    assert '<strong class="tag tag--unsure">Not sure</strong>' in rows[0]
+    # Once on the first screen, under its short label, and once among all the answers.
+    assert len(rows) == 2
+    epilepsy = rules.questionnaire().questions["epilepsy"]
+    assert epilepsy.checklist_wording() in unescape(rows[0])
+    assert epilepsy.wording(False)[0] in unescape(rows[1])
+    assert all('<strong class="tag tag--unsure">Not sure</strong>' in row for row in rows)
 
 
 @sqlite_only
@@ -104,13 +108,16 @@ def test_the_rule_trace_indicators_and_ruleset_version_are_shown(
     ruleset = rules.ruleset()
     for reason in result.reasons:
         assert reason.rule_id in page and reason.title in page
-        assert reason.staff_rationale in page
+        assert plain_words(reason.staff_rationale) in page
         for source in reason.sources:
             assert ruleset.sources[source].citation in page
+    # The indicators under what they mean; no internal name anywhere on the page.
     for name in ("unsure_answers", "widespread_region_count", "chronic_pain", "nerve_type_count"):
-        assert name in page
+        assert fact_label(name) in page
+    names = {*result.indicators, *(derived.name for derived in ruleset.derived), *answers}
+    assert not [name for name in names if "_" in name and re.search(rf"\b{name}\b", page)]
     assert result.ruleset_version in page
-    assert "Clinician review" in page and "underlying candidacy: likely" in page
+    assert "Clinician review" in page and "Underlying candidacy: likely" in page
 
 
 def test_patient_text_is_escaped(app: Flask, physio_client: FlaskClient, reference: str) -> None:
@@ -403,7 +410,7 @@ def test_a_judgement_sits_beside_the_rules_outcome(app: Flask, physio_client: Fl
             "physio@clinic.example",
         )
     page = text_of(page_of(physio_client, reference))
-    assert "Rules' outcome Clinician review" in page and "Physio's outcome Not suitable" in page
+    assert "Outcome and why Clinician review" in page and "Physiotherapist's outcome: Not suitable" in page
     assert "Seizure last month; not safe to needle" in page
     queue = physio_client.get(QUEUE).get_data(as_text=True)
     row = next(r for r in queue.split("<tr") if reference in r)
@@ -461,7 +468,8 @@ def test_a_screening_judged_by_a_question_since_retired_still_shows(app: Flask, 
         ],
     )
     page = text_of(page_of(physio_client, reference))
-    assert "CI-8" in page and "unwell_now = yes" in page
+    assert "CI-8" in page and "Answers it read: Are you unwell at the moment" in page
+    assert "unwell_now" not in page
     # Among the answers too, as the question was worded, under its own heading.
     retired = page[page.index("Questions no longer asked") :]
     assert (
@@ -498,8 +506,11 @@ def test_a_red_flag_screening_stores_no_candidacy_and_shows_what_the_rules_gave(
         screening = db.session.scalars(select(Screening).where(Screening.reference == reference)).one()
         assert screening.outcome == "emergency" and screening.candidacy is None
     page = text_of(page_of(physio_client, reference))
-    assert "no candidacy: set aside by the outcome; the candidacy rules alone gave likely" in page
-    assert "underlying candidacy" not in page
+    assert "If the warning sign is cleared, the candidacy rules give: likely" in page
+    assert "Underlying candidacy" not in page
+    # The candidacy rule is not shown as a second result beside the emergency.
+    trace = page[page.index("How the rules decided Emergency") :]
+    assert "If the warning sign is cleared" in trace and "Would give: Likely Fits the typical IMS candidate" in trace
 
 
 def test_a_duration_is_shown_as_the_patient_gave_it(
