@@ -90,15 +90,16 @@ def local_datetime(moment: datetime) -> str:
     return f"{local.day} {local:%b %Y, %H:%M}"
 
 
-def screening_summary(screening: Screening) -> str:
-    """One line for the queue: main pain area, how long, and the key flags."""
+def screening_summary(screening: Screening, with_flags: bool = True) -> str:
+    """One line for the queue: main pain area, how long, and the key flags (the fired rules'
+    titles, which give the outcome away: left out while the outcome is hidden, `with_flags`)."""
     answers = screening.answers
     parts = [
         answer_text(answers[question.id], question)
         for question in rules.questionnaire().summary_questions
         if _summarised(answers.get(question.id), question)
     ]
-    flags = [reason["title"] for reason in screening.reasons or [] if _is_flag(reason["outcome"])]
+    flags = [reason["title"] for reason in screening.reasons or [] if with_flags and _is_flag(reason["outcome"])]
     unsure = (screening.indicators or {}).get("unsure_answers") or []
     if unsure:
         flags.append(f"{len(unsure)} not sure")

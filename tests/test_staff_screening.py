@@ -521,3 +521,91 @@ def test_a_duration_is_shown_as_the_patient_gave_it(
     assert "How long have you had this pain? 3 days" in " ".join(page.split())
     queue = text_of(physio_client.get(QUEUE))
     assert "Neck, 3 days" in queue  # the queue's one-line summary
+
+
+# ---- Judging without the rules' answer in view --------------------------------------------------
+
+
+@sqlite_only
+def test_the_judgement_form_chooses_no_outcome_for_the_physiotherapist(
+    app: Flask, physio_client: FlaskClient, reference: str
+) -> None:
+    html = page_of(physio_client, reference).get_data(as_text=True)
+    select_html = re.search(r'<select[^>]*id="outcome"[^>]*>(.*?)</select>', html, re.DOTALL)
+    assert select_html is not None
+    options = re.findall(r"<option([^>]*)>([^<]*)</option>", select_html.group(1))
+    # A browser shows the first option of a select with none selected: it must be the blank one.
+    assert options[0] == (' value=""', "Choose an outcome")
+    assert not [attrs for attrs, _ in options if "selected" in attrs]
+    response = record_judgement(physio_client, reference, "", "Seen in clinic")
+    assert response.status_code == 400 and "Choose your outcome" in text_of(response)
+
+
+def judge_blind(client: FlaskClient, enabled: bool) -> TestResponse:
+    data = {"enabled": "y"} if enabled else {}
+    return post_form(client, "/staff/rules/", "/staff/rules/blind-judgement", data)
+
+
+def test_judging_blind_hides_the_rules_outcome_until_the_physiotherapist_has_judged(
+    app: Flask, staff: StaffAccounts, physio_client: FlaskClient, colleague: FlaskClient, reference: str
+) -> None:
+    admin = staff.signed_in_client("admin@clinic.example", "admin")
+    assert judge_blind(admin, True).status_code == 303
+    with app.app_context():
+        [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "change_clinic_switch")).all()
+        assert event.detail == {"switch": "blind_judgement", "enabled": True}
+    titles = [reason["title"] for reason in screening(app, reference).reasons or []]  # U-2 and C-L1
+
+    html = page_of(physio_client, reference).get_data(as_text=True)
+    page = text_of(page_of(physio_client, reference))
+    assert "The rules' outcome is hidden until you record your own" in page
+    assert "badge--clinician_review" not in html and "How the rules decided" not in page
+    assert not [title for title in titles if title in page]
+    queue = physio_client.get(QUEUE).get_data(as_text=True)
+    assert "Hidden until you judge" in queue and "badge--clinician_review" not in queue
+    assert not [title for title in titles if title in queue]
+    printed = physio_client.get(f"/staff/screenings/{reference}/print").get_data(as_text=True)
+    assert "badge--clinician_review" not in printed and "Clinician review" not in printed
+
+    assert record_judgement(physio_client, reference, "likely", "Epilepsy controlled for years").status_code == 303
+    page = text_of(page_of(physio_client, reference))
+    assert "Outcome and why Clinician review" in page and "How the rules decided" in page
+    assert "(judged blind)" in page
+    # The colleague has not judged it yet: still hidden from them, and their judgement is blind too.
+    assert "The rules' outcome is hidden" in text_of(page_of(colleague, reference))
+    assert record_judgement(colleague, reference, "clinician_review", "Ask about the seizures").status_code == 303
+    # A second judgement by someone who has seen the outcome is not blind.
+    assert record_judgement(physio_client, reference, "clinician_review", "Agreed after talking").status_code == 303
+    with app.app_context():
+        judgements = db.session.scalars(select(ClinicianJudgement).order_by(ClinicianJudgement.id)).all()
+        assert [j.blind for j in judgements] == [True, True, False]
+        blind_flags = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "record_judgement").order_by(AuditEvent.id)
+        ).all()
+        assert [event.detail["blind"] for event in blind_flags] == [True, True, False]
+
+    assert judge_blind(admin, False).status_code == 303
+    assert "The rules' outcome is hidden" not in text_of(page_of(colleague, reference))
+
+
+def test_an_emergency_is_never_hidden_and_its_judgement_is_not_blind(
+    app: Flask, staff: StaffAccounts, physio_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
+    admin = staff.signed_in_client("admin@clinic.example", "admin")
+    assert judge_blind(admin, True).status_code == 303
+    emergency = submit_screening(app, {**ideal_answers, "rf_saddle_numbness": "yes"})
+    page = text_of(page_of(physio_client, emergency))
+    assert "Outcome and why Emergency" in page and "The rules' outcome is hidden" not in page
+    queue = physio_client.get(QUEUE).get_data(as_text=True)
+    assert "badge--emergency" in queue and "Hidden until you judge" not in queue
+    assert record_judgement(physio_client, emergency, "emergency", "Sent to emergency").status_code == 303
+    with app.app_context():
+        assert db.session.scalars(select(ClinicianJudgement.blind)).all() == [False]
+
+
+@sqlite_only
+def test_only_an_admin_switches_judging_blind(app: Flask, physio_client: FlaskClient) -> None:
+    response = post_form(physio_client, QUEUE, "/staff/rules/blind-judgement", {"enabled": "y"})
+    assert response.status_code == 403
+    with app.app_context():
+        assert review.judges_blind() is False

@@ -169,6 +169,8 @@ def queue() -> ResponseReturnValue:
         status_counts=counted.by("review_status"),
         outcome_labels=OUTCOME_LABELS,
         status_labels=review.STATUS_LABELS,
+        # Judging blind, the rows whose rules' outcome this physiotherapist has not judged yet.
+        hidden_outcomes=review.outcomes_hidden_from(current_user, screenings),
         page_args={k: v for k, v in request.args.items() if k != "page"},
     )
 
