@@ -19,6 +19,7 @@ from app.models import (
     REVIEW_STATUSES,
     AuditEvent,
     ClinicianJudgement,
+    Notification,
     Screening,
     ScreeningNote,
     StatusChange,
@@ -609,3 +610,21 @@ def test_only_an_admin_switches_judging_blind(app: Flask, physio_client: FlaskCl
     assert response.status_code == 403
     with app.app_context():
         assert review.judges_blind() is False
+
+
+@sqlite_only
+def test_an_email_only_written_to_the_console_is_not_called_sent(
+    app: Flask, physio_client: FlaskClient, reference: str
+) -> None:
+    with app.app_context():
+        found = db.session.scalars(select(Screening).where(Screening.reference == reference)).one()
+        db.session.add(
+            Notification(kind="clinic_urgent_screening", screening_id=found.id, state="sent", sent_at=datetime.now(UTC))
+        )
+        db.session.commit()
+    app.config["SMTP_HOST"] = ""  # development: emails go to the console
+    page = text_of(page_of(physio_client, reference))
+    assert "Clinic told of the urgent result: not sent: written to the server's console only" in page
+    app.config["SMTP_HOST"] = "smtp.clinic.example"
+    page = text_of(page_of(physio_client, reference))
+    assert "Clinic told of the urgent result: sent " in page and "console" not in page
