@@ -7,11 +7,11 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Row, false, func, select
 
 import rules
 from app.extensions import db
-from app.models import Screening
+from app.models import ClinicianJudgement, Screening
 from rules.replay import Report, cohen_kappa, compare
 
 
@@ -35,25 +35,46 @@ def replay(since: datetime | None = None) -> Report:
     return report
 
 
+def judged_screenings() -> list[Row[tuple[str, str, list[dict[str, object]], bool]]]:
+    """Every submitted screening a physiotherapist judged: the rules' outcome, the physiotherapist's
+    current one (their latest judgement), the fired rules, and whether that judgement was blind."""
+    latest = (
+        select(ClinicianJudgement.screening_id, func.max(ClinicianJudgement.id).label("judgement_id"))
+        .group_by(ClinicianJudgement.screening_id)
+        .subquery()
+    )
+    return list(
+        db.session.execute(
+            select(
+                Screening.outcome,
+                Screening.clinician_outcome,
+                Screening.reasons,
+                func.coalesce(ClinicianJudgement.blind, false()).label("blind"),
+            )
+            .outerjoin(latest, latest.c.screening_id == Screening.id)
+            .outerjoin(ClinicianJudgement, ClinicianJudgement.id == latest.c.judgement_id)
+            .where(Screening.state == "submitted", Screening.clinician_outcome.is_not(None))
+        ).all()
+    )
+
+
 @dataclass(frozen=True)
 class Calibration:
     judged: int
     kappa: float | None
     #: rules' outcome -> clinicians' outcome -> count
     matrix: dict[str, Counter[str]]
+    #: How many of the judged screenings were judged blind (before the rules' outcome was seen).
+    blind: int = 0
 
 
 def calibration() -> Calibration:
     """How the physiotherapists' outcomes compare with the rules', as a confusion matrix and kappa."""
-    rows = db.session.execute(
-        select(Screening.outcome, Screening.clinician_outcome).where(
-            Screening.state == "submitted", Screening.clinician_outcome.is_not(None)
-        )
-    ).tuples()
-    # Both are set on these rows (a submitted screening has an outcome; the query asks for a
+    rows = judged_screenings()
+    # Both are set on these rows (a submitted screening has an outcome; a judged one a
     # clinician's); the filter says so to the type checker too.
-    pairs = [(rules_outcome, clinician) for rules_outcome, clinician in rows if rules_outcome and clinician]
+    pairs = [(row.outcome, row.clinician_outcome) for row in rows if row.outcome and row.clinician_outcome]
     matrix: dict[str, Counter[str]] = {}
     for rules_outcome, clinician_outcome in pairs:
         matrix.setdefault(rules_outcome, Counter())[clinician_outcome] += 1
-    return Calibration(len(pairs), cohen_kappa(pairs), matrix)
+    return Calibration(len(pairs), cohen_kappa(pairs), matrix, blind=sum(row.blind for row in rows))

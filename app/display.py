@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, current_app
 
 import rules
 from app.clock import utcnow
-from app.models import PREFERRED_TIMES, Screening
+from app.models import PREFERRED_TIMES, Notification, Screening
 from rules.outcomes import Outcome
 from rules.questionnaire import NUMERIC_TYPES, Checklist, Question, QuestionType, SafetyNet
 
@@ -90,15 +90,16 @@ def local_datetime(moment: datetime) -> str:
     return f"{local.day} {local:%b %Y, %H:%M}"
 
 
-def screening_summary(screening: Screening) -> str:
-    """One line for the queue: main pain area, how long, and the key flags."""
+def screening_summary(screening: Screening, with_flags: bool = True) -> str:
+    """One line for the queue: main pain area, how long, and the key flags (the fired rules'
+    titles, which give the outcome away: left out while the outcome is hidden, `with_flags`)."""
     answers = screening.answers
     parts = [
         answer_text(answers[question.id], question)
         for question in rules.questionnaire().summary_questions
         if _summarised(answers.get(question.id), question)
     ]
-    flags = [reason["title"] for reason in screening.reasons or [] if _is_flag(reason["outcome"])]
+    flags = [reason["title"] for reason in screening.reasons or [] if with_flags and _is_flag(reason["outcome"])]
     unsure = (screening.indicators or {}).get("unsure_answers") or []
     if unsure:
         flags.append(f"{len(unsure)} not sure")
@@ -128,6 +129,23 @@ def preferred_time_label(value: str) -> str:
     return PREFERRED_TIMES.get(value, value)
 
 
+def notification_state(notification: Notification) -> str:
+    """How far an email got, in words. In development without a mail server (no SMTP_HOST) an
+    email is only written to the server's console: it reached nobody, so it is never called sent."""
+    if notification.state == "sent":
+        if not current_app.config["SMTP_HOST"]:
+            return "not sent: written to the server's console only (development, no mail server set up)"
+        return f"sent {local_datetime(notification.sent_at)}" if notification.sent_at else "sent"
+    if notification.state == "failed":
+        return f"failed after {notification.attempts} attempts ({notification.last_error or 'no reason given'})"
+    if notification.last_error:
+        return (
+            f"waiting to be sent again: attempt {notification.attempts} failed ({notification.last_error}); "
+            f"next try {local_datetime(notification.next_attempt_at)}"
+        )
+    return "waiting to be sent"
+
+
 def safety_net() -> SafetyNet | None:
     """The warning signs every result page lists, with what to do (the questionnaire's `safety_net`)."""
     return rules.questionnaire().safety_net
@@ -142,6 +160,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_datetime)
     app.add_template_filter(screening_summary)
     app.add_template_filter(preferred_time_label)
+    app.add_template_filter(notification_state)
     app.add_template_global(utcnow, "now")
     app.add_template_global(Outcome, "Outcome")
     app.add_template_global(safety_net)

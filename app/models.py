@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.ext.mutable import MutableDict, MutableList
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -331,9 +332,34 @@ class ClinicianJudgement(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     outcome: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text)
+    #: Recorded before its author could see the rules' outcome (the clinic judges blind, and the
+    #: outcome was neither emergency nor see_doctor, which are never hidden). Only these measure
+    #: agreement without the rules' answer in view.
+    blind: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     screening: Mapped[Screening] = relationship(back_populates="judgements")
     author: Mapped[StaffUser] = relationship()
+
+
+#: The clinic-wide switches an admin can turn on or off, by name, with what each does.
+CLINIC_SWITCHES = {
+    "blind_judgement": "Physiotherapists record their own outcome before they see the rules'",
+}
+
+
+class ClinicSwitch(Base):
+    """A clinic-wide setting an admin turns on or off in the portal (each change is audited).
+
+    A switch with no row is off.
+    """
+
+    __tablename__ = "clinic_switch"
+    __table_args__ = (CheckConstraint(_one_of("name", tuple(CLINIC_SWITCHES)), name="name"),)
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
 
 
 class AuditEvent(Base):

@@ -1,5 +1,6 @@
 """The staff portal in a real browser: two-factor sign-in, the queue, a screening, the CSV export."""
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -9,6 +10,14 @@ import pytest
 from tests.support.browser import DESKTOP, PHONE, change_status_and_add_note, click_and_wait, journey
 
 pytestmark = pytest.mark.browser
+
+
+def assert_within(page: Any, height: int) -> None:
+    """The status form's button and the note form's button end within `height` px of the top."""
+    page.evaluate("() => window.scrollTo(0, 0)")
+    for name in ("Change status", "Add note"):
+        box = page.get_by_role("button", name=name).bounding_box()
+        assert box is not None and box["y"] + box["height"] <= height, (name, box)
 
 
 def test_signed_in_with_an_authenticator_app(staff_session: dict[str, Any]) -> None:
@@ -32,6 +41,15 @@ def test_emergency_first_then_review_and_export(
     screenshot(page, "staff-queue")
     click_and_wait(page, first.locator("a").first)
     assert "/staff/screenings/" in page.url
+    # Between two patients: the status and note forms are on the first screen, with nothing to
+    # scroll past; on a phone within two screens.
+    assert_within(page, DESKTOP["height"])
+    phone = new_page(PHONE, storage_state=staff_session["state"])
+    phone.goto(page.url)
+    assert_within(phone, 2 * PHONE["height"])
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    trace = page.locator("#trace ~ ol.trace").first.inner_text() + page.locator("details.disclosure").last.inner_text()
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", trace), trace  # no raw indicator or question names
 
     change_status_and_add_note(page, "in_review", "Phoned the patient; they are on their way to emergency.")
     page.evaluate("() => window.scrollTo(0, 0)")  # the redirect's #notes anchor scrolled to the bottom

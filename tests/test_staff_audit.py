@@ -91,7 +91,7 @@ def test_every_staff_action_writes_one_event(
     note = act("/notes", {"body": "Phoned; no answer"})
     judgement = act("/judgement", {"outcome": "possible", "reason": "Mostly joint pain"})
     assert note.action == "add_note" and judgement.action == "record_judgement"
-    assert judgement.detail == {"outcome": "possible", "rules_outcome": "likely"}
+    assert judgement.detail == {"outcome": "possible", "rules_outcome": "likely", "blind": False}
     assert "Phoned" not in str(note.detail) and "joint" not in str(judgement.detail)  # no health text
 
     for event in (viewed, printed, changed, note, judgement):

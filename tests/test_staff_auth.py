@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from html import unescape
+from urllib.parse import unquote, urlsplit
 
 import argon2
 import pyotp
@@ -278,6 +279,13 @@ def test_when_two_factor_is_required_a_new_account_must_enrol(
     assert done.status_code == 200
     codes = re.findall(r"<li><code>([0-9a-f]{4}(?:-[0-9a-f]{4}){3})</code></li>", done.get_data(as_text=True))
     assert len(codes) == 10 and len(set(codes)) == 10
+    # They can be downloaded as a text file made from this very page (nothing kept to fetch later)...
+    download = re.search(
+        r'href="data:text/plain;charset=utf-8,([^"]+)" download="([^"]+)"', done.get_data(as_text=True)
+    )
+    assert download is not None and download.group(2) == "ims-screen-recovery-codes.txt"
+    assert unquote(unescape(download.group(1))).splitlines()[2:] == codes
+    assert "no-store" in done.headers["Cache-Control"]
     assert is_signed_in(client)
     stored = user(app, account)
     assert stored.totp_secret == secret and len(stored.recovery_code_hashes) == 10

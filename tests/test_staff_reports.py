@@ -9,10 +9,11 @@ from datetime import date, datetime, time, timedelta
 from flask import Flask
 from flask.testing import FlaskClient
 
+import rules
 from app.display import CLINIC_TIME_ZONE
 from app.staff.reports import FunnelStep
-from tests.conftest import insert_submitted
-from tests.support.staff_pages import text_of
+from tests.conftest import insert_submitted, submit_screening
+from tests.support.staff_pages import post_form, text_of
 
 OVERVIEW = "/staff/overview"
 
@@ -89,3 +90,22 @@ def test_a_funnel_steps_percent_is_its_share_of_the_submitted_rounded() -> None:
     assert [FunnelStep("s", count, 9).percent for count in (9, 4, 3, 1, 0)] == [100, 44, 33, 11, 0]
     assert FunnelStep("s", 1, 8).percent == 12  # 12.5 rounds to even, as the page always did
     assert FunnelStep("s", 0, 0).percent == 0
+
+
+def test_agreement_by_rule_credits_only_the_rules_that_decided_the_outcome(
+    app: Flask, physio_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
+    """An emergency also fires the candidacy rule C-L1 (likely); a physiotherapist who agrees
+    with the emergency has not agreed that the patient is a likely candidate."""
+    emergency = submit_screening(app, {**ideal_answers, "rf_saddle_numbness": "yes"})
+    fired = rules.evaluate({**ideal_answers, "rf_saddle_numbness": "yes"}).rule_ids
+    assert fired == ["RF-E1", "C-L1"]
+    url = f"/staff/screenings/{emergency}"
+    assert (
+        post_form(physio_client, url, url + "/judgement", {"outcome": "emergency", "reason": "Sent"}).status_code == 303
+    )
+    html = physio_client.get(OVERVIEW).get_data(as_text=True)
+    by_rule = html[html.index("By rule that fired") :]
+    assert re.search(r"<th scope=\"row\">RF-E1</th><td>1</td><td>1</td>", by_rule)
+    assert "C-L1" not in by_rule
+    assert "Judged blind: 0 of 1" in text_of(physio_client.get(OVERVIEW))

@@ -43,7 +43,7 @@ def test_the_screening_page_shows_the_contact_request_and_its_emails(
         "Please call after 5",
         "Clinic told of the request",
         "Confirmation to the patient",
-        "pending",
+        "waiting to be sent",
     ):
         assert expected in html, expected
 

@@ -19,11 +19,13 @@ from app.models import (
     REVIEW_STATUSES,
     AuditEvent,
     ClinicianJudgement,
+    Notification,
     Screening,
     ScreeningNote,
     StatusChange,
 )
 from app.staff import review
+from app.staff.explain import fact_label, plain_words
 from rules.questionnaire import duration
 from tests.conftest import (
     StaffAccounts,
@@ -89,9 +91,12 @@ def test_every_answer_is_shown_with_its_question(
 def test_not_sure_answers_are_highlighted(app: Flask, physio_client: FlaskClient, reference: str) -> None:
     html = page_of(physio_client, reference).get_data(as_text=True)
     rows = re.findall(r'<div class="summary-list__row summary-list__row--unsure">(.*?)</div>', html, re.DOTALL)
-    assert len(rows) == 1
-    assert rules.questionnaire().questions["epilepsy"].wording(False)[0] in unescape(rows[0])
-    assert '<strong class="tag tag--unsure">Not sure</strong>' in rows[0]
+    # Once on the first screen, under its short label, and once among all the answers.
+    assert len(rows) == 2
+    epilepsy = rules.questionnaire().questions["epilepsy"]
+    assert epilepsy.checklist_wording() in unescape(rows[0])
+    assert epilepsy.wording(False)[0] in unescape(rows[1])
+    assert all('<strong class="tag tag--unsure">Not sure</strong>' in row for row in rows)
 
 
 @sqlite_only
@@ -104,13 +109,16 @@ def test_the_rule_trace_indicators_and_ruleset_version_are_shown(
     ruleset = rules.ruleset()
     for reason in result.reasons:
         assert reason.rule_id in page and reason.title in page
-        assert reason.staff_rationale in page
+        assert plain_words(reason.staff_rationale) in page
         for source in reason.sources:
             assert ruleset.sources[source].citation in page
+    # The indicators under what they mean; no internal name anywhere on the page.
     for name in ("unsure_answers", "widespread_region_count", "chronic_pain", "nerve_type_count"):
-        assert name in page
+        assert fact_label(name) in page
+    names = {*result.indicators, *(derived.name for derived in ruleset.derived), *answers}
+    assert not [name for name in names if "_" in name and re.search(rf"\b{name}\b", page)]
     assert result.ruleset_version in page
-    assert "Clinician review" in page and "underlying candidacy: likely" in page
+    assert "Clinician review" in page and "Underlying candidacy: likely" in page
 
 
 def test_patient_text_is_escaped(app: Flask, physio_client: FlaskClient, reference: str) -> None:
@@ -403,7 +411,7 @@ def test_a_judgement_sits_beside_the_rules_outcome(app: Flask, physio_client: Fl
             "physio@clinic.example",
         )
     page = text_of(page_of(physio_client, reference))
-    assert "Rules' outcome Clinician review" in page and "Physio's outcome Not suitable" in page
+    assert "Outcome and why Clinician review" in page and "Physiotherapist's outcome: Not suitable" in page
     assert "Seizure last month; not safe to needle" in page
     queue = physio_client.get(QUEUE).get_data(as_text=True)
     row = next(r for r in queue.split("<tr") if reference in r)
@@ -461,7 +469,8 @@ def test_a_screening_judged_by_a_question_since_retired_still_shows(app: Flask, 
         ],
     )
     page = text_of(page_of(physio_client, reference))
-    assert "CI-8" in page and "unwell_now = yes" in page
+    assert "CI-8" in page and "Answers it read: Are you unwell at the moment" in page
+    assert "unwell_now" not in page
     # Among the answers too, as the question was worded, under its own heading.
     retired = page[page.index("Questions no longer asked") :]
     assert (
@@ -498,8 +507,11 @@ def test_a_red_flag_screening_stores_no_candidacy_and_shows_what_the_rules_gave(
         screening = db.session.scalars(select(Screening).where(Screening.reference == reference)).one()
         assert screening.outcome == "emergency" and screening.candidacy is None
     page = text_of(page_of(physio_client, reference))
-    assert "no candidacy: set aside by the outcome; the candidacy rules alone gave likely" in page
-    assert "underlying candidacy" not in page
+    assert "If the warning sign is cleared, the candidacy rules give: likely" in page
+    assert "Underlying candidacy" not in page
+    # The candidacy rule is not shown as a second result beside the emergency.
+    trace = page[page.index("How the rules decided Emergency") :]
+    assert "If the warning sign is cleared" in trace and "Would give: Likely Fits the typical IMS candidate" in trace
 
 
 def test_a_duration_is_shown_as_the_patient_gave_it(
@@ -510,3 +522,109 @@ def test_a_duration_is_shown_as_the_patient_gave_it(
     assert "How long have you had this pain? 3 days" in " ".join(page.split())
     queue = text_of(physio_client.get(QUEUE))
     assert "Neck, 3 days" in queue  # the queue's one-line summary
+
+
+# ---- Judging without the rules' answer in view --------------------------------------------------
+
+
+@sqlite_only
+def test_the_judgement_form_chooses_no_outcome_for_the_physiotherapist(
+    app: Flask, physio_client: FlaskClient, reference: str
+) -> None:
+    html = page_of(physio_client, reference).get_data(as_text=True)
+    select_html = re.search(r'<select[^>]*id="outcome"[^>]*>(.*?)</select>', html, re.DOTALL)
+    assert select_html is not None
+    options = re.findall(r"<option([^>]*)>([^<]*)</option>", select_html.group(1))
+    # A browser shows the first option of a select with none selected: it must be the blank one.
+    assert options[0] == (' value=""', "Choose an outcome")
+    assert not [attrs for attrs, _ in options if "selected" in attrs]
+    response = record_judgement(physio_client, reference, "", "Seen in clinic")
+    assert response.status_code == 400 and "Choose your outcome" in text_of(response)
+
+
+def judge_blind(client: FlaskClient, enabled: bool) -> TestResponse:
+    data = {"enabled": "y"} if enabled else {}
+    return post_form(client, "/staff/rules/", "/staff/rules/blind-judgement", data)
+
+
+def test_judging_blind_hides_the_rules_outcome_until_the_physiotherapist_has_judged(
+    app: Flask, staff: StaffAccounts, physio_client: FlaskClient, colleague: FlaskClient, reference: str
+) -> None:
+    admin = staff.signed_in_client("admin@clinic.example", "admin")
+    assert judge_blind(admin, True).status_code == 303
+    with app.app_context():
+        [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "change_clinic_switch")).all()
+        assert event.detail == {"switch": "blind_judgement", "enabled": True}
+    titles = [reason["title"] for reason in screening(app, reference).reasons or []]  # U-2 and C-L1
+
+    html = page_of(physio_client, reference).get_data(as_text=True)
+    page = text_of(page_of(physio_client, reference))
+    assert "The rules' outcome is hidden until you record your own" in page
+    assert "badge--clinician_review" not in html and "How the rules decided" not in page
+    assert not [title for title in titles if title in page]
+    queue = physio_client.get(QUEUE).get_data(as_text=True)
+    assert "Hidden until you judge" in queue and "badge--clinician_review" not in queue
+    assert not [title for title in titles if title in queue]
+    printed = physio_client.get(f"/staff/screenings/{reference}/print").get_data(as_text=True)
+    assert "badge--clinician_review" not in printed and "Clinician review" not in printed
+
+    assert record_judgement(physio_client, reference, "likely", "Epilepsy controlled for years").status_code == 303
+    page = text_of(page_of(physio_client, reference))
+    assert "Outcome and why Clinician review" in page and "How the rules decided" in page
+    assert "(judged blind)" in page
+    # The colleague has not judged it yet: still hidden from them, and their judgement is blind too.
+    assert "The rules' outcome is hidden" in text_of(page_of(colleague, reference))
+    assert record_judgement(colleague, reference, "clinician_review", "Ask about the seizures").status_code == 303
+    # A second judgement by someone who has seen the outcome is not blind.
+    assert record_judgement(physio_client, reference, "clinician_review", "Agreed after talking").status_code == 303
+    with app.app_context():
+        judgements = db.session.scalars(select(ClinicianJudgement).order_by(ClinicianJudgement.id)).all()
+        assert [j.blind for j in judgements] == [True, True, False]
+        blind_flags = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "record_judgement").order_by(AuditEvent.id)
+        ).all()
+        assert [event.detail["blind"] for event in blind_flags] == [True, True, False]
+
+    assert judge_blind(admin, False).status_code == 303
+    assert "The rules' outcome is hidden" not in text_of(page_of(colleague, reference))
+
+
+def test_an_emergency_is_never_hidden_and_its_judgement_is_not_blind(
+    app: Flask, staff: StaffAccounts, physio_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
+    admin = staff.signed_in_client("admin@clinic.example", "admin")
+    assert judge_blind(admin, True).status_code == 303
+    emergency = submit_screening(app, {**ideal_answers, "rf_saddle_numbness": "yes"})
+    page = text_of(page_of(physio_client, emergency))
+    assert "Outcome and why Emergency" in page and "The rules' outcome is hidden" not in page
+    queue = physio_client.get(QUEUE).get_data(as_text=True)
+    assert "badge--emergency" in queue and "Hidden until you judge" not in queue
+    assert record_judgement(physio_client, emergency, "emergency", "Sent to emergency").status_code == 303
+    with app.app_context():
+        assert db.session.scalars(select(ClinicianJudgement.blind)).all() == [False]
+
+
+@sqlite_only
+def test_only_an_admin_switches_judging_blind(app: Flask, physio_client: FlaskClient) -> None:
+    response = post_form(physio_client, QUEUE, "/staff/rules/blind-judgement", {"enabled": "y"})
+    assert response.status_code == 403
+    with app.app_context():
+        assert review.judges_blind() is False
+
+
+@sqlite_only
+def test_an_email_only_written_to_the_console_is_not_called_sent(
+    app: Flask, physio_client: FlaskClient, reference: str
+) -> None:
+    with app.app_context():
+        found = db.session.scalars(select(Screening).where(Screening.reference == reference)).one()
+        db.session.add(
+            Notification(kind="clinic_urgent_screening", screening_id=found.id, state="sent", sent_at=datetime.now(UTC))
+        )
+        db.session.commit()
+    app.config["SMTP_HOST"] = ""  # development: emails go to the console
+    page = text_of(page_of(physio_client, reference))
+    assert "Clinic told of the urgent result: not sent: written to the server's console only" in page
+    app.config["SMTP_HOST"] = "smtp.clinic.example"
+    page = text_of(page_of(physio_client, reference))
+    assert "Clinic told of the urgent result: sent " in page and "console" not in page

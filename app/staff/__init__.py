@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.staff import access, admin, auth, governance, interop, privacy, queue, reports
+from app.staff import access, admin, auth, explain, governance, interop, privacy, queue, reports
 
 
 def init_app(app: Flask) -> None:
     """Register the staff blueprints and the access rules that guard them."""
     access.init_app(app)
+    explain.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(queue.bp)
     app.register_blueprint(admin.bp)

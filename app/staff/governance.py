@@ -5,13 +5,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
 
 import rules
 from app import audit, calibration
 from app.clock import utcnow
 from app.extensions import db
 from app.models import OUTCOMES
+from app.staff import review
 from app.staff.queue import OUTCOME_LABELS
 
 bp = Blueprint("staff_rules", __name__, url_prefix="/staff/rules")
@@ -19,6 +24,12 @@ bp = Blueprint("staff_rules", __name__, url_prefix="/staff/rules")
 #: The page replays recent screenings only; `flask rules replay` covers the whole history.
 DEFAULT_REPLAY_DAYS = 90
 MAX_REPLAY_DAYS = 3650
+
+
+class BlindJudgementForm(FlaskForm):
+    """The clinic-wide switch for judging blind (see `review.judges_blind`)."""
+
+    enabled = BooleanField("Physiotherapists record their own outcome before they see the rules'")
 
 
 @bp.get("/")
@@ -40,6 +51,18 @@ def overview() -> str:
         report=report,
         days=days,
         calibration=calibration.calibration(),
+        blind_form=BlindJudgementForm(enabled=review.judges_blind()),
         outcomes=OUTCOMES,
         outcome_labels=OUTCOME_LABELS,
     )
+
+
+@bp.post("/blind-judgement")
+def blind_judgement() -> ResponseReturnValue:
+    """Turn judging blind on or off for the whole clinic (audited)."""
+    form = BlindJudgementForm()
+    if form.validate_on_submit():
+        review.set_judges_blind(bool(form.enabled.data), current_user)
+        db.session.commit()
+        flash("Judging blind is on." if form.enabled.data else "Judging blind is off.", "success")
+    return redirect(url_for("staff_rules.overview", _anchor="blind"), code=303)

@@ -32,6 +32,7 @@ from app.display import CLINIC_TIME_ZONE
 from app.extensions import db
 from app.models import Notification, Screening
 from app.staff import queries, review
+from app.staff.explain import explain
 from app.staff.forms import FilterDateField, no_control_characters, without_nul
 from rules.outcomes import Outcome
 
@@ -108,8 +109,9 @@ class StatusForm(FollowUpForm):
     anchor, template_name, refusal_field = "workflow", "status_form", "status"
     # Every status, though the page offers only the allowed moves: the workflow refuses the others
     # with its own message.
-    status = SelectField("New status", choices=choices(review.STATUS_LABELS), validators=[InputRequired()])
-    appointment_date = DateField("Appointment date (needed for Booked)", validators=[Optional()])
+    status = SelectField("Change the status to", choices=choices(review.STATUS_LABELS), validators=[InputRequired()])
+    # Needed for Booked only, which the page says beside them.
+    appointment_date = DateField("Appointment date", validators=[Optional()])
     appointment_time = TimeField("Appointment time", validators=[Optional()])
 
     def appointment_at(self) -> datetime | None:
@@ -120,7 +122,7 @@ class StatusForm(FollowUpForm):
 
 
 class NoteForm(FollowUpForm):
-    anchor, template_name, refusal_field = "notes", "note_form", "body"
+    anchor, template_name, refusal_field = "add-note", "note_form", "body"
     body = TextAreaField(
         "Add a note",
         validators=[InputRequired("Write the note before adding it"), Length(max=review.NOTE_MAX_LENGTH)],
@@ -130,7 +132,13 @@ class NoteForm(FollowUpForm):
 
 class JudgementForm(FollowUpForm):
     anchor, template_name, refusal_field = "judgement", "judgement_form", "reason"
-    outcome = SelectField("Your outcome", choices=choices(OUTCOME_LABELS), validators=[InputRequired()])
+    # Led by a blank choice, so nothing is chosen for the physiotherapist: a preselected outcome
+    # (the browser shows the first option) makes agreeing one click and inflates the agreement.
+    outcome = SelectField(
+        "Your outcome",
+        choices=choices(OUTCOME_LABELS, "Choose an outcome"),
+        validators=[InputRequired("Choose your outcome")],
+    )
     reason = TextAreaField(
         "Your reason",
         validators=[InputRequired("Give the reason for your judgement"), Length(max=review.NOTE_MAX_LENGTH)],
@@ -161,6 +169,8 @@ def queue() -> ResponseReturnValue:
         status_counts=counted.by("review_status"),
         outcome_labels=OUTCOME_LABELS,
         status_labels=review.STATUS_LABELS,
+        # Judging blind, the rows whose rules' outcome this physiotherapist has not judged yet.
+        hidden_outcomes=review.outcomes_hidden_from(current_user, screenings),
         page_args={k: v for k, v in request.args.items() if k != "page"},
     )
 
@@ -184,10 +194,15 @@ def _render_screening(
     status_form.status.choices = [
         SelectChoice(s, review.STATUS_LABELS[s]) for s in review.NEXT_STATUSES[screening.review_status]
     ]
+    result = screening.stored_result()
+    blind = review.judges_blind()
     return render_template(
         template,
         screening=screening,
-        result=screening.stored_result(),
+        result=result,
+        explained=explain(result, screening.answers),
+        blind=blind,
+        hidden=review.rules_outcome_hidden(screening, current_user, blind),
         questionnaire=rules.questionnaire(),
         ruleset=rules.ruleset(),
         applicable={q.id for q in rules.questionnaire().applicable(screening.answers)},

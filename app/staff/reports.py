@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from flask import Blueprint, render_template
 from sqlalchemy import distinct, func, select
 
+from app.calibration import judged_screenings
 from app.clock import utcnow
 from app.display import CLINIC_TIME_ZONE, local_midnight
 from app.extensions import db
@@ -110,20 +111,39 @@ class Agreement:
         return round(100 * self.agreed / self.judged) if self.judged else 0
 
 
-def agreement() -> tuple[list[Agreement], list[Agreement]]:
-    """Agreement of physiotherapists' outcomes with the rules', by rules' outcome and by fired rule."""
-    rows = db.session.execute(
-        select(Screening.outcome, Screening.clinician_outcome, Screening.reasons).where(
-            Screening.state == "submitted", Screening.clinician_outcome.is_not(None)
-        )
-    ).all()
+@dataclass(frozen=True)
+class AgreementReport:
+    by_outcome: list[Agreement]
+    by_rule: list[Agreement]
+    #: Screenings with a physiotherapist's outcome, and how many of those were judged blind.
+    judged: int
+    blind: int
+    #: Of the blind ones, how many agreed with the rules.
+    blind_agreed: int
+
+    @property
+    def blind_percent(self) -> int:
+        return round(100 * self.blind_agreed / self.blind) if self.blind else 0
+
+
+def agreement() -> AgreementReport:
+    """Agreement of physiotherapists' outcomes with the rules', by rules' outcome and by rule.
+
+    A screening counts for the rules that decided its outcome, those whose own outcome is the
+    screening's: a rule that fired without deciding anything (a candidacy rule under a warning
+    sign, say) is not credited when the physiotherapist agrees with the outcome it did not give.
+    """
     by_outcome_judged, by_outcome_agreed = Counter[str](), Counter[str]()
     by_rule_judged, by_rule_agreed = Counter[str](), Counter[str]()
-    for outcome, clinician_outcome, reasons in rows:
+    judged = blind = blind_agreed = 0
+    for outcome, clinician_outcome, reasons, judged_blind in judged_screenings():
         agreed = outcome == clinician_outcome
+        judged += 1
+        blind += judged_blind
+        blind_agreed += judged_blind and agreed
         by_outcome_judged[outcome] += 1
         by_outcome_agreed[outcome] += agreed
-        for rule_id in {reason["rule_id"] for reason in reasons or []}:
+        for rule_id in {reason["rule_id"] for reason in reasons or [] if reason["outcome"] == outcome}:
             by_rule_judged[rule_id] += 1
             by_rule_agreed[rule_id] += agreed
     outcomes = [Agreement(o, by_outcome_judged[o], by_outcome_agreed[o]) for o in OUTCOMES if by_outcome_judged[o]]
@@ -131,7 +151,7 @@ def agreement() -> tuple[list[Agreement], list[Agreement]]:
         (Agreement(rule, by_rule_judged[rule], by_rule_agreed[rule]) for rule in by_rule_judged),
         key=lambda item: (item.percent, -item.judged, item.key),
     )
-    return outcomes, by_rule
+    return AgreementReport(outcomes, by_rule, judged, blind, blind_agreed)
 
 
 @bp.get("/overview")
@@ -140,15 +160,16 @@ def overview() -> str:
     today = utcnow().astimezone(CLINIC_TIME_ZONE).date()
     weeks = weekly_counts(today)
     funnel = funnel_counts()
-    by_outcome, by_rule = agreement()
+    agreed = agreement()
     return render_template(
         "staff/overview.html",
         weeks=weeks,
         weekly_chart=weekly_chart(weeks),
         funnel=funnel,
         funnel_chart=charts.funnel_chart([(step.label, step.count) for step in funnel]),
-        agreement_by_outcome=by_outcome,
-        agreement_by_rule=by_rule,
+        agreement=agreed,
+        agreement_by_outcome=agreed.by_outcome,
+        agreement_by_rule=agreed.by_rule,
         outcome_labels=OUTCOME_LABELS,
         outcomes=OUTCOMES,
     )

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import select
+
 from app import audit
+from app.clock import utcnow
 from app.extensions import db
 from app.models import (
     OUTCOMES,
     ClinicianJudgement,
+    ClinicSwitch,
     Screening,
     ScreeningNote,
     StaffUser,
     StatusChange,
 )
+from rules.outcomes import Outcome
+
+#: The clinic-wide switch under which physiotherapists judge before they see the rules' outcome.
+BLIND_JUDGEMENT = "blind_judgement"
 
 #: Where a screening may go from each status. Declined and referred can be reopened for review.
 NEXT_STATUSES = {
@@ -80,6 +89,55 @@ def add_note(screening: Screening, body: str, author: StaffUser) -> ScreeningNot
     return note
 
 
+def judges_blind() -> bool:
+    """Whether the clinic judges blind: each physiotherapist records their own outcome of a
+    screening before the portal shows them the rules' (an admin's switch, off by default)."""
+    switch = db.session.get(ClinicSwitch, BLIND_JUDGEMENT)
+    return switch is not None and switch.enabled
+
+
+def set_judges_blind(enabled: bool, admin: StaffUser) -> None:
+    """Turn judging blind on or off for the whole clinic (audited)."""
+    switch = db.session.get(ClinicSwitch, BLIND_JUDGEMENT)
+    if switch is None:
+        switch = ClinicSwitch(name=BLIND_JUDGEMENT)
+        db.session.add(switch)
+    switch.enabled, switch.changed_at, switch.changed_by_id = enabled, utcnow(), admin.id
+    audit.record("change_clinic_switch", actor=admin, switch=BLIND_JUDGEMENT, enabled=enabled)
+
+
+def rules_outcome_hidden(screening: Screening, physio: StaffUser, blind: bool | None = None) -> bool:
+    """Whether the rules' outcome of `screening` is hidden from `physio` until they judge it.
+
+    Only when the clinic judges blind (`blind`, read from the switch when not given), and they
+    have recorded no outcome of their own for it yet. An emergency or see-a-doctor outcome is
+    never hidden: safety comes before measuring agreement.
+    """
+    if screening.outcome is None or Outcome(screening.outcome).medical:
+        return False
+    if not (judges_blind() if blind is None else blind):
+        return False
+    return not any(judgement.author_id == physio.id for judgement in screening.judgements)
+
+
+def outcomes_hidden_from(physio: StaffUser, screenings: Iterable[Screening]) -> set[int]:
+    """The ids of `screenings` whose rules' outcome is hidden from `physio` (`rules_outcome_hidden`),
+    with one query for a whole page of the queue."""
+    if not judges_blind():
+        return set()
+    candidates = {
+        screening.id for screening in screenings if screening.outcome and not Outcome(screening.outcome).medical
+    }
+    if not candidates:
+        return set()
+    judged = db.session.scalars(
+        select(ClinicianJudgement.screening_id).where(
+            ClinicianJudgement.author_id == physio.id, ClinicianJudgement.screening_id.in_(candidates)
+        )
+    )
+    return candidates - set(judged)
+
+
 def record_judgement(screening: Screening, outcome: str, reason: str, author: StaffUser) -> ClinicianJudgement:
     """Record a physiotherapist's own outcome beside the rules' outcome, which is never changed."""
     reason = reason.strip()
@@ -87,10 +145,20 @@ def record_judgement(screening: Screening, outcome: str, reason: str, author: St
         raise ValueError("Choose one of the outcomes.")
     if not reason:
         raise ValueError("Give the reason for your judgement.")
-    judgement = ClinicianJudgement(screening=screening, author=author, outcome=outcome, reason=reason[:NOTE_MAX_LENGTH])
+    # Blind when the author could not see the rules' outcome: decided here, from the switch and
+    # their earlier judgements, never from anything the browser sends.
+    blind = rules_outcome_hidden(screening, author)
+    judgement = ClinicianJudgement(
+        screening=screening, author=author, outcome=outcome, reason=reason[:NOTE_MAX_LENGTH], blind=blind
+    )
     screening.clinician_outcome = outcome
     db.session.add(judgement)
     audit.record(
-        "record_judgement", screening=screening, actor=author, outcome=outcome, rules_outcome=screening.outcome
+        "record_judgement",
+        screening=screening,
+        actor=author,
+        outcome=outcome,
+        rules_outcome=screening.outcome,
+        blind=blind,
     )
     return judgement

@@ -48,6 +48,7 @@ ACTION_LABELS = {
     "export_fhir_ndjson": "Exported screenings (FHIR NDJSON)",
     "export_fhir": "Downloaded a screening (FHIR)",
     "replay_rules": "Replayed the rules",
+    "change_clinic_switch": "Changed a clinic setting",
     "find_for_privacy_request": "Looked up a screening for a privacy request",
     "copy_for_patient": "Made a copy for the patient",
     "delete_screening": "Deleted a screening",
