@@ -4,10 +4,14 @@ import re
 
 import pytest
 from flask import Flask
+from sqlalchemy import event
 from flask.testing import FlaskClient
 
 import rules
 from app.display import answer_text
+from app.extensions import db
+from app.models import Screening
+from app.patient import services
 from tests.support.journey import (
     CHECK,
     REASSURANCE,
@@ -303,3 +307,26 @@ def test_declining_needles_does_not_hide_a_warning_sign_left_open(app: Flask, cl
     assert rules.ruleset().rule("CI-1").patient_text in main and unsure_text in main
     assert "If things change" in main
     assert only_screening(app)["outcome"] == "not_suitable"
+
+
+def test_sending_writes_the_result_in_one_statement(app: Flask) -> None:
+    """Issue 16: the submit is one UPDATE whose RETURNING puts the result on the screening; it
+    used to read the row back with a second SELECT."""
+    screening_id, _ = seed_draft(app, answers=profile("ideal_neck"))
+    with app.app_context():
+        screening = db.session.get(Screening, screening_id)
+        assert screening is not None and screening.refused_page is None  # loaded before counting
+        statements: list[str] = []
+
+        def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+            statements.append(statement.split()[0])
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            services.submit_screening(screening)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert statements == ["UPDATE"]
+        assert (screening.state, screening.outcome) == ("submitted", "likely")
+        db.session.commit()
+    assert only_screening(app)["outcome"] == "likely"

@@ -186,12 +186,15 @@ def submit_screening(screening: Screening, now: datetime | None = None) -> Scree
             submitted_at=now or utcnow(),
             **Screening.result_columns(rules.evaluate(screening.answers)),
         )
-        .execution_options(synchronize_session=False)
+        # The new values go straight onto `screening` (the row's id comes back by RETURNING):
+        # no SELECT to read back what was just written.
+        .execution_options(synchronize_session="fetch")
     )
-    db.session.refresh(screening)
     assert isinstance(updated, CursorResult)  # an UPDATE's result, which counts its rows
     if updated.rowcount == 1:  # only the request that submitted it tells the clinic
         notifications.queue_for_screening(screening)
+    else:
+        db.session.refresh(screening)  # another request sent it first: read what that one stored
     return screening
 
 
