@@ -4,8 +4,8 @@ import re
 
 import pytest
 from flask import Flask
-from sqlalchemy import event
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 import rules
 from app.display import answer_text
