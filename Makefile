@@ -7,6 +7,7 @@
 #   make lint         ruff: the lint rules (bandit's among them) and the formatting, over the tree
 #   make typecheck    mypy (strict flags for rules/)
 #   make db-upgrade   apply database migrations
+#   make translations extract the patient's strings, update each language's catalogue, compile them
 #   make screenshots  re-take docs/screenshots/*.png (runs the browser tests)
 #   make bench        benchmark against hello-world on PostgreSQL; writes bench/results.md (not part of test)
 #   make clean        remove caches; keeps .venv and instance/ (your local database)
@@ -21,22 +22,22 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.requirements-installed
 INSTALLED_DEV := $(VENV)/.requirements-dev-installed
 
-.PHONY: run serve test test-fast coverage lint typecheck db-upgrade clean bench
+.PHONY: run serve test test-fast coverage lint typecheck db-upgrade clean bench translations compile-translations
 
-run: db-upgrade
+run: db-upgrade compile-translations
 	@$(BIN)/flask --app wsgi list-staff
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
 # Production: gunicorn with gunicorn.conf.py, after migrating once (never in each worker).
 # Needs the production environment (IMS_ENV=production, SECRET_KEY, ENCRYPTION_KEYS, DATABASE_URL...).
-serve: db-upgrade
+serve: db-upgrade compile-translations
 	IMS_ENV=$${IMS_ENV:-production} $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 # One test process per core (pytest-xdist); the browser tests share one process, as do the
 # production stack's. TEST_PROCESSES=0 runs everything in this process (for a debugger).
 TEST_PROCESSES ?= auto
 
-test: $(INSTALLED_DEV)
+test: $(INSTALLED_DEV) compile-translations
 	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_PROCESSES) --dist loadgroup tests
 
 # No server, browser or second database cluster: the clinical rules and their named cases, the
@@ -67,6 +68,25 @@ screenshots: $(INSTALLED_DEV)
 # About 4 minutes; needs wrk and PostgreSQL's binaries (apt-get install wrk postgresql). See README, Benchmark.
 bench: $(INSTALLED_DEV)
 	$(BIN)/python -m bench.run
+
+# The patient's languages (app/i18n.py): every string a patient reads, from the patient templates,
+# the code and the questionnaire's and rule set's YAML (babel.cfg), into translations/messages.pot;
+# each language's catalogue brought up to date with it (new strings untranslated, changed ones
+# marked fuzzy); then compiled. The compiled .mo files are built, never committed.
+translations: $(INSTALLED)
+	PYTHONPATH=. $(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output \
+		--project "IMS Screen" --copyright-holder "IMS Screen" -o translations/messages.pot .
+	for po in translations/*/LC_MESSAGES/messages.po; do \
+		[ -e "$$po" ] || continue; \
+		$(BIN)/pybabel update -i translations/messages.pot -o "$$po" -l "$$(basename $$(dirname $$(dirname $$po)))"; \
+	done
+	$(MAKE) compile-translations
+
+compile-translations: $(INSTALLED)
+	@for po in translations/*/LC_MESSAGES/messages.po; do \
+		[ -e "$$po" ] || continue; \
+		$(BIN)/pybabel compile --statistics -i "$$po" -o "$${po%.po}.mo" || exit 1; \
+	done
 
 db-upgrade: $(INSTALLED) | instance
 	$(BIN)/flask --app wsgi db upgrade

@@ -80,6 +80,13 @@ ENGINE_OPTIONS: dict[str, Any] = {
 }
 
 
+#: Every language with patient pages besides English (app/i18n.py LANGUAGES).
+ALL_LANGUAGES = "pa, zh-Hans, zh-Hant, fa"
+#: The Babel catalogues, beside `templates/` at the top level (absolute: Flask-Babel would read a
+#: relative path from the app's root, `app/`).
+TRANSLATIONS_DIRECTORY = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "translations")
+
+
 class ConfigError(RuntimeError):
     """The environment describes a configuration the app must not run with."""
 
@@ -172,6 +179,10 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "RATELIMIT_ENABLED": _flag(environ, "RATELIMIT_ENABLED", default=True),
         # A limited response says how long to wait (Retry-After and the X-RateLimit-* headers).
         "RATELIMIT_HEADERS_ENABLED": True,
+        # The languages patients may choose besides English (app/i18n.py), as BCP 47 tags. A
+        # development machine offers every one shipped; production only those it names.
+        "LANGUAGES": _languages(environ.get("LANGUAGES", "" if production else ALL_LANGUAGES)),
+        "BABEL_TRANSLATION_DIRECTORIES": TRANSLATIONS_DIRECTORY,
     }
 
 
@@ -355,3 +366,14 @@ def _check_production_secret_key(secret_key: str) -> None:
         f"Refusing to start in production: {problem}. Generate one with "
         '`python -c "import secrets; print(secrets.token_urlsafe(32))"`.'
     )
+
+
+def _languages(value: str) -> tuple[str, ...]:
+    """LANGUAGES: comma-separated BCP 47 tags of languages IMS Screen ships (English is always offered)."""
+    from app.i18n import BY_TAG  # here: app.i18n imports Flask, which this module need not
+
+    tags = tuple(tag.strip() for tag in value.split(",") if tag.strip())
+    unknown = [tag for tag in tags if tag not in BY_TAG]
+    if unknown:
+        raise ConfigError(f"LANGUAGES names {', '.join(unknown)}; the languages shipped are {', '.join(BY_TAG)}.")
+    return tags

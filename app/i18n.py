@@ -1,0 +1,132 @@
+"""The patient's own language: which languages are offered, which one a request is in, and the
+switch between them (issue 17). Staff pages are always in English.
+
+Translations are Babel catalogues in `translations/` (made by `make translations`, compiled by
+`make run` and `make test`); the questionnaire's and the rule set's patient texts are extracted
+from their YAML by `app.translation_extract`, so a template translates them with `_()` like any
+other string.
+
+The language of a request: a language the person chose (kept in the session), else the best
+match for the browser's Accept-Language among those offered, else English. Choosing is a plain
+link (`?lang=pa`), answered by a redirect to the same page without the parameter, so that no
+URL carries the choice and Back works.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from urllib.parse import urlencode
+
+from flask import Flask, current_app, redirect, request, session
+from flask_babel import Babel, gettext
+from werkzeug.wrappers import Response
+
+#: The session key of the language the person chose.
+LANGUAGE_KEY = "language"
+#: The query parameter of the language links.
+LANGUAGE_PARAMETER = "lang"
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language the patient pages can be read in."""
+
+    #: The BCP 47 tag, for `lang` attributes, links and what is stored with a screening.
+    tag: str
+    #: Babel's locale identifier, the name of its folder in `translations/`.
+    locale: str
+    #: The language's name in itself, for the switcher.
+    name: str
+    #: Its name in English, for staff ("answered in Punjabi").
+    english_name: str
+    direction: str = "ltr"
+
+
+#: Every language IMS Screen has patient pages in, English first.
+LANGUAGES: tuple[Language, ...] = (
+    Language("en-CA", "en", "English", "English"),
+    Language("pa", "pa", "ਪੰਜਾਬੀ", "Punjabi"),
+    Language("zh-Hans", "zh_Hans", "简体中文", "Chinese (Simplified)"),
+    Language("zh-Hant", "zh_Hant", "繁體中文", "Chinese (Traditional)"),
+    Language("fa", "fa", "فارسی", "Farsi", "rtl"),
+)
+BY_TAG = {language.tag: language for language in LANGUAGES}
+ENGLISH = LANGUAGES[0]
+
+
+def offered(app: Flask) -> tuple[Language, ...]:
+    """The languages this installation offers patients, English always first: those named in the
+    setting LANGUAGES whose catalogue is compiled (`make translations`), so that a page never
+    claims a language its text is not in."""
+    tags = app.config["LANGUAGES"]
+    directory = app.config["BABEL_TRANSLATION_DIRECTORIES"]
+    return tuple(
+        language
+        for language in LANGUAGES
+        if language is ENGLISH or (language.tag in tags and _compiled(directory, language.locale))
+    )
+
+
+@cache
+def _compiled(directory: str, locale: str) -> bool:
+    return os.path.exists(os.path.join(directory, locale, "LC_MESSAGES", "messages.mo"))
+
+
+def current() -> Language:
+    """The language of this request."""
+    if request.blueprint not in PATIENT_BLUEPRINTS:
+        return ENGLISH
+    languages = offered(current_app)
+    chosen = BY_TAG.get(session.get(LANGUAGE_KEY, ""))
+    if chosen in languages:
+        return chosen
+    best = request.accept_languages.best_match([language.tag for language in languages])
+    return BY_TAG.get(best or "", ENGLISH)
+
+
+#: The blueprints whose pages are in the patient's language; every other page is in English.
+PATIENT_BLUEPRINTS = frozenset({"patient"})
+
+
+def _select_locale() -> str:
+    return current().locale
+
+
+def _switch_language() -> Response | None:  # a before_request handler
+    """Answer a language link: keep the choice, then show the same page without the parameter."""
+    tag = request.args.get(LANGUAGE_PARAMETER)
+    if tag is None or request.method != "GET" or request.blueprint not in PATIENT_BLUEPRINTS:
+        return None
+    if BY_TAG.get(tag) in offered(current_app):
+        session[LANGUAGE_KEY] = tag
+    query = urlencode([(name, value) for name, value in request.args.items(multi=True) if name != LANGUAGE_PARAMETER])
+    return redirect(request.path + (f"?{query}" if query else ""), code=303)
+
+
+def language_links() -> list[tuple[Language, str]]:
+    """For the switcher: each other offered language and the link that switches to it."""
+    here = current()
+    return [
+        (language, f"{request.path}?{LANGUAGE_PARAMETER}={language.tag}")
+        for language in offered(current_app)
+        if language is not here
+    ]
+
+
+def translate(text: str) -> str:
+    """A text of the questionnaire or the rule set in the page's language (the `translate` filter).
+
+    Plain text, which Jinja escapes like any other value: unlike `_()` on a template's own
+    words, whose translation Jinja trusts as markup.
+    """
+    return gettext(text) if text else text
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=_select_locale)
+    app.add_template_filter(translate)
+    app.before_request(_switch_language)
+    app.add_template_global(current, "current_language")
+    app.add_template_global(language_links)

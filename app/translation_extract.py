@@ -1,0 +1,77 @@
+"""A Babel extractor for the questionnaire and the rule set (babel.cfg; `make translations`).
+
+The patient reads their questions, hints, choices, page titles and introductions, the safety net
+and the rules' patient texts, all kept in YAML; this finds them there so that they are translated
+in the same catalogues as the templates. Staff-only text (rule titles and rationales, sources,
+retired questions) is left out: staff read English.
+
+Each string is extracted as the loaders read it (`rules.questionnaire`, `rules.ruleset`), with
+its whitespace collapsed, so that the template's `_()` finds it;
+tests/test_translations.py checks that every patient-facing string of the loaded questionnaire
+and rule set is in the catalogue template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO, Any
+
+import yaml
+
+#: Mapping keys whose string value (or list of strings) a patient reads.
+PATIENT_KEYS = frozenset(
+    {
+        "text",
+        "text_proxy",
+        "hint",
+        "hint_proxy",
+        "label",
+        "checklist_label",
+        "checklist_label_proxy",
+        "title",
+        "intro",
+        "intro_proxy",
+        "scale_labels",
+        "patient_text",
+    }
+)
+#: Top-level parts of the files that only staff read.
+STAFF_ONLY = frozenset({"retired", "derived", "name", "version"})
+#: In the rule set only the patient texts are the patient's; titles and rationales are staff's.
+RULE_SET_KEYS = frozenset({"patient_text"})
+
+#: One extracted message: line number, function name, message, translator comments.
+Message = tuple[int, str | None, str, list[str]]
+
+
+def extract_yaml(fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, Any]) -> Iterator[Message]:
+    """Babel's extractor interface: every patient-facing string of one YAML file, with its line."""
+    root = yaml.compose(fileobj.read().decode("utf-8"))
+    if not isinstance(root, yaml.MappingNode):
+        return
+    rule_set = any(key.value == "rules" for key, _ in root.value if isinstance(key, yaml.ScalarNode))
+    keys = RULE_SET_KEYS if rule_set else PATIENT_KEYS
+    for key, value in root.value:
+        if isinstance(key, yaml.ScalarNode) and key.value in STAFF_ONLY:
+            continue
+        yield from _strings(value, keys)
+
+
+def _strings(node: yaml.Node, keys: frozenset[str]) -> Iterator[Message]:
+    if isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _strings(item, keys)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.value in keys:
+                yield from _texts(value, f"{key.value}")
+            else:
+                yield from _strings(value, keys)
+
+
+def _texts(node: yaml.Node, field: str) -> Iterator[Message]:
+    """The string (or strings) of one patient-facing field, whitespace collapsed as the loaders do."""
+    scalars = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    for scalar in scalars:
+        if isinstance(scalar, yaml.ScalarNode) and scalar.value.strip():
+            yield scalar.start_mark.line + 1, None, " ".join(scalar.value.split()), [field]
