@@ -330,3 +330,14 @@ def test_sending_writes_the_result_in_one_statement(app: Flask) -> None:
         assert (screening.state, screening.outcome) == ("submitted", "likely")
         db.session.commit()
     assert only_screening(app)["outcome"] == "likely"
+
+
+def test_a_screening_sent_in_the_session_that_started_it_carries_its_result(app: Flask) -> None:
+    """The result is on the object whatever the session had loaded of it (a draft begun and sent
+    in one session had none of the result's attributes; an early version left them empty)."""
+    with app.app_context():
+        screening, _ = services.start_screening(7)
+        screening.answers = profile("ideal_neck")
+        services.submit_screening(screening)
+        assert (screening.state, screening.outcome, screening.candidacy) == ("submitted", "likely", "likely")
+        assert screening.stored_result().outcome.value == "likely"

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 import rules
@@ -178,7 +177,9 @@ def submit_screening(screening: Screening, now: datetime | None = None) -> Scree
         raise ValueError("the screening has unanswered required questions")
     screening.refused_page = None  # a page refused on the way, never shown again, is not kept
     db.session.flush()
-    updated = db.session.execute(
+    # One statement: the conditional UPDATE's RETURNING loads the stored result onto `screening`
+    # (populate_existing), with no SELECT to read back what was just written.
+    submitted = db.session.scalars(
         update(Screening)
         .where(Screening.id == screening.id, Screening.state == "draft")
         .values(
@@ -186,12 +187,10 @@ def submit_screening(screening: Screening, now: datetime | None = None) -> Scree
             submitted_at=now or utcnow(),
             **Screening.result_columns(rules.evaluate(screening.answers)),
         )
-        # The new values go straight onto `screening` (the row's id comes back by RETURNING):
-        # no SELECT to read back what was just written.
-        .execution_options(synchronize_session="fetch")
-    )
-    assert isinstance(updated, CursorResult)  # an UPDATE's result, which counts its rows
-    if updated.rowcount == 1:  # only the request that submitted it tells the clinic
+        .returning(Screening),
+        execution_options={"populate_existing": True},
+    ).one_or_none()
+    if submitted is not None:  # only the request that submitted it tells the clinic
         notifications.queue_for_screening(screening)
     else:
         db.session.refresh(screening)  # another request sent it first: read what that one stored
