@@ -20,8 +20,10 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "translations" / "messages.pot"
 
 
 def pseudo(text: str) -> str:
-    """`text` bracketed and lengthened by 40%, as many translations run longer than English."""
-    return "⟦" + text + "·" * max(1, len(text) * 2 // 5) + "⟧"
+    """`text` bracketed and lengthened by 40%, as many translations run longer than English. The
+    padding comes in words of five dots, as a real language's would: a line can break between them."""
+    padding = "·" * max(1, len(text) * 2 // 5)
+    return "⟦" + text + " ".join(padding[i : i + 5] for i in range(0, len(padding), 5)) + "⟧"
 
 
 def pseudo_catalogue(locale: str) -> Catalog:
