@@ -182,7 +182,11 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         # The languages patients may choose besides English (app/i18n.py), as BCP 47 tags. A
         # development machine offers every one shipped; production only those it names.
         "LANGUAGES": _languages(environ.get("LANGUAGES", "" if production else ALL_LANGUAGES)),
-        "BABEL_TRANSLATION_DIRECTORIES": TRANSLATIONS_DIRECTORY,
+        # Where the compiled catalogues are: `translations/` unless another is named (the
+        # browser tests serve a pseudo-translation from a directory of their own).
+        "BABEL_TRANSLATION_DIRECTORIES": os.path.abspath(
+            environ.get("TRANSLATIONS_DIRECTORY") or TRANSLATIONS_DIRECTORY
+        ),
     }
 
 

@@ -1,4 +1,5 @@
-"""How stored values read to people: answers in words, dates in the clinic's time zone."""
+"""How stored values read to people: answers in words (in the patient's language on patient
+pages), dates in the clinic's time zone."""
 
 from __future__ import annotations
 
@@ -7,9 +8,13 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
+from flask_babel import format_date, gettext, ngettext
+from flask_babel import lazy_gettext as _l
 
 import rules
 from app.clock import utcnow
+from app.i18n import ENGLISH, number_text, translate
+from app.i18n import current as current_language
 from app.models import PREFERRED_TIMES, Notification, Screening
 from rules.outcomes import Outcome
 from rules.questionnaire import NUMERIC_TYPES, Checklist, Question, QuestionType, SafetyNet
@@ -18,21 +23,31 @@ from rules.questionnaire import NUMERIC_TYPES, Checklist, Question, QuestionType
 CLINIC_TIME_ZONE = ZoneInfo("America/Vancouver")
 
 
+#: The name of each unit of time a duration may be given in (`rules.questionnaire.WEEKS_PER_UNIT`)
+#: or a number measured in (`Question.unit`), as the person reads it beside a number box.
+UNIT_NAMES = {"days": _l("days"), "weeks": _l("weeks"), "months": _l("months"), "years": _l("years")}
+
+
 def answer_text(value: object, question: Question) -> str:
-    """An answer as the person would say it: choice labels, "6 out of 10", "2 years"."""
+    """An answer as the person would say it, in the page's language: choice labels, "6 out of
+    10", "2 years". Staff pages are English (app/i18n.py), so staff read it in English."""
     if question.type is QuestionType.SINGLE:
-        return question.labels.get(str(value), str(value))
+        return translate(question.labels.get(str(value), str(value)))
     if question.type is QuestionType.MULTIPLE and isinstance(value, list):
-        return "; ".join(question.labels.get(str(v), str(v)) for v in value)
+        return "; ".join(translate(question.labels.get(str(v), str(v))) for v in value)
     if question.type is QuestionType.SCALE:
-        return f"{value} out of {question.maximum}"
+        return gettext("%(value)s out of %(maximum)s", value=_number(value), maximum=_number(question.maximum))
     if question.type is QuestionType.DURATION and isinstance(value, Mapping):
         return amount_text(value["amount"], value["unit"])
     if question.type is QuestionType.DURATION and isinstance(value, int):
         return duration_text(value)
-    if question.type is QuestionType.INTEGER:
-        return f"{value} {question.unit}"
+    if question.type is QuestionType.INTEGER and isinstance(value, int) and question.unit:
+        return amount_text(value, question.unit)
     return str(value)
+
+
+def _number(value: object) -> str:
+    return number_text(value) if isinstance(value, int) else str(value)
 
 
 def checklist_chosen(checklist: Checklist, answers: Mapping[str, object], for_someone_else: bool = False) -> list[str]:
@@ -41,36 +56,45 @@ def checklist_chosen(checklist: Checklist, answers: Mapping[str, object], for_so
     chosen = []
     for item in checklist.items:
         answer = answers.get(item.id)
+        label = translate(item.checklist_wording(for_someone_else))
         if answer == "yes":
-            chosen.append(item.checklist_wording(for_someone_else))
+            chosen.append(label)
         elif item.is_unsure(answer):
-            chosen.append(f"{item.checklist_wording(for_someone_else)} (not sure)")
+            chosen.append(gettext("%(answer)s (not sure)", answer=label))
     return chosen
 
 
 def amount_text(amount: int, unit: str) -> str:
-    """An amount of a plural unit in words, e.g. "3 days", "1 month"."""
-    return f"{amount} {unit.removesuffix('s')}" if amount == 1 else f"{amount} {unit}"
+    """An amount of a unit of time in words, in the page's language, e.g. "3 days", "1 month"."""
+    number = number_text(amount)
+    if unit == "days":
+        return ngettext("%(number)s day", "%(number)s days", amount, number=number)
+    if unit == "weeks":
+        return ngettext("%(number)s week", "%(number)s weeks", amount, number=number)
+    if unit == "months":
+        return ngettext("%(number)s month", "%(number)s months", amount, number=number)
+    if unit == "years":
+        return ngettext("%(number)s year", "%(number)s years", amount, number=number)
+    return f"{number} {unit}"
 
 
 def duration_text(weeks: int) -> str:
     """A duration stored in whole weeks (as every one was before days could be given) in words,
     e.g. "9 weeks (about 2 months)", "2 years"."""
-    plural = "week" if weeks == 1 else "weeks"
     if weeks >= 52 and weeks % 52 == 0:
-        years = weeks // 52
-        return f"{years} year" if years == 1 else f"{years} years"
+        return amount_text(weeks // 52, "years")
     if weeks >= 9:
-        return f"{weeks} {plural} (about {round(weeks * 12 / 52)} months)"
-    return f"{weeks} {plural}"
+        about = amount_text(round(weeks * 12 / 52), "months")
+        return gettext("%(weeks)s (about %(months)s)", weeks=amount_text(weeks, "weeks"), months=about)
+    return amount_text(weeks, "weeks")
 
 
 def minutes_text(minutes: int) -> str:
     """A number of minutes in words, in whole hours when it is some: "2 hours", "90 minutes"."""
     if minutes % 60 == 0:
         hours = minutes // 60
-        return "1 hour" if hours == 1 else f"{hours} hours"
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+        return ngettext("%(number)s hour", "%(number)s hours", hours, number=number_text(hours))
+    return ngettext("%(number)s minute", "%(number)s minutes", minutes, number=number_text(minutes))
 
 
 def local_midnight(day: date) -> datetime:
@@ -79,8 +103,11 @@ def local_midnight(day: date) -> datetime:
 
 
 def local_date(moment: datetime) -> str:
-    """A date as people in the clinic read it, e.g. "3 December 2026"."""
+    """A date as people in the clinic read it, e.g. "3 December 2026"; on a patient page in
+    another language, as that language writes a date in full (Babel's long format)."""
     local = moment.astimezone(CLINIC_TIME_ZONE)
+    if current_language() is not ENGLISH:
+        return format_date(local, "long", rebase=False)
     return f"{local.day} {local:%B %Y}"
 
 
@@ -164,3 +191,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(utcnow, "now")
     app.add_template_global(Outcome, "Outcome")
     app.add_template_global(safety_net)
+    app.jinja_env.globals["unit_names"] = UNIT_NAMES

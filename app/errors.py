@@ -4,12 +4,14 @@ from typing import NamedTuple
 
 from flask import Flask, current_app, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from limits.errors import StorageError
 from werkzeug.exceptions import HTTPException, SecurityError, ServiceUnavailable
 
 
 class ErrorPage(NamedTuple):
-    """What a person is told when a request fails."""
+    """What a person is told when a request fails: in the patient's language on a patient's page
+    (lazy strings, read in the request's language), in English on a staff page."""
 
     title: str
     message: str
@@ -17,39 +19,43 @@ class ErrorPage(NamedTuple):
 
 ERROR_PAGES = {
     400: ErrorPage(
-        "Something was wrong with that request",
-        "The page could not use what your browser sent. Please go back and try again.",
+        _l("Something was wrong with that request"),
+        _l("The page could not use what your browser sent. Please go back and try again."),
     ),
     403: ErrorPage(
-        "You can't open this page",
-        "You don't have permission to see this page.",
+        _l("You can't open this page"),
+        _l("You don't have permission to see this page."),
     ),
     404: ErrorPage(
-        "Page not found",
-        "There is no page at this address. Check the address, or go back to the start.",
+        _l("Page not found"),
+        _l("There is no page at this address. Check the address, or go back to the start."),
     ),
     405: ErrorPage(
-        "This page can't be used that way",
-        "Please go back to the start and follow the links from there.",
+        _l("This page can't be used that way"),
+        _l("Please go back to the start and follow the links from there."),
     ),
     413: ErrorPage(
-        "What you sent was too long",
-        "Nothing was saved, because what your browser sent was far longer than any answer needs to be. "
-        "Please go back, shorten what you typed, and try again.",
+        _l("What you sent was too long"),
+        _l(
+            "Nothing was saved, because what your browser sent was far longer than any answer needs to be. "
+            "Please go back, shorten what you typed, and try again."
+        ),
     ),
     429: ErrorPage(
-        "Too many requests",
+        _l("Too many requests"),
         # The limits count over 10 (patients) or 15 minutes (staff sign-in): "a minute" was too soon.
-        "There were too many requests from your connection in a short time. Nothing from this "
-        "last request was saved. Please wait 15 minutes, then try again.",
+        _l(
+            "There were too many requests from your connection in a short time. Nothing from this "
+            "last request was saved. Please wait 15 minutes, then try again."
+        ),
     ),
     500: ErrorPage(
-        "Something went wrong on our side",
-        "The problem has been logged. Please try again in a few minutes.",
+        _l("Something went wrong on our side"),
+        _l("The problem has been logged. Please try again in a few minutes."),
     ),
     503: ErrorPage(
-        "This page is not available just now",
-        "Nothing you sent has been saved or changed. Please try again in a minute or two.",
+        _l("This page is not available just now"),
+        _l("Nothing you sent has been saved or changed. Please try again in a minute or two."),
     ),
 }
 

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from functools import cache
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, redirect, request, session
-from flask_babel import Babel, gettext
+from babel.numbers import format_decimal
+from flask import Flask, current_app, has_request_context, redirect, request, session
+from flask_babel import Babel, get_locale, gettext
 from werkzeug.wrappers import Response
 
 #: The session key of the language the person chose.
@@ -75,8 +76,8 @@ def _compiled(directory: str, locale: str) -> bool:
 
 
 def current() -> Language:
-    """The language of this request."""
-    if request.blueprint not in PATIENT_BLUEPRINTS:
+    """The language of this request (English outside one: emails, commands)."""
+    if not has_request_context() or not _for_patients():
         return ENGLISH
     languages = offered(current_app)
     chosen = BY_TAG.get(session.get(LANGUAGE_KEY, ""))
@@ -88,6 +89,17 @@ def current() -> Language:
 
 #: The blueprints whose pages are in the patient's language; every other page is in English.
 PATIENT_BLUEPRINTS = frozenset({"patient"})
+#: Where the staff pages are: an error page for an address under it is in English.
+STAFF_PATH = "/staff"
+
+
+def _for_patients() -> bool:
+    """Whether this request's page is a patient's: one of the patient blueprint's, or the error
+    page of an address no blueprint serves (a mistyped or outdated link, most likely a patient's)
+    outside the staff pages."""
+    if request.blueprint is not None:
+        return request.blueprint in PATIENT_BLUEPRINTS
+    return request.path != STAFF_PATH and not request.path.startswith(STAFF_PATH + "/")
 
 
 def _select_locale() -> str:
@@ -124,9 +136,25 @@ def translate(text: str) -> str:
     return gettext(text) if text else text
 
 
+def N_(text: str) -> str:
+    """Mark `text` for the catalogue (babel.cfg) where it must stay English: the caller translates
+    it with `gettext` where a patient reads it."""
+    return text
+
+
+def number_text(number: int) -> str:
+    """A whole number as the page's language writes it (Babel), with no thousands separator:
+    answers are ages and durations, read like "2600", never "2,600"."""
+    return format_decimal(number, locale=get_locale() or ENGLISH.locale, group_separator=False)
+
+
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=_select_locale)
+    # `{% trans %}` blocks are extracted and looked up with their line breaks and indentation
+    # collapsed, so that re-wrapping a template's paragraph does not change its message id.
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.add_template_filter(translate)
     app.before_request(_switch_language)
     app.add_template_global(current, "current_language")
     app.add_template_global(language_links)
+    app.add_template_filter(number_text)

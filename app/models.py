@@ -28,6 +28,7 @@ from sqlalchemy.types import TypeDecorator
 from app.clock import utcnow
 from app.crypto import EncryptedText
 from app.extensions import Base
+from app.i18n import N_
 from rules.engine import Result
 from rules.outcomes import CANDIDACY_OUTCOMES, Outcome
 
@@ -49,13 +50,14 @@ REVIEW_STATUSES = ("new", "in_review", "contacted", "booked", "declined", "refer
 
 ROLES = ("physio", "admin")
 
-#: When a person asking for an assessment is usually free, in words (AssessmentRequest.preferred_times).
+#: When a person asking for an assessment is usually free, in words (AssessmentRequest.preferred_times):
+#: English, as staff read them; marked for the catalogue, as the request form shows them translated.
 PREFERRED_TIMES = {
-    "weekday_morning": "Weekday mornings",
-    "weekday_afternoon": "Weekday afternoons",
-    "weekday_evening": "Weekday evenings",
-    "saturday": "Saturdays",
-    "any": "Any time",
+    "weekday_morning": N_("Weekday mornings"),
+    "weekday_afternoon": N_("Weekday afternoons"),
+    "weekday_evening": N_("Weekday evenings"),
+    "saturday": N_("Saturdays"),
+    "any": N_("Any time"),
 }
 
 #: Letters and digits that cannot be mistaken for one another when read out over the phone or

@@ -12,16 +12,18 @@ import logging
 import re
 import smtplib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from flask import Flask, current_app
+from flask_babel import force_locale, gettext
 from sqlalchemy import select, update
 
 from app import links
 from app.clock import utcnow
 from app.extensions import db
+from app.i18n import ENGLISH
 from app.models import Notification, Screening
 from rules.outcomes import Outcome
 
@@ -62,8 +64,9 @@ def queue_for_request(screening: Screening, patient_email: str | None) -> None:
         )
 
 
-def compose(notification: Notification, reference: str | None) -> EmailMessage:
-    """The message for a notification: a reference and a link, no health information."""
+def compose(notification: Notification, reference: str | None, patient_locale: str = ENGLISH.locale) -> EmailMessage:
+    """The message for a notification: a reference and a link, no health information. The clinic's
+    are in English; the patient's in `patient_locale` (a Babel locale, app/i18n.py)."""
     config = current_app.config
     clinic = config["CLINIC_NAME"]
     message = EmailMessage()
@@ -87,14 +90,26 @@ def compose(notification: Notification, reference: str | None) -> EmailMessage:
         message["Subject"] = f"IMS Screen: new assessment request ({reference})"
         body = f"Someone has asked to be contacted about an assessment. Open the screening to see the request:\n\n{portal}\n"
     else:
-        message["Subject"] = f"{clinic}: we have your request ({reference})"
-        body = (
-            f"Thank you. {clinic} has your request to be contacted about an assessment.\n\n"
-            f"Your reference is {reference}. A member of the team will contact you, usually within two "
-            f"working days. If you need to reach us sooner, call {config['CLINIC_PHONE']}.\n\n"
-            f"If you did not make this request, you can ignore this email.\n"
-            f"In an emergency, call 911.\n"
-        )
+        # Outside a request (a background thread, `flask notify`) no language is chosen: forced.
+        with force_locale(patient_locale):
+            message["Subject"] = gettext(
+                "%(clinic)s: we have your request (%(reference)s)", clinic=clinic, reference=reference
+            )
+            body = (
+                gettext("Thank you. %(clinic)s has your request to be contacted about an assessment.", clinic=clinic)
+                + "\n\n"
+                + gettext(
+                    "Your reference is %(reference)s. A member of the team will contact you, usually within two "
+                    "working days. If you need to reach us sooner, call %(phone)s.",
+                    reference=reference,
+                    phone=config["CLINIC_PHONE"],
+                )
+                + "\n\n"
+                + gettext("If you did not make this request, you can ignore this email.")
+                + "\n"
+                + gettext("In an emergency, call 911.")
+                + "\n"
+            )
     message.set_content(body)
     return message
 
@@ -127,8 +142,16 @@ def smtp_sender(app: Flask) -> Sender:
     return send
 
 
-def deliver_due(send: Sender, now: datetime | None = None, limit: int = 100) -> tuple[int, int]:
-    """Send the pending notifications that are due; return (sent, failed attempts)."""
+def deliver_due(
+    send: Sender, now: datetime | None = None, limit: int = 100, patient_locales: Mapping[int, str] | None = None
+) -> tuple[int, int]:
+    """Send the pending notifications that are due; return (sent, failed attempts).
+
+    `patient_locales` maps a screening's id to the language its patient's emails are in: that of
+    the request that queued them (`deliver_soon`). No language is stored with a screening yet, so
+    any other patient email (a retry, `flask notify`) goes in English.
+    """
+    patient_locales = patient_locales or {}
     now = now or utcnow()
     due = db.session.scalars(
         select(Notification)
@@ -148,7 +171,8 @@ def deliver_due(send: Sender, now: datetime | None = None, limit: int = 100) -> 
             continue
         notification.attempts += 1
         try:
-            send(compose(notification, reference))
+            locale = patient_locales.get(notification.screening_id or 0, ENGLISH.locale)
+            send(compose(notification, reference, locale))
         # Any error, not only SMTP's (a non-ASCII password, a bug in compose...): unrecorded, it
         # would end the batch without counting the attempt, and the row would block the queue.
         except Exception as error:  # noqa: BLE001 -- recorded below, by type: its text may hold an address
@@ -204,15 +228,19 @@ def _error_text(error: Exception, recipient: str | None) -> str:
     return message[:300]
 
 
-def deliver_soon(app: Flask) -> None:
-    """Try to send what is due now, in the background, after the current request has committed."""
+def deliver_soon(app: Flask, patient_locales: Mapping[int, str] | None = None) -> None:
+    """Try to send what is due now, in the background, after the current request has committed.
+
+    The thread has no request, so the language of this request's patient email is passed in:
+    `patient_locales`, a screening id -> Babel locale (see `deliver_due`)."""
     if not app.config["NOTIFY_IN_BACKGROUND"]:
         return
+    locales = dict(patient_locales or {})
 
     def work() -> None:
         with app.app_context():
             try:
-                deliver_due(smtp_sender(app))
+                deliver_due(smtp_sender(app), patient_locales=locales)
             except Exception:  # a background thread must never die loudly; cron retries
                 log.exception("Background delivery of notifications failed")
             finally:

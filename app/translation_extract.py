@@ -13,6 +13,7 @@ and rule set is in the catalogue template.
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -40,8 +41,24 @@ STAFF_ONLY = frozenset({"retired", "derived", "name", "version"})
 #: In the rule set only the patient texts are the patient's; titles and rationales are staff's.
 RULE_SET_KEYS = frozenset({"patient_text"})
 
+#: Keyword arguments of Python declarations whose string a patient reads: the headline of each
+#: outcome's result page (`patient_label`, rules/outcomes.py).
+PATIENT_ARGUMENTS = frozenset({"patient_label"})
+
 #: One extracted message: line number, function name, message, translator comments.
 Message = tuple[int, str | None, str, list[str]]
+
+
+def extract_patient_arguments(
+    fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, Any]
+) -> Iterator[Message]:
+    """Babel's extractor interface: each string given to a `PATIENT_ARGUMENTS` keyword in a Python
+    file. `rules/` imports no Flask, so it cannot mark them with gettext; the templates translate
+    them with the `translate` filter."""
+    for node in ast.walk(ast.parse(fileobj.read())):
+        if isinstance(node, ast.keyword) and node.arg in PATIENT_ARGUMENTS and isinstance(node.value, ast.Constant):
+            if isinstance(node.value.value, str):
+                yield node.value.lineno, None, node.value.value, [node.arg]
 
 
 def extract_yaml(fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, Any]) -> Iterator[Message]:

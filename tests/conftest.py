@@ -577,4 +577,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 # The browser fixtures (the real server and one with online booking, Chromium, pages, screenshots, a
 # signed-in admin), here
 # so that every test module shares one of each per session.
-from tests.support.browser import booking_server, chromium, new_page, screenshot, server, staff_session  # noqa: E402, F401
+from tests.support.browser import (  # noqa: E402, F401
+    booking_server,
+    chromium,
+    new_page,
+    pseudo_server,
+    screenshot,
+    server,
+    staff_session,
+)

@@ -31,6 +31,7 @@ from tests.support.browser import (
     tab_to,
     walk_steps,
 )
+from tests.support.journey import SECTION_IDS, seed_draft
 
 pytestmark = pytest.mark.browser
 
@@ -309,3 +310,22 @@ def test_back_after_a_corrected_error_shows_the_page_not_a_resubmission(new_page
     assert page.locator("h1").inner_text().strip() == "Age and where it hurts"
     assert not page.title().startswith("Error: ")  # shown once; now the saved answers
     assert page.locator("input[name=age]").input_value() == str(answers["age"])
+
+
+def test_translations_40_percent_longer_still_fit_a_320_px_phone(new_page: NewPage, pseudo_server: Server) -> None:
+    """In the pseudo-translation (every string bracketed and 40% longer, as many languages run),
+    no question page and no result page scrolls sideways at 320 px."""
+    page = new_page(NARROW_PHONE, base_url=pseudo_server.base, locale="pa")
+    with app_on(pseudo_server.env["DATABASE_URL"]) as app:
+        _, token = seed_draft(app, answers=answers_for("see_doctor"))
+    page.goto(f"/resume/{token}")
+    wide = {}
+    for section in SECTION_IDS:
+        page.goto(f"/screening/{section}")
+        assert page.locator("html").get_attribute("lang") == "pa" and "⟦" in page.title(), section
+        wide[section] = page.evaluate("() => document.documentElement.scrollWidth")
+    page.goto("/screening/check")
+    click_and_wait(page, page.locator("main form button[type=submit]"))
+    assert page.url.endswith("/screening/result"), page.url
+    wide["result"] = page.evaluate("() => document.documentElement.scrollWidth")
+    assert {name: width for name, width in wide.items() if width > NARROW_PHONE["width"]} == {}

@@ -191,7 +191,7 @@ def test_a_ticked_emergency_sign_sends_the_screening_at_once(app: Flask, client:
 @pytest.mark.parametrize(
     ("data", "message", "link"),
     [
-        ({}, CHECKLIST_MISSING, f"{NAME}-0"),
+        ({}, str(CHECKLIST_MISSING), f"{NAME}-0"),
         (
             {NAME: ["none", "unsure"], NOT_SURE: ["rf_sexual_change"]},
             "“None of these” cannot be selected together",

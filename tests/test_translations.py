@@ -4,19 +4,44 @@ browser's preference, and staff pages stay English."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from collections.abc import Iterable
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
 
 import rules
-from app import create_app
+from app import create_app, notifications
 from app.config import ConfigError, config_from_env
-from tests.support.journey import answers_before, profile, seed_draft
-from tests.support.pseudo_locale import TEMPLATE, pseudo, write_pseudo_catalogue
+from app.extensions import db
+from app.models import Notification, Screening
+from app.patient.views import LAST_USED_KEY
+from rules.outcomes import CATALOGUE
+from rules.questionnaire import QuestionType
+from tests.support.booking_pages import OUTCOME_CHANGES, REQUEST, SENT, post_request, submit_outcome
+from tests.support.journey import (
+    CHECK,
+    REASSURANCE,
+    RESULT,
+    SAVED,
+    SECTIONS,
+    SUBMIT,
+    Journey,
+    answers_before,
+    form_data,
+    only_screening,
+    profile,
+    seed_draft,
+)
+from tests.support.pseudo_locale import TEMPLATE, pseudo, pseudo_catalogue, untranslated, write_pseudo_catalogue
 
 pytestmark = pytest.mark.one_backend
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,10 +70,11 @@ def patient_texts() -> set[str]:
     for tier in questionnaire.safety_net.tiers:
         texts.update({tier.text, tier.text_proxy, *(sign.text for sign in tier.signs)})
     texts.update(rule.patient_text for rule in rules.ruleset().rules)
+    texts.update(details.patient_label for details in CATALOGUE.values())
     return texts
 
 
-def test_the_catalogue_template_holds_every_text_a_patient_reads_from_the_yaml() -> None:
+def test_the_catalogue_template_holds_every_text_a_patient_reads_from_the_yaml_and_the_outcomes() -> None:
     assert sorted(patient_texts() - template_ids()) == []
 
 
@@ -75,6 +101,7 @@ def pseudo_app(tmp_path: Path) -> Flask:
             "BABEL_TRANSLATION_DIRECTORIES": str(tmp_path),
             "LANGUAGES": ("pa", "fa"),
             "RATELIMIT_ENABLED": False,
+            "NOTIFY_IN_BACKGROUND": False,  # the tests send the emails themselves
         }
     )
     from app.extensions import db
@@ -129,3 +156,211 @@ def test_the_languages_setting_names_only_shipped_languages(tmp_path: Path) -> N
     with pytest.raises(ConfigError, match="LANGUAGES names xx"):
         config_from_env({"LANGUAGES": "pa, xx"}, str(tmp_path))
     assert config_from_env({"LANGUAGES": " fa ,pa"}, str(tmp_path))["LANGUAGES"] == ("fa", "pa")
+
+
+# --- Every patient page, pseudo-translated -------------------------------------------------------
+
+
+def punjabi_reader(app: Flask) -> FlaskClient:
+    """A browser that prefers Punjabi: its pages come in the pseudo-translation (`pseudo_app`)."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "pa"
+    return client
+
+
+class Pages:
+    """Pages read through the test client, by name, for `untranslated`."""
+
+    def __init__(self) -> None:
+        self.html: dict[str, str] = {}
+
+    def get(self, name: str, client: FlaskClient, path: str, status: int = 200) -> None:
+        response = client.get(path)
+        assert response.status_code == status, f"{name}: GET {path} gave {response.status_code} {response.location}"
+        self.html[name] = response.get_data(as_text=True)
+
+    def post(self, name: str, client: FlaskClient, path: str, data: dict[str, object], status: int) -> None:
+        response = client.post(path, data=data)
+        assert response.status_code == status, f"{name}: POST {path} gave {response.status_code}"
+        if status != 303:
+            self.html[name] = response.get_data(as_text=True)
+
+
+def question_pages(app: Flask, pages: Pages) -> None:
+    """Every question page as it opens, then with the errors of a page sent with its numbers
+    typed as words and nothing else answered."""
+    answers = profile("ideal_neck")
+    for section in SECTIONS:
+        client = punjabi_reader(app)
+        seed_draft(app, client, answers_before(section.id, answers))
+        pages.get(section.id, client, f"/screening/{section.id}")
+        words = {q.id: "twelve" for q in section.questions if q.type in (QuestionType.INTEGER, QuestionType.DURATION)}
+        response = Journey(client).post_step(section.id, {"action": "continue", **words})
+        assert response.status_code == 303, section.id
+        pages.get(f"{section.id} (errors)", client, f"/screening/{section.id}")
+
+
+def result_pages(app: Flask, pages: Pages) -> None:
+    """Every outcome's result page; for a bookable one, the request form (empty, then with its
+    errors), the confirmation, and the result once the request is made."""
+    for outcome in OUTCOME_CHANGES:
+        client = punjabi_reader(app)
+        submit_outcome(app, client, outcome)
+        pages.get(f"result {outcome}", client, RESULT)
+    client = punjabi_reader(app)
+    submit_outcome(app, client, "likely")
+    pages.get("request form", client, REQUEST)
+    token = Journey(client).csrf_token()
+    pages.post("request form (errors)", client, REQUEST, {"csrf_token": token}, status=400)
+    assert post_request(client).status_code == 303
+    pages.get("request sent", client, SENT)
+    pages.get("result after the request", client, RESULT)
+
+
+def draft_pages(app: Flask, pages: Pages) -> None:
+    """The pages around the questions: reassurance, check, saved, another screening open, timed out."""
+    client = punjabi_reader(app)
+    seed_draft(app, client, profile("ideal_neck"))
+    pages.get("needle reassurance", client, REASSURANCE)
+    pages.get("check your answers", client, CHECK)
+    pages.get("saved", client, SAVED)
+    pages.get("404 of a patient page", client, "/screening/no-such-section", status=404)
+    _, other = seed_draft(app, answers=profile("ideal_neck"))
+    pages.get("another screening is open", client, f"/resume/{other}")
+    token = Journey(client).csrf_token()
+    pages.post("another screening is open (errors)", client, f"/resume/{other}", {"csrf_token": token}, status=400)
+    with client.session_transaction() as session:
+        session[LAST_USED_KEY] = 0  # unused for far longer than PATIENT_IDLE_MINUTES
+    pages.get("timed out", client, CHECK)
+
+
+def open_pages(app: Flask, pages: Pages) -> None:
+    """The pages anyone can open, and the error pages."""
+    client = punjabi_reader(app)
+    pages.get("landing", client, "/")
+    pages.get("privacy", client, "/privacy")
+    pages.get("consent", client, "/start")
+    token = Journey(client).csrf_token()
+    pages.post("consent (errors)", client, "/start", {"csrf_token": token}, status=400)
+    pages.get("declined", client, "/no-consent")
+    pages.get("resume link that no longer works", client, "/resume/not-a-token", status=404)
+    pages.get("404 at an unknown address", client, "/no-such-page", status=404)
+    pages.post("400", client, SUBMIT, {}, status=400)
+
+
+def clinic_words(app: Flask) -> list[str]:
+    """What a page shows as it is in every language: the clinic's name, phone number and
+    locations, and the screenings' references."""
+    with app.app_context():
+        references = list(db.session.scalars(select(Screening.reference)))
+    config = app.config
+    return [config["CLINIC_NAME"], config["CLINIC_PHONE"], *config["CLINIC_LOCATIONS"], *references]
+
+
+def test_every_patient_page_is_in_the_patients_language(pseudo_app: Flask) -> None:
+    """Every English sentence a patient can read goes through the catalogue: a page rendered in
+    the pseudo-translation shows none unbracketed (a hard-coded one fails this test)."""
+    pages = Pages()
+    open_pages(pseudo_app, pages)
+    question_pages(pseudo_app, pages)
+    draft_pages(pseudo_app, pages)
+    result_pages(pseudo_app, pages)
+    allowed = clinic_words(pseudo_app)
+    left_in_english = {name: words for name, html in pages.html.items() if (words := untranslated(html, allowed))}
+    assert left_in_english == {}
+    assert all('<html lang="pa">' in html for html in pages.html.values())
+
+
+def test_a_sentence_left_out_of_the_catalogue_is_found() -> None:
+    """The check behind the test above, on a page of its own: only unbracketed words count."""
+    page = """<!doctype html><html lang="pa"><head><title>⟦Title···⟧</title><style>p{color:red}</style>
+    </head><body><a lang="en-CA" href="/?lang=en-CA">English</a><p>⟦Your reference is <b>AB-12</b>··⟧</p>
+    <p>⟦Answer the questions on “⟦About you···⟧”·····⟧. ⟦Call⟧ 604-555-0100</p><nav aria-label="Back"></nav>
+    <p>Hard-coded English</p><script>var english = "words";</script></body></html>"""
+    assert untranslated(page, ["AB-12"]) == ["Back", "Hard-coded English"]
+
+
+def test_the_patients_confirmation_email_is_in_their_language_and_the_clinics_in_english(
+    pseudo_app: Flask,
+) -> None:
+    client = punjabi_reader(pseudo_app)
+    submit_outcome(pseudo_app, client, "likely")
+    assert post_request(client).status_code == 303
+    screening_id = only_screening(pseudo_app)["id"]
+    sent: list[EmailMessage] = []
+    with pseudo_app.app_context():
+        notifications.deliver_due(sent.append, patient_locales={screening_id: "pa"})
+        kinds = list(db.session.scalars(select(Notification.kind).order_by(Notification.id)))
+    emails = dict(zip(kinds, sent, strict=True))
+    patient, clinic = emails["patient_request_confirmation"], emails["clinic_new_request"]
+    assert str(patient["Subject"]).startswith("⟦") and "⟦In an emergency, call 911." in patient.get_content()
+    assert "⟦" not in str(clinic["Subject"]) + clinic.get_content()
+
+
+def test_numbers_typed_in_gurmukhi_persian_or_arabic_indic_digits_are_read(pseudo_app: Flask) -> None:
+    about = next(s for s in SECTIONS if any(q.type is QuestionType.INTEGER for q in s.questions))
+    age = next(q for q in about.questions if q.type is QuestionType.INTEGER)
+    answers = profile("ideal_neck")
+    for digits in ("੪੫", "۴۵", "٤٥"):
+        client = punjabi_reader(pseudo_app)
+        seed_draft(pseudo_app, client, answers_before(about.id, answers))
+        journey = Journey(client)
+        posted = {**form_data(about.id, answers), age.id: digits}
+        assert journey.post_step(about.id, {"action": "continue", **posted}).status_code == 303
+        with pseudo_app.app_context():
+            screening = db.session.scalars(select(Screening).order_by(Screening.id.desc())).first()
+            assert screening is not None and screening.answers[age.id] == 45, digits
+
+
+# --- Placeholders -------------------------------------------------------------------------------
+
+#: A Python-format placeholder, as Babel and Jinja write them: `%(name)s`, `%(name)d` or `%s`.
+PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[sd]")
+
+
+def placeholders(text: str) -> set[str]:
+    return {match.group(1) or "%s" for match in PLACEHOLDER.finditer(text.replace("%%", ""))}
+
+
+def placeholder_problems(catalogue: Catalog) -> list[str]:
+    """Each translation whose placeholders differ from its message's: one dropped loses a value
+    (a reference, a phone number); one added cannot be filled, and the page fails."""
+    problems = []
+    for message in catalogue:
+        if not message.id or not message.string:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        expected = set().union(*(placeholders(text) for text in ids))
+        for string in strings:
+            if string and placeholders(string) != expected:
+                problems.append(f"{ids[0]!r}: {sorted(placeholders(string))} instead of {sorted(expected)}")
+    return problems
+
+
+def shipped_catalogues() -> Iterable[Path]:
+    return sorted((ROOT / "translations").glob("*/LC_MESSAGES/messages.po"))
+
+
+def test_no_translation_drops_or_adds_a_placeholder() -> None:
+    """Every catalogue shipped in translations/ (none yet) and the pseudo-translation."""
+    catalogues = {"pseudo pa": pseudo_catalogue("pa")}
+    for path in shipped_catalogues():
+        with path.open("rb") as file:
+            catalogues[str(path.relative_to(ROOT))] = read_po(file)
+    assert {
+        name: problems for name, catalogue in catalogues.items() if (problems := placeholder_problems(catalogue))
+    } == {}
+
+
+def test_the_placeholder_check_finds_one_dropped_or_added() -> None:
+    catalogue = Catalog(locale="pa")
+    catalogue.add("Your reference is %(reference)s.", "⟦reference⟧")
+    catalogue.add("Call %(phone)s.", "⟦%(phone)s %(clinic)s⟧")
+    catalogue.add(("%(number)s day", "%(number)s days"), ("⟦%(number)s⟧", "⟦days⟧"))
+    catalogue.add("Step %(number)s of %(num)s", "⟦%(num)s / %(number)s⟧")  # reordered: fine
+    assert placeholder_problems(catalogue) == [
+        "'Your reference is %(reference)s.': [] instead of ['reference']",
+        "'Call %(phone)s.': ['clinic', 'phone'] instead of ['phone']",
+        "'%(number)s day': [] instead of ['number']",
+    ]

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+from flask_babel import LazyString, gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -37,6 +39,8 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 import rules
+from app.display import UNIT_NAMES, amount_text
+from app.i18n import number_text, translate
 from rules.questionnaire import (
     CHECKLIST_NONE,
     UNSURE,
@@ -52,7 +56,7 @@ from rules.questionnaire import (
 #: given (`rules.questionnaire.duration`); the unit is posted as the question id plus this.
 UNIT_SUFFIX = "__unit"
 #: The message for a unit that is not one of ours (a tampered post; a browser cannot send one).
-CHOOSE_UNIT = "Choose days, weeks, months or years"
+CHOOSE_UNIT = _l("Choose days, weeks, months or years")
 
 #: Form fields a page may post besides its questions.
 CONTROL_FIELDS = {"csrf_token", "action", "return_to"}
@@ -61,30 +65,34 @@ CONTROL_FIELDS = {"csrf_token", "action", "return_to"}
 NOT_SURE_SUFFIX = "__unsure"
 
 #: A checklist with nothing ticked.
-CHECKLIST_MISSING = "Select the ones that apply, or “None of these”"
+CHECKLIST_MISSING = _l("Select the ones that apply, or “None of these”")
 
 
 #: The message for a field posted more than once (no browser does that with these forms).
-REPEATED = "Give one answer only"
+REPEATED = _l("Give one answer only")
 
 #: More digits than any answer has (the largest is a duration of a few thousand weeks). Longer
 #: numbers are out of range whatever they are, and int() refuses beyond 4,300 digits anyway.
 MAX_DIGITS = 9
 
 
-def _one_value(field: Field, valuelist: list[Any], message: str = REPEATED) -> None:
+def _one_value(field: Field, valuelist: list[Any], message: str = REPEATED) -> None:  # message: lazy
     """Refuse a field posted twice, e.g. ``pain_side=left&pain_side=right``: no answer at all,
     which WTForms would silently read as the first value. What was posted is kept to show."""
     if len(valuelist) > 1:
         field.data = None
         field.raw_data = valuelist
-        raise ValueError(message)
+        raise ValueError(str(message))
 
 
 class WholeNumberField(IntegerField):
-    """An integer field whose parse error speaks plainly and keeps what was typed."""
+    """An integer field whose parse error speaks plainly and keeps what was typed.
 
-    def __init__(self, *args: Any, out_of_range: str = "Enter a smaller number", **kwargs: Any) -> None:
+    Any script's decimal digits are read (Python's `str.isdecimal` and `int`): Gurmukhi "੪੫",
+    Persian "۴۵" and Arabic-Indic "٤٥" are all 45, as a phone's keyboard in those languages types them.
+    """
+
+    def __init__(self, *args: Any, out_of_range: str = _l("Enter a smaller number"), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.out_of_range = out_of_range
 
@@ -98,7 +106,7 @@ class WholeNumberField(IntegerField):
         # number gets the question's range, not "use digits": it is digits.
         digits = text.removeprefix("-").removeprefix("+")
         problem = (
-            "Enter a whole number using digits, like 12"
+            gettext("Enter a whole number using digits, like %(example)s", example=number_text(12))
             if not digits.isdecimal()
             else self.out_of_range
             if len(digits) > MAX_DIGITS
@@ -107,7 +115,7 @@ class WholeNumberField(IntegerField):
         if problem is not None:
             self.data = None
             self.raw_data = valuelist
-            raise ValueError(problem)
+            raise ValueError(str(problem))
         self.data = int(text)
 
 
@@ -115,7 +123,7 @@ class SingleChoiceField(RadioField):
     """Radios: one answer, never two posted at once."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
-        _one_value(self, valuelist, "Select one answer only")
+        _one_value(self, valuelist, _l("Select one answer only"))
         super().process_formdata(valuelist)
 
     def chosen_values(self) -> frozenset[str]:
@@ -200,20 +208,23 @@ class ChecklistField(Field):
         items = self.checklist.item_ids
         not_sure = self.not_sure if UNSURE in valuelist else []  # ignored unless "not sure" is ticked
         if not _distinct_among(valuelist, (*items, CHECKLIST_NONE, UNSURE)):
-            raise ValueError("Select from the answers shown")
+            raise ValueError(gettext("Select from the answers shown"))
         if CHECKLIST_NONE in valuelist and len(valuelist) > 1:
-            raise ValueError("“None of these” cannot be selected together with other answers")
+            raise ValueError(gettext("“None of these” cannot be selected together with other answers"))
         if UNSURE in valuelist:
             self.error_in = "not_sure"
             if not not_sure:
-                raise ValueError("Select the ones you are not sure about")
+                raise ValueError(gettext("Select the ones you are not sure about"))
             if not _distinct_among(not_sure, items):
-                raise ValueError("Select from the answers shown")
+                raise ValueError(gettext("Select from the answers shown"))
             self.error_in = "ticked"
         both = next((item for item in self.checklist.items if item.id in valuelist and item.id in not_sure), None)
         if both is not None:
             raise ValueError(
-                f"“{both.checklist_wording()}” is selected and also marked not sure: select one or the other"
+                gettext(
+                    "“%(answer)s” is selected and also marked not sure: select one or the other",
+                    answer=translate(both.checklist_wording()),
+                )
             )
         self.data = {item: "yes" if item in valuelist else UNSURE if item in not_sure else "no" for item in items}
 
@@ -235,7 +246,7 @@ class ChecklistAnswer:
         if field.errors:  # what was posted could not be read; its message is there already
             raise StopValidation()
         if field.data is None:
-            raise StopValidation(CHECKLIST_MISSING)
+            raise StopValidation(str(CHECKLIST_MISSING))
 
 
 class Answer:
@@ -251,7 +262,7 @@ class Answer:
             raise StopValidation()
         unit = form[question.id + UNIT_SUFFIX].data if question.type is QuestionType.DURATION else None
         if question.type is QuestionType.DURATION and unit not in WEEKS_PER_UNIT:
-            raise StopValidation(CHOOSE_UNIT)  # a tampered unit, never guessed
+            raise StopValidation(str(CHOOSE_UNIT))  # a tampered unit, never guessed
         value = form.answer_of(question)
         if value is None:
             if field.errors:  # an unparseable number already has its message
@@ -263,11 +274,11 @@ class Answer:
         if problem is not None:
             raise StopValidation(_problem_message(question, value))
         if question.within is not None and _outside(question, value, form.updated_answers):
-            raise StopValidation(OUTSIDE_WITHIN)
+            raise StopValidation(str(OUTSIDE_WITHIN))
 
 
 #: The message for a main area that is none of the areas ticked above it (`Question.within`).
-OUTSIDE_WITHIN = "Choose an area you ticked above, or tick this one above too"
+OUTSIDE_WITHIN = _l("Choose an area you ticked above, or tick this one above too")
 
 
 def _outside(question: Question, value: object, answers: Mapping[str, object]) -> bool:
@@ -278,34 +289,55 @@ def _outside(question: Question, value: object, answers: Mapping[str, object]) -
 
 
 def _missing_message(question: Question) -> str:
+    """What to do about an unanswered question, in the page's language (a request's gettext)."""
     if question.type is QuestionType.MULTIPLE:
         none = next((c.label for c in question.choices if c.exclusive and c.value == "none"), None)
-        return f"Select at least one, or “{none}”" if none else "Select at least one"
+        if none:
+            return gettext("Select at least one, or “%(none)s”", none=translate(none))
+        return gettext("Select at least one")
     if question.type is QuestionType.DURATION:
-        return "Enter how long, like 3 days or 2 years"
+        return gettext("Enter how long, like %(example)s", example=_duration_example())
     if question.type is QuestionType.INTEGER:
-        return f"Enter a number from {question.minimum} to {question.maximum}"
+        return _number_range(question, with_unit=False)
     if question.type is QuestionType.TEXT:
-        return "Enter an answer"
-    return "Select an answer"
+        return gettext("Enter an answer")
+    return gettext("Select an answer")
+
+
+def _duration_example() -> str:
+    return gettext("%(days)s or %(years)s", days=amount_text(3, "days"), years=amount_text(2, "years"))
+
+
+def _number_range(question: Question, *, with_unit: bool) -> str:
+    """ "Enter a number from 16 to 120", with the question's unit when `with_unit` ("... years")."""
+    values = {"minimum": number_text(question.minimum or 0), "maximum": number_text(question.maximum or 0)}
+    if with_unit and question.unit in UNIT_NAMES:
+        return gettext(
+            "Enter a number from %(minimum)s to %(maximum)s %(unit)s", unit=UNIT_NAMES[question.unit], **values
+        )
+    return gettext("Enter a number from %(minimum)s to %(maximum)s", **values)
 
 
 def _problem_message(question: Question, value: object) -> str:
+    """What is wrong with an answer the question cannot take, in the page's language."""
     if question.type in (QuestionType.INTEGER, QuestionType.DURATION, QuestionType.SCALE):
-        unit = f" {question.unit}" if question.unit and question.type is not QuestionType.DURATION else ""
         if question.type is QuestionType.DURATION:
             assert question.maximum is not None  # every duration has a range (rules.questionnaire)
             if isinstance(value, Mapping) and isinstance(value.get("amount"), int) and value["amount"] < 1:
-                return "Enter a length of time of at least 1 day"
-            return f"Enter a length of time up to {question.maximum // 52} years"
-        return f"Enter a number from {question.minimum} to {question.maximum}{unit}"
+                return gettext("Enter a length of time of at least %(shortest)s", shortest=amount_text(1, "days"))
+            return gettext(
+                "Enter a length of time up to %(longest)s", longest=amount_text(question.maximum // 52, "years")
+            )
+        return _number_range(question, with_unit=question.type is QuestionType.INTEGER)
     if question.type is QuestionType.TEXT:
-        return f"Use {question.max_length} characters or fewer"
+        return gettext("Use %(limit)s characters or fewer", limit=number_text(question.max_length or 0))
     if question.type is QuestionType.MULTIPLE and isinstance(value, list):
         exclusive = [c.label for c in question.choices if c.exclusive and c.value in value]
         if exclusive and len(value) > 1:
-            return f"“{exclusive[0]}” cannot be selected together with other answers"
-    return "Select one of the answers shown"
+            return gettext(
+                "“%(answer)s” cannot be selected together with other answers", answer=translate(exclusive[0])
+            )
+    return gettext("Select one of the answers shown")
 
 
 class QuestionPage(FlaskForm):
@@ -388,7 +420,9 @@ def _field_for_question(question: Question) -> Field:
         )
     if question.type is QuestionType.TEXT:
         return TextAnswerField(question.text, validators=validators)
-    return WholeNumberField(question.text, validators=validators, out_of_range=_problem_message(question, None))
+    # Lazy: the form class is built once (`page_form_class`), its message read in each request's language.
+    out_of_range = LazyString(_problem_message, question, None)
+    return WholeNumberField(question.text, validators=validators, out_of_range=out_of_range)
 
 
 def _int_or_none(value: object) -> int | None:
@@ -414,7 +448,7 @@ def page_form_class(section_id: str) -> type[QuestionPage]:
         if question.type is QuestionType.DURATION:
             attributes[question.id + UNIT_SUFFIX] = UnitField(
                 "Unit",
-                choices=[SelectChoice(unit) for unit in WEEKS_PER_UNIT],
+                choices=[SelectChoice(unit, UNIT_NAMES[unit]) for unit in WEEKS_PER_UNIT],
                 default="weeks",
                 validate_choice=False,
             )
@@ -460,53 +494,56 @@ EMAIL_PATTERN = re.compile(rf"^[^{_EMAIL_EXCLUDED}]+@[^{_EMAIL_EXCLUDED}]+\.[^{_
 PHONE_ALLOWED = re.compile(r"^\+?[0-9 ().-]+$")
 
 
+def _fewer_characters(limit: int) -> LazyString:
+    """The message for a text longer than `limit`, in the language of the request that reads it."""
+    return LazyString(lambda: gettext("Use %(limit)s characters or fewer", limit=number_text(limit)))
+
+
 class AssessmentRequestForm(FlaskForm):
     """Asking the clinic to get in touch about an assessment."""
 
     # DataRequired, not InputRequired: a name of spaces only is no name.
     name = StringField(
-        "Full name",
-        validators=[DataRequired("Enter your full name"), Length(max=120, message="Use 120 characters or fewer")],
+        _l("Full name"),
+        validators=[DataRequired(_l("Enter your full name")), Length(max=120, message=_fewer_characters(120))],
     )
     # Phone before email, as on the page, so that the error summary lists problems in page order.
-    phone = StringField("Phone number", validators=[Optional(), Length(max=30, message="Use 30 characters or fewer")])
-    email = StringField(
-        "Email address", validators=[Optional(), Length(max=254, message="Use 254 characters or fewer")]
-    )
+    phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=30, message=_fewer_characters(30))])
+    email = StringField(_l("Email address"), validators=[Optional(), Length(max=254, message=_fewer_characters(254))])
     preferred_location = SingleChoiceField(
-        "Which location would suit you?",
+        _l("Which location would suit you?"),
         validate_choice=True,
-        validators=[InputRequired("Choose a location, or “Either location”")],
+        validators=[InputRequired(_l("Choose a location, or “Either location”"))],
     )
     preferred_times = MultiCheckboxField(
-        "When are you usually free?",
+        _l("When are you usually free?"),
         validate_choice=True,
-        validators=[InputRequired("Choose at least one time, or “Any time”")],
+        validators=[InputRequired(_l("Choose at least one time, or “Any time”"))],
     )
     message = TextAreaField(
-        "Anything else we should know? (optional)",
-        validators=[Optional(), Length(max=1000, message="Use 1000 characters or fewer")],
+        _l("Anything else we should know? (optional)"),
+        validators=[Optional(), Length(max=1000, message=_fewer_characters(1000))],
     )
-    contact_consent = BooleanField("I agree that the clinic can contact me by phone or email about an assessment")
+    contact_consent = BooleanField(_l("I agree that the clinic can contact me by phone or email about an assessment"))
 
     def validate_email(self, field: Field) -> None:
         if field.data and not EMAIL_PATTERN.match(field.data.strip()):
-            raise ValidationError("Enter an email address in the correct format, like name@example.com")
+            raise ValidationError(gettext("Enter an email address in the correct format, like name@example.com"))
 
     def validate_phone(self, field: Field) -> None:
         if not field.data:
             return
         digits = [ch for ch in field.data if ch.isdigit()]
         if not PHONE_ALLOWED.match(field.data.strip()) or not 10 <= len(digits) <= 15:
-            raise ValidationError("Enter a phone number with its area code, like 604 555 0123")
+            raise ValidationError(gettext("Enter a phone number with its area code, like 604 555 0123"))
 
     def validate_contact_consent(self, field: Field) -> None:
         if not field.data:
-            raise ValidationError("Tick the box so that the clinic can contact you")
+            raise ValidationError(gettext("Tick the box so that the clinic can contact you"))
 
     def validate(self, extra_validators: Mapping[str, Any] | None = None) -> bool:
         valid = super().validate(extra_validators)
         if not (self.email.data or "").strip() and not (self.phone.data or "").strip():
-            self.email.errors = [*self.email.errors, "Enter an email address or a phone number, or both"]
+            self.email.errors = [*self.email.errors, gettext("Enter an email address or a phone number, or both")]
             valid = False
         return valid

@@ -23,6 +23,8 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import MultiDict
@@ -31,7 +33,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf
 
 import rules
-from app import clock, errors, links, notifications
+from app import clock, errors, i18n, links, notifications
 from app.extensions import db, patient_limiter
 from app.models import PREFERRED_TIMES, Screening
 from app.patient import booking, forms, reveal, services
@@ -58,7 +60,7 @@ LAST_USED_KEY = "screening_last_used"
 
 
 class ConsentForm(FlaskForm):
-    consent = BooleanField("I agree that my answers can be kept for the clinic's physiotherapists to review")
+    consent = BooleanField(_l("I agree that my answers can be kept for the clinic's physiotherapists to review"))
 
 
 @bp.get("/")
@@ -79,7 +81,7 @@ def start() -> ResponseReturnValue:
     form = ConsentForm()
     if form.validate_on_submit():
         if not form.consent.data:
-            form.consent.errors.append("Tick the box to agree, or choose “I do not want to continue”")
+            form.consent.errors.append(gettext("Tick the box to agree, or choose “I do not want to continue”"))
             return render_template("patient/consent.html", form=form), 400
         _, token = services.start_screening(current_app.config["DRAFT_RETENTION_DAYS"])
         db.session.commit()
@@ -98,13 +100,13 @@ def declined() -> str:
 
 class ResumeChoiceForm(FlaskForm):
     choice = forms.SingleChoiceField(
-        "Which screening do you want to use?",
+        _l("Which screening do you want to use?"),
         choices=[
-            SelectChoice("open", "Carry on with the screening already open in this browser"),
-            SelectChoice("link", "Open the screening from the link"),
+            SelectChoice("open", _l("Carry on with the screening already open in this browser")),
+            SelectChoice("link", _l("Open the screening from the link")),
         ],
         validate_choice=False,  # AnyOf says it plainly; WTForms would say "Not a valid choice"
-        validators=[AnyOf(["open", "link"], "Select which screening you want to use")],
+        validators=[AnyOf(["open", "link"], _l("Select which screening you want to use"))],
     )
 
 
@@ -254,7 +256,9 @@ def step(section_id: str) -> ResponseReturnValue:
         # POST-redirect-GET for errors too: the page shows what was posted and why once, and
         # the browser's Back button never offers to send the form again.
         fields = [(name, value) for name, value in request.form.items(multi=True) if name != "csrf_token"]
-        errors = {name: list(messages) for name, messages in form.errors.items() if name in form}
+        errors = {
+            name: [str(message) for message in messages] for name, messages in form.errors.items() if name in form
+        }
         services.keep_refused_page(screening, section.id, fields, errors)
         db.session.commit()
         return_to = "check" if request.form.get("return_to") == "check" else None
@@ -519,9 +523,9 @@ def request_assessment() -> ResponseReturnValue:
     form = forms.AssessmentRequestForm()
     locations = current_app.config["CLINIC_LOCATIONS"]
     form.preferred_location.choices = [SelectChoice(loc, loc) for loc in locations] + [
-        SelectChoice("any", "Either location" if len(locations) == 2 else "Any location")
+        SelectChoice("any", gettext("Either location") if len(locations) == 2 else gettext("Any location"))
     ]
-    form.preferred_times.choices = [SelectChoice(value, label) for value, label in PREFERRED_TIMES.items()]
+    form.preferred_times.choices = [SelectChoice(value, gettext(label)) for value, label in PREFERRED_TIMES.items()]
     if form.validate_on_submit():
         booking.request_assessment(
             screening,
@@ -535,7 +539,8 @@ def request_assessment() -> ResponseReturnValue:
             ),
         )
         db.session.commit()
-        notifications.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
+        # The patient's confirmation is in the language of this page.
+        notifications.deliver_soon(current_app._get_current_object(), {screening.id: i18n.current().locale})  # type: ignore[attr-defined]
         return redirect(url_for("patient.request_sent"), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template(

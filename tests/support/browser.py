@@ -26,6 +26,7 @@ from rules.datafile import load_yaml
 from tests.conftest import STAFF_PASSWORD, app_on, free_port
 from tests.support.journey import checklist_ticks, seed_draft
 from tests.support.live_server import wait_until_healthy
+from tests.support.pseudo_locale import write_pseudo_catalogue
 from tests.support.tools import require
 
 pytestmark = pytest.mark.browser
@@ -153,6 +154,14 @@ def booking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
     Its own process, because the setting is read once, when the app starts.
     """
     yield from running_server(tmp_path_factory, BOOKING_URL=BOOKING_URL)
+
+
+@pytest.fixture(scope="session")
+def pseudo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server whose Punjabi is the pseudo-translation (every string bracketed and 40% longer),
+    to see that a longer language still fits the pages."""
+    catalogues = write_pseudo_catalogue(tmp_path_factory.mktemp("pseudo-translations"), "pa")
+    yield from running_server(tmp_path_factory, TRANSLATIONS_DIRECTORY=str(catalogues), LANGUAGES="pa")
 
 
 @pytest.fixture(scope="session")
