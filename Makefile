@@ -74,7 +74,7 @@ bench: $(INSTALLED_DEV)
 # each language's catalogue brought up to date with it (new strings untranslated, changed ones
 # marked fuzzy); then compiled. The compiled .mo files are built, never committed.
 translations: $(INSTALLED)
-	PYTHONPATH=. $(BIN)/pybabel extract -F babel.cfg -k _l --no-location --sort-output \
+	PYTHONPATH=. $(BIN)/pybabel extract -F babel.cfg -k _l -c "Translators:" --no-location --sort-output \
 		--project "IMS Screen" --copyright-holder "IMS Screen" -o translations/messages.pot .
 	for po in translations/*/LC_MESSAGES/messages.po; do \
 		[ -e "$$po" ] || continue; \

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO, NoReturn
 
 import click
@@ -17,7 +18,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.engine import make_url
 
 import rules
-from app import audit, credentials, crypto_rotation, environment_file, notifications, retention
+from app import audit, catalogues, credentials, crypto_rotation, environment_file, i18n, notifications, retention
 from app.extensions import db
 
 rules_cli = AppGroup("rules", help="Inspect and run the IMS candidacy rules.")
@@ -268,9 +269,43 @@ def fhir_questionnaire() -> None:
     _echo_json(fhir.questionnaire_resource(rules.questionnaire(), rules.ruleset().ruleset_version))
 
 
+translations_cli = AppGroup("translations", help="The patient's languages and their catalogues.")
+
+
+@translations_cli.command("status")
+def translations_status() -> None:
+    """Per language: messages translated, missing and fuzzy, the safety-critical ones among them,
+    the review the catalogue records, and whether this installation offers it."""
+    directory = Path(current_app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    offered = {language.tag for language in i18n.offered(current_app)}
+    for language in i18n.LANGUAGES[1:]:
+        found = catalogues.status(directory, language.locale)
+        review = found.review
+        if review.reviewed:
+            reviewed = f"reviewed by {review.by} on {review.on}"
+        elif review.out_of_date:
+            reviewed = f"REVIEW OUT OF DATE (reviewed version {review.version}; changed since)"
+        else:
+            reviewed = "NOT REVIEWED"
+        click.echo(
+            f"{language.english_name} ({language.tag}): "
+            + (
+                f"{found.translated}/{found.total} translated, {len(found.missing)} missing, "
+                f"{len(found.fuzzy)} fuzzy; safety-critical: {len(found.critical_missing)} missing, "
+                f"{len(found.critical_fuzzy)} fuzzy; {reviewed}; version {review.current_version}; "
+                if found.exists
+                else "no catalogue; "
+            )
+            + ("offered here" if language.tag in offered else "not offered here")
+        )
+        for message in (*found.critical_missing, *found.critical_fuzzy)[:10]:
+            click.echo(f"    safety-critical, to translate: {message[:90]}")
+
+
 def init_app(app: Flask) -> None:
     """Register the command groups on the app."""
     app.cli.add_command(rules_cli)
+    app.cli.add_command(translations_cli)
     app.cli.add_command(fhir_cli)
     app.cli.add_command(purge)
     app.cli.add_command(create_staff)

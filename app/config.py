@@ -182,6 +182,9 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         # The languages patients may choose besides English (app/i18n.py), as BCP 47 tags. A
         # development machine offers every one shipped; production only those it names.
         "LANGUAGES": _languages(environ.get("LANGUAGES", "" if production else ALL_LANGUAGES)),
+        # Languages production may offer before a medical translator has reviewed their
+        # catalogue (an explicit opt-in; staff see that the translation is unreviewed).
+        "UNREVIEWED_LANGUAGES": _languages(environ.get("UNREVIEWED_LANGUAGES", "")),
         # Where the compiled catalogues are: `translations/` unless another is named (the
         # browser tests serve a pseudo-translation from a directory of their own).
         "BABEL_TRANSLATION_DIRECTORIES": os.path.abspath(

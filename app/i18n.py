@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import cache
+from pathlib import Path
 from urllib.parse import urlencode
 
 from babel.numbers import format_decimal
 from flask import Flask, current_app, has_request_context, redirect, request, session
 from flask_babel import Babel, get_locale, gettext
 from werkzeug.wrappers import Response
+
+from app import catalogues
+from app.config import ConfigError
 
 #: The session key of the language the person chose.
 LANGUAGE_KEY = "language"
@@ -58,19 +61,55 @@ ENGLISH = LANGUAGES[0]
 
 
 def offered(app: Flask) -> tuple[Language, ...]:
-    """The languages this installation offers patients, English always first: those named in the
-    setting LANGUAGES whose catalogue is compiled (`make translations`), so that a page never
-    claims a language its text is not in."""
+    """The languages this installation offers patients, English always first (worked out once,
+    when the app starts: `_work_out_offered`)."""
+    languages: tuple[Language, ...] = app.extensions["ims_languages"]
+    return languages
+
+
+def _work_out_offered(app: Flask) -> tuple[Language, ...]:
+    """Those named in the setting LANGUAGES whose catalogue is compiled (`make translations`), so
+    that a page never claims a language its text is not in. Production also refuses to start
+    with a language it cannot trust (`trust_problem`), rather than quietly leaving it out."""
     tags = app.config["LANGUAGES"]
     directory = app.config["BABEL_TRANSLATION_DIRECTORIES"]
-    return tuple(
-        language
-        for language in LANGUAGES
-        if language is ENGLISH or (language.tag in tags and _compiled(directory, language.locale))
-    )
+    chosen = [language for language in LANGUAGES if language is not ENGLISH and language.tag in tags]
+    if app.config["IMS_ENV"] == "production":
+        problems = [problem for language in chosen if (problem := trust_problem(app, language))]
+        if problems:
+            raise ConfigError("; ".join(problems))
+    compiled = [language for language in chosen if _compiled(directory, language.locale)]
+    return (ENGLISH, *compiled)
 
 
-@cache
+def trust_problem(app: Flask, language: Language) -> str | None:
+    """Why `language` must not be offered in production, or None: its safety-critical messages
+    must all be translated and none fuzzy, and its translation reviewed, unless the setting
+    UNREVIEWED_LANGUAGES opts in to it (catalogues.py)."""
+    found = catalogues.status(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]), language.locale)
+    name = f"{language.english_name} ({language.tag})"
+    if not found.exists:
+        return f"{name} has no catalogue"
+    if not found.safe:
+        count = len(found.critical_missing) + len(found.critical_fuzzy)
+        return f"{name} lacks {count} safety-critical translations (missing or fuzzy): see `flask translations status`"
+    if not found.review.reviewed and language.tag not in app.config["UNREVIEWED_LANGUAGES"]:
+        return (
+            f"{name} has not been reviewed by a medical translator; record the review in its catalogue, "
+            "or name it in UNREVIEWED_LANGUAGES to offer it anyway"
+        )
+    return None
+
+
+def unreviewed(app: Flask, tag: str) -> bool:
+    """Whether the catalogue of the language `tag` records no review (staff pages say so)."""
+    language = BY_TAG.get(tag)
+    if language is None or language is ENGLISH:
+        return False
+    found = catalogues.status(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]), language.locale)
+    return not found.review.reviewed
+
+
 def _compiled(directory: str, locale: str) -> bool:
     return os.path.exists(os.path.join(directory, locale, "LC_MESSAGES", "messages.mo"))
 
@@ -149,6 +188,7 @@ def number_text(number: int) -> str:
 
 
 def init_app(app: Flask) -> None:
+    app.extensions["ims_languages"] = _work_out_offered(app)
     Babel(app, locale_selector=_select_locale)
     # `{% trans %}` blocks are extracted and looked up with their line breaks and indentation
     # collapsed, so that re-wrapping a template's paragraph does not change its message id.

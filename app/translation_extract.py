@@ -45,6 +45,15 @@ RULE_SET_KEYS = frozenset({"patient_text"})
 #: outcome's result page (`patient_label`, rules/outcomes.py).
 PATIENT_ARGUMENTS = frozenset({"patient_label"})
 
+#: The translator comment on a safety-critical message: a warning sign, or the advice of an
+#: emergency or see-a-doctor result. A language whose catalogue lacks one, or has it fuzzy, is
+#: never offered (app/i18n.py). Templates mark theirs with `{# Translators: safety-critical #}`.
+SAFETY_CRITICAL = "safety-critical"
+#: What makes a part of the YAML safety-critical: a red-flag question, or a rule whose outcome
+#: sends the person to a doctor or to emergency care; the safety net is, as a whole.
+CRITICAL_OUTCOMES = frozenset({"emergency", "see_doctor"})
+CRITICAL_PARTS = frozenset({"safety_net"})
+
 #: One extracted message: line number, function name, message, translator comments.
 Message = tuple[int, str | None, str, list[str]]
 
@@ -57,8 +66,8 @@ def extract_patient_arguments(
     them with the `translate` filter."""
     for node in ast.walk(ast.parse(fileobj.read())):
         if isinstance(node, ast.keyword) and node.arg in PATIENT_ARGUMENTS and isinstance(node.value, ast.Constant):
-            if isinstance(node.value.value, str):
-                yield node.value.lineno, None, node.value.value, [node.arg]
+            if isinstance(node.value.value, str):  # every result's headline: each one is safety-critical
+                yield node.value.lineno, None, node.value.value, [node.arg, SAFETY_CRITICAL]
 
 
 def extract_yaml(fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: dict[str, Any]) -> Iterator[Message]:
@@ -71,24 +80,40 @@ def extract_yaml(fileobj: IO[bytes], keywords: Any, comment_tags: Any, options: 
     for key, value in root.value:
         if isinstance(key, yaml.ScalarNode) and key.value in STAFF_ONLY:
             continue
-        yield from _strings(value, keys)
+        yield from _strings(value, keys, critical=isinstance(key, yaml.ScalarNode) and key.value in CRITICAL_PARTS)
 
 
-def _strings(node: yaml.Node, keys: frozenset[str]) -> Iterator[Message]:
+def _strings(node: yaml.Node, keys: frozenset[str], critical: bool) -> Iterator[Message]:
     if isinstance(node, yaml.SequenceNode):
         for item in node.value:
-            yield from _strings(item, keys)
+            yield from _strings(item, keys, critical)
     elif isinstance(node, yaml.MappingNode):
+        critical = critical or _is_critical(node)
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode) and key.value in keys:
-                yield from _texts(value, f"{key.value}")
+                yield from _texts(value, f"{key.value}", critical)
             else:
-                yield from _strings(value, keys)
+                yield from _strings(value, keys, critical)
 
 
-def _texts(node: yaml.Node, field: str) -> Iterator[Message]:
+def _is_critical(mapping: yaml.MappingNode) -> bool:
+    """A red-flag question, a page that asks one, or a rule that sends the person to a doctor."""
+    fields = {key.value: value for key, value in mapping.value if isinstance(key, yaml.ScalarNode)}
+    category, outcome = fields.get("category"), fields.get("outcome")
+    if isinstance(category, yaml.ScalarNode) and category.value == "red_flag":
+        return True
+    if isinstance(outcome, yaml.ScalarNode) and outcome.value in CRITICAL_OUTCOMES:
+        return True
+    questions = fields.get("questions")
+    return isinstance(questions, yaml.SequenceNode) and any(
+        isinstance(question, yaml.MappingNode) and _is_critical(question) for question in questions.value
+    )
+
+
+def _texts(node: yaml.Node, field: str, critical: bool) -> Iterator[Message]:
     """The string (or strings) of one patient-facing field, whitespace collapsed as the loaders do."""
     scalars = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    comments = [field, SAFETY_CRITICAL] if critical else [field]
     for scalar in scalars:
         if isinstance(scalar, yaml.ScalarNode) and scalar.value.strip():
-            yield scalar.start_mark.line + 1, None, " ".join(scalar.value.split()), [field]
+            yield scalar.start_mark.line + 1, None, " ".join(scalar.value.split()), comments

@@ -364,3 +364,92 @@ def test_the_placeholder_check_finds_one_dropped_or_added() -> None:
         "'Call %(phone)s.': ['clinic', 'phone'] instead of ['phone']",
         "'%(number)s day': [] instead of ['number']",
     ]
+
+
+# ---- How far a catalogue can be trusted (app/catalogues.py) --------------------------------------
+
+TEMPLATE_TEXT = """\
+msgid ""
+msgstr ""
+"Content-Type: text/plain; charset=utf-8\\n"
+
+#. safety-critical
+msgid "Call 911 now."
+msgstr ""
+
+#. label
+msgid "Not sure"
+msgstr ""
+"""
+
+
+def write_catalogue(directory: Path, *, critical: str, other: str, fuzzy: bool = False, reviewed: bool = False) -> Path:
+    """A template of two messages (one safety-critical) and a Punjabi catalogue of them, with a
+    medical translator's review of that version when `reviewed`."""
+    (directory / "messages.pot").write_text(TEMPLATE_TEXT, encoding="utf-8")
+    folder = directory / "pa" / "LC_MESSAGES"
+    folder.mkdir(parents=True, exist_ok=True)
+    flag = "#, fuzzy\n" if fuzzy else ""
+    (folder / "messages.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+        f'{flag}msgid "Call 911 now."\nmsgstr "{critical}"\n\nmsgid "Not sure"\nmsgstr "{other}"\n',
+        encoding="utf-8",
+    )
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "compile", "-f", "-d", str(directory), "-l", "pa"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    if reviewed:
+        from app import catalogues
+
+        version = catalogues.status(directory, "pa").review.current_version
+        (directory / "pa" / "review.yaml").write_text(
+            f"status: reviewed\nreviewed_by: A. Singh, certified medical translator\nreviewed_on: 2027-01-15\n"
+            f"version: {version}\n",
+            encoding="utf-8",
+        )
+    return directory
+
+
+def test_the_status_of_a_catalogue_counts_what_is_missing_and_fuzzy_and_reads_its_review(tmp_path: Path) -> None:
+    from app import catalogues
+
+    write_catalogue(tmp_path, critical="ਹੁਣੇ 911 ਤੇ ਫ਼ੋਨ ਕਰੋ।", other="", fuzzy=True, reviewed=True)
+    found = catalogues.status(tmp_path, "pa")
+    assert (found.total, found.translated, found.missing, found.fuzzy) == (2, 0, ("Not sure",), ("Call 911 now.",))
+    assert found.critical_fuzzy == ("Call 911 now.",) and not found.safe
+    assert found.review.reviewed and found.review.by.startswith("A. Singh")
+    assert catalogues.status(tmp_path, "fa").exists is False
+    # A translation changed after the review: the review no longer holds.
+    po = tmp_path / "pa" / "LC_MESSAGES" / "messages.po"
+    text = po.read_text(encoding="utf-8")
+    po.write_text(text.replace('msgid "Not sure"\nmsgstr ""', 'msgid "Not sure"\nmsgstr "ਪੱਕਾ ਨਹੀਂ"'), encoding="utf-8")
+    changed = catalogues.status(tmp_path, "pa").review
+    assert changed.out_of_date and not changed.reviewed
+
+
+@pytest.mark.parametrize(
+    ("critical", "fuzzy", "review", "opt_in", "refused_because"),
+    [
+        ("", False, True, (), "lacks 1 safety-critical translations"),
+        ("ਹੁਣੇ 911 ਤੇ ਫ਼ੋਨ ਕਰੋ।", True, True, (), "lacks 1 safety-critical translations"),
+        ("ਹੁਣੇ 911 ਤੇ ਫ਼ੋਨ ਕਰੋ।", False, False, (), "has not been reviewed by a medical translator"),
+        ("ਹੁਣੇ 911 ਤੇ ਫ਼ੋਨ ਕਰੋ।", False, False, ("pa",), None),
+        ("ਹੁਣੇ 911 ਤੇ ਫ਼ੋਨ ਕਰੋ।", False, True, (), None),
+    ],
+)
+def test_production_refuses_a_language_it_cannot_trust(
+    tmp_path: Path, critical: str, fuzzy: bool, review: bool, opt_in: tuple[str, ...], refused_because: str | None
+) -> None:
+    """The safety-critical messages complete and not fuzzy, and a medical translator's review or
+    an explicit opt-in (UNREVIEWED_LANGUAGES); the other messages may still be missing."""
+    from app import i18n
+
+    write_catalogue(tmp_path, critical=critical, other="", fuzzy=fuzzy, reviewed=review)
+    app = create_app({"TESTING": True, "BABEL_TRANSLATION_DIRECTORIES": str(tmp_path), "LANGUAGES": ("pa",)})
+    app.config.update(IMS_ENV="production", UNREVIEWED_LANGUAGES=opt_in)
+    if refused_because is None:
+        assert [language.tag for language in i18n._work_out_offered(app)] == ["en-CA", "pa"]
+    else:
+        with pytest.raises(ConfigError, match=refused_because):
+            i18n._work_out_offered(app)

@@ -1,0 +1,144 @@
+"""How far each language's catalogue can be trusted (issue 17): what is missing or fuzzy, above
+all among the safety-critical messages, and who reviewed the translation, when, of which version.
+
+A translation of a warning sign or of emergency advice must be reviewed by a qualified medical
+translator before a clinic relies on it. The review is recorded beside the catalogue, in
+translations/<locale>/review.yaml (Babel keeps no header of its own in a catalogue it updates):
+
+    status: reviewed
+    reviewed_by: name and qualification
+    reviewed_on: 2027-01-15
+    version: the catalogue's digest when it was reviewed (`flask translations status` prints it)
+
+A review holds for that version only: once any translation changes, the language counts as
+unreviewed until the new version is reviewed.
+
+`flask translations status` reports every language; production refuses to offer a language
+whose safety-critical messages are missing or fuzzy, and an unreviewed one unless the setting
+UNREVIEWED_LANGUAGES names it (app/i18n.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from babel.messages.catalog import Catalog, Message
+from babel.messages.pofile import read_po
+
+from app.translation_extract import SAFETY_CRITICAL
+
+REVIEW_FILE = "review.yaml"
+
+
+@dataclass(frozen=True)
+class Review:
+    """Who reviewed a catalogue, when, and which version of it (its review.yaml)."""
+
+    status: str = "unreviewed"
+    by: str = ""
+    on: str = ""
+    version: str = ""
+    #: The digest of the catalogue as it is now, to compare with `version`.
+    current_version: str = ""
+
+    @property
+    def reviewed(self) -> bool:
+        """Reviewed, by someone, on a date, and nothing translated differently since."""
+        return self.status == "reviewed" and bool(self.by and self.on) and self.version == self.current_version
+
+    @property
+    def out_of_date(self) -> bool:
+        return self.status == "reviewed" and self.version != self.current_version
+
+
+@dataclass(frozen=True)
+class CatalogueStatus:
+    """One language's catalogue measured against the template."""
+
+    locale: str
+    total: int
+    missing: tuple[str, ...] = ()
+    fuzzy: tuple[str, ...] = ()
+    critical_missing: tuple[str, ...] = ()
+    critical_fuzzy: tuple[str, ...] = ()
+    review: Review = field(default_factory=Review)
+    exists: bool = True
+
+    @property
+    def translated(self) -> int:
+        return self.total - len(self.missing) - len(self.fuzzy)
+
+    @property
+    def safe(self) -> bool:
+        """Every safety-critical message translated, none fuzzy."""
+        return self.exists and not self.critical_missing and not self.critical_fuzzy
+
+
+def _read(path: Path) -> Catalog:
+    with path.open("rb") as file:
+        return read_po(file)
+
+
+def _is_critical(message: Message) -> bool:
+    return any(SAFETY_CRITICAL in comment for comment in message.auto_comments)
+
+
+def _translated(message: Message | None) -> bool:
+    if message is None:
+        return False
+    strings = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+    return all(strings)
+
+
+def status(directory: Path, locale: str) -> CatalogueStatus:
+    """The catalogue of `locale` in `directory` against `directory`/messages.pot."""
+    template = _read(directory / "messages.pot")
+    ids = [message.id for message in template if message.id]
+    critical = {message.id for message in template if message.id and _is_critical(message)}
+    path = directory / locale / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return CatalogueStatus(locale, len(ids), missing=tuple(map(str, ids)), exists=False)
+    catalogue = _read(path)
+    missing = [i for i in ids if not _translated(catalogue.get(i))]
+    fuzzy = [i for i in ids if i not in missing and catalogue.get(i).fuzzy]  # type: ignore[union-attr]
+    review = _review(path.parent.parent / REVIEW_FILE, digest(catalogue))
+    return CatalogueStatus(
+        locale,
+        len(ids),
+        missing=tuple(map(_text, missing)),
+        fuzzy=tuple(map(_text, fuzzy)),
+        critical_missing=tuple(_text(i) for i in missing if i in critical),
+        critical_fuzzy=tuple(_text(i) for i in fuzzy if i in critical),
+        review=review,
+    )
+
+
+def digest(catalogue: Catalog) -> str:
+    """The version of a catalogue's translations: the first 16 hex digits of the SHA-256 of every
+    message id with its translation and fuzzy flag (a comment or a reordering changes nothing)."""
+    entries = sorted(
+        (json.dumps(message.id), json.dumps(message.string), message.fuzzy) for message in catalogue if message.id
+    )
+    return hashlib.sha256(json.dumps(entries).encode("utf-8")).hexdigest()[:16]
+
+
+def _review(path: Path, current_version: str) -> Review:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None
+    if not isinstance(data, dict):
+        return Review(current_version=current_version)
+    return Review(
+        status=str(data.get("status", "unreviewed")),
+        by=str(data.get("reviewed_by") or ""),
+        on=str(data.get("reviewed_on") or ""),
+        version=str(data.get("version") or ""),
+        current_version=current_version,
+    )
+
+
+def _text(message_id: object) -> str:
+    """A message id as text (a plural message's id is its singular and plural)."""
+    return str(message_id[0]) if isinstance(message_id, (list, tuple)) else str(message_id)
