@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -95,7 +96,18 @@ def _translated(message: Message | None) -> bool:
 
 
 def status(directory: Path, locale: str) -> CatalogueStatus:
-    """The catalogue of `locale` in `directory` against `directory`/messages.pot."""
+    """The catalogue of `locale` in `directory` against `directory`/messages.pot (read again only
+    when one of the files changes: staff pages ask on every view)."""
+    files = (
+        directory / "messages.pot",
+        directory / locale / "LC_MESSAGES" / "messages.po",
+        directory / locale / REVIEW_FILE,
+    )
+    return _status(directory, locale, tuple(path.stat().st_mtime_ns if path.exists() else 0 for path in files))
+
+
+@lru_cache(maxsize=32)
+def _status(directory: Path, locale: str, _modified: tuple[int, ...]) -> CatalogueStatus:
     template = _read(directory / "messages.pot")
     ids = [message.id for message in template if message.id]
     critical = {message.id for message in template if message.id and _is_critical(message)}

@@ -178,6 +178,22 @@ def safety_net() -> SafetyNet | None:
     return rules.questionnaire().safety_net
 
 
+def answered_in(screening: Screening) -> str | None:
+    """For staff, the languages other than English the patient answered in, e.g. "Punjabi
+    (translation not yet reviewed)"; None when every answer was given in English."""
+    from flask import current_app
+
+    from app import i18n
+
+    tags = [tag for tag in dict.fromkeys((screening.answer_languages or {}).values()) if tag != i18n.ENGLISH.tag]
+    names = []
+    for tag in tags:
+        language = i18n.BY_TAG.get(tag)
+        name = language.english_name if language else tag
+        names.append(f"{name} (translation not yet reviewed)" if i18n.unreviewed(current_app, tag) else name)
+    return ", ".join(names) or None
+
+
 def init_app(app: Flask) -> None:
     """Register the template filters."""
     app.add_template_filter(answer_text)
@@ -191,4 +207,5 @@ def init_app(app: Flask) -> None:
     app.add_template_global(utcnow, "now")
     app.add_template_global(Outcome, "Outcome")
     app.add_template_global(safety_net)
+    app.add_template_filter(answered_in)
     app.jinja_env.globals["unit_names"] = UNIT_NAMES

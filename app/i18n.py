@@ -106,8 +106,7 @@ def unreviewed(app: Flask, tag: str) -> bool:
     language = BY_TAG.get(tag)
     if language is None or language is ENGLISH:
         return False
-    found = catalogues.status(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]), language.locale)
-    return not found.review.reviewed
+    return not catalogues.status(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]), language.locale).review.reviewed
 
 
 def _compiled(directory: str, locale: str) -> bool:
@@ -150,10 +149,15 @@ def _switch_language() -> Response | None:  # a before_request handler
     tag = request.args.get(LANGUAGE_PARAMETER)
     if tag is None or request.method != "GET" or request.blueprint not in PATIENT_BLUEPRINTS:
         return None
-    if BY_TAG.get(tag) in offered(current_app):
-        session[LANGUAGE_KEY] = tag
+    choose(tag)
     query = urlencode([(name, value) for name, value in request.args.items(multi=True) if name != LANGUAGE_PARAMETER])
     return redirect(request.path + (f"?{query}" if query else ""), code=303)
+
+
+def choose(tag: str) -> None:
+    """Read the patient pages in the language `tag` from now on, if this installation offers it."""
+    if BY_TAG.get(tag) in offered(current_app):
+        session[LANGUAGE_KEY] = tag
 
 
 def language_links() -> list[tuple[Language, str]]:

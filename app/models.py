@@ -146,6 +146,13 @@ class Screening(Base):
     state: Mapped[str] = mapped_column(String(16), default="draft")
     #: Question id -> answer. MutableDict makes in-place updates (merging a step) persist.
     answers: Mapped[dict[str, Any]] = mapped_column(MutableDict.as_mutable(JSON), default=dict)
+    #: The language (a tag of app.i18n.LANGUAGES) the screening was last worked on in: its resume
+    #: link opens in it, and the emails to the patient are written in it.
+    language: Mapped[str] = mapped_column(String(16), default="en-CA", server_default="en-CA")
+    #: Question id -> the language its answer was given in (staff read "answered in Punjabi").
+    answer_languages: Mapped[dict[str, str]] = mapped_column(
+        MutableDict.as_mutable(JSON), default=dict, server_default="{}"
+    )
     #: One of OUTCOMES; set on submit.
     outcome: Mapped[str | None] = mapped_column(String(20))
     #: The candidacy behind the outcome, kept for staff when a precaution or red flag overrides it.

@@ -453,3 +453,48 @@ def test_production_refuses_a_language_it_cannot_trust(
     else:
         with pytest.raises(ConfigError, match=refused_because):
             i18n._work_out_offered(app)
+
+
+def test_each_answer_records_the_language_it_was_given_in_and_the_resume_link_opens_in_it(pseudo_app: Flask) -> None:
+    from app.extensions import db
+    from app.models import Screening
+    from tests.support.journey import Journey
+
+    client = pseudo_app.test_client()
+    client.get("/?lang=pa")
+    journey = Journey(client)
+    answers = profile("ideal_neck")
+    journey.walk(answers, until="pain_location")  # the first page, answered in Punjabi
+    client.get("/?lang=en-CA")
+    journey.answer("pain_location", answers)  # the second, in English
+    with pseudo_app.app_context():
+        screening = db.session.scalars(db.select(Screening)).one()
+        assert screening.answer_languages["respondent"] == "pa" and screening.answer_languages["age"] == "en-CA"
+        assert screening.language == "en-CA"
+        screening.language = "pa"  # as if last worked on in Punjabi
+        db.session.commit()
+    _, token = seed_draft(pseudo_app)  # the link, opened in a new browser
+    with pseudo_app.app_context():
+        db.session.scalars(db.select(Screening).order_by(Screening.id.desc())).first().language = "fa"  # type: ignore[union-attr]
+        db.session.commit()
+    other = pseudo_app.test_client()
+    other.get(f"/resume/{token}")
+    assert '<html lang="fa" dir="rtl">' in other.get("/screening/about").get_data(as_text=True)
+
+
+def test_staff_read_which_language_the_patient_answered_in(pseudo_app: Flask, tmp_path: Path) -> None:
+    """Answered in Punjabi, through a catalogue no medical translator has reviewed: staff are told
+    both, and the interpreter language as the patient typed it."""
+    from app.extensions import db
+    from app.models import Screening
+    from app.patient import services
+
+    with pseudo_app.app_context():
+        screening, _ = services.start_screening(7)
+        screening.answers = profile("ideal_neck", interpreter_needed="yes", interpreter_language="ਪੰਜਾਬੀ")
+        screening.answer_languages = {qid: "pa" for qid in screening.answers}
+        services.submit_screening(screening)
+        db.session.commit()
+        page = pseudo_app.jinja_env.from_string("{{ screening | answered_in }}").render(screening=screening)
+        assert page == "Punjabi (translation not yet reviewed)"
+        assert db.session.get(Screening, screening.id).answer_languages["age"] == "pa"  # type: ignore[union-attr]

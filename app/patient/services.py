@@ -105,14 +105,25 @@ def keep_to_questionnaire(screening: Screening) -> None:
 
 
 def save_answers(
-    screening: Screening, answers: dict[str, object], retention_days: int, now: datetime | None = None
+    screening: Screening,
+    answers: dict[str, object],
+    retention_days: int,
+    language: str = "en-CA",
+    now: datetime | None = None,
 ) -> None:
-    """Store a draft's answers after a page was saved (`QuestionPage.answers_to_save` merged them).
+    """Store a draft's answers after a page was saved (`QuestionPage.answers_to_save` merged them),
+    each new or changed answer with the `language` it was given in.
 
     The draft's expiry moves forward: it counts from the last time the person worked on it.
     """
     if screening.state != "draft":
         raise ValueError(f"{screening!r} is submitted and can no longer change")
+    before, languages = screening.answers, dict(screening.answer_languages or {})
+    screening.answer_languages = {
+        qid: language if qid not in before or before[qid] != value else languages.get(qid, language)
+        for qid, value in answers.items()
+    }
+    screening.language = language
     screening.answers = answers
     screening.refused_page = None  # what a refused post held is now saved, or no longer wanted
     screening.expires_at = (now or utcnow()) + timedelta(days=retention_days)

@@ -125,11 +125,13 @@ def resume(token: str) -> ResponseReturnValue:
     open_now = _open_screening(other_than=token)
     if open_now is None:
         _remember(token)  # staff sign-ins in the same browser are kept
+        i18n.choose(screening.language)  # the link opens in the language the screening was in
         return onward
     form = ResumeChoiceForm()
     if form.validate_on_submit():
         if form.choice.data == "link":
             _remember(token)
+            i18n.choose(screening.language)
         return onward
     return render_template(
         "patient/resume_choice.html", form=form, open_now=open_now, token=token
@@ -250,7 +252,7 @@ def step(section_id: str) -> ResponseReturnValue:
         # No more questions and no check page, even on "save and come back later" or with
         # something else on the page to correct: the advice comes now, and the clinic is told
         # now, in case the person closes the page.
-        services.save_answers(screening, answers, current_app.config["DRAFT_RETENTION_DAYS"])
+        services.save_answers(screening, answers, current_app.config["DRAFT_RETENTION_DAYS"], i18n.current().tag)
         return _send(screening)
     if not complete and request.form.get("action") != "save":
         # POST-redirect-GET for errors too: the page shows what was posted and why once, and
@@ -263,7 +265,7 @@ def step(section_id: str) -> ResponseReturnValue:
         db.session.commit()
         return_to = "check" if request.form.get("return_to") == "check" else None
         return redirect(url_for("patient.step", section_id=section.id, return_to=return_to), code=303)
-    services.save_answers(screening, answers, current_app.config["DRAFT_RETENTION_DAYS"])
+    services.save_answers(screening, answers, current_app.config["DRAFT_RETENTION_DAYS"], i18n.current().tag)
     onward = _after_saving(section, decided)  # before the commit, which expires the row it reads
     db.session.commit()
     return redirect(onward, code=303)

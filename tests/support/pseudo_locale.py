@@ -8,6 +8,7 @@ translation, and a layout that breaks with the longer strings would break in a r
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -44,9 +45,11 @@ def pseudo_catalogue(locale: str) -> Catalog:
 
 
 def write_pseudo_catalogue(directory: Path, locale: str) -> Path:
-    """Compile a pseudo-translation of every message into `directory`/`locale`; return `directory`."""
+    """Compile a pseudo-translation of every message into `directory`/`locale`, beside a copy of
+    the template (as in translations/); return `directory`."""
     folder = directory / locale / "LC_MESSAGES"
     folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(TEMPLATE, directory / "messages.pot")
     with (folder / "messages.mo").open("wb") as file:
         write_mo(file, pseudo_catalogue(locale))
     return directory
