@@ -109,22 +109,22 @@ def status(directory: Path, locale: str) -> CatalogueStatus:
 @lru_cache(maxsize=32)
 def _status(directory: Path, locale: str, _modified: tuple[int, ...]) -> CatalogueStatus:
     template = _read(directory / "messages.pot")
-    ids = [message.id for message in template if message.id]
-    critical = {message.id for message in template if message.id and _is_critical(message)}
+    keys = [(message.id, message.context) for message in template if message.id]
+    critical = {(message.id, message.context) for message in template if message.id and _is_critical(message)}
     path = directory / locale / "LC_MESSAGES" / "messages.po"
     if not path.exists():
-        return CatalogueStatus(locale, len(ids), missing=tuple(map(str, ids)), exists=False)
+        return CatalogueStatus(locale, len(keys), missing=tuple(_text(i) for i, _ in keys), exists=False)
     catalogue = _read(path)
-    missing = [i for i in ids if not _translated(catalogue.get(i))]
-    fuzzy = [i for i in ids if i not in missing and catalogue.get(i).fuzzy]  # type: ignore[union-attr]
+    missing = [key for key in keys if not _translated(catalogue.get(*key))]
+    fuzzy = [key for key in keys if key not in missing and catalogue.get(*key).fuzzy]  # type: ignore[union-attr]
     review = _review(path.parent.parent / REVIEW_FILE, digest(catalogue))
     return CatalogueStatus(
         locale,
-        len(ids),
-        missing=tuple(map(_text, missing)),
-        fuzzy=tuple(map(_text, fuzzy)),
-        critical_missing=tuple(_text(i) for i in missing if i in critical),
-        critical_fuzzy=tuple(_text(i) for i in fuzzy if i in critical),
+        len(keys),
+        missing=tuple(_text(i) for i, _ in missing),
+        fuzzy=tuple(_text(i) for i, _ in fuzzy),
+        critical_missing=tuple(_text(i) for i, c in missing if (i, c) in critical),
+        critical_fuzzy=tuple(_text(i) for i, c in fuzzy if (i, c) in critical),
         review=review,
     )
 

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from flask_babel import format_date, gettext, ngettext
+from flask_babel import format_date, gettext, ngettext, npgettext
 from flask_babel import lazy_gettext as _l
 
 import rules
@@ -41,6 +41,9 @@ def answer_text(value: object, question: Question) -> str:
         return amount_text(value["amount"], value["unit"])
     if question.type is QuestionType.DURATION and isinstance(value, int):
         return duration_text(value)
+    if question.type is QuestionType.INTEGER and isinstance(value, int) and question.unit == "years":
+        # An age, which some languages count in other words than a length of time (Chinese 岁, not 年).
+        return npgettext("age", "%(number)s year", "%(number)s years", value, number=number_text(value))
     if question.type is QuestionType.INTEGER and isinstance(value, int) and question.unit:
         return amount_text(value, question.unit)
     return str(value)
