@@ -9,6 +9,7 @@
 #   make db-upgrade   apply database migrations
 #   make screenshots  re-take docs/screenshots/*.png (runs the browser tests)
 #   make bench        benchmark against hello-world on PostgreSQL; writes bench/results.md (not part of test)
+#   make bench-scale  the staff portal at 100,000 and 1,000,000 screenings (queue pages, counts, export)
 #   make clean        remove caches; keeps .venv and instance/ (your local database)
 
 PYTHON ?= python3
@@ -21,7 +22,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.requirements-installed
 INSTALLED_DEV := $(VENV)/.requirements-dev-installed
 
-.PHONY: run serve test test-fast coverage lint typecheck db-upgrade clean bench
+.PHONY: run serve test test-fast coverage lint typecheck db-upgrade clean bench bench-scale
 
 run: db-upgrade
 	@$(BIN)/flask --app wsgi list-staff
@@ -67,6 +68,12 @@ screenshots: $(INSTALLED_DEV)
 # About 4 minutes; needs wrk and PostgreSQL's binaries (apt-get install wrk postgresql). See README, Benchmark.
 bench: $(INSTALLED_DEV)
 	$(BIN)/python -m bench.run
+
+# The 1M mode (about 25 minutes on 2 cores; BENCH_SCALE_SIZES=100000,1000000 by default): keyset
+# pages first and last, the counts, the CSV export's time and memory. Adds its section to
+# bench/results.md. See README, Benchmark.
+bench-scale: $(INSTALLED_DEV)
+	$(BIN)/python -m bench.scale
 
 db-upgrade: $(INSTALLED) | instance
 	$(BIN)/flask --app wsgi db upgrade
