@@ -10,6 +10,7 @@
 #   make translations extract the patient's strings, update each language's catalogue, compile them
 #   make screenshots  re-take docs/screenshots/*.png (runs the browser tests)
 #   make bench        benchmark against hello-world on PostgreSQL; writes bench/results.md (not part of test)
+#   make bench-scale  the staff portal at 100,000 and 1,000,000 screenings (queue pages, counts, export)
 #   make clean        remove caches; keeps .venv and instance/ (your local database)
 
 PYTHON ?= python3
@@ -22,7 +23,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.requirements-installed
 INSTALLED_DEV := $(VENV)/.requirements-dev-installed
 
-.PHONY: run serve test test-fast coverage lint typecheck db-upgrade clean bench translations compile-translations
+.PHONY: run serve test test-fast coverage lint typecheck db-upgrade clean bench bench-scale translations compile-translations
 
 run: db-upgrade compile-translations
 	@$(BIN)/flask --app wsgi list-staff
@@ -74,7 +75,7 @@ bench: $(INSTALLED_DEV)
 # each language's catalogue brought up to date with it (new strings untranslated, changed ones
 # marked fuzzy); then compiled. The compiled .mo files are built, never committed.
 translations: $(INSTALLED)
-	PYTHONPATH=. $(BIN)/pybabel extract -F babel.cfg -k _l -c "Translators:" --no-location --sort-output \
+	PYTHONPATH=. $(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_pgettext:1c,2 -c "Translators:" --no-location --sort-output \
 		--project "IMS Screen" --copyright-holder "IMS Screen" -o translations/messages.pot .
 	for po in translations/*/LC_MESSAGES/messages.po; do \
 		[ -e "$$po" ] || continue; \
@@ -87,6 +88,12 @@ compile-translations: $(INSTALLED)
 		[ -e "$$po" ] || continue; \
 		$(BIN)/pybabel compile --statistics -i "$$po" -o "$${po%.po}.mo" || exit 1; \
 	done
+
+# The 1M mode (about 25 minutes on 2 cores; BENCH_SCALE_SIZES=100000,1000000 by default): keyset
+# pages first and last, the counts, the CSV export's time and memory. Adds its section to
+# bench/results.md. See README, Benchmark.
+bench-scale: $(INSTALLED_DEV)
+	$(BIN)/python -m bench.scale
 
 db-upgrade: $(INSTALLED) | instance
 	$(BIN)/flask --app wsgi db upgrade

@@ -58,10 +58,14 @@ preload_app = False
 
 def post_worker_init(worker):  # type: ignore[no-untyped-def]
     """Parse and check the rules as each worker starts, before it takes a request: otherwise the
-    first submission on every new (or recycled) worker waits for it."""
+    first submission on every new (or recycled) worker waits for it. And let a long export tell
+    the master this worker is alive while it streams (app/heartbeat.py): imported here, in the
+    worker, which has just loaded the app; never in the master."""
     import rules
+    from app import heartbeat
 
     rules.prepare()
+    heartbeat.install(worker)
 
 
 redaction = _load_app_module("redaction")

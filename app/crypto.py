@@ -8,6 +8,7 @@ and no TOTP secret to make a staff member's codes with.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import unicodedata
@@ -28,6 +29,7 @@ class _Keys:
 
     fernet: MultiFernet | None = None
     index_key: bytes = b""
+    link_fernet: Fernet | None = None
 
 
 def parse_keys(value: str) -> list[Fernet]:
@@ -57,6 +59,10 @@ def configure(keys: list[Fernet], primary_key_text: str) -> None:
     _Keys.fernet = MultiFernet(keys)
     # A separate key for the search index, derived so it never equals the encryption key.
     _Keys.index_key = hashlib.sha256(b"ims-screen name index\0" + primary_key_text.encode("ascii")).digest()
+    # And one for values put in links (page cursors): a link never carries data sealed with the
+    # key that protects contact details at rest.
+    link_key = hashlib.sha256(b"ims-screen link values\0" + primary_key_text.encode("ascii")).digest()
+    _Keys.link_fernet = Fernet(base64.urlsafe_b64encode(link_key))
 
 
 def encrypt(plaintext: str) -> str:
@@ -74,6 +80,22 @@ def rotate(token: str) -> str:
     """The same plaintext, re-encrypted under the newest key."""
     assert _Keys.fernet is not None, "encryption keys are not configured"
     return _Keys.fernet.rotate(token.encode("ascii")).decode("ascii")
+
+
+def seal_link_value(text: str) -> str:
+    """`text` encrypted and authenticated for a URL (url-safe base64, no padding to escape)."""
+    assert _Keys.link_fernet is not None, "encryption keys are not configured"
+    return _Keys.link_fernet.encrypt(text.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def open_link_value(token: str, max_age_seconds: int) -> str | None:
+    """The text sealed in `token` by `seal_link_value` at most `max_age_seconds` ago, else None."""
+    assert _Keys.link_fernet is not None, "encryption keys are not configured"
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        return _Keys.link_fernet.decrypt(padded.encode("ascii"), ttl=max_age_seconds).decode("utf-8")
+    except (InvalidToken, ValueError):  # ValueError: not base64, or not UTF-8 (neither can be sealed here)
+        return None
 
 
 def search_hash(text: str) -> str:
@@ -103,4 +125,14 @@ def init_app(app: Flask) -> None:
     configure(parse_keys(keys_text), primary)
 
 
-__all__ = ["EncryptedText", "InvalidToken", "EncryptionKeyError", "decrypt", "encrypt", "rotate", "search_hash"]
+__all__ = [
+    "EncryptedText",
+    "InvalidToken",
+    "EncryptionKeyError",
+    "decrypt",
+    "encrypt",
+    "open_link_value",
+    "rotate",
+    "seal_link_value",
+    "search_hash",
+]

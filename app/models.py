@@ -129,12 +129,12 @@ class Screening(Base):
         ),
         CheckConstraint(_one_of("review_status", REVIEW_STATUSES), name="review_status"),
         CheckConstraint(_one_of("clinician_outcome", OUTCOMES), name="clinician_outcome"),
-        # For the staff triage queue, which filters on state and outcome, oldest first.
         Index("ix_screening_triage", "state", "outcome", "submitted_at"),
-        Index("ix_screening_review", "state", "review_status", "submitted_at"),
-        Index("ix_screening_queue", "state", "outcome_rank", "submitted_at"),
-        # The queue's counts by outcome and status in one index-only scan (staff.queries.tally).
-        Index("ix_screening_tally", "state", "outcome", "review_status"),
+        # The staff queue's keyset pages (staff.queries.page_of): each index is in the queue's order
+        # and ends in the id, so any page, the last as much as the first, is one index range scan.
+        Index("ix_screening_queue", "state", "outcome_rank", "submitted_at", "id"),
+        # The same, for the queue filtered by review status.
+        Index("ix_screening_review", "state", "review_status", "outcome_rank", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -379,7 +379,11 @@ class AuditEvent(Base):
     """
 
     __tablename__ = "audit_event"
-    __table_args__ = (Index("ix_audit_event_at", "at"),)
+    __table_args__ = (
+        # The audit trail's keyset pages, newest first (staff.admin.audit_trail): in its order, ending in the id.
+        Index("ix_audit_event_at_id", "at", "id"),
+        Index("ix_audit_event_action_at_id", "action", "at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
@@ -395,6 +399,22 @@ class AuditEvent(Base):
     ip_address: Mapped[str | None] = mapped_column(String(45))
     #: Non-health facts about the action: a new status, an export's filters, a row count.
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ScreeningTally(Base):
+    """How many submitted screenings there are for one outcome and review status.
+
+    Kept exact by database triggers on `screening` (migration 0011), in the transaction of every
+    insert, update and delete, whichever code makes it (submission, status change, withdrawal,
+    purge, a privacy deletion, a bulk load): the queue's counts then read a few dozen rows
+    instead of counting a million screenings on every page view.
+    """
+
+    __tablename__ = "screening_tally"
+
+    outcome: Mapped[str] = mapped_column(String(20), primary_key=True)
+    review_status: Mapped[str] = mapped_column(String(16), primary_key=True)
+    screenings: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class AssessmentRequest(Base):

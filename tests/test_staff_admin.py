@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, datetime
+from html import unescape
 
 import pyotp
 import pytest
@@ -13,7 +14,9 @@ from werkzeug.test import TestResponse
 from app.extensions import db
 from app.models import AuditEvent, StaffUser
 from app.patient import services
+from app.staff import keyset
 from tests.conftest import STAFF_PASSWORD, StaffAccounts, csrf_token_from
+from tests.support.query_plans import captured, plan
 from tests.support.rows import detached_row, detached_rows
 
 ADMIN_EMAIL = "admin@clinic.example"
@@ -385,7 +388,7 @@ def test_viewing_the_audit_trail_is_audited(app: Flask, admin_client: FlaskClien
     admin_client.get("/staff/audit?action=sign_in&page=1")
     [event] = events(app, "view_audit")
     assert event.actor_email == ADMIN_EMAIL
-    assert event.detail == {"filters": {"action": "sign_in"}, "page": 1}
+    assert event.detail == {"filters": {"action": "sign_in"}, "page": "first"}
     assert "Viewed audit trail" in admin_client.get("/staff/audit").get_data(as_text=True)
 
 
@@ -441,26 +444,55 @@ def test_the_audit_trail_filters(app: Flask, admin_client: FlaskClient) -> None:
     assert len(audit_rows(html)) >= 3
 
 
+def pager_link(html: str, text: str) -> str | None:
+    found = re.search(r'<a (?:rel="\w+" )?href="([^"]+)">' + re.escape(text) + "</a>", html)
+    return unescape(found.group(1)) if found else None
+
+
 def test_the_audit_trail_is_paged_fifty_at_a_time(app: Flask, admin_client: FlaskClient) -> None:
     with app.app_context():
         db.session.add_all(
             AuditEvent(
                 action="view_screening",
-                at=datetime(2026, 1, 1, 12, minute, tzinfo=UTC),
+                # Ten events share each minute: the id orders them, so none is skipped or repeated
+                # where a page ends in the middle of a minute.
+                at=datetime(2026, 1, 1, 12, n // 10, tzinfo=UTC),
                 actor_email=PHYSIO_EMAIL,
-                detail={"n": minute},
+                detail={"n": n},
             )
-            for minute in range(55)
+            for n in range(125)
         )
         db.session.commit()
+
+    def numbers(html: str) -> list[int]:
+        return [int(re.search(r"n: (\d+)<", row).group(1)) for row in audit_rows(html)]  # type: ignore[union-attr]
+
     first = admin_client.get("/staff/audit?action=view_screening").get_data(as_text=True)
-    assert len(audit_rows(first)) == 50
-    assert "n: 54" in audit_rows(first)[0]
-    assert 'href="/staff/audit?page=2&amp;action=view_screening"' in first
-    second = admin_client.get("/staff/audit?action=view_screening&page=2").get_data(as_text=True)
-    assert [row.count("n: ") for row in audit_rows(second)] == [1] * 5
-    assert "n: 0<" in audit_rows(second)[-1]
-    assert 'rel="next"' not in second and 'rel="prev"' in second
+    assert numbers(first) == list(range(124, 74, -1))
+    assert pager_link(first, "Newer events") is None
+    second_link = pager_link(first, "Older events") or ""
+    assert "action=view_screening" in second_link and "page=" not in second_link
+    second = admin_client.get(second_link).get_data(as_text=True)
+    third = admin_client.get(pager_link(second, "Older events") or "").get_data(as_text=True)
+    assert numbers(second) == list(range(74, 24, -1)) and numbers(third) == list(range(24, -1, -1))
+    assert pager_link(third, "Older events") is None
+    assert numbers(admin_client.get(pager_link(third, "Newer events") or "").get_data(as_text=True)) == numbers(second)
+    oldest = admin_client.get(pager_link(first, "Oldest events") or "").get_data(as_text=True)
+    assert numbers(oldest) == list(range(49, -1, -1))
+    assert numbers(admin_client.get(pager_link(oldest, "Newest events") or "").get_data(as_text=True)) == numbers(first)
+    pages = [event.detail["page"] for event in events(app, "view_audit")]
+    assert pages == ["first", "next", "next", "previous", "last", "first"]
+
+
+def test_a_bad_audit_page_link_shows_the_newest_events(app: Flask, admin_client: FlaskClient) -> None:
+    with app.app_context():
+        # A real cursor, but of the queue's order: (outcome rank, time, id) means nothing here.
+        queue_cursor = keyset.encode_cursor("queue", (1, datetime(2026, 1, 1, tzinfo=UTC), 1))
+    for cursor in ("nonsense", "gAAAAABn" + "A" * 80, "\x00", queue_cursor):
+        response = admin_client.get("/staff/audit", query_string={"before": cursor})
+        assert response.status_code == 200
+        assert "That page link could not be used" in response.get_data(as_text=True)
+        assert [event.detail["page"] for event in events(app, "view_audit")][-1] == "first"
 
 
 def test_the_audit_trail_is_read_only(app: Flask, admin_client: FlaskClient) -> None:
@@ -476,3 +508,24 @@ def test_the_audit_trail_is_read_only(app: Flask, admin_client: FlaskClient) -> 
         assert response.status_code == 405
     html = admin_client.get("/staff/audit").get_data(as_text=True)
     assert 'method="post"' not in html.split('<main id="main">')[1]
+
+
+def test_every_audit_page_is_a_range_scan_of_an_index_in_its_order(app: Flask, admin_client: FlaskClient) -> None:
+    with app.app_context():
+        db.session.add_all(
+            AuditEvent(action=("view_screening", "sign_in")[n % 2], at=datetime(2026, 1, 1, 12, n // 3, tzinfo=UTC))
+            for n in range(150)
+        )
+        db.session.commit()
+    with captured(app, "ORDER BY audit_event.at") as statements:
+        for query in ("", "?action=sign_in"):
+            first = admin_client.get("/staff/audit" + query).get_data(as_text=True)
+            second = admin_client.get(pager_link(first, "Older events") or "").get_data(as_text=True)
+            admin_client.get(pager_link(second, "Newer events") or "")
+            admin_client.get(pager_link(first, "Oldest events") or "")
+    assert len(statements) >= 8
+    for statement, parameters in statements:
+        explained = plan(app, statement, parameters)
+        assert re.search(r"ix_audit_event_(action_)?at_id", explained), explained
+        assert "TEMP B-TREE" not in explained and "Sort" not in explained, explained
+        assert "Seq Scan" not in explained and not re.search(r"\bSCAN audit_event\b(?! USING)", explained), explained

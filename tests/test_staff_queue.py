@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import base64
 import re
+import time
 from datetime import UTC, datetime, timedelta
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import delete, select
 from werkzeug.test import TestResponse
 
-from app.models import OUTCOMES
+from app.extensions import db
+from app.models import OUTCOMES, Screening
+from app.staff import keyset
 from app.staff.queue import OUTCOME_LABELS
 from tests.conftest import insert_submitted, sqlite_only, submit_screening
+from tests.support.query_plans import captured, plan
 from tests.support.staff_pages import QUEUE, text_of
 
 INVALID_FILTER = "Some filters could not be used"
@@ -226,39 +234,142 @@ def test_extreme_filter_values_never_break_the_queue(app: Flask, physio_client: 
 
 
 @sqlite_only
-@pytest.mark.parametrize("page", ["abc", "0", "-1", "", "1.5", "2abc", "99999999999"])
-def test_a_page_number_that_is_not_a_page_shows_page_one(app: Flask, physio_client: FlaskClient, page: str) -> None:
+@pytest.mark.parametrize("page", ["abc", "0", "-1", "", "1.5", "2abc", "99999999999", "2"])
+def test_a_page_number_shows_the_first_page(app: Flask, physio_client: FlaskClient, page: str) -> None:
+    """Pages have no numbers any more (numbering needs OFFSET); an old numbered link shows the top."""
     refs = insert_submitted(app, [{"outcome": "likely", "submitted_at": T0 + timedelta(seconds=i)} for i in range(3)])
     response = physio_client.get(QUEUE, query_string={"page": page})
     assert listed(response) == refs
 
 
-def test_pages_of_fifty(app: Flask, physio_client: FlaskClient) -> None:
+def link(response: TestResponse, text: str) -> str | None:
+    """The address of the pager's link labelled `text`, if the page has one."""
+    found = re.search(r'<a (?:rel="\w+" )?href="([^"]+)">' + re.escape(text) + "</a>", response.get_data(as_text=True))
+    return unescape(found.group(1)) if found else None
+
+
+def test_pages_of_fifty_by_keyset(app: Flask, physio_client: FlaskClient) -> None:
     refs = insert_submitted(
         app,
         [{"outcome": "possible" if i % 2 else "likely", "submitted_at": T0 + timedelta(minutes=i)} for i in range(120)],
     )
-    pages = [listed(physio_client.get(QUEUE, query_string={"page": n})) for n in (1, 2, 3, 4)]
-    assert [len(page) for page in pages] == [50, 50, 20, 0]
-    shown = pages[0] + pages[1] + pages[2]
-    assert sorted(shown) == sorted(refs)  # every screening once
     likely, possible = refs[0::2], refs[1::2]
-    assert shown == likely + possible
     first = physio_client.get(QUEUE)
-    assert "Page 1 of 3" in text_of(first) and 'rel="next" href="/staff/?page=2"' in first.get_data(as_text=True)
-    third = physio_client.get(QUEUE, query_string={"page": 3})
-    assert "Page 3 of 3" in text_of(third) and 'rel="next"' not in third.get_data(as_text=True)
-    # The page links keep the filters.
-    filtered = physio_client.get(QUEUE, query_string={"outcome": "possible", "page": 1})
+    assert link(first, "Previous page") is None and link(first, "First page") is None
+    second = physio_client.get(link(first, "Next page"))
+    third = physio_client.get(link(second, "Next page"))
+    assert [listed(page) for page in (first, second, third)] == [
+        (likely + possible)[:50],
+        (likely + possible)[50:100],
+        (likely + possible)[100:],
+    ]
+    assert link(third, "Next page") is None and link(third, "Last page") is None
+    # Back again, and straight to either end.
+    assert listed(physio_client.get(link(third, "Previous page"))) == listed(second)
+    assert listed(physio_client.get(link(second, "Previous page"))) == listed(first)
+    last = physio_client.get(link(first, "Last page"))
+    assert listed(last) == (likely + possible)[70:]  # a full page, ending with the least urgent, newest
+    assert link(last, "Next page") is None
+    assert listed(physio_client.get(link(last, "First page"))) == listed(first)
+    before_last = physio_client.get(link(last, "Previous page"))
+    assert listed(before_last) == (likely + possible)[20:70]
+    # The page before that reaches the top (20 rows): it is shown as the first page, full.
+    assert listed(physio_client.get(link(before_last, "Previous page"))) == listed(first)
+
+
+def test_page_links_keep_the_filters(app: Flask, physio_client: FlaskClient) -> None:
+    refs = insert_submitted(
+        app,
+        [{"outcome": "possible" if i % 2 else "likely", "submitted_at": T0 + timedelta(minutes=i)} for i in range(130)],
+    )
+    possible = refs[1::2]
+    filtered = physio_client.get(QUEUE, query_string={"outcome": "possible", "status": "new"})
     assert listed(filtered) == possible[:50]
-    assert re.search(r'rel="next" href="/staff/\?[^"]*outcome=possible', filtered.get_data(as_text=True))
+    for label in ("Next page", "Last page"):
+        assert re.search(r"[?&]outcome=possible(&|$)", link(filtered, label) or "")
+        assert re.search(r"[?&]status=new(&|$)", link(filtered, label) or "")
+    second = physio_client.get(link(filtered, "Next page"))
+    assert listed(second) == possible[50:]
+    assert "outcome=possible" in (link(second, "Previous page") or "")
+
+
+def test_a_page_continues_after_its_last_row_when_rows_come_and_go(app: Flask, physio_client: FlaskClient) -> None:
+    """Unlike an offset, a cursor never skips or repeats a screening when earlier ones are removed."""
+    refs = insert_submitted(app, [{"outcome": "likely", "submitted_at": T0 + timedelta(minutes=i)} for i in range(60)])
+    first = physio_client.get(QUEUE)
+    with app.app_context():
+        db.session.execute(delete(Screening).where(Screening.reference.in_(refs[:10])))
+        db.session.commit()
+    assert listed(physio_client.get(link(first, "Next page"))) == refs[50:]
+
+
+@pytest.mark.one_backend
+def test_page_links_say_nothing_about_health(app: Flask, physio_client: FlaskClient) -> None:
+    """A cursor holds the outcome rank, time and id of a row, sealed: a link in a browser's history
+    or a proxy's log does not say which screening had which outcome."""
+    insert_submitted(app, [{"outcome": "emergency", "submitted_at": T0 + timedelta(minutes=i)} for i in range(60)])
+    first = physio_client.get(QUEUE)
+    address = link(first, "Next page") or ""
+    cursor = parse_qs(urlsplit(address).query)["after"][0]
+    with app.app_context():
+        ids = [str(screening_id) for screening_id in db.session.scalars(select(Screening.id))]
+    readable = cursor + base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("latin-1")
+    assert "emergency" not in readable and "2026" not in readable
+    assert not any(re.search(rf"\b{screening_id}\b", readable) for screening_id in ids[45:])
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"after": "not-a-cursor"},
+        {"before": "x" * 5000},
+        {"after": "\x00"},
+        {"before": "gAAAAA"},
+        {"after": "é"},
+    ],
+)
+def test_a_bad_page_link_shows_the_first_page_and_says_so(
+    app: Flask, physio_client: FlaskClient, args: dict[str, str]
+) -> None:
+    refs = insert_submitted(app, [{"outcome": "likely", "submitted_at": T0 + timedelta(minutes=i)} for i in range(55)])
+    response = physio_client.get(QUEUE, query_string=args)
+    assert listed(response) == refs[:50]
+    assert "That page link could not be used" in text_of(response)
+    assert "That page link could not be used" not in text_of(physio_client.get(QUEUE))
+
+
+@pytest.mark.one_backend
+def test_a_tampered_foreign_or_stale_cursor_is_refused(
+    app: Flask, physio_client: FlaskClient, clock: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refs = insert_submitted(app, [{"outcome": "likely", "submitted_at": T0 + timedelta(minutes=i)} for i in range(55)])
+    address = link(physio_client.get(QUEUE), "Next page") or ""
+    cursor = parse_qs(urlsplit(address).query)["after"][0]
+    assert listed(physio_client.get(QUEUE, query_string={"after": cursor})) == refs[50:]
+    refused = "That page link could not be used"
+    flipped = cursor[:40] + ("A" if cursor[40] != "A" else "B") + cursor[41:]
+    with app.test_request_context():
+        audit_cursor = keyset.encode_cursor("audit", (T0, 1))
+        short_cursor = keyset.encode_cursor("queue", (4, T0))
+        bad_types = keyset.encode_cursor("queue", (T0, 4, 1))
+    for bad in (flipped, cursor[:-4], cursor + "AAAA", audit_cursor, short_cursor, bad_types):
+        response = physio_client.get(QUEUE, query_string={"after": bad})
+        assert listed(response) == refs[:50] and refused in text_of(response), bad
+    both = physio_client.get(QUEUE, query_string={"after": cursor, "before": cursor})
+    assert refused in text_of(both)
+    # A day later the link has expired.
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + keyset.CURSOR_LIFETIME_SECONDS + 60)
+    assert refused in text_of(physio_client.get(QUEUE, query_string={"after": cursor}))
 
 
 @sqlite_only
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     args=st.dictionaries(
-        st.sampled_from(["outcome", "status", "submitted_from", "submitted_to", "reference", "page"]),
+        st.sampled_from(
+            ["outcome", "status", "submitted_from", "submitted_to", "reference", "page", "after", "before"]
+        ),
         st.one_of(st.text(max_size=30), st.dates().map(str), st.sampled_from(list(OUTCOMES) + ["new", "booked"])),
     )
 )
@@ -278,3 +389,32 @@ def test_a_not_suitable_screening_names_the_warning_sign_left_open(
     row_of = {reference: next(row for row in rows if row.startswith(reference)) for reference in (open_sign, declined)}
     assert "'Not sure' to a red-flag question" in row_of[open_sign] and "1 not sure" in row_of[open_sign]
     assert "Not sure" not in row_of[declined]
+
+
+def test_every_queue_page_is_a_range_scan_of_an_index_in_the_queues_order(
+    app: Flask, physio_client: FlaskClient
+) -> None:
+    """First, next, previous and last pages, with and without a status filter: each reads the
+    index from where the page starts, with no sort and no pass over the table (so at a million
+    screenings the last page costs what the first does)."""
+    insert_submitted(
+        app,
+        [
+            {"outcome": outcome, "submitted_at": T0 + timedelta(minutes=i), "review_status": status}
+            for i, (outcome, status) in enumerate(
+                [(o, s) for o in ("emergency", "likely", "possible") for s in ("new", "booked")] * 30
+            )
+        ],
+    )
+    with captured(app, "ORDER BY screening.outcome_rank") as statements:
+        for args in ({}, {"status": "new"}, {"outcome": "likely"}):
+            first = physio_client.get(QUEUE, query_string=args)
+            second = physio_client.get(link(first, "Next page"))
+            physio_client.get(link(second, "Previous page"))
+            physio_client.get(link(first, "Last page"))
+    assert len(statements) >= 12
+    for statement, parameters in statements:
+        explained = plan(app, statement, parameters)
+        assert re.search(r"ix_screening_(queue|review)", explained), explained
+        assert "TEMP B-TREE" not in explained and "Sort" not in explained, explained
+        assert "Seq Scan" not in explained and not re.search(r"\bSCAN screening\b(?! USING)", explained), explained

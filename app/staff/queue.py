@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
@@ -146,32 +146,40 @@ class JudgementForm(FollowUpForm):
     )
 
 
+#: What the queue says when a page link could not be used (tampered, too old, or from before the
+#: encryption key was changed).
+PAGE_LINK_REFUSED = "That page link could not be used (it may be out of date), so the queue starts from the top."
+
+
+def pager_args(args: Mapping[str, str]) -> dict[str, str]:
+    """The query string without the page's position: the filters, which every page link keeps."""
+    return {name: value for name, value in args.items() if name not in ("page", "after", "before")}
+
+
 @bp.get("/")
 def queue() -> ResponseReturnValue:
-    """Submitted screenings, most urgent first, with filters and counts."""
+    """Submitted screenings, most urgent first, with filters and counts, a keyset page at a time."""
     form = QueueFilterForm(request.args)
     valid = form.validate()
     query_filter = form.to_filter() if valid else queries.QueueFilter()
-    page = request.args.get("page", "1")
-    # isascii: "²" and other Unicode digits pass isdigit() but not int().
-    page_number = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 100_000 else 1
+    wanted = queries.QUEUE_ORDER.requested(request.args)
     counted = queries.tally()
-    screenings, total = queries.page_of(query_filter, page_number, PER_PAGE, counted)
+    page, total = queries.page_of(query_filter, wanted, PER_PAGE, counted)
     return render_template(
         "staff/queue.html",
         form=form,
         filter_valid=valid,
-        screenings=screenings,
+        screenings=page.rows,
+        page=page,
+        page_link_refused=PAGE_LINK_REFUSED if page.refused else None,
         total=total,
-        page=page_number,
-        pages=max(1, -(-total // PER_PAGE)),
         outcome_counts=counted.by("outcome"),
         status_counts=counted.by("review_status"),
         outcome_labels=OUTCOME_LABELS,
         status_labels=review.STATUS_LABELS,
         # Judging blind, the rows whose rules' outcome this physiotherapist has not judged yet.
-        hidden_outcomes=review.outcomes_hidden_from(current_user, screenings),
-        page_args={k: v for k, v in request.args.items() if k != "page"},
+        hidden_outcomes=review.outcomes_hidden_from(current_user, page.rows),
+        page_args=pager_args(request.args),
     )
 
 

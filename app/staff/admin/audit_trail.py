@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -20,9 +20,10 @@ from app import audit
 from app.display import local_midnight
 from app.extensions import db
 from app.models import AuditEvent, Screening
+from app.staff import keyset
 from app.staff.admin import bp
 from app.staff.forms import FilterDateField, no_control_characters
-from app.staff.queue import choices
+from app.staff.queue import choices, pager_args
 
 #: Audit actions in words, and the choices of the action filter: add new actions here. An action
 #: missing here is still listed, by its code.
@@ -57,6 +58,13 @@ ACTION_LABELS = {
 }
 
 AUDIT_PER_PAGE = 50
+
+#: The audit trail's order, newest first, as a keyset: the columns of `ix_audit_event_at_id`.
+AUDIT_ORDER: keyset.Keyset[AuditEvent] = keyset.Keyset(
+    "audit", ((AuditEvent.at, datetime), (AuditEvent.id, int)), lambda event: (event.at, event.id), descending=True
+)
+
+PAGE_LINK_REFUSED = "That page link could not be used (it may be out of date), so the newest events are shown."
 
 
 @dataclasses.dataclass(frozen=True)
@@ -97,7 +105,7 @@ def filters_in_use(values: Mapping[str, object]) -> dict[str, object]:
 
 
 def audit_query(audit_filter: AuditFilter) -> Select[tuple[AuditEvent]]:
-    """Audit events matching the filter, newest first (the order of `ix_audit_event_at`)."""
+    """Audit events matching the filter, newest first (the order of `ix_audit_event_at_id`)."""
     query = select(AuditEvent)
     if audit_filter.action:
         query = query.where(AuditEvent.action == audit_filter.action)
@@ -129,6 +137,15 @@ def detail_text(detail: Mapping[str, Any] | None) -> str:
     return "; ".join(f"{key}: {value_text(value)}" for key, value in (detail or {}).items())
 
 
+def _which_page(wanted: keyset.PageRequest, page: keyset.Page[AuditEvent]) -> str:
+    """The page viewed, in words, for the audit record: first, next, previous or last."""
+    if page.refused or page.is_first:
+        return "first"
+    if wanted.last:
+        return "last"
+    return "next" if wanted.after else "previous"
+
+
 @bp.get("/audit")
 def audit_trail() -> ResponseReturnValue:
     """Who did what, newest first, 50 a page; read-only. Viewing it is itself audited."""
@@ -136,13 +153,9 @@ def audit_trail() -> ResponseReturnValue:
     form.action.choices = choices(ACTION_LABELS, "Any action")
     valid = form.validate()
     audit_filter = form.to_filter() if valid else AuditFilter()
-    page = request.args.get("page", "1")
-    # isascii: "²" and other Unicode digits pass isdigit() but not int().
-    page_number = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 100_000 else 1
-    rows = db.session.scalars(
-        audit_query(audit_filter).limit(AUDIT_PER_PAGE + 1).offset((page_number - 1) * AUDIT_PER_PAGE)
-    ).all()
-    events, has_next = rows[:AUDIT_PER_PAGE], len(rows) > AUDIT_PER_PAGE
+    wanted = AUDIT_ORDER.requested(request.args)
+    page = AUDIT_ORDER.page(audit_query(audit_filter), wanted, AUDIT_PER_PAGE)
+    events = page.rows
     references = {event.screening_reference for event in events if event.screening_reference}
     existing = (
         set(
@@ -154,7 +167,7 @@ def audit_trail() -> ResponseReturnValue:
         else set()
     )
     filters = filters_in_use(dataclasses.asdict(audit_filter))
-    audit.record("view_audit", filters=filters, page=page_number)
+    audit.record("view_audit", filters=filters, page=_which_page(wanted, page))
     db.session.commit()
     return render_template(
         "staff/admin/audit.html",
@@ -162,9 +175,9 @@ def audit_trail() -> ResponseReturnValue:
         filter_valid=valid,
         events=events,
         existing_references=existing,
-        page=page_number,
-        has_next=has_next,
-        page_args=filters,
+        page=page,
+        page_link_refused=PAGE_LINK_REFUSED if page.refused else None,
+        page_args=pager_args(request.args),
         action_labels=ACTION_LABELS,
         detail_text=detail_text,
     )

@@ -1,4 +1,10 @@
-"""Exports of the screenings: CSV (formula-safe, streamed) and FHIR NDJSON, each audited."""
+"""Exports of the screenings: CSV (formula-safe, streamed) and FHIR NDJSON, each audited.
+
+Both stream, a few hundred rows from the database at a time and 64 KiB to the socket at a time,
+so a worker's memory stays flat whatever the size; a million screenings take a couple of
+minutes, far beyond gunicorn's 30-second timeout for a silent worker, so the stream beats
+(app/heartbeat.py) between chunks to say the worker is alive and busy.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +25,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 import rules
-from app import audit
+from app import audit, heartbeat
 from app.clock import utcnow
 from app.display import CLINIC_TIME_ZONE
 from app.extensions import db
@@ -194,7 +200,7 @@ def export_csv() -> ResponseReturnValue:
         try:
             # The byte order mark first: Excel on Windows then reads the file as UTF-8, so accented
             # names (Amélie, Nguyễn) show as typed rather than as "AmÃ©lie".
-            yield from _chunks(itertools.chain([UTF8_BOM], _csv_lines(result, question_ids)))
+            yield from heartbeat.beating(_chunks(itertools.chain([UTF8_BOM], _csv_lines(result, question_ids))))
         finally:
             result.close()
 
@@ -215,9 +221,12 @@ def export_fhir_ndjson() -> ResponseReturnValue:
         return query_filter
     query = queries.filtered(query_filter).execution_options(yield_per=EXPORT_BATCH)
 
-    def generate() -> Iterator[str]:
+    def lines() -> Iterator[str]:
         for screening in db.session.scalars(query):
             yield json.dumps(bundle_for(screening), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+    def generate() -> Iterator[str]:
+        yield from heartbeat.beating(_chunks(lines()))
 
     today = utcnow().astimezone(CLINIC_TIME_ZONE).date().isoformat()
     response = Response(stream_with_context(generate()), mimetype="application/fhir+ndjson")
