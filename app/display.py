@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 from flask_babel import format_date, gettext, ngettext, npgettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 
 import rules
 from app.clock import utcnow
@@ -26,6 +27,9 @@ CLINIC_TIME_ZONE = ZoneInfo("America/Vancouver")
 #: The name of each unit of time a duration may be given in (`rules.questionnaire.WEEKS_PER_UNIT`)
 #: or a number measured in (`Question.unit`), as the person reads it beside a number box.
 UNIT_NAMES = {"days": _l("days"), "weeks": _l("weeks"), "months": _l("months"), "years": _l("years")}
+#: The unit beside a whole-number answer: of the questionnaire's, only an age's (years of age,
+#: which some languages name apart from years of time: Chinese 岁, not 年).
+NUMBER_UNIT_NAMES = {"years": lazy_pgettext("age", "years")}
 
 
 def answer_text(value: object, question: Question) -> str:
@@ -212,3 +216,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(safety_net)
     app.add_template_filter(answered_in)
     app.jinja_env.globals["unit_names"] = UNIT_NAMES
+    app.jinja_env.globals["number_unit_names"] = NUMBER_UNIT_NAMES

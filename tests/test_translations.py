@@ -47,9 +47,14 @@ pytestmark = pytest.mark.one_backend
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def template_ids(path: Path = TEMPLATE) -> set[str]:
+def template_messages(path: Path = TEMPLATE) -> set[tuple[str, str | None]]:
+    """Each message of a catalogue template: its id and its context."""
     with path.open("rb") as file:
-        return {str(message.id) for message in read_po(file) if message.id}
+        return {(str(message.id), message.context) for message in read_po(file) if message.id}
+
+
+def template_ids(path: Path = TEMPLATE) -> set[str]:
+    return {message_id for message_id, _ in template_messages(path)}
 
 
 def patient_texts() -> set[str]:
@@ -82,11 +87,11 @@ def test_the_catalogue_template_is_up_to_date(tmp_path: Path) -> None:
     """Run `make translations` after changing a patient's string."""
     fresh = tmp_path / "messages.pot"
     subprocess.run(
-        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l", "--no-location",
-         "-o", str(fresh), "."],
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l",
+         "-k", "lazy_pgettext:1c,2", "--no-location", "-o", str(fresh), "."],
         cwd=ROOT, check=True, capture_output=True, env={"PYTHONPATH": str(ROOT), "PATH": ""},
     )  # fmt: skip
-    assert template_ids(fresh) == template_ids()
+    assert template_messages(fresh) == template_messages()
 
 
 @pytest.fixture
