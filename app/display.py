@@ -8,9 +8,8 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from flask_babel import format_date, gettext, ngettext, npgettext
+from flask_babel import format_date, gettext, lazy_pgettext, ngettext, npgettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 
 import rules
 from app.clock import utcnow
