@@ -12,7 +12,7 @@ import logging
 import re
 import smtplib
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -23,7 +23,7 @@ from sqlalchemy import select, update
 from app import links
 from app.clock import utcnow
 from app.extensions import db
-from app.i18n import ENGLISH
+from app.i18n import BY_TAG, ENGLISH
 from app.models import Notification, Screening
 from rules.outcomes import Outcome
 
@@ -142,16 +142,13 @@ def smtp_sender(app: Flask) -> Sender:
     return send
 
 
-def deliver_due(
-    send: Sender, now: datetime | None = None, limit: int = 100, patient_locales: Mapping[int, str] | None = None
-) -> tuple[int, int]:
+def deliver_due(send: Sender, now: datetime | None = None, limit: int = 100) -> tuple[int, int]:
     """Send the pending notifications that are due; return (sent, failed attempts).
 
-    `patient_locales` maps a screening's id to the language its patient's emails are in: that of
-    the request that queued them (`deliver_soon`). No language is stored with a screening yet, so
-    any other patient email (a retry, `flask notify`) goes in English.
+    An email to the patient is written in the language their screening was last used in
+    (`Screening.language`), whoever sends it: the request's background thread, a retry, or
+    `flask notify` from cron.
     """
-    patient_locales = patient_locales or {}
     now = now or utcnow()
     due = db.session.scalars(
         select(Notification)
@@ -163,16 +160,18 @@ def deliver_due(
     for notification in due:
         if not _claim(notification, now):
             continue  # another worker (cron, or a background thread) is sending it
-        reference = db.session.scalar(select(Screening.reference).where(Screening.id == notification.screening_id))
-        if notification.screening_id is None:
+        screening = db.session.execute(
+            select(Screening.reference, Screening.language).where(Screening.id == notification.screening_id)
+        ).first()
+        if notification.screening_id is None or screening is None:
             # The screening was deleted (a patient's request, or retention) before this went out.
             notification.state, notification.last_error = "failed", "screening deleted before sending"
             db.session.commit()
             continue
         notification.attempts += 1
         try:
-            locale = patient_locales.get(notification.screening_id or 0, ENGLISH.locale)
-            send(compose(notification, reference, locale))
+            language = BY_TAG.get(screening.language, ENGLISH)
+            send(compose(notification, screening.reference, language.locale))
         # Any error, not only SMTP's (a non-ASCII password, a bug in compose...): unrecorded, it
         # would end the batch without counting the attempt, and the row would block the queue.
         except Exception as error:  # noqa: BLE001 -- recorded below, by type: its text may hold an address
@@ -228,19 +227,15 @@ def _error_text(error: Exception, recipient: str | None) -> str:
     return message[:300]
 
 
-def deliver_soon(app: Flask, patient_locales: Mapping[int, str] | None = None) -> None:
-    """Try to send what is due now, in the background, after the current request has committed.
-
-    The thread has no request, so the language of this request's patient email is passed in:
-    `patient_locales`, a screening id -> Babel locale (see `deliver_due`)."""
+def deliver_soon(app: Flask) -> None:
+    """Try to send what is due now, in the background, after the current request has committed."""
     if not app.config["NOTIFY_IN_BACKGROUND"]:
         return
-    locales = dict(patient_locales or {})
 
     def work() -> None:
         with app.app_context():
             try:
-                deliver_due(smtp_sender(app), patient_locales=locales)
+                deliver_due(smtp_sender(app))
             except Exception:  # a background thread must never die loudly; cron retries
                 log.exception("Background delivery of notifications failed")
             finally:

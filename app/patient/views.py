@@ -540,9 +540,9 @@ def request_assessment() -> ResponseReturnValue:
                 message=(form.message.data or "").strip() or None,
             ),
         )
+        screening.language = i18n.current().tag  # the patient's confirmation is in the language of this page
         db.session.commit()
-        # The patient's confirmation is in the language of this page.
-        notifications.deliver_soon(current_app._get_current_object(), {screening.id: i18n.current().locale})  # type: ignore[attr-defined]
+        notifications.deliver_soon(current_app._get_current_object())  # type: ignore[attr-defined]
         return redirect(url_for("patient.request_sent"), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template(
