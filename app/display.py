@@ -28,7 +28,7 @@ CLINIC_TIME_ZONE = ZoneInfo("America/Vancouver")
 UNIT_NAMES = {"days": _l("days"), "weeks": _l("weeks"), "months": _l("months"), "years": _l("years")}
 #: The unit beside a whole-number answer: of the questionnaire's, only an age's (years of age,
 #: which some languages name apart from years of time: Chinese 岁, not 年).
-NUMBER_UNIT_NAMES = {"years": lazy_pgettext("age", "years")}
+NUMBER_UNIT_NAMES = {"years": lazy_pgettext("how old", "years")}
 
 
 def answer_text(value: object, question: Question) -> str:
@@ -46,7 +46,7 @@ def answer_text(value: object, question: Question) -> str:
         return duration_text(value)
     if question.type is QuestionType.INTEGER and isinstance(value, int) and question.unit == "years":
         # An age, which some languages count in other words than a length of time (Chinese 岁, not 年).
-        return npgettext("age", "%(number)s year", "%(number)s years", value, number=number_text(value))
+        return npgettext("how old", "%(number)s year", "%(number)s years", value, number=number_text(value))
     if question.type is QuestionType.INTEGER and isinstance(value, int) and question.unit:
         return amount_text(value, question.unit)
     return str(value)

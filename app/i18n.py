@@ -161,7 +161,10 @@ def choose(tag: str) -> None:
 
 
 def language_links() -> list[tuple[Language, str]]:
-    """For the switcher: each other offered language and the link that switches to it."""
+    """For the switcher: each other offered language and the link that switches to it; none on a
+    staff page, which is always English."""
+    if not _for_patients():
+        return []
     here = current()
     return [
         (language, f"{request.path}?{LANGUAGE_PARAMETER}={language.tag}")

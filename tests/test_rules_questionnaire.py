@@ -457,7 +457,12 @@ def test_the_needle_reassurance_shows_for_fear_fainting_avoidance_or_doubt() -> 
 
 def test_presentation_flags_of_the_shipped_questionnaire() -> None:
     assert [q.id for q in QUESTIONNAIRE if q.widget] == ["pain_regions"]
-    assert [q.id for q in QUESTIONNAIRE.summary_questions] == ["main_region", "pain_duration_weeks"]
+    # The interpreter language too: the front desk books the interpreter from the queue (issue 17).
+    assert [q.id for q in QUESTIONNAIRE.summary_questions] == [
+        "main_region",
+        "pain_duration_weeks",
+        "interpreter_language",
+    ]
     assert QUESTIONNAIRE.for_someone_else({"respondent": "proxy"})
     assert not QUESTIONNAIRE.for_someone_else({"respondent": "self"})
     assert not QUESTIONNAIRE.for_someone_else({})

@@ -628,3 +628,14 @@ def test_an_email_only_written_to_the_console_is_not_called_sent(
     app.config["SMTP_HOST"] = "smtp.clinic.example"
     page = text_of(page_of(physio_client, reference))
     assert "Clinic told of the urgent result: sent " in page and "console" not in page
+
+
+def test_free_text_is_shown_as_the_patients_own_words_and_the_interpreter_language_reaches_the_queue(
+    app: Flask, physio_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
+    """Issue 17: staff read English, but what the patient typed is shown as typed, and marked so."""
+    answers = {**ideal_answers, "interpreter_needed": "yes", "interpreter_language": "ਪੰਜਾਬੀ (Punjabi)"}
+    reference = submit_screening(app, answers)
+    page = text_of(page_of(physio_client, reference))
+    assert "“ਪੰਜਾਬੀ (Punjabi)” (the patient's own words, as typed)" in page
+    assert "ਪੰਜਾਬੀ (Punjabi)" in text_of(physio_client.get(QUEUE))

@@ -502,3 +502,12 @@ def test_staff_read_which_language_the_patient_answered_in(pseudo_app: Flask, tm
         page = pseudo_app.jinja_env.from_string("{{ screening | answered_in }}").render(screening=screening)
         assert page == "Punjabi (translation not yet reviewed)"
         assert db.session.get(Screening, screening.id).answer_languages["age"] == "pa"  # type: ignore[union-attr]
+
+
+def test_no_staff_page_offers_another_language(pseudo_app: Flask) -> None:
+    """Not even a staff page's error page, which is drawn by the patient pages' base template."""
+    client = pseudo_app.test_client()
+    for path in ("/staff/sign-in", "/staff/no-such-page", "/staff/screenings/IMS-ABCDEFGH"):
+        page = client.get(path).get_data(as_text=True)
+        assert "?lang=" not in page, path
+    assert "?lang=pa" in client.get("/no-such-page").get_data(as_text=True)  # a patient's mistyped link

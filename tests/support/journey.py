@@ -351,8 +351,10 @@ class Journey:
                 return response
             if path == REASSURANCE:
                 page = self.page(path)
-                onward = [
-                    link for link in page.links if link.startswith("/screening/") and link != "/screening/needles"
+                onward = [  # not Back, and not a language link (the same page in another language)
+                    link
+                    for link in page.links
+                    if link.startswith("/screening/") and link != "/screening/needles" and "?lang=" not in link
                 ]
                 assert len(onward) == 1, onward
                 location = onward[0]
