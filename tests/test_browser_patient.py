@@ -317,7 +317,7 @@ def test_translations_40_percent_longer_still_fit_a_320_px_phone(new_page: NewPa
     no question page and no result page scrolls sideways at 320 px."""
     page = new_page(NARROW_PHONE, base_url=pseudo_server.base, locale="pa")
     with app_on(pseudo_server.env["DATABASE_URL"]) as app:
-        _, token = seed_draft(app, answers=answers_for("see_doctor"))
+        _, token = seed_draft(app, answers=answers_for("see_doctor"), language="pa")  # its link opens in Punjabi
     page.goto(f"/resume/{token}")
     wide = {}
     for section in SECTION_IDS:
