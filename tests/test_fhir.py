@@ -418,6 +418,6 @@ def test_the_cli_prints_the_questionnaire(app: Flask) -> None:
     parsed = Questionnaire.model_validate(resource)
     assert_valid_translations(resource, parsed.model_dump(mode="json", exclude_none=True))
     # The languages the app offers (in tests all of them), whatever the command's own language.
-    assert [t["extension"][0]["valueCode"] for t in resource["_title"]["extension"]] == [
+    assert [t["extension"][0]["valueCode"] for t in resource.get("_title", {}).get("extension", [])] == [
         language.tag for language in i18n.offered(app)[1:]
     ]
