@@ -11,8 +11,7 @@ catalogue translates that text (not fuzzy): see `Translation`. Whether each lang
 translation has been reviewed by a medical translator is recorded on the resource
 (`TRANSLATION_REVIEW_EXTENSION`, and a `meta.tag` while any is unreviewed). A
 QuestionnaireResponse's `language` is the language the screening was last worked on in; its
-texts stay the Questionnaire's English, and a typed answer given in another language says so
-with the `language` extension.
+texts stay the Questionnaire's English.
 """
 
 from __future__ import annotations
@@ -46,8 +45,6 @@ ENABLE_WHEN_EXPRESSION = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-que
 BASE_LANGUAGE = i18n.ENGLISH.tag
 #: FHIR's extension for a string's translation (sub-extensions `lang`, a BCP 47 tag, and `content`).
 TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
-#: FHIR's extension for the language of one string (a typed answer given in another language).
-HUMAN_LANGUAGE = "http://hl7.org/fhir/StructureDefinition/language"
 #: IMS Screen's record, on the Questionnaire, of each translation's review (app/catalogues.py):
 #: sub-extensions `lang`, `status` (`REVIEW_STATUSES`), `catalogueVersion`, and when reviewed
 #: `reviewedBy` and `reviewedOn`.
@@ -133,6 +130,7 @@ def _review_status(review: Review) -> str:
 
 
 def _review_extension(translation: Translation) -> dict[str, Any]:
+    """`TRANSLATION_REVIEW_EXTENSION` for one language: its review, as app/catalogues.py reads it."""
     review = translation.review
     parts: list[dict[str, Any]] = [
         {"url": "lang", "valueCode": translation.tag},
@@ -144,20 +142,17 @@ def _review_extension(translation: Translation) -> dict[str, Any]:
     return {"url": TRANSLATION_REVIEW_EXTENSION, "extension": parts}
 
 
-def _reviews(translations: Sequence[Translation]) -> dict[str, Any]:
-    """The Questionnaire's record of its translations' reviews: one extension per language, and,
-    while any is unreviewed, a tag saying so, so that no system presents a draft as reviewed."""
-    if not translations:
-        return {}
-    found: dict[str, Any] = {"extension": [_review_extension(t) for t in translations]}
+def _unreviewed_tag(translations: Sequence[Translation]) -> dict[str, str] | None:
+    """The Questionnaire's `meta.tag` while any of its translations is unreviewed, naming them, so
+    that no system presents a draft as reviewed; None when every one is reviewed."""
     unreviewed = [t.tag for t in translations if not t.review.reviewed]
-    if unreviewed:
-        display = (
-            "Machine-assisted draft translations, not reviewed by a medical translator: "
-            f"{', '.join(unreviewed)}. Do not rely on them for warning signs or emergency advice."
-        )
-        found["meta"] = {"tag": [{"system": TRANSLATION_REVIEW_SYSTEM, "code": UNREVIEWED_TAG, "display": display}]}
-    return found
+    if not unreviewed:
+        return None
+    display = (
+        "Machine-assisted draft translations, not reviewed by a medical translator: "
+        f"{', '.join(unreviewed)}. Do not rely on them for warning signs or emergency advice."
+    )
+    return {"system": TRANSLATION_REVIEW_SYSTEM, "code": UNREVIEWED_TAG, "display": display}
 
 
 def questionnaire_resource(
@@ -170,11 +165,12 @@ def questionnaire_resource(
     """
     if translations is None:
         translations = translations_offered(current_app) if has_app_context() else ()
-    reviews = _reviews(translations)
     resource: dict[str, Any] = {"resourceType": "Questionnaire", "id": "ims-screen"}
-    resource.update({"meta": reviews["meta"]} if "meta" in reviews else {})
+    if unreviewed := _unreviewed_tag(translations):
+        resource["meta"] = {"tag": [unreviewed]}
     resource["language"] = BASE_LANGUAGE
-    resource.update({"extension": reviews["extension"]} if "extension" in reviews else {})
+    if translations:
+        resource["extension"] = [_review_extension(t) for t in translations]
     resource.update(
         {
             "url": CANONICAL,
@@ -429,9 +425,7 @@ def _literal(value: object) -> str:
     raise ValueError(f"FHIRPath export has no literal for {value!r}")
 
 
-def _answers(question: Question, value: object, language: str | None = None) -> list[dict[str, Any]]:
-    """The `answer` list of `question`'s item; `language`: that of a typed answer, when it is not
-    the response's own (FHIR has a language for a string, not for a code or a number)."""
+def _answers(question: Question, value: object) -> list[dict[str, Any]]:
     if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
         values = value if isinstance(value, list) else [value]
         return [
@@ -445,9 +439,7 @@ def _answers(question: Question, value: object, language: str | None = None) -> 
             for v in values
         ]
     if question.type is QuestionType.TEXT:
-        if language is None:
-            return [{"valueString": value}]
-        return [{"valueString": value, "_valueString": {"extension": [{"url": HUMAN_LANGUAGE, "valueCode": language}]}}]
+        return [{"valueString": value}]
     if question.type is QuestionType.DURATION:
         # As given ("3 days"); one stored before units were kept is a number of weeks.
         amount, unit = (value, "weeks") if isinstance(value, int) else (value["amount"], value["unit"])  # type: ignore[index]
@@ -462,21 +454,15 @@ def screening_bundle(
     result: Result,
     questionnaire: Questionnaire | None = None,
     language: str = BASE_LANGUAGE,
-    answer_languages: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """A submitted screening as a collection Bundle: Patient (reference only), answers, risk assessment.
 
     `language` (a BCP 47 tag) is the QuestionnaireResponse's: the language the screening was
-    last worked on in. FHIR has no language for one item, so the language each answer was given
-    in (`answer_languages`, question id -> tag) is carried only for a typed answer, the one
-    string a patient writes, where it differs (`_answers`); item texts are the Questionnaire's.
+    last worked on in. Each answer's own language (`Screening.answer_languages`, which the staff
+    page names) is left out: FHIR R4 has no element for it, and its `language` extension is for
+    names, addresses and annotations only. The item texts are the Questionnaire's, in English.
     """
     questionnaire = questionnaire or rules.questionnaire()
-    answer_languages = answer_languages or {}
-
-    def language_of(question: Question) -> str | None:
-        given = answer_languages.get(question.id, language)
-        return given if question.type is QuestionType.TEXT and given != language else None
 
     patient_id, response_id, risk_id = (
         f"urn:uuid:{_uuid(reference, kind)}" for kind in ("patient", "response", "risk")
@@ -496,7 +482,7 @@ def screening_bundle(
                 "linkId": section.id,
                 "text": section.title,
                 "item": [
-                    {"linkId": q.id, "text": q.text, "answer": _answers(q, answers[q.id], language_of(q))}
+                    {"linkId": q.id, "text": q.text, "answer": _answers(q, answers[q.id])}
                     for q in section.questions
                     if answers.get(q.id) is not None
                 ],

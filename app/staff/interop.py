@@ -18,8 +18,8 @@ FHIR_JSON = "application/fhir+json"
 
 
 def bundle_for(screening: Screening) -> dict[str, object]:
-    """The FHIR Bundle of a submitted screening, from what was stored when it was submitted, in
-    the language it was last worked on in (its answers' own languages where FHIR can say them)."""
+    """The FHIR Bundle of a submitted screening, from what was stored when it was submitted; its
+    QuestionnaireResponse in the language the screening was last worked on in."""
     assert screening.submitted_at is not None
     return fhir.screening_bundle(
         screening.reference,
@@ -27,7 +27,6 @@ def bundle_for(screening: Screening) -> dict[str, object]:
         screening.submitted_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         screening.stored_result(),
         language=screening.language or fhir.BASE_LANGUAGE,
-        answer_languages=screening.answer_languages or {},
     )
 
 
