@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 import yaml
 from babel.messages.catalog import Catalog, Message
@@ -127,6 +129,28 @@ def _status(directory: Path, locale: str, _modified: tuple[int, ...]) -> Catalog
         critical_fuzzy=tuple(_text(i) for i, c in fuzzy if (i, c) in critical),
         review=review,
     )
+
+
+def translations(directory: Path, locale: str) -> Mapping[str, str]:
+    """The messages of `locale`'s catalogue that are translated and not fuzzy, message id ->
+    translation (singular messages without a context, as the questionnaire's texts are); empty
+    when it has no catalogue. Read from the .po, as `status` is, so that what is used is what a
+    review's version names (app/fhir.py: the Questionnaire's translations)."""
+    path = directory / locale / "LC_MESSAGES" / "messages.po"
+    return _translations(path, path.stat().st_mtime_ns if path.exists() else 0)
+
+
+@lru_cache(maxsize=16)
+def _translations(path: Path, _modified: int) -> Mapping[str, str]:
+    if not path.exists():
+        return MappingProxyType({})
+    found = {
+        message.id: message.string
+        for message in _read(path)
+        if isinstance(message.id, str) and message.id and message.context is None
+        if isinstance(message.string, str) and message.string and not message.fuzzy
+    }
+    return MappingProxyType(found)
 
 
 def digest(catalogue: Catalog) -> str:

@@ -4,14 +4,28 @@ as its rationale). Plain dicts, validated in the tests with fhir.resources.
 
 Codes live in IMS Screen's own code systems (urn:ims-screen:...), since no standard terminology
 covers these questions; linkId is always the question id.
+
+Languages (issue 17): the Questionnaire is written in English (`language` en-CA) and carries, on
+each text a patient reads, FHIR's `translation` extension for every language offered whose
+catalogue translates that text (not fuzzy): see `Translation`. Whether each language's
+translation has been reviewed by a medical translator is recorded on the resource
+(`TRANSLATION_REVIEW_EXTENSION`, and a `meta.tag` while any is unreviewed). A
+QuestionnaireResponse's `language` is the language the screening was last worked on in; its
+texts stay the Questionnaire's English.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from flask import Flask, current_app, has_app_context
+
 import rules
+from app import catalogues, i18n
+from app.catalogues import Review
 from rules import conditions
 from rules.conditions import Condition
 from rules.engine import Result
@@ -27,6 +41,21 @@ OUTCOME_SYSTEM = "urn:ims-screen:outcome"
 #: SDC's extension for an item enabled by an expression rather than `enableWhen`.
 ENABLE_WHEN_EXPRESSION = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
 
+#: The language the questionnaire is written in, and that of a screening from before languages.
+BASE_LANGUAGE = i18n.ENGLISH.tag
+#: FHIR's extension for a string's translation (sub-extensions `lang`, a BCP 47 tag, and `content`).
+TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
+#: IMS Screen's record, on the Questionnaire, of each translation's review (app/catalogues.py):
+#: sub-extensions `lang`, `status` (`REVIEW_STATUSES`), `catalogueVersion`, and when reviewed
+#: `reviewedBy` and `reviewedOn`.
+TRANSLATION_REVIEW_EXTENSION = "urn:ims-screen:extension:translation-review"
+#: The `meta.tag` system of a Questionnaire carrying a translation nobody has reviewed.
+TRANSLATION_REVIEW_SYSTEM = "urn:ims-screen:translation-review"
+UNREVIEWED_TAG = "unreviewed-translation"
+
+#: The title: the landing page's heading, so that each catalogue's translation of it is the title's.
+TITLE = "Could IMS help your muscle pain?"
+
 _ITEM_TYPES = {
     QuestionType.SINGLE: "choice",
     QuestionType.MULTIPLE: "choice",
@@ -41,48 +70,158 @@ def choice_system(question_id: str) -> str:
     return f"urn:ims-screen:choice:{question_id}"
 
 
-def questionnaire_resource(questionnaire: Questionnaire, version: str) -> dict[str, Any]:
-    """The whole questionnaire; sections become groups, `enable_when` becomes `enableWhen` (see `enabling`)."""
-    return {
-        "resourceType": "Questionnaire",
-        "id": "ims-screen",
-        "url": CANONICAL,
-        "version": version,
-        "name": "IMSScreen",
-        "title": "IMS Screen: could intramuscular stimulation help?",
-        "status": "active",
-        "subjectType": ["Patient"],
-        "item": [
-            {
-                "linkId": section.id,
-                "type": "group",
-                "text": section.title,
-                "item": [_item(question, questionnaire) for question in section.questions],
-            }
-            for section in questionnaire.sections
-        ],
-    }
+@dataclass(frozen=True)
+class Translation:
+    """One language's translations of the questionnaire's texts: its Babel catalogue's messages
+    that are translated and not fuzzy (a text without one is left untranslated in that language),
+    and the catalogue's review."""
+
+    #: The BCP 47 tag (app.i18n.LANGUAGES).
+    tag: str
+    #: English text -> its translation.
+    messages: Mapping[str, str]
+    review: Review = field(default_factory=Review)
+
+    @classmethod
+    def from_catalogue(cls, directory: Path, language: i18n.Language) -> Translation:
+        found = catalogues.status(directory, language.locale)
+        return cls(language.tag, catalogues.translations(directory, language.locale), found.review)
 
 
-def _item(question: Question, questionnaire: Questionnaire) -> dict[str, Any]:
-    item: dict[str, Any] = {
-        "linkId": question.id,
-        "text": question.text,
-        "type": _ITEM_TYPES[question.type],
-        "required": question.required,
-    }
+def translations_offered(app: Flask) -> tuple[Translation, ...]:
+    """The translations of each language `app` offers patients besides English (app/i18n.py:
+    named in LANGUAGES and compiled; in production also safe, and reviewed or opted in), read
+    from the catalogues whatever language the current request is in."""
+    directory = Path(app.config["BABEL_TRANSLATION_DIRECTORIES"])
+    return tuple(
+        Translation.from_catalogue(directory, language)
+        for language in i18n.offered(app)
+        if language is not i18n.ENGLISH
+    )
+
+
+def _translated(text: str, translations: Sequence[Translation]) -> dict[str, Any] | None:
+    """The element (`_text`, `_display`...) carrying `text`'s translations, or None without any."""
+    found = [
+        {
+            "url": TRANSLATION,
+            "extension": [{"url": "lang", "valueCode": t.tag}, {"url": "content", "valueString": content}],
+        }
+        for t in translations
+        if (content := t.messages.get(text))
+    ]
+    return {"extension": found} if found else None
+
+
+def _with_translations(element: dict[str, Any], name: str, translations: Sequence[Translation]) -> dict[str, Any]:
+    """`element`, with the translations of its text `name` beside it (`_name`), if any."""
+    translated = _translated(element[name], translations)
+    if translated is not None:
+        element["_" + name] = translated
+    return element
+
+
+#: A translation's review as `TRANSLATION_REVIEW_EXTENSION` states it.
+REVIEW_STATUSES = ("reviewed", "review-out-of-date", "unreviewed")
+
+
+def _review_status(review: Review) -> str:
+    return "reviewed" if review.reviewed else "review-out-of-date" if review.out_of_date else "unreviewed"
+
+
+def _review_extension(translation: Translation) -> dict[str, Any]:
+    """`TRANSLATION_REVIEW_EXTENSION` for one language: its review, as app/catalogues.py reads it."""
+    review = translation.review
+    parts: list[dict[str, Any]] = [
+        {"url": "lang", "valueCode": translation.tag},
+        {"url": "status", "valueCode": _review_status(review)},
+        {"url": "catalogueVersion", "valueString": review.current_version},
+    ]
+    if review.reviewed:
+        parts += [{"url": "reviewedBy", "valueString": review.by}, {"url": "reviewedOn", "valueString": review.on}]
+    return {"url": TRANSLATION_REVIEW_EXTENSION, "extension": parts}
+
+
+def _unreviewed_tag(translations: Sequence[Translation]) -> dict[str, str] | None:
+    """The Questionnaire's `meta.tag` while any of its translations is unreviewed, naming them, so
+    that no system presents a draft as reviewed; None when every one is reviewed."""
+    unreviewed = [t.tag for t in translations if not t.review.reviewed]
+    if not unreviewed:
+        return None
+    display = (
+        "Machine-assisted draft translations, not reviewed by a medical translator: "
+        f"{', '.join(unreviewed)}. Do not rely on them for warning signs or emergency advice."
+    )
+    return {"system": TRANSLATION_REVIEW_SYSTEM, "code": UNREVIEWED_TAG, "display": display}
+
+
+def questionnaire_resource(
+    questionnaire: Questionnaire, version: str, translations: Sequence[Translation] | None = None
+) -> dict[str, Any]:
+    """The whole questionnaire; sections become groups, `enable_when` becomes `enableWhen` (see `enabling`).
+
+    `translations`: the languages whose translations it carries; by default those the app in
+    context offers (`translations_offered`), none outside an app context.
+    """
+    if translations is None:
+        translations = translations_offered(current_app) if has_app_context() else ()
+    resource: dict[str, Any] = {"resourceType": "Questionnaire", "id": "ims-screen"}
+    if unreviewed := _unreviewed_tag(translations):
+        resource["meta"] = {"tag": [unreviewed]}
+    resource["language"] = BASE_LANGUAGE
+    if translations:
+        resource["extension"] = [_review_extension(t) for t in translations]
+    resource.update(
+        {
+            "url": CANONICAL,
+            "version": version,
+            "name": "IMSScreen",
+            "title": TITLE,
+            "status": "active",
+            "subjectType": ["Patient"],
+            "item": [
+                _with_translations(
+                    {
+                        "linkId": section.id,
+                        "type": "group",
+                        "text": section.title,
+                        "item": [_item(question, questionnaire, translations) for question in section.questions],
+                    },
+                    "text",
+                    translations,
+                )
+                for section in questionnaire.sections
+            ],
+        }
+    )
+    return _with_translations(resource, "title", translations)
+
+
+def _item(question: Question, questionnaire: Questionnaire, translations: Sequence[Translation]) -> dict[str, Any]:
+    item: dict[str, Any] = {"linkId": question.id, "text": question.text}
+    _with_translations(item, "text", translations)
+    item.update(type=_ITEM_TYPES[question.type], required=question.required)
     if question.type is QuestionType.MULTIPLE:
         item["repeats"] = True
     if question.choices:
         item["answerOption"] = [
-            {"valueCoding": {"system": choice_system(question.id), "code": c.value, "display": c.label}}
+            {
+                "valueCoding": _with_translations(
+                    {"system": choice_system(question.id), "code": c.value, "display": c.label}, "display", translations
+                )
+            }
             for c in question.choices
         ]
     if question.type is QuestionType.TEXT and question.max_length:
         item["maxLength"] = question.max_length
     if question.type is QuestionType.DURATION:  # given in any of these units, not only the rules' weeks
         item["extension"] = [
-            {"url": UNIT_OPTION, "valueCoding": {"system": UCUM, "code": code, "display": unit}}
+            {
+                "url": UNIT_OPTION,
+                "valueCoding": _with_translations(
+                    {"system": UCUM, "code": code, "display": unit}, "display", translations
+                ),
+            }
             for unit, code in UCUM_DURATION_UNITS.items()
         ]
     elif question.unit:
@@ -314,14 +453,23 @@ def screening_bundle(
     submitted_at: str,
     result: Result,
     questionnaire: Questionnaire | None = None,
+    language: str = BASE_LANGUAGE,
 ) -> dict[str, Any]:
-    """A submitted screening as a collection Bundle: Patient (reference only), answers, risk assessment."""
+    """A submitted screening as a collection Bundle: Patient (reference only), answers, risk assessment.
+
+    `language` (a BCP 47 tag) is the QuestionnaireResponse's: the language the screening was
+    last worked on in. Each answer's own language (`Screening.answer_languages`, which the staff
+    page names) is left out: FHIR R4 has no element for it, and its `language` extension is for
+    names, addresses and annotations only. The item texts are the Questionnaire's, in English.
+    """
     questionnaire = questionnaire or rules.questionnaire()
+
     patient_id, response_id, risk_id = (
         f"urn:uuid:{_uuid(reference, kind)}" for kind in ("patient", "response", "risk")
     )
     response = {
         "resourceType": "QuestionnaireResponse",
+        "language": language,
         "identifier": {"system": "urn:ims-screen:reference", "value": reference},
         "questionnaire": f"{CANONICAL}|{result.ruleset_version}",
         # "stopped": the journey ended early because the answers already decided the outcome

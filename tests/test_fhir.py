@@ -10,10 +10,12 @@ import dataclasses
 import itertools
 import json
 import operator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from babel import Locale
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhirpathpy import evaluate as evaluate_fhirpath
@@ -23,7 +25,7 @@ from flask.testing import FlaskClient
 from hypothesis import assume, given, settings
 
 import rules
-from app import fhir
+from app import fhir, i18n
 from app.extensions import db
 from rules import conditions
 from rules.datafile import load_yaml
@@ -35,12 +37,89 @@ from tests.support.rules_strategies import complete_answers, partial_answers
 PROFILES = load_yaml(Path(rules.__file__).parent / "cases" / "profiles.yaml")
 
 
+#: The catalogues shipped in translations/ (compiled or not: the export reads the .po).
+TRANSLATIONS = Path(__file__).parent.parent / "translations"
+
+
+def shipped_translations() -> tuple[fhir.Translation, ...]:
+    return tuple(fhir.Translation.from_catalogue(TRANSLATIONS, language) for language in i18n.LANGUAGES[1:])
+
+
 def test_the_questionnaire_is_a_valid_fhir_questionnaire_with_every_question() -> None:
-    resource = fhir.questionnaire_resource(rules.questionnaire(), rules.ruleset().ruleset_version)
+    resource = fhir.questionnaire_resource(
+        rules.questionnaire(), rules.ruleset().ruleset_version, shipped_translations()
+    )
     parsed = Questionnaire.model_validate(resource)
     assert parsed.version == rules.ruleset().ruleset_version
     link_ids = {item.linkId for group in parsed.item for item in group.item}
     assert link_ids == set(rules.questionnaire().questions)
+    assert_valid_translations(resource, parsed.model_dump(mode="json", exclude_none=True))
+
+
+def translation_extensions(data: object, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every translation extension anywhere in `data`, with where it is."""
+    if isinstance(data, dict):
+        if data.get("url") == fhir.TRANSLATION:
+            yield path, data
+        for key, value in data.items():
+            yield from translation_extensions(value, f"{path}.{key}")
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from translation_extensions(value, f"{path}[{index}]")
+
+
+def assert_valid_translations(resource: dict[str, Any], parsed: dict[str, Any]) -> None:
+    """FHIR's translation extension, as its definition has it, which fhir.resources does not check:
+    only on a string (`_text` beside `text`...), with no value of its own and exactly the
+    sub-extensions `lang` (a BCP 47 tag, here one of the shipped languages other than the base
+    one) and `content` (the text); one per language on each string; none lost in parsing."""
+    found = list(translation_extensions(resource))
+
+    def check(data: object) -> None:
+        if isinstance(data, list):
+            for value in data:
+                check(value)
+        if not isinstance(data, dict):
+            return
+        for key, value in data.items():
+            if key.startswith("_"):
+                assert isinstance(data.get(key[1:]), str), f"{key} translates no string"
+                assert set(value) == {"extension"}
+                languages = []
+                for extension in value["extension"]:
+                    assert extension["url"] == fhir.TRANSLATION
+                    assert [part["url"] for part in extension["extension"]] == ["lang", "content"]
+                    assert not any(name.startswith("value") for name in extension)
+                    (lang, content) = extension["extension"]
+                    assert set(lang) == {"url", "valueCode"} and set(content) == {"url", "valueString"}
+                    assert lang["valueCode"] in i18n.BY_TAG and lang["valueCode"] != resource["language"]
+                    Locale.parse(lang["valueCode"], sep="-")  # a tag Babel (CLDR) knows
+                    assert content["valueString"].strip() == content["valueString"] != ""
+                    languages.append(lang["valueCode"])
+                assert len(languages) == len(set(languages)), f"{key}: one translation per language"
+            else:
+                check(value)
+
+    check(resource)
+    in_shadows = sum(len(v["extension"]) for _, v in _shadows(resource))
+    assert len(found) == in_shadows, "a translation extension outside a string's `_` element"
+
+    def canonical(extensions: Iterator[tuple[str, dict[str, Any]]]) -> list[str]:
+        return sorted(json.dumps(extension, sort_keys=True) for _, extension in extensions)
+
+    assert canonical(translation_extensions(parsed)) == canonical(iter(found))
+
+
+def _shadows(data: object) -> Iterator[tuple[str, dict[str, Any]]]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key.startswith("_"):
+                yield key, value
+            else:
+                yield from _shadows(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _shadows(value)
 
 
 def test_branching_becomes_enable_when() -> None:
@@ -335,4 +414,10 @@ def test_admins_export_the_filtered_queue_as_ndjson(
 
 def test_the_cli_prints_the_questionnaire(app: Flask) -> None:
     result = app.test_cli_runner().invoke(args=["fhir", "questionnaire"])
-    Questionnaire.model_validate(json.loads(result.output))
+    resource = json.loads(result.output)
+    parsed = Questionnaire.model_validate(resource)
+    assert_valid_translations(resource, parsed.model_dump(mode="json", exclude_none=True))
+    # The languages the app offers (in tests all of them), whatever the command's own language.
+    assert [t["extension"][0]["valueCode"] for t in resource.get("_title", {}).get("extension", [])] == [
+        language.tag for language in i18n.offered(app)[1:]
+    ]

@@ -18,13 +18,15 @@ FHIR_JSON = "application/fhir+json"
 
 
 def bundle_for(screening: Screening) -> dict[str, object]:
-    """The FHIR Bundle of a submitted screening, from what was stored when it was submitted."""
+    """The FHIR Bundle of a submitted screening, from what was stored when it was submitted; its
+    QuestionnaireResponse in the language the screening was last worked on in."""
     assert screening.submitted_at is not None
     return fhir.screening_bundle(
         screening.reference,
         screening.answers,
         screening.submitted_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         screening.stored_result(),
+        language=screening.language or fhir.BASE_LANGUAGE,
     )
 
 
