@@ -373,17 +373,28 @@ def words(text: str) -> str:
     return " ".join(text.split())
 
 
+#: What says which language a page is in, read in one call: its <html> lang and dir, its <h1>, and
+#: whether it scrolls sideways.
+LANGUAGE_OF_THE_PAGE = """() => ({
+  lang: document.documentElement.getAttribute('lang'),
+  dir: document.documentElement.getAttribute('dir'),
+  h1: document.querySelector('h1').innerText.split(/\\s+/).join(' ').trim(),
+  sideways: document.documentElement.scrollWidth > window.innerWidth,
+})"""
+
+
 def assert_in_language(page: Any, tag: str, english_h1: str) -> None:
     """The page is in the language `tag`: `<html lang>` and `dir`, its <h1> the catalogue's
     translation of the English one (so not English), and it does not scroll sideways."""
-    where = page.url
-    html = page.locator("html")
-    assert html.get_attribute("lang") == tag, where
-    assert html.get_attribute("dir") == ("rtl" if BY_TAG[tag].direction == "rtl" else None), where
-    h1 = words(page.locator("h1").inner_text())
-    assert h1 == catalogue(tag).gettext(english_h1), (where, h1)
-    assert tag == ENGLISH.tag or h1 != english_h1, (where, "in English")
-    assert page.evaluate("() => document.documentElement.scrollWidth") <= page.viewport_size["width"], where
+    found = page.evaluate(LANGUAGE_OF_THE_PAGE)
+    expected = {
+        "lang": tag,
+        "dir": "rtl" if BY_TAG[tag].direction == "rtl" else None,
+        "h1": catalogue(tag).gettext(english_h1),
+        "sideways": False,
+    }
+    assert found == expected, page.url
+    assert tag == ENGLISH.tag or found["h1"] != english_h1, (page.url, "in English")
 
 
 #: What on a right-to-left page does not start on the right: controls left of their labels, a back
