@@ -103,6 +103,40 @@ def test_a_checklist_with_not_sure_revealed_and_its_errors(new_page: NewPage, se
     audit.check()
 
 
+#: axe's rules on languages: the page's, and each element's own (the switcher names each language in itself).
+LANGUAGE_RULES = {"html-has-lang", "html-lang-valid", "valid-lang"}
+
+
+@pytest.mark.parametrize("tag", ["fa", "zh-Hant"])
+def test_a_checklist_the_check_page_and_an_emergency_in_another_language(
+    new_page: NewPage, server: Server, tag: str
+) -> None:
+    """In Farsi (right to left) and Chinese Traditional: a question page with a checklist (its
+    "not sure" part revealed), the check page and the emergency result, each opened through a
+    resume link in the language its draft was last worked on in (the English pages are audited
+    above)."""
+    audit = Audit()
+    with app_on(server.env["DATABASE_URL"]) as app:
+        _, checklist = seed_draft(app, answers=answers_before("warning_signs", answers_for("likely")), language=tag)
+        _, emergency = seed_draft(app, answers=answers_for("emergency"), language=tag)
+    page = new_page(PHONE)
+    page.goto(f"/resume/{checklist}")
+    assert page.url.endswith("/screening/warning_signs"), page.url
+    page.locator("input[name=warning_signs_now][value=unsure]").check()
+    audit(page, f"{tag} warning signs, not sure revealed")
+    page = new_page(PHONE)
+    page.goto(f"/resume/{emergency}")
+    assert page.url.endswith("/screening/check"), page.url
+    audit(page, f"{tag} check your answers")
+    click_and_wait(page, page.locator("main form button[type=submit]"))
+    assert page.url.endswith("/screening/result"), page.url
+    assert page.locator('.panel--emergency a[href="tel:911"]').count() == 1
+    audit(page, f"{tag} result emergency")
+    assert page.locator("html").get_attribute("lang") == tag
+    assert LANGUAGE_RULES <= audit.passed, f"axe did not check the lang attributes: {LANGUAGE_RULES - audit.passed}"
+    audit.check()
+
+
 @pytest.mark.parametrize("outcome", [outcome for outcome in OUTCOMES if outcome != "likely"])
 def test_result_pages(new_page: NewPage, server: Server, outcome: str) -> None:
     audit = Audit()

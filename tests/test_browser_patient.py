@@ -1,13 +1,18 @@
 """The patient journey in a real browser (Chromium): every outcome, phone and desktop, keyboard
-only, JavaScript off, and resuming in another browser."""
+only, JavaScript off, resuming in another browser, and in the patient's own language."""
 
+import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from babel.support import NullTranslations, Translations
 from sqlalchemy import select
 
+import rules
 from app.extensions import db
+from app.i18n import BY_TAG, ENGLISH, LANGUAGES
 from app.models import Notification, Screening
 from tests.conftest import app_on
 from tests.support.booking_pages import BOOKABLE
@@ -15,6 +20,7 @@ from tests.support.browser import (
     DESKTOP,
     OUTCOMES,
     PHONE,
+    ROOT,
     Server,
     answers_for,
     change_anchor,
@@ -31,7 +37,7 @@ from tests.support.browser import (
     tab_to,
     walk_steps,
 )
-from tests.support.journey import SECTION_IDS, seed_draft
+from tests.support.journey import SECTION_IDS, answers_before, seed_draft
 
 pytestmark = pytest.mark.browser
 
@@ -329,3 +335,270 @@ def test_translations_40_percent_longer_still_fit_a_320_px_phone(new_page: NewPa
     assert page.url.endswith("/screening/result"), page.url
     wide["result"] = page.evaluate("() => document.documentElement.scrollWidth")
     assert {name: width for name, width in wide.items() if width > NARROW_PHONE["width"]} == {}
+
+
+# ---- The patient's language (issue 17) -----------------------------------------------------------
+
+#: Every language besides English; the default test server offers each (their catalogues are compiled).
+OTHER_LANGUAGES = [language.tag for language in LANGUAGES if language is not ENGLISH]
+#: The English <h1> of the pages that are not a question page or a result.
+LANDING = "Could IMS help your muscle pain?"
+CONSENT = "Before you start"
+CHECK = "Check your answers"
+REQUEST = "Ask us to contact you"
+REQUEST_SENT = "Request sent"
+#: The emergency page's interpreter sentence, as the catalogue holds it.
+INTERPRETER = (
+    'When you call 911, or HealthLink BC at <a href="tel:811">8-1-1</a> for advice, say the name of your '
+    "language to ask for an interpreter."
+)
+
+
+@functools.cache
+def catalogue(tag: str) -> NullTranslations:
+    """The compiled catalogue of the language `tag`, as the server reads it (English: none)."""
+    if tag == ENGLISH.tag:
+        return NullTranslations()
+    return Translations.load(str(ROOT / "translations"), [BY_TAG[tag].locale])
+
+
+def title(section_id: str) -> str:
+    """A question page's English <h1>."""
+    section = rules.questionnaire().section(section_id)
+    assert section is not None, section_id
+    return section.title
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+#: What says which language a page is in, read in one call: its <html> lang and dir, its <h1>, and
+#: whether it scrolls sideways.
+LANGUAGE_OF_THE_PAGE = """() => ({
+  lang: document.documentElement.getAttribute('lang'),
+  dir: document.documentElement.getAttribute('dir'),
+  h1: document.querySelector('h1').innerText.split(/\\s+/).join(' ').trim(),
+  sideways: document.documentElement.scrollWidth > window.innerWidth,
+})"""
+
+
+def assert_in_language(page: Any, tag: str, english_h1: str) -> None:
+    """The page is in the language `tag`: `<html lang>` and `dir`, its <h1> the catalogue's
+    translation of the English one (so not English), and it does not scroll sideways."""
+    found = page.evaluate(LANGUAGE_OF_THE_PAGE)
+    expected = {
+        "lang": tag,
+        "dir": "rtl" if BY_TAG[tag].direction == "rtl" else None,
+        "h1": catalogue(tag).gettext(english_h1),
+        "sideways": False,
+    }
+    assert found == expected, page.url
+    assert tag == ENGLISH.tag or found["h1"] != english_h1, (page.url, "in English")
+
+
+#: What on a right-to-left page does not start on the right: controls left of their labels, a back
+#: link on the left, an error summary's bullets and a question's error bar on the left.
+LEFT_TO_RIGHT_LEFTOVERS = """() => {
+  const box = el => el.getBoundingClientRect();
+  const centre = el => (box(el).left + box(el).right) / 2;
+  const problems = [];
+  const controls = 'main input[type=radio]:not(.scale__input), main input[type=checkbox]';  // a scale's number is under it
+  for (const input of document.querySelectorAll(controls)) {
+    if (!input.checkVisibility() || !input.labels.length) continue;
+    if (centre(input) < centre(input.labels[0])) problems.push(`${input.name}=${input.value} left of its label`);
+  }
+  const main = box(document.querySelector('main'));
+  for (const back of document.querySelectorAll('.back-link')) {
+    if (centre(back) < (main.left + main.right) / 2) problems.push('the back link is on the left');
+  }
+  for (const list of document.querySelectorAll('.error-summary__list')) {
+    const style = getComputedStyle(list);
+    if (parseFloat(style.paddingLeft) > parseFloat(style.paddingRight)) problems.push('error summary indented on the left');
+  }
+  for (const question of document.querySelectorAll('.question--error')) {
+    if (getComputedStyle(question).borderRightWidth === '0px') problems.push(`${question.id}'s error bar is not on the right`);
+  }
+  return problems;
+}"""
+
+#: The body map's picture, as the viewer sees it: the views left to right by name, and in each
+#: view the sides' labels and the shoulders left to right.
+BODY_MAP_AS_SEEN = """() => {
+  const x = el => el.getBoundingClientRect().left;
+  const leftToRight = els => [...els].sort((a, b) => x(a) - x(b));
+  return leftToRight(document.querySelectorAll('.body-map__view')).map(view => ({
+    name: view.querySelector('.body-map__view-name').textContent.trim(),
+    sides: leftToRight(view.querySelectorAll('.body-map__side')).map(text => text.textContent.trim()),
+    shoulders: leftToRight(view.querySelectorAll('[data-region^=shoulder_]')).map(path => path.dataset.region),
+  }));
+}"""
+
+
+def body_map_as_seen_in(tag: str) -> list[dict[str, object]]:
+    """What an English page shows (front on the left, the person's right on the viewer's left in
+    front), in the words of the language `tag`: a right-to-left page must show the same picture."""
+    text = catalogue(tag)
+    return [
+        {
+            "name": text.pgettext("view of the body", "Front"),
+            "sides": [text.gettext("Right"), text.gettext("Left")],
+            "shoulders": ["shoulder_right", "shoulder_left"],
+        },
+        {
+            "name": text.pgettext("view of the body", "Back"),
+            "sides": [text.gettext("Left"), text.gettext("Right")],
+            "shoulders": ["shoulder_left", "shoulder_right"],
+        },
+    ]
+
+
+def check_right_to_left(page: Any, section: str, screenshot: Any) -> None:
+    """On a Farsi question page: everything starts on the right, but the body map's picture
+    is the English one (the person's left stays their left), and the 0 to 10 scale runs right to left."""
+    if section == "about":  # refused once, to see the error summary and the question's error bar
+        click_and_wait(page, page.locator("button[value=continue]"))
+        assert page.locator(".error-summary").count() == 1 and page.locator(".question--error").count() > 0
+    assert page.locator(".back-link").count() == 1, section
+    assert page.evaluate(LEFT_TO_RIGHT_LEFTOVERS) == [], section
+    if section == "pain_location":
+        assert page.evaluate(BODY_MAP_AS_SEEN) == body_map_as_seen_in("fa")
+        fill_step(page, answers_for("likely"))
+        page.evaluate("() => document.querySelector('.body-map').scrollIntoView()")
+        screenshot(page, "body-map-fa")
+    if section == "pain_severity":
+        xs = page.locator("input[name=pain_now]").evaluate_all("els => els.map(el => el.getBoundingClientRect().left)")
+        assert xs == sorted(xs, reverse=True) and len(xs) == 11, xs  # 0 on the right
+
+
+@pytest.mark.parametrize(
+    ("tag", "javascript"),
+    [pytest.param("pa", True, id="pa"), pytest.param("fa", False, id="fa-rtl-without-javascript")],
+)
+def test_a_whole_journey_in_the_language_chosen_on_the_landing_page_on_a_phone(
+    new_page: NewPage, server: Server, screenshot: Any, tag: str, javascript: bool
+) -> None:
+    """Chosen with the switcher's link, through consent, every question page, the check page and
+    the result to "request sent", every page in that language (lang, dir, its <h1> translated)
+    and none scrolling sideways; a Farsi page reads right to left, its body map as in English."""
+    page = new_page(PHONE, locale="en-CA", java_script_enabled=javascript)
+    page.goto("/")
+    assert_in_language(page, ENGLISH.tag, LANDING)
+    click_and_wait(page, page.locator(f'nav.language-switcher a[hreflang="{tag}"]'))
+    assert_in_language(page, tag, LANDING)
+    click_and_wait(page, page.locator("main a.button--start"))
+    assert_in_language(page, tag, CONSENT)
+    page.check("#consent")
+    click_and_wait(page, page.locator("main form button[type=submit]"))
+    sections: list[str] = []
+
+    def on_step(page: Any, section: str) -> None:
+        sections.append(section)
+        assert_in_language(page, tag, title(section))
+        if BY_TAG[tag].direction == "rtl":
+            check_right_to_left(page, section, screenshot)
+
+    walk_steps(page, answers_for("likely"), on_step)
+    assert len(sections) == 11, sections
+    assert_in_language(page, tag, CHECK)
+    click_and_wait(page, page.locator("main form button[type=submit]"))
+    assert page.url.endswith("/screening/result"), page.url
+    assert_in_language(page, tag, HEADLINES["likely"])
+    click_and_wait(page, page.locator("main a[href$='/screening/request-assessment']"))
+    assert_in_language(page, tag, REQUEST)
+    page.fill("#name", "Pat Example")
+    page.fill("#email", "pat@example.com")
+    page.check("#preferred_location-0")
+    page.check("#preferred_times-0")
+    page.check("#contact_consent")
+    click_and_wait(page, page.locator("main form button[type=submit]"))
+    assert page.url.endswith("/screening/request-sent"), page.url
+    assert_in_language(page, tag, REQUEST_SENT)
+
+
+@pytest.mark.parametrize("tag", OTHER_LANGUAGES)
+def test_an_emergency_result_in_each_language(new_page: NewPage, server: Server, screenshot: Any, tag: str) -> None:
+    """A draft last worked on in `tag` opens in it from its resume link; its emergency result says
+    911 first and offers HealthLink BC's interpreters (8-1-1) in that language (also the README's
+    landing and result screenshots per language)."""
+    page = new_page(PHONE)
+    with app_on(server.env["DATABASE_URL"]) as app:
+        _, token = seed_draft(app, answers=answers_for("emergency"), language=tag)
+    page.goto(f"/resume/{token}")
+    assert_in_language(page, tag, CHECK)
+    click_and_wait(page, page.locator("main form button[type=submit]"))
+    assert page.url.endswith("/screening/result"), page.url
+    assert_in_language(page, tag, HEADLINES["emergency"])
+    assert page.locator('.panel--emergency a[href="tel:911"]').inner_text() == "911"
+    assert words(page.locator("main").inner_text()).index("911") < 200, "Call 911 is not the first thing on the page"
+    interpreter = page.locator('main p:has(a[href="tel:811"])')
+    assert "8-1-1" in interpreter.locator("a").inner_text()
+    assert words(interpreter.inner_text()) == words(re.sub("<[^>]+>", "", catalogue(tag).gettext(INTERPRETER)))
+    screenshot(page, f"result-{tag}")
+    page.goto("/")
+    assert_in_language(page, tag, LANDING)
+    screenshot(page, f"landing-{tag}")
+
+
+def test_switching_language_mid_journey_keeps_every_answer(new_page: NewPage, server: Server) -> None:
+    """Two pages answered in Punjabi, then English from the switcher: going back shows every
+    answer as given, the check page lists them in English, and each answer keeps the language it
+    was given in."""
+    page = new_page(PHONE, locale="pa")
+    start_in(page, "pa")
+    answers = answers_for("likely")
+    for _ in ("about", "pain_location"):
+        fill_step(page, answers)
+        click_and_wait(page, page.locator("button[value=continue]"))
+    assert section_of(page) == "warning_signs"
+    click_and_wait(page, page.locator(f'nav.language-switcher a[hreflang="{ENGLISH.tag}"]'))
+    assert section_of(page) == "warning_signs"
+    assert_in_language(page, ENGLISH.tag, title("warning_signs"))
+
+    click_and_wait(page, page.locator(".back-link"))
+    assert section_of(page) == "pain_location"
+    assert_in_language(page, ENGLISH.tag, title("pain_location"))
+    assert page.input_value("input[name=age]") == str(answers["age"])
+    assert sorted(ticked(page, "pain_regions")) == sorted(answers["pain_regions"])  # type: ignore[call-overload]
+    assert ticked(page, "main_region") == [answers["main_region"]]
+    click_and_wait(page, page.locator(".back-link"))
+    assert section_of(page) == "about"
+    assert ticked(page, "respondent") == [answers["respondent"]]
+
+    page.goto("/screening/check")
+    assert_in_language(page, ENGLISH.tag, CHECK)
+    given = answers_before("warning_signs", answers)
+    regions_given: list[str] = list(given["pain_regions"])  # type: ignore[call-overload]
+    questions = rules.questionnaire().questions
+    regions = {choice.value: choice.label for choice in questions["pain_regions"].choices}
+    assert words(check_row(page, "age").locator(".summary-list__value").inner_text()) == f"{answers['age']} years"
+    listed = words(check_row(page, "pain_regions").locator(".summary-list__value").inner_text())
+    assert set(listed.split("; ")) == {regions[value] for value in regions_given}
+    main_regions = {choice.value: choice.label for choice in questions["main_region"].choices}
+    main_region = words(check_row(page, "main_region").locator(".summary-list__value").inner_text())
+    assert main_region == main_regions[str(answers["main_region"])]
+    with app_on(server.env["DATABASE_URL"]) as app, app.app_context():
+        screening = db.session.scalars(select(Screening).order_by(Screening.id.desc())).first()
+        assert screening is not None
+        stored, languages = screening.answers, screening.answer_languages
+    assert {**stored, "pain_regions": set(stored["pain_regions"])} == {**given, "pain_regions": set(regions_given)}
+    assert languages == dict.fromkeys(given, "pa")
+
+
+def start_in(page: Any, tag: str) -> None:
+    """From the landing page in the browser's language, consent, on to the first question page."""
+    page.goto("/")
+    assert page.locator("html").get_attribute("lang") == tag
+    click_and_wait(page, page.locator("main a.button--start"))
+    page.check("#consent")
+    click_and_wait(page, page.locator("main form button[type=submit]"))
+    assert section_of(page) == "about", page.url
+
+
+def ticked(page: Any, name: str) -> list[str]:
+    values: list[str] = page.locator(f"main input[name={name}]:checked").evaluate_all("els => els.map(el => el.value)")
+    return values
+
+
+def check_row(page: Any, question_id: str) -> Any:
+    return page.locator(f'.summary-list__row:has(a[href$="#question-{question_id}"])')

@@ -503,9 +503,11 @@ class Audit:
         self.problems: list[str] = []
         self.titles: list[str] = []
         self.other: list[str] = []  # best-practice findings outside WCAG A/AA: reported, not failed
+        self.passed: set[str] = set()  # the axe rules that applied to some page and found nothing wrong
 
     def __call__(self, page: Any, name: str, *, error: bool = False) -> None:
         results = self.axe.run(page, options=AXE_OPTIONS)
+        self.passed.update(rule["id"] for rule in results.response["passes"])
         self.other += [f"{name}: {v['id']}" for v in results.response["violations"] if not WCAG_TAGS & set(v["tags"])]
         for violation in results.response["violations"]:
             if WCAG_TAGS & set(violation["tags"]):
