@@ -9,7 +9,7 @@
 #   make db-upgrade   apply database migrations
 #   make translations extract the patient's strings, update each language's catalogue, compile them
 #   make screenshots  re-take docs/screenshots/*.png (runs the browser tests)
-#   make bench        benchmark against hello-world on PostgreSQL; writes bench/results.md (not part of test)
+#   make bench        benchmark against hello-world and the minimal same-work app, PostgreSQL and SQLite; writes bench/results.md (not part of test)
 #   make bench-scale  the staff portal at 100,000 and 1,000,000 screenings (queue pages, counts, export)
 #   make clean        remove caches; keeps .venv and instance/ (your local database)
 
@@ -66,7 +66,7 @@ screenshots: $(INSTALLED_DEV)
 	IMS_SCREENSHOTS=1 $(BIN)/python -m pytest -q -p no:cacheprovider -m browser \
 		tests/test_browser_patient.py tests/test_browser_staff.py tests/test_accessibility.py
 
-# About 4 minutes; needs wrk and PostgreSQL's binaries (apt-get install wrk postgresql). See README, Benchmark.
+# About 10 minutes; needs wrk and PostgreSQL's binaries (apt-get install wrk postgresql). See README, Benchmark.
 bench: $(INSTALLED_DEV)
 	$(BIN)/python -m bench.run
 

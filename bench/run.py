@@ -1,10 +1,11 @@
-"""`make bench`: IMS Screen against a hello-world Flask app, both under gunicorn with the settings of
-`make serve`, on a PostgreSQL cluster of its own holding 100,000 submitted screenings.
+"""`make bench`: IMS Screen against two yardsticks, a hello-world Flask app and the minimal app that
+does a question step's work (bench/minimal.py), all under gunicorn with the settings of `make
+serve`, on a PostgreSQL cluster of its own holding 100,000 submitted screenings, and on SQLite.
 
 Writes bench/results.json and bench/results.md (bench/report.py). Everything runs on 127.0.0.1;
 the servers and the cluster are stopped and deleted at the end, also on failure, and the whole run
 is time-boxed. Not part of `make test`: timings vary from machine to machine, so the results are
-ratios to the hello-world app measured in the same run, and are reported, never asserted by a test.
+ratios to a yardstick measured in the same rounds, and are reported, never asserted by a test.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 import psycopg
@@ -33,27 +35,33 @@ import pyotp
 from cryptography.fernet import Fernet
 from flask import Flask, session
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
-from bench import postgres, report, seed, servers
+from bench import minimal, postgres, report, seed, servers, steps, triggers, wire
 from bench.cost import cost
 from bench.load import Browser, Request, expect, fixed_rate, require_wrk, send, wrk
 
 HERE = Path(__file__).resolve().parent
 #: Submitted screenings in the database (BENCH_SCREENINGS changes it, for trying the benchmark out).
 SCREENINGS = int(os.environ.get("BENCH_SCREENINGS", "100000"))
-#: A page in the middle of the questionnaire: a duration, single choices and a multiple choice.
-STEP_SECTION = "pain_history"
+STEP_SECTION = steps.STEP_SECTION
 #: Closed-loop load for throughput (as bench/results.md reports hello-world).
 CONNECTIONS, THREADS = 32, 2
-WARM_UP = 3
-#: The patient pages and hello-world take turns in short runs, so that a change in the machine's
-#: other load while the benchmark runs touches both alike.
-ROUNDS, ROUND_SECONDS = 3, 4
+WARM_UP = 2
+#: The patient pages and their yardsticks take turns in runs of ROUND_SECONDS, each round in
+#: another order (rotated), so that a change in the machine's other load touches all alike; each
+#: round gives every ratio once, and the report gives their spread. Each round posts another
+#: variant of the step's page (bench/steps.py), hence at most len(VARIANTS) - 1 rounds.
+ROUNDS, ROUND_SECONDS = 5, int(os.environ.get("BENCH_ROUND_SECONDS", "5"))
+#: Drafts each step scenario posts to in turn: more than a round sends, so none is posted twice
+#: in a round (wrk's "repeated" counts any that is).
+POOL = 4_000
+#: Drafts for the in-process CPU profiles (each request its own draft).
+IN_PROCESS = 400
 #: Staff pages: closed loop to find saturation, then an open loop at this share of it.
 STAFF_CONNECTIONS, SATURATION_SECONDS, FIXED_SHARE, FIXED_SECONDS = 8, 8, 0.5, 20
 #: The whole run stops (and cleans up) after this long.
-TIME_BOX = 9 * 60 + 30
+TIME_BOX = 16 * 60
 HELLO = [Request("GET", "/")]
 
 
@@ -91,9 +99,10 @@ def settings(workers: int) -> dict[str, str]:
         "NOTIFY_IN_BACKGROUND=false (emails are left to cron, there being no mail server)",
         "Database": "a PostgreSQL cluster of the benchmark's own, with its durable defaults (fsync, "
         "synchronous_commit on), VACUUM ANALYZE after seeding",
-        "Patient pages": f"wrk -t{THREADS} -c{CONNECTIONS}, closed loop; {ROUNDS} rounds of "
-        f"{ROUND_SECONDS} s taking turns with hello-world after a {WARM_UP} s warm-up of "
-        "each; req/s over all rounds, p50 the median round's, p99 the worst round's",
+        "Patient pages": f"wrk -t{THREADS} -c{CONNECTIONS}, closed loop; {ROUNDS} rounds in which every "
+        f"scenario and yardstick runs {ROUND_SECONDS} s, each round in another order (rotated), after a "
+        f"{WARM_UP} s warm-up of each; req/s over all rounds, p50 the median round's, p99 the worst "
+        "round's; a ratio is over all rounds, and its spread is the lowest and highest of the rounds' own",
         "Staff pages": f"saturation with wrk -c{STAFF_CONNECTIONS} for {SATURATION_SECONDS} s, then an "
         f"open loop at {FIXED_SHARE:.0%} of it for {FIXED_SECONDS} s (bench/load.py "
         "fixed_rate: Debian's wrk has no -R), each latency counted from when its request was due",
@@ -164,6 +173,90 @@ def combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+class Draft(NamedTuple):
+    """A seeded draft as a browser holds it: its session cookie, its CSRF token, its answers, and
+    the question page its step POST leads to."""
+
+    cookie: str
+    csrf: str
+    answers: dict[str, object]
+    page: str
+
+
+class Contender(NamedTuple):
+    """A scenario or a yardstick in the rotated rounds: its key, its server, and the requests of
+    each round (0 is the warm-up)."""
+
+    key: str
+    base: str
+    lines: Callable[[int], list[Request]]
+
+
+def by_thread(drafts: list[Draft], requests: Callable[[Draft], list[Request]]) -> list[Request]:
+    """The requests of every draft, each draft's kept in order on one wrk thread."""
+    return steps.interleave(
+        [[request for draft in drafts[thread::THREADS] for request in requests(draft)] for thread in range(THREADS)]
+    )
+
+
+def step_post(draft: Draft, variant: int) -> Request:
+    return Request(
+        "POST", f"/screening/{STEP_SECTION}", draft.cookie, steps.step_body(draft.answers, variant, draft.csrf)
+    )
+
+
+def question_get(draft: Draft) -> Request:
+    return Request("GET", draft.page, draft.cookie)
+
+
+def ratios(found: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each scenario over its yardstick, over all rounds and round by round (the spread)."""
+
+    def full_step_yardstick(minimal: float, hello: float) -> float:  # a step of the minimal app, then hello
+        return 1 / (1 / minimal + 1 / hello)
+
+    def pair(
+        name: str,
+        measured: Callable[[dict[str, Any]], float],
+        of: str,
+        yardstick: Callable[..., float],
+        to: tuple[str, ...],
+    ) -> tuple[str, dict[str, Any]]:
+        overall = measured({"req_per_s": found[of]["req_per_s"]}) / yardstick(*(found[k]["req_per_s"] for k in to))
+        rounds = [
+            measured({"req_per_s": mine}) / yardstick(*others)
+            for mine, *others in zip(found[of]["rounds"], *(found[k]["rounds"] for k in to), strict=True)
+        ]
+        return name, {
+            "value": round(overall, 3),
+            "rounds": [round(r, 3) for r in rounds],
+            "low": round(min(rounds), 3),
+            "high": round(max(rounds), 3),
+        }
+
+    def plain(figures: dict[str, Any]) -> float:
+        return float(figures["req_per_s"])
+
+    def halved(figures: dict[str, Any]) -> float:  # two requests make one step
+        return float(figures["req_per_s"]) / 2
+
+    def same(value: float) -> float:
+        return value
+
+    return dict(
+        [
+            pair("step_post", plain, "step_post", same, ("minimal_post",)),
+            pair("step_post_sqlite", plain, "step_post_sqlite", same, ("minimal_post_sqlite",)),
+            pair("question_get", plain, "question_get", same, ("hello",)),
+            pair("full_step", halved, "full_step", full_step_yardstick, ("minimal_post", "hello")),
+            pair("submit", plain, "submit", same, ("minimal_post",)),
+            pair("landing", plain, "landing", same, ("hello",)),
+            pair("minimal_post_hello", plain, "minimal_post", same, ("hello",)),
+            pair("minimal_post_sqlite_hello", plain, "minimal_post_sqlite", same, ("hello",)),
+        ]
+    )
+
+
 class Bench:
     """The servers and the database of one run, and the scenarios measured against them."""
 
@@ -175,19 +268,20 @@ class Bench:
     def closed(self, requests: list[Request], seconds: int, connections: int = CONNECTIONS) -> dict[str, Any]:
         return wrk(self.app_base, requests, seconds=seconds, connections=connections, threads=THREADS)
 
-    def against_hello(self, rounds: list[list[Request]]) -> dict[str, Any]:
-        """The app (one request list a round) and hello-world in turns; the app's figures, with
-        hello-world's beside them and the ratio of their throughputs."""
-        wrk(self.hello_base, HELLO, seconds=WARM_UP, connections=CONNECTIONS, threads=THREADS)
-        self.closed(rounds[0], WARM_UP)
-        app_runs, hello_runs = [], []
-        for requests in rounds:
-            hello_runs.append(
-                wrk(self.hello_base, HELLO, seconds=ROUND_SECONDS, connections=CONNECTIONS, threads=THREADS)
-            )
-            app_runs.append(self.closed(requests, ROUND_SECONDS))
-        found, hello = combined(app_runs), combined(hello_runs)
-        return {**found, "hello": hello, "ratio": round(found["req_per_s"] / hello["req_per_s"], 3)}
+    def rotated(self, contenders: list[Contender]) -> dict[str, dict[str, Any]]:
+        """Every contender for WARM_UP seconds, then ROUNDS rounds in which each runs ROUND_SECONDS,
+        each round starting one further along the list; each contender's figures over all rounds."""
+        for contender in contenders:
+            wrk(contender.base, contender.lines(0), seconds=WARM_UP, connections=CONNECTIONS, threads=THREADS)
+        runs: dict[str, list[dict[str, Any]]] = {contender.key: [] for contender in contenders}
+        for number in range(ROUNDS):
+            shift = number % len(contenders)
+            for contender in contenders[shift:] + contenders[:shift]:
+                lines = contender.lines(number + 1)
+                runs[contender.key].append(
+                    wrk(contender.base, lines, seconds=ROUND_SECONDS, connections=CONNECTIONS, threads=THREADS)
+                )
+        return {key: combined(found) for key, found in runs.items()}
 
     def staff_page(self, paths: list[str], cookie: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """Saturation (wrk, closed loop), then latency at a fixed share of it (open loop)."""
@@ -197,20 +291,14 @@ class Bench:
         rate = round(saturation["req_per_s"] * FIXED_SHARE, 1)
         return saturation, fixed_rate(self.app_base, paths, cookie, rate=rate, seconds=FIXED_SECONDS)
 
-    def step_posts(self, drafts: int) -> list[Request]:
-        """The step POST of `drafts` drafts, each with its own session and CSRF token."""
-        from tests.support.journey import form_data
-
-        requests = []
-        for number, token in enumerate(seed.seed_drafts(self.app, self.complete, drafts)):
-            cookie, csrf = patient_session(self.app, token)
-            fields = {
-                **form_data(STEP_SECTION, self.complete[number % len(self.complete)]),
-                "csrf_token": csrf,
-                "action": "continue",
-            }
-            requests.append(Request("POST", f"/screening/{STEP_SECTION}", cookie, urlencode(fields, doseq=True)))
-        return requests
+    def pool(self, app: Flask, answer_sets: list[dict[str, object]], count: int) -> list[Draft]:
+        """`count` new drafts, each with the session of a browser that opened its resume link."""
+        tokens = seed.seed_drafts(app, answer_sets, count)
+        pages = [steps.question_page(answers) for answers in answer_sets]
+        return [
+            Draft(*patient_session(app, token), answer_sets[number % len(answer_sets)], pages[number % len(pages)])
+            for number, token in enumerate(tokens)
+        ]
 
     def submits(self, drafts: int) -> list[Request]:
         """The final submit of `drafts` new complete drafts."""
@@ -220,20 +308,13 @@ class Bench:
             requests.append(Request("POST", "/screening/submit", cookie, urlencode({"csrf_token": csrf})))
         return requests
 
-    def submit(self) -> dict[str, Any]:
-        """Every measured request submits a draft of its own (a repeat would take the quick
-        already-submitted path): a probe tells how many drafts each round needs."""
+    def submit_rounds(self) -> list[list[Request]]:
+        """Every submit measured submits a draft of its own (a repeat would take the quick
+        already-submitted path): a probe tells how many drafts the warm-up and each round need."""
         probe = self.submits(1_500)
         expect(send(self.app_base, probe[-1]), 303, "/screening/result")
         rate = self.closed(probe, WARM_UP)["req_per_s"]
-        rounds = [self.submits(int(rate * ROUND_SECONDS * 2) + 300) for _ in range(ROUNDS)]
-        time.sleep(2)  # the probe's last requests finish
-        before = submitted_count(self.app)
-        found = self.against_hello(rounds)
-        time.sleep(2)  # so do the measured run's
-        found["drafts_submitted"] = submitted_count(self.app) - before
-        found["drafts_available"] = sum(len(requests) for requests in rounds)
-        return found
+        return [self.submits(int(rate * seconds * 1.5) + 300) for seconds in [WARM_UP] + [ROUND_SECONDS] * ROUNDS]
 
     def export(self, cookie: str) -> dict[str, Any]:
         """Download the whole CSV export from a one-worker server; time it and watch that worker's memory."""
@@ -399,24 +480,114 @@ def main() -> None:
         note("CSV export")
         scenarios["export_csv"] = bench.export(cookie)
 
-        note("landing page, against hello-world")
-        scenarios["landing"] = bench.against_hello([[Request("GET", "/")]] * ROUNDS)
-        note("question step POST, against hello-world")
-        step = bench.step_posts(1_000)
-        expect(send(bench.app_base, step[-1]), 303, "/screening/")
-        scenarios["step_post"] = {**bench.against_hello([step] * ROUNDS), "path": step[0].path}
-        note("final submit, against hello-world")
-        scenarios["submit"] = bench.submit()
+        note("SQLite: migrating; the minimal same-work app on PostgreSQL and on SQLite")
+        sqlite_url = f"sqlite:///{work / 'ims.sqlite3'}"
+        sqlite_env = {**env, "DATABASE_URL": sqlite_url}
+        subprocess.run(
+            [str(servers.BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
+            cwd=HERE.parent,
+            env=sqlite_env,  # noqa: S603 (the venv's flask, fixed arguments)
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        app_sqlite = create_app({"SQLALCHEMY_DATABASE_URI": sqlite_url})
+
+        note("patient drafts, each with a browser's session")
+        usable = steps.usable_answer_sets(bench.complete)
+        pg_step, pg_full = bench.pool(app, usable, POOL), bench.pool(app, usable, POOL)
+        pg_alone, pg_alone_full = bench.pool(app, usable, IN_PROCESS + 10), bench.pool(app, usable, IN_PROCESS + 10)
+        sqlite_step, sqlite_alone = (
+            bench.pool(app_sqlite, usable, POOL),
+            bench.pool(app_sqlite, usable, IN_PROCESS + 10),
+        )
+        for url in (database_url, sqlite_url):  # the minimal app's copies of every draft
+            engine = create_engine(url)
+            minimal.copy_drafts(engine)
+            engine.dispose()
+        ports = {name: postgres.unused_port() for name in ("minimal", "sqlite", "minimal_sqlite")}
+        for name, application, environment in (
+            ("minimal", "bench.minimal:create_app()", env),
+            ("sqlite", "wsgi:app", sqlite_env),
+            ("minimal_sqlite", "bench.minimal:create_app()", sqlite_env),
+        ):
+            stack.enter_context(
+                servers.gunicorn(application, environment, ports[name], work / f"{name}.log", "/healthz")
+            )
+        base = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+
+        memo: dict[tuple[int, int], list[Request]] = {}
+
+        def posts(drafts: list[Draft], variant: int) -> list[Request]:
+            key = (id(drafts), variant)
+            if key not in memo:
+                memo[key] = by_thread(drafts, lambda draft: [step_post(draft, variant)])
+            return memo[key]
+
+        gets = by_thread(pg_step, lambda draft: [question_get(draft)])
+        for server, drafts, onward in (
+            (bench.app_base, pg_step, pg_step[-1].page),
+            (base["minimal"], pg_step, f"/screening/{STEP_SECTION}"),
+            (base["sqlite"], sqlite_step, sqlite_step[-1].page),
+            (base["minimal_sqlite"], sqlite_step, f"/screening/{STEP_SECTION}"),
+        ):
+            expect(send(server, step_post(drafts[-1], 0)), 303, onward)
+        expect(send(bench.app_base, question_get(pg_step[-1])), 200)
+        note("submits: a probe, then fresh drafts for every round")
+        submit_rounds = bench.submit_rounds()
+        time.sleep(2)  # the probe's last requests finish
+        before = submitted_count(app)
+        contenders = [
+            Contender("hello", bench.hello_base, lambda _: HELLO),
+            Contender("minimal_post", base["minimal"], lambda v: posts(pg_step, v)),
+            Contender("step_post", bench.app_base, lambda v: posts(pg_step, v)),
+            Contender("question_get", bench.app_base, lambda _: gets),
+            Contender(
+                "full_step",
+                bench.app_base,
+                lambda v: by_thread(pg_full, lambda draft: [step_post(draft, v), question_get(draft)]),
+            ),
+            Contender("submit", bench.app_base, lambda v: submit_rounds[v]),
+            Contender("landing", bench.app_base, lambda _: [Request("GET", "/")]),
+            Contender("minimal_post_sqlite", base["minimal_sqlite"], lambda v: posts(sqlite_step, v)),
+            Contender("step_post_sqlite", base["sqlite"], lambda v: posts(sqlite_step, v)),
+        ]
+        note(f"patient pages and their yardsticks: {ROUNDS} rotated rounds of {len(contenders)} x {ROUND_SECONDS} s")
+        scenarios.update(bench.rotated(contenders))
+        time.sleep(2)  # the submits still in flight finish
+        scenarios["submit"]["drafts_submitted"] = submitted_count(app) - before
+        scenarios["submit"]["drafts_available"] = sum(len(requests) for requests in submit_rounds)
+        scenarios["step_post"]["path"] = f"/screening/{STEP_SECTION}"
+        results["ratios"] = ratios(scenarios)
+        note(f"ratios: { {key: found['value'] for key, found in results['ratios'].items()} }")
+
+        note("bytes on the wire: the whole journey, first and repeat visit")
+        results["wire"] = wire.journey_bytes(bench.app_base)
+        note("the screening_tally triggers: what they add to a step's UPDATE and to a submit's")
+        results["triggers"] = triggers.measure(database_url.replace("+psycopg", ""))
+
         note("CPU per request, in-process")
         from bench.hello import app as hello_app
 
+        minimal_app, minimal_app_sqlite = minimal.create_app(database_url), minimal.create_app(sqlite_url)
+        alone_posts = [step_post(draft, 1) for draft in pg_alone]
+        sqlite_posts = [step_post(draft, 1) for draft in sqlite_alone]
         results["cost"] = {
             "hello": cost(hello_app, HELLO, 4_000),
-            "landing": cost(app, [Request("GET", "/")], 400),
-            "step_post": cost(app, step, 400),
-            "submit": cost(app, bench.submits(400), 400),
+            "landing": cost(app, [Request("GET", "/")], IN_PROCESS),
+            "minimal_post": cost(minimal_app, alone_posts, IN_PROCESS),
+            "step_post": cost(app, alone_posts, IN_PROCESS),
+            "question_get": cost(app, [question_get(draft) for draft in pg_alone], IN_PROCESS),
+            "full_step": cost(
+                app,
+                [request for draft in pg_alone_full for request in (step_post(draft, 1), question_get(draft))],
+                2 * IN_PROCESS,
+            ),
+            "submit": cost(app, bench.submits(IN_PROCESS + 10), IN_PROCESS),
+            "minimal_post_sqlite": cost(minimal_app_sqlite, sqlite_posts, IN_PROCESS),
+            "step_post_sqlite": cost(app_sqlite, sqlite_posts, IN_PROCESS),
         }
-        for name in ("queue", "screening", "export_csv", "landing", "step_post", "submit"):
+        for name in ("queue", "screening", "export_csv"):
             note(f"{name}: {scenarios[name]}")
 
     signal.alarm(0)
