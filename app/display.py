@@ -12,6 +12,7 @@ from flask_babel import format_date, gettext, lazy_pgettext, ngettext, npgettext
 from flask_babel import lazy_gettext as _l
 
 import rules
+from app import i18n
 from app.clock import utcnow
 from app.i18n import ENGLISH, number_text, translate
 from app.i18n import current as current_language
@@ -187,10 +188,6 @@ def safety_net() -> SafetyNet | None:
 def answered_in(screening: Screening) -> str | None:
     """For staff, the languages other than English the patient answered in, e.g. "Punjabi
     (translation not yet reviewed)"; None when every answer was given in English."""
-    from flask import current_app
-
-    from app import i18n
-
     tags = [tag for tag in dict.fromkeys((screening.answer_languages or {}).values()) if tag != i18n.ENGLISH.tag]
     names = []
     for tag in tags:

@@ -70,6 +70,15 @@ def cluster() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def new_database(server_url: str, name: str = "ims") -> str:
+    """Create the database `name` on the cluster at `server_url`; return its URL."""
+    import psycopg
+
+    with psycopg.connect(server_url.replace("+psycopg", ""), autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")  # a fixed name of ours, never input
+    return server_url.rpartition("/")[0] + f"/{name}"
+
+
 def server_version(url: str) -> str:
     import psycopg
 

@@ -428,21 +428,12 @@ def main() -> None:
         work = Path(tempfile.mkdtemp(prefix="ims-bench-"))
         stack.callback(shutil.rmtree, work, ignore_errors=True)
         server_url = stack.enter_context(postgres.cluster())
-        with psycopg.connect(server_url.replace("+psycopg", ""), autocommit=True) as admin:
-            admin.execute("CREATE DATABASE ims")
-        database_url = server_url.rpartition("/")[0] + "/ims"
+        database_url = postgres.new_database(server_url)
         env = production_environment(database_url)
         os.environ.update(env)  # the app built here (seeding, signing cookies) is configured as the servers are
         results["machine"] = machine(server_url)
         note(f"migrating, then seeding {SCREENINGS:,} submitted screenings")
-        subprocess.run(
-            [str(servers.BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
-            cwd=HERE.parent,
-            env=env,  # noqa: S603 (the venv's flask, fixed arguments)
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+        servers.migrate(env)
         from app import create_app
 
         app = create_app()
@@ -483,14 +474,7 @@ def main() -> None:
         note("SQLite: migrating; the minimal same-work app on PostgreSQL and on SQLite")
         sqlite_url = f"sqlite:///{work / 'ims.sqlite3'}"
         sqlite_env = {**env, "DATABASE_URL": sqlite_url}
-        subprocess.run(
-            [str(servers.BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
-            cwd=HERE.parent,
-            env=sqlite_env,  # noqa: S603 (the venv's flask, fixed arguments)
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+        servers.migrate(sqlite_env)
         app_sqlite = create_app({"SQLALCHEMY_DATABASE_URI": sqlite_url})
 
         note("patient drafts, each with a browser's session")

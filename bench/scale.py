@@ -20,7 +20,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
@@ -269,21 +268,12 @@ def main() -> None:
         work = Path(tempfile.mkdtemp(prefix="ims-bench-scale-"))
         stack.callback(shutil.rmtree, work, ignore_errors=True)
         server_url = stack.enter_context(postgres.cluster())
-        with psycopg.connect(server_url.replace("+psycopg", ""), autocommit=True) as admin:
-            admin.execute("CREATE DATABASE ims")
-        database_url = server_url.rpartition("/")[0] + "/ims"
+        database_url = postgres.new_database(server_url)
         conninfo = database_url.replace("+psycopg", "")
         env = production_environment(database_url)
         os.environ.update(env)
         results["machine"] = machine(server_url)
-        subprocess.run(
-            [str(servers.BIN / "flask"), "--app", "wsgi", "db", "upgrade"],
-            cwd=HERE.parent,
-            env=env,  # noqa: S603 (the venv's flask, fixed arguments)
-            check=True,
-            capture_output=True,
-            timeout=120,
-        )
+        servers.migrate(env)
         from app import create_app
 
         app = create_app()

@@ -17,6 +17,19 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
+def migrate(env: dict[str, str]) -> None:
+    """Bring the database that `env` names up to date, as `make db-upgrade` does, once, before any
+    server starts (never in each worker)."""
+    subprocess.run(
+        [str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"],  # noqa: S603 (the venv's flask, fixed arguments)
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
 @contextmanager
 def gunicorn(application: str, env: dict[str, str], port: int, log: Path, ready_path: str = "/") -> Iterator[int]:
     """Serve `application` ("module:app") on 127.0.0.1:`port`; yield the master's pid."""

@@ -506,6 +506,35 @@ def submit_screening(app: Flask, answers: dict[str, object], submitted_at: datet
         return screening.reference
 
 
+def insert_judged(app: Flask, answers: dict[str, object], count: int, first_submitted_at: datetime) -> None:
+    """Insert `count` submitted screenings of the same answers, judged by the rules, in one
+    statement: for exports of many rows. References run IMS-T0000000, IMS-T0000001...; each is
+    submitted a second after the one before."""
+    from sqlalchemy import insert
+
+    from app.models import Screening
+
+    columns = Screening.result_columns(rules.evaluate(answers))
+    with app.app_context():
+        db.session.execute(
+            insert(Screening),
+            [
+                {
+                    "reference": f"IMS-T{index:07d}",
+                    "state": "submitted",
+                    "answers": answers,
+                    **columns,
+                    "consented_at": first_submitted_at,
+                    "created_at": first_submitted_at,
+                    "expires_at": first_submitted_at,
+                    "submitted_at": first_submitted_at + timedelta(seconds=index),
+                }
+                for index in range(count)
+            ],
+        )
+        db.session.commit()
+
+
 def insert_submitted(app: Flask, rows: list[dict[str, object]]) -> list[str]:
     """Insert submitted screenings directly (no rules run), for queue tests; return their references.
 

@@ -26,6 +26,7 @@ from tests.support.browser import (
     click_and_wait,
     fill_step,
     open_answered_draft,
+    send_request,
     start,
     submit,
     tab_to,
@@ -245,13 +246,7 @@ def test_patient_states(new_page: NewPage) -> None:
     assert len(audit.titles) == 1, "the needle reassurance page was not shown"
     submit(page)
     click_and_wait(page, page.get_by_role("link", name="Ask us to contact you"))
-    page.fill("#name", "Pat Example")
-    page.fill("#email", "pat@example.com")
-    page.check("#preferred_location-0")
-    page.check("#preferred_times-0")
-    page.check("#contact_consent")
-    click_and_wait(page, page.locator("main form button[type=submit]"))
-    assert page.url.endswith("/screening/request-sent"), page.url
+    send_request(page)
     audit(page, "request sent")
 
     # A resume link to another screening, in the browser that has this one open.

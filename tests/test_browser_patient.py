@@ -32,6 +32,7 @@ from tests.support.browser import (
     key_submit,
     open_answered_draft,
     section_of,
+    send_request,
     start,
     submit,
     tab_to,
@@ -506,13 +507,7 @@ def test_a_whole_journey_in_the_language_chosen_on_the_landing_page_on_a_phone(
     assert_in_language(page, tag, HEADLINES["likely"])
     click_and_wait(page, page.locator("main a[href$='/screening/request-assessment']"))
     assert_in_language(page, tag, REQUEST)
-    page.fill("#name", "Pat Example")
-    page.fill("#email", "pat@example.com")
-    page.check("#preferred_location-0")
-    page.check("#preferred_times-0")
-    page.check("#contact_consent")
-    click_and_wait(page, page.locator("main form button[type=submit]"))
-    assert page.url.endswith("/screening/request-sent"), page.url
+    send_request(page)
     assert_in_language(page, tag, REQUEST_SENT)
 
 

@@ -7,19 +7,15 @@ The real thing, an export of a million screenings that takes minutes under gunic
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import insert
 
-import rules
 from app import heartbeat
-from app.extensions import db
-from app.models import Screening
 from app.staff.admin import exports
-from tests.conftest import sqlite_only
+from tests.conftest import insert_judged, sqlite_only
 
 MONDAY = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)
 
@@ -43,34 +39,12 @@ def worker(monkeypatch: pytest.MonkeyPatch) -> Iterator[CountingWorker]:
     heartbeat.install(None)
 
 
-def insert_screenings(app: Flask, answers: dict[str, object], count: int) -> None:
-    columns = Screening.result_columns(rules.evaluate(answers))
-    with app.app_context():
-        db.session.execute(
-            insert(Screening),
-            [
-                {
-                    "reference": f"IMS-T{index:07d}",
-                    "state": "submitted",
-                    "answers": answers,
-                    **columns,
-                    "consented_at": MONDAY,
-                    "created_at": MONDAY,
-                    "expires_at": MONDAY,
-                    "submitted_at": MONDAY + timedelta(seconds=index),
-                }
-                for index in range(count)
-            ],
-        )
-        db.session.commit()
-
-
 @sqlite_only
 @pytest.mark.parametrize("path", ["/staff/export.csv", "/staff/export.ndjson"])
 def test_an_export_beats_before_each_chunk_it_sends(
     app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object], worker: CountingWorker, path: str
 ) -> None:
-    insert_screenings(app, ideal_answers, 400)
+    insert_judged(app, ideal_answers, 400, MONDAY)
     response = admin_client.get(path)
     chunks = list(response.response)
     assert len(chunks) >= 3

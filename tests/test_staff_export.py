@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 import rules
 from app.extensions import db
@@ -16,7 +16,7 @@ from app.models import AuditEvent, Screening
 from app.patient import services
 from app.staff.admin import exports
 from rules.questionnaire import duration
-from tests.conftest import sqlite_only
+from tests.conftest import insert_judged, sqlite_only
 
 #: The export's first columns, as its header line starts. Written out, not read from
 #: exports.EXPORT_COLUMNS: a header compared with the code's own list could never be wrong.
@@ -233,26 +233,8 @@ def test_a_large_export_is_fetched_in_batches(
     app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]
 ) -> None:
     """More rows than one batch (2.5 batches), so the streaming cursor is read across fetches."""
-    columns = Screening.result_columns(rules.evaluate(ideal_answers))
     count = exports.EXPORT_BATCH * 2 + exports.EXPORT_BATCH // 2
-    with app.app_context():
-        db.session.execute(
-            insert(Screening),
-            [
-                {
-                    "reference": f"IMS-T{index:07d}",
-                    "state": "submitted",
-                    "answers": ideal_answers,
-                    **columns,
-                    "consented_at": MONDAY,
-                    "created_at": MONDAY,
-                    "expires_at": MONDAY,
-                    "submitted_at": MONDAY + timedelta(seconds=index),
-                }
-                for index in range(count)
-            ],
-        )
-        db.session.commit()
+    insert_judged(app, ideal_answers, count, MONDAY)
     rows = export(admin_client)
     assert len(rows) == count + 1
     assert [row[0] for row in rows[1:]] == [f"IMS-T{index:07d}" for index in range(count)]

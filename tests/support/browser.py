@@ -354,6 +354,17 @@ def submit(page: Any) -> None:
     assert page.url.endswith("/screening/result"), page.url
 
 
+def send_request(page: Any) -> None:
+    """Fill in the assessment request form (in any language: by field ids) and send it."""
+    page.fill("#name", "Pat Example")
+    page.fill("#email", "pat@example.com")
+    page.check("#preferred_location-0")
+    page.check("#preferred_times-0")
+    page.check("#contact_consent")
+    click_and_wait(page, page.locator("main form button[type=submit]"))
+    assert page.url.endswith("/screening/request-sent"), page.url
+
+
 def journey(page: Any, outcome: str, on_step: Callable[[Any, str], None] | None = None, *, mouse: bool = False) -> None:
     """Consent, every step, check, submit: ends on the result page."""
     start(page)
