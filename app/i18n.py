@@ -15,13 +15,16 @@ URL carries the choice and Back works.
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
+from babel.core import Locale
 from babel.numbers import format_decimal
+from babel.support import NullTranslations
 from flask import Flask, current_app, has_request_context, redirect, request, session
-from flask_babel import Babel, get_locale, gettext
+from flask_babel import Babel, get_locale, get_translations
 from werkzeug.wrappers import Response
 
 from app import catalogues
@@ -179,7 +182,31 @@ def translate(text: str) -> str:
     Plain text, which Jinja escapes like any other value: unlike `_()` on a template's own
     words, whose translation Jinja trusts as markup.
     """
-    return gettext(text) if text else text
+    return _translations().ugettext(text) if text else text
+
+
+#: The catalogue last looked up in this thread or task, with the app and the language it is for.
+_last_catalogue: ContextVar[tuple[Flask, Locale, NullTranslations] | None] = ContextVar("last_catalogue", default=None)
+
+
+def _translations() -> NullTranslations:
+    """The catalogue of the language in force: the request's, or the one an email is written in
+    (`flask_babel.force_locale`).
+
+    Flask-Babel's own `gettext` finds the language, the domain and the catalogue anew, through a
+    dozen context-local lookups, for every string: some 50 times a question page. A language's
+    catalogue does not change while the app runs (Flask-Babel keeps it app-wide), so here only
+    the language is looked up each time, and its catalogue is reused while it stays the same."""
+    locale = get_locale()
+    if locale is None:  # no app context: Flask-Babel's untranslated catalogue
+        return get_translations()
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    last = _last_catalogue.get()
+    if last is not None and last[0] is app and last[1] == locale:
+        return last[2]
+    catalogue = get_translations()
+    _last_catalogue.set((app, locale, catalogue))
+    return catalogue
 
 
 def N_(text: str) -> str:
@@ -200,6 +227,15 @@ def init_app(app: Flask) -> None:
     # `{% trans %}` blocks are extracted and looked up with their line breaks and indentation
     # collapsed, so that re-wrapping a template's paragraph does not change its message id.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
+    # The templates' `_()` through the same catalogue lookup as `translate` (Flask-Babel installs
+    # callables that find it anew for every string).
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda text: _translations().ugettext(text),
+        ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
+        pgettext=lambda context, text: _translations().upgettext(context, text),
+        npgettext=lambda context, singular, plural, n: _translations().unpgettext(context, singular, plural, n),
+        newstyle=True,
+    )
     app.add_template_filter(translate)
     app.before_request(_switch_language)
     app.add_template_global(current, "current_language")

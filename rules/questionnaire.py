@@ -7,6 +7,7 @@ web app builds, the data dictionary and the rules all read one definition.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
@@ -134,7 +135,7 @@ class Question:
     #: is valid only when the earlier answer includes one of the choices it `covers`.
     within: str | None = None
 
-    @property
+    @cached_property  # asked for each answer checked, many times a request; choices never change
     def choice_values(self) -> tuple[str, ...]:
         return tuple(choice.value for choice in self.choices)
 
@@ -368,6 +369,15 @@ class _AnswerFacts:
         return self.answers.get(name)
 
 
+#: How many answer sets, with the questions that apply to them, each thread or task remembers.
+_REMEMBERED = 4
+#: (questionnaire, a copy of the answers, the questions that apply), most recent first. A
+#: ContextVar, so that threads never share one (gunicorn's threaded workers, the development server).
+_recent_applicability: ContextVar[tuple[tuple[Questionnaire, dict[str, object], tuple[Question, ...]], ...]] = (
+    ContextVar("recent_applicability", default=())
+)
+
+
 @dataclass(frozen=True)
 class Questionnaire:
     version: str
@@ -392,11 +402,30 @@ class Questionnaire:
         A question's `enable_when` may read only earlier questions (checked at load), and
         only answers to questions that themselves apply count, so a chain of follow-ups
         switches off together.
+
+        A patient request asks this of the same answers many times over (which pages to show,
+        which page comes next, what is missing, what the rules may still decide), so the last
+        few answers seen in this thread or task are remembered with their result.
         """
+        recent = _recent_applicability.get()
+        for questionnaire, seen, questions in recent:
+            # Equal answers (as the conditions compare them) make the same questions apply.
+            if questionnaire is self and seen == answers:
+                return list(questions)
+        questions = tuple(self._applicable(answers))
+        # A copy, one level deep as answers are (lists of choices, a duration's amount and unit),
+        # so that a caller changing its answers later cannot change what is remembered.
+        copied = {qid: value.copy() if isinstance(value, list | dict) else value for qid, value in answers.items()}
+        _recent_applicability.set(((self, copied, questions), *recent[: _REMEMBERED - 1]))
+        return list(questions)
+
+    def _applicable(self, answers: Mapping[str, object]) -> list[Question]:
+        """`applicable`, worked out."""
         seen: dict[str, object] = {}
+        facts = _AnswerFacts(seen)  # reads `seen` as it grows
         result = []
         for question in self:
-            if question.enable_when is None or question.enable_when.holds(_AnswerFacts(seen)):
+            if question.enable_when is None or question.enable_when.holds(facts):
                 result.append(question)
                 if answers.get(question.id) is not None:
                     seen[question.id] = answers[question.id]

@@ -90,6 +90,21 @@ def test_resume_redirect_is_not_cached_and_sends_no_referrer(app: Flask, client:
     assert response.headers["Referrer-Policy"] == "same-origin"
 
 
+def test_redirects_carry_no_body(app: Flask, client: FlaskClient) -> None:
+    # Every question answered is a redirect; browsers follow its Location and never show a body,
+    # so none is sent (Werkzeug's "Redirecting..." page was 4 kB of a repeat journey's 42: issue #16).
+    journey = Journey(client)
+    journey.walk(profile("ideal_neck"), until="muscles")
+    step = journey.answer("muscles", profile("ideal_neck"))
+    token = session_data(app, client)["screening_token"]
+    resume = app.test_client().get(f"/resume/{token}")
+    language = client.get("/privacy?lang=en-CA")
+    for response in (step, resume, language):
+        assert 300 <= response.status_code < 400 and response.headers["Location"]
+        assert response.get_data() == b""
+        assert response.headers["Content-Length"] == "0"
+
+
 def test_session_cookie_is_http_only_and_same_site_lax(client: FlaskClient) -> None:
     response = Journey(client).consent()
     cookies = response.headers.getlist("Set-Cookie")

@@ -316,6 +316,47 @@ def test_follow_up_questions_apply_only_after_the_answer_that_opens_them() -> No
     assert "pregnant" in applicable({"age": 30})
 
 
+def test_which_questions_apply_follows_answers_changed_in_place_after_they_were_asked_about() -> None:
+    # `applicable` remembers its last few answer sets: a list or a mapping changed in place, or a
+    # key added, must still be worked out afresh.
+    def applicable(answers: dict[str, object]) -> set[str]:
+        return {q.id for q in QUESTIONNAIRE.applicable(answers)}
+
+    tried: list[str] = ["massage"]
+    answers: dict[str, object] = {"treatments_tried": tried, "blood_thinners": "no"}
+    assert "treatment_effect" in applicable(answers)
+    tried[:] = ["none"]
+    assert "treatment_effect" not in applicable(answers)
+    answers["blood_thinners"] = "yes"
+    assert "blood_thinner_names" in applicable(answers)
+    answers["blood_thinners"] = "no"
+    assert "blood_thinner_names" not in applicable(answers)
+
+
+@settings(max_examples=40, deadline=None)
+@given(complete_answers(), complete_answers())
+def test_remembered_applicability_is_the_same_as_working_it_out(
+    first: dict[str, object], second: dict[str, object]
+) -> None:
+    # Alternating between answer sets (as a request does between the stored and the posted
+    # answers), each result is what working it out from scratch gives.
+    for answers in (first, second, first, {**first, **second}, second):
+        assert QUESTIONNAIRE.applicable(answers) == QUESTIONNAIRE._applicable(answers)
+
+
+def test_threads_do_not_share_remembered_applicability() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    child, adult = {"age": 8}, {"age": 30}
+
+    def pregnancy_asked(answers: dict[str, object]) -> bool:
+        return any(q.id == "pregnant" for q in QUESTIONNAIRE.applicable(answers))
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        asked = list(pool.map(pregnancy_asked, [child, adult] * 50))
+    assert asked == [False, True] * 50
+
+
 def test_answers_that_stop_applying_are_discarded_together_with_their_follow_ups() -> None:
     answers = {"diabetes": "yes", "foot_sore": "no", "epilepsy": "yes", "last_seizure": "over_12_months"}
     answers["epilepsy"] = "no"

@@ -301,6 +301,35 @@ def test_the_patients_confirmation_email_is_in_their_language_and_the_clinics_in
     assert "⟦" not in str(clinic["Subject"]) + clinic.get_content()
 
 
+def test_a_language_forced_within_a_request_is_the_one_its_texts_are_in(pseudo_app: Flask) -> None:
+    # Texts are looked up in the catalogue last used while the language stays the same: an email
+    # written in another language within a request (flask_babel.force_locale) is in that
+    # language, templates and questionnaire texts alike, and the page's language is back after it.
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    from app.i18n import translate
+
+    english = "In an emergency, call 911.|Not sure"
+
+    def texts() -> str:
+        return render_template_string("{{ _('In an emergency, call 911.') }}|{{ 'Not sure' | translate }}")
+
+    with pseudo_app.test_request_context("/", headers={"Accept-Language": "fa"}):
+        farsi = texts()
+        with force_locale("en_CA"):
+            assert texts() == english
+            assert translate("Not sure") == "Not sure"
+        assert texts() == farsi
+    with pseudo_app.test_request_context("/", headers={"Accept-Language": "en-CA"}):
+        assert texts() == english
+        with force_locale("pa"):
+            assert texts() == farsi  # the pseudo-translation is the same in both
+            assert translate("Not sure") == farsi.split("|")[1]
+        assert texts() == english
+    assert farsi.startswith("⟦In an emergency") and farsi.split("|")[1].startswith("⟦Not sure")
+
+
 def test_numbers_typed_in_gurmukhi_persian_or_arabic_indic_digits_are_read(pseudo_app: Flask) -> None:
     about = next(s for s in SECTIONS if any(q.type is QuestionType.INTEGER for q in s.questions))
     age = next(q for q in about.questions if q.type is QuestionType.INTEGER)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 import rules
 from app import notifications
@@ -77,11 +78,16 @@ def find_by_token(token: str, now: datetime | None = None, *, for_update: bool =
     withdrawn twice is withdrawn once.
     """
     query = select(Screening).where(Screening.resume_token_hash == hash_token(token))
-    screening = db.session.scalar(query.with_for_update() if for_update else query)
+    # A page shown asks for the page refused since it was last shown: it comes in the same
+    # statement rather than a second query. Not when locking: a row another request inserts
+    # while this one waits for the lock would not be seen in the statement's snapshot, so it is
+    # loaded after the lock is held, when it is first asked for.
+    locked = query.with_for_update()
+    screening = db.session.scalar(locked if for_update else query.options(joinedload(Screening.refused_page)))
     if screening is None and for_update:
         # The row this waited for may have handed the token on (a withdrawn emergency's new
         # draft), which the waiting statement cannot see; a new statement can (READ COMMITTED).
-        screening = db.session.scalar(query.with_for_update())
+        screening = db.session.scalar(locked)
     if screening is None:
         return None
     if screening.state == "draft" and screening.expires_at <= (now or utcnow()):
