@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 import rules
-from app import catalogues, fhir, i18n
+from app import catalogues, fhir, fhir_import, i18n
 from app.extensions import db
 from app.models import Screening
 from rules.questionnaire import Category
@@ -43,7 +43,7 @@ def translations_of(element: dict[str, Any]) -> dict[str, str]:
     """A string's translations (`_text`, `_display`...) as language tag -> text."""
     return {
         parts[0]["valueCode"]: parts[1]["valueString"]
-        for parts in (extension["extension"] for extension in element.get("extension", []))
+        for parts in (e["extension"] for e in element.get("extension", []) if e["url"] == fhir.TRANSLATION)
     }
 
 
@@ -71,7 +71,7 @@ def test_the_questionnaire_carries_the_punjabi_and_farsi_catalogues_translations
     assert resource["language"] == "en-CA"
     # The shipped drafts are unreviewed, and the resource says so.
     (tag,) = resource["meta"]["tag"]
-    assert (tag["system"], tag["code"]) == (fhir.TRANSLATION_REVIEW_SYSTEM, fhir.UNREVIEWED_TAG)
+    assert (tag["system"], tag["code"]) == (fhir.publication().translation_review_system, fhir.UNREVIEWED_TAG)
     assert "pa, fa" in tag["display"] and "not reviewed" in tag["display"]
     assert [review_of(resource, tag)["status"] for tag in ("pa", "fa")] == ["unreviewed", "unreviewed"]
 
@@ -82,10 +82,14 @@ def test_every_text_a_patient_reads_is_translated_in_every_shipped_language() ->
     strings = [resource["_title"]]
     for group in resource["item"]:
         strings.append(group["_text"])
-        for item in group["item"]:
-            strings.append(item["_text"])
+        for item in group["item"]:  # the page's introduction too, and each question's help
+            strings += [item["_text"], *(child["_text"] for child in item.get("item", []))]
             strings += [o["valueCoding"]["_display"] for o in item.get("answerOption", [])]
-            strings += [e["valueCoding"]["_display"] for e in item.get("extension", []) if e["url"] == fhir.UNIT_OPTION]
+            strings += [
+                e["valueCoding"]["_display"]
+                for e in item.get("extension", [])
+                if e["url"] in (fhir.UNIT_OPTION, fhir.UNIT)
+            ]
     assert all(set(translations_of(element)) == others for element in strings)
 
 
@@ -198,7 +202,7 @@ def test_the_response_of_a_screening_answered_in_punjabi_is_in_punjabi(
     assert response["language"] == "pa"
     typed = next(i for g in response["item"] for i in g["item"] if i["linkId"] == "interpreter_language")
     assert typed["answer"] == [{"valueString": "ਪੰਜਾਬੀ"}]
-    assert fhir.answers_from_response(response)["interpreter_language"] == "ਪੰਜਾਬੀ"
+    assert fhir_import.answers_from_response(response)["interpreter_language"] == "ਪੰਜਾਬੀ"
     # A screening from before languages were kept is in English.
     assert response_of(physio_client, earlier)["language"] == "en-CA"
 
