@@ -1,13 +1,17 @@
-"""FHIR R4 downloads for staff: the questionnaire, and one screening as a Bundle (audited)."""
+"""FHIR R4 for staff: download the questionnaire and one screening as a Bundle (audited), and
+import a QuestionnaireResponse that another tool produced, filed as a screening (audited)."""
 
 from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 
 import rules
-from app import audit, fhir
+from app import audit, fhir, fhir_import
 from app.extensions import db
 from app.models import Screening
 from app.staff.queue import screening_or_404
@@ -52,3 +56,40 @@ def screening_bundle(reference: str) -> Response:
     audit.record("export_fhir", screening=found)
     db.session.commit()
     return _download(bundle_for(found), f"{found.reference}.fhir.json")
+
+
+class ImportForm(FlaskForm):
+    response = FileField(
+        "QuestionnaireResponse file (FHIR R4 JSON)",
+        validators=[FileRequired("Choose the file of the QuestionnaireResponse to import")],
+    )
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_response() -> ResponseReturnValue:
+    """Import a QuestionnaireResponse from another tool as a screening judged by the rules
+    (audited); a response that is not sound is refused with every problem named, storing nothing."""
+    form = ImportForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            screening = fhir_import.import_response(form.response.data.read())
+        except fhir_import.InvalidResponse as refusal:
+            db.session.rollback()
+            problems = refusal.problems
+        else:
+            db.session.commit()
+            flash(
+                f"Imported as {screening.reference} and judged by the rules. IMS Screen did not show this "
+                "result to the person: for an emergency or see-a-doctor result, contact them now.",
+                "success",
+            )
+            return redirect(url_for("staff.screening", reference=screening.reference), 303)
+    status = 400 if form.errors or problems else 200
+    return render_template(
+        "staff/import.html",
+        form=form,
+        problems=problems,
+        summary=[("#response", problem) for problem in problems],
+        version=rules.ruleset().ruleset_version,
+    ), status
