@@ -31,6 +31,7 @@ from rules import conditions
 from rules.datafile import load_yaml
 from rules.questionnaire import QuestionType, duration
 from tests.conftest import submit_screening
+from tests.support.fhir_tools import Validator
 from tests.support.journey import profile
 from tests.support.rules_strategies import complete_answers, partial_answers
 
@@ -45,11 +46,12 @@ def shipped_translations() -> tuple[fhir.Translation, ...]:
     return tuple(fhir.Translation.from_catalogue(TRANSLATIONS, language) for language in i18n.LANGUAGES[1:])
 
 
-def test_the_questionnaire_is_a_valid_fhir_questionnaire_with_every_question() -> None:
+def test_the_questionnaire_is_a_valid_fhir_questionnaire_with_every_question(fhir_validator: Validator) -> None:
     resource = fhir.questionnaire_resource(
         rules.questionnaire(), rules.ruleset().ruleset_version, shipped_translations()
     )
     parsed = Questionnaire.model_validate(resource)
+    fhir_validator.assert_valid(resource)
     assert parsed.version == rules.ruleset().ruleset_version
     link_ids = {item.linkId for group in parsed.item for item in group.item if item.type != "display"}
     assert link_ids == set(rules.questionnaire().questions)
@@ -334,10 +336,11 @@ def as_given(answers: dict[str, object]) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("name", sorted(PROFILES))
-def test_each_profile_exports_as_a_valid_bundle_that_round_trips(name: str) -> None:
+def test_each_profile_exports_as_a_valid_bundle_that_round_trips(name: str, fhir_validator: Validator) -> None:
     answers = dict(PROFILES[name])
     bundle = bundle_of(answers)
     Bundle.model_validate(bundle)
+    fhir_validator.assert_valid(bundle)
     response = bundle["entry"][1]["resource"]  # type: ignore[index]
     assert fhir_import.answers_from_response(response) == as_given(answers)
     assert rules.evaluate(fhir_import.answers_from_response(response)).outcome == rules.evaluate(answers).outcome
@@ -345,9 +348,12 @@ def test_each_profile_exports_as_a_valid_bundle_that_round_trips(name: str) -> N
 
 @settings(max_examples=40, deadline=None)
 @given(complete_answers())
-def test_any_screening_exports_validly_and_round_trips_to_the_same_outcome(answers: dict[str, object]) -> None:
+def test_any_screening_exports_validly_and_round_trips_to_the_same_outcome(
+    fhir_validator: Validator, answers: dict[str, object]
+) -> None:
     bundle = bundle_of(answers)
     Bundle.model_validate(bundle)
+    fhir_validator.assert_valid(bundle)
     risk = bundle["entry"][2]["resource"]  # type: ignore[index]
     assert risk["prediction"][0]["outcome"]["coding"][0]["code"] == rules.evaluate(answers).outcome.value
     back = fhir_import.answers_from_response(bundle["entry"][1]["resource"])  # type: ignore[index]
@@ -377,10 +383,13 @@ def test_a_duration_exports_as_given_as_a_ucum_quantity(amount: int, unit: str, 
 
 @settings(max_examples=30, deadline=None)
 @given(partial_answers())
-def test_a_screening_stopped_early_exports_as_stopped_and_round_trips(answers: dict[str, object]) -> None:
+def test_a_screening_stopped_early_exports_as_stopped_and_round_trips(
+    fhir_validator: Validator, answers: dict[str, object]
+) -> None:
     assume(rules.decided(answers) is not None and rules.questionnaire().missing(answers))
     bundle = bundle_of(answers)
     Bundle.model_validate(bundle)
+    fhir_validator.assert_valid(bundle)
     response = bundle["entry"][1]["resource"]  # type: ignore[index]
     assert response["status"] == "stopped"
     back = fhir_import.answers_from_response(response)
@@ -389,7 +398,7 @@ def test_a_screening_stopped_early_exports_as_stopped_and_round_trips(answers: d
 
 
 def test_staff_download_a_screening_bundle_and_it_is_audited(
-    app: Flask, physio_client: FlaskClient, ideal_answers: dict[str, object]
+    app: Flask, physio_client: FlaskClient, ideal_answers: dict[str, object], fhir_validator: Validator
 ) -> None:
     from sqlalchemy import select
 
@@ -400,6 +409,7 @@ def test_staff_download_a_screening_bundle_and_it_is_audited(
     assert response.status_code == 200
     assert response.mimetype == "application/fhir+json"
     bundle = Bundle.model_validate(json.loads(response.get_data(as_text=True)))
+    fhir_validator.assert_valid(json.loads(response.get_data(as_text=True)))
     assert bundle.identifier.value == reference
     with app.app_context():
         assert db.session.scalars(
@@ -409,7 +419,11 @@ def test_staff_download_a_screening_bundle_and_it_is_audited(
 
 
 def test_admins_export_the_filtered_queue_as_ndjson(
-    app: Flask, admin_client: FlaskClient, physio_client: FlaskClient, ideal_answers: dict[str, object]
+    app: Flask,
+    admin_client: FlaskClient,
+    physio_client: FlaskClient,
+    ideal_answers: dict[str, object],
+    fhir_validator: Validator,
 ) -> None:
     likely = submit_screening(app, ideal_answers)
     emergency = submit_screening(app, dict(ideal_answers, rf_saddle_numbness="yes"))
@@ -417,15 +431,18 @@ def test_admins_export_the_filtered_queue_as_ndjson(
     assert response.is_streamed  # before reading: reading buffers it
     lines = response.get_data(as_text=True).splitlines()
     assert [Bundle.model_validate(json.loads(line)).identifier.value for line in lines] == [emergency, likely]
+    for line in lines:
+        fhir_validator.assert_valid(json.loads(line))
     filtered = admin_client.get("/staff/export.ndjson", query_string={"outcome": "likely"}).get_data(as_text=True)
     assert len(filtered.splitlines()) == 1
     assert physio_client.get("/staff/export.ndjson").status_code == 403
 
 
-def test_the_cli_prints_the_questionnaire(app: Flask) -> None:
+def test_the_cli_prints_the_questionnaire(app: Flask, fhir_validator: Validator) -> None:
     result = app.test_cli_runner().invoke(args=["fhir", "questionnaire"])
     resource = json.loads(result.output)
     parsed = Questionnaire.model_validate(resource)
+    fhir_validator.assert_valid(resource)
     assert_valid_translations(resource, parsed.model_dump(mode="json", exclude_none=True))
     # The languages the app offers (in tests all of them), whatever the command's own language.
     assert [t["extension"][0]["valueCode"] for t in resource.get("_title", {}).get("extension", [])] == [

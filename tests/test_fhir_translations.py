@@ -24,6 +24,7 @@ from app.extensions import db
 from app.models import Screening
 from rules.questionnaire import Category
 from tests.conftest import submit_screening
+from tests.support.fhir_tools import Validator
 from tests.test_fhir import TRANSLATIONS, assert_valid_translations
 
 #: A red-flag question and one of its choices.
@@ -47,9 +48,11 @@ def translations_of(element: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def exported(translations: tuple[fhir.Translation, ...]) -> dict[str, Any]:
+def exported(translations: tuple[fhir.Translation, ...], validator: Validator) -> dict[str, Any]:
+    """The questionnaire with `translations`, checked by fhir.resources, FHIR.js and the translation rules."""
     resource = fhir.questionnaire_resource(rules.questionnaire(), "test", translations)
     parsed = Questionnaire.model_validate(resource)
+    validator.assert_valid(resource)
     assert_valid_translations(resource, parsed.model_dump(mode="json", exclude_none=True))
     return resource
 
@@ -58,9 +61,11 @@ def item_of(resource: dict[str, Any], link_id: str) -> dict[str, Any]:
     return next(item for group in resource["item"] for item in group["item"] if item["linkId"] == link_id)
 
 
-def test_the_questionnaire_carries_the_punjabi_and_farsi_catalogues_translations() -> None:
+def test_the_questionnaire_carries_the_punjabi_and_farsi_catalogues_translations(fhir_validator: Validator) -> None:
     languages = [i18n.BY_TAG["pa"], i18n.BY_TAG["fa"]]
-    resource = exported(tuple(fhir.Translation.from_catalogue(TRANSLATIONS, language) for language in languages))
+    resource = exported(
+        tuple(fhir.Translation.from_catalogue(TRANSLATIONS, language) for language in languages), fhir_validator
+    )
     item = item_of(resource, RED_FLAG.id)
     option = next(o["valueCoding"] for o in item["answerOption"] if o["valueCoding"]["code"] == CHOICE.value)
     for language in languages:
@@ -76,8 +81,10 @@ def test_the_questionnaire_carries_the_punjabi_and_farsi_catalogues_translations
     assert [review_of(resource, tag)["status"] for tag in ("pa", "fa")] == ["unreviewed", "unreviewed"]
 
 
-def test_every_text_a_patient_reads_is_translated_in_every_shipped_language() -> None:
-    resource = exported(tuple(fhir.Translation.from_catalogue(TRANSLATIONS, lang) for lang in i18n.LANGUAGES[1:]))
+def test_every_text_a_patient_reads_is_translated_in_every_shipped_language(fhir_validator: Validator) -> None:
+    resource = exported(
+        tuple(fhir.Translation.from_catalogue(TRANSLATIONS, lang) for lang in i18n.LANGUAGES[1:]), fhir_validator
+    )
     others = {language.tag for language in i18n.LANGUAGES[1:]}
     strings = [resource["_title"]]
     for group in resource["item"]:
@@ -111,7 +118,9 @@ def write_catalogues(directory: Path, catalogues_: dict[str, dict[str, tuple[str
     return directory
 
 
-def test_a_missing_or_fuzzy_message_gets_no_translation_in_that_language(tmp_path: Path) -> None:
+def test_a_missing_or_fuzzy_message_gets_no_translation_in_that_language(
+    tmp_path: Path, fhir_validator: Validator
+) -> None:
     write_catalogues(
         tmp_path,
         {
@@ -121,7 +130,9 @@ def test_a_missing_or_fuzzy_message_gets_no_translation_in_that_language(tmp_pat
         },
     )
     languages = (i18n.BY_TAG["pa"], i18n.BY_TAG["fa"])
-    resource = exported(tuple(fhir.Translation.from_catalogue(tmp_path, language) for language in languages))
+    resource = exported(
+        tuple(fhir.Translation.from_catalogue(tmp_path, language) for language in languages), fhir_validator
+    )
     item = item_of(resource, RED_FLAG.id)
     option = next(o["valueCoding"] for o in item["answerOption"] if o["valueCoding"]["code"] == CHOICE.value)
     assert translations_of(item["_text"]) == {"fa": "پرسش"}
@@ -130,7 +141,9 @@ def test_a_missing_or_fuzzy_message_gets_no_translation_in_that_language(tmp_pat
     assert "_title" not in resource and "_text" not in resource["item"][0]
 
 
-def test_a_reviewed_translation_is_stated_as_such_and_an_unreviewed_one_is_tagged(tmp_path: Path) -> None:
+def test_a_reviewed_translation_is_stated_as_such_and_an_unreviewed_one_is_tagged(
+    tmp_path: Path, fhir_validator: Validator
+) -> None:
     write_catalogues(tmp_path, {"pa": {RED_FLAG.text: ("ਪ੍ਰਸ਼ਨ", False)}, "fa": {RED_FLAG.text: ("پرسش", False)}})
     version = catalogues.status(tmp_path, "pa").review.current_version
     (tmp_path / "pa" / catalogues.REVIEW_FILE).write_text(
@@ -139,7 +152,7 @@ def test_a_reviewed_translation_is_stated_as_such_and_an_unreviewed_one_is_tagge
         encoding="utf-8",
     )
     pa, fa = (fhir.Translation.from_catalogue(tmp_path, i18n.BY_TAG[tag]) for tag in ("pa", "fa"))
-    both = exported((pa, fa))
+    both = exported((pa, fa), fhir_validator)
     assert review_of(both, "pa") == {
         "lang": "pa",
         "status": "reviewed",
@@ -150,8 +163,8 @@ def test_a_reviewed_translation_is_stated_as_such_and_an_unreviewed_one_is_tagge
     assert review_of(both, "fa")["status"] == "unreviewed"
     assert both["meta"]["tag"][0]["display"].startswith("Machine-assisted draft translations")
     assert ": fa." in both["meta"]["tag"][0]["display"]  # Punjabi is not named among the drafts
-    assert "meta" not in exported((pa,))  # all reviewed: nothing to warn of
-    assert "meta" not in exported(()) and "extension" not in exported(())
+    assert "meta" not in exported((pa,), fhir_validator)  # all reviewed: nothing to warn of
+    assert "meta" not in exported((), fhir_validator) and "extension" not in exported((), fhir_validator)
 
 
 def review_of(resource: dict[str, Any], tag: str) -> dict[str, str]:

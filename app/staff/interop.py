@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -56,6 +56,27 @@ def screening_bundle(reference: str) -> Response:
     audit.record("export_fhir", screening=found)
     db.session.commit()
     return _download(bundle_for(found), f"{found.reference}.fhir.json")
+
+
+#: The largest QuestionnaireResponse file staff may import: one is some tens of kB (about 25 kB from
+#: LHC-Forms, 38 kB as IMS Screen's own pretty-printed Bundle), more than the app's 64 KiB for
+#: other posts allows once another tool pretty-prints it or adds texts.
+IMPORT_MAX_BYTES = 512 * 1024
+
+
+def allow_import_upload() -> None:
+    """Before every request, and before CSRFProtect reads the form: the import's post may carry a
+    file up to IMPORT_MAX_BYTES. Werkzeug applies MAX_FORM_MEMORY_SIZE (16 KiB) to every chunk of
+    a multipart body, files included, so without this any file over 16 KiB would get a 413."""
+    if request.endpoint == "staff_fhir.import_response" and request.method == "POST":
+        request.max_content_length = IMPORT_MAX_BYTES
+        request.max_form_memory_size = IMPORT_MAX_BYTES
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint, and the import's upload limit ahead of every other request hook."""
+    app.register_blueprint(bp)
+    app.before_request_funcs.setdefault(None, []).insert(0, allow_import_upload)
 
 
 class ImportForm(FlaskForm):
