@@ -79,9 +79,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     # Imported inside the factory, as in Flask's tutorial, so that these modules can import from
     # the `app` package without a circular import.
-    from app import assets, cli, display, errors, health, i18n, patient, security, staff
+    from app import assets, cli, display, errors, fhir_public, health, i18n, patient, security, staff
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(fhir_public.bp)
     i18n.init_app(app)
     patient.init_app(app)
     errors.init_app(app)

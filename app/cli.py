@@ -258,7 +258,7 @@ def rotate_encryption_key() -> None:
     click.echo(f"re-encrypted {count} row(s) with the newest key")
 
 
-fhir_cli = AppGroup("fhir", help="FHIR R4 exports.")
+fhir_cli = AppGroup("fhir", help="FHIR R4: the questionnaire, and importing a QuestionnaireResponse.")
 
 
 @fhir_cli.command("questionnaire")
@@ -267,6 +267,37 @@ def fhir_questionnaire() -> None:
     from app import fhir
 
     _echo_json(fhir.questionnaire_resource(rules.questionnaire(), rules.ruleset().ruleset_version))
+
+
+#: The largest QuestionnaireResponse file `fhir import` reads (one response is some tens of kB).
+FHIR_IMPORT_MAX_BYTES = 5_000_000
+
+
+@fhir_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+def fhir_import_command(file: IO[bytes]) -> None:
+    """File FILE, a FHIR R4 QuestionnaireResponse from another tool (or a Bundle holding one), as a
+    screening judged by the rules, marked imported (audited). A response that is not sound is
+    refused, every problem named, and nothing is stored. FILE may be - for standard input."""
+    from app import fhir_import
+
+    announce_database()
+    raw = file.read(FHIR_IMPORT_MAX_BYTES + 1)
+    try:
+        if len(raw) > FHIR_IMPORT_MAX_BYTES:
+            raise fhir_import.InvalidResponse([f"The file is larger than {FHIR_IMPORT_MAX_BYTES:,} bytes."])
+        screening = fhir_import.import_response(raw, via="command line")
+    except fhir_import.InvalidResponse as refusal:
+        db.session.rollback()
+        for problem in refusal.problems:
+            click.echo(f"- {problem}", err=True)
+        raise click.ClickException("Nothing was imported.") from None
+    db.session.commit()
+    outcome = rules.Outcome(screening.outcome).staff_label if screening.outcome else "none"
+    click.echo(f"Imported as {screening.reference}, judged by the rules: {outcome}.")
+    click.echo(
+        "IMS Screen did not show this result to the person: for an emergency or see-a-doctor result, contact them now."
+    )
 
 
 translations_cli = AppGroup("translations", help="The patient's languages and their catalogues.")

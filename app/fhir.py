@@ -1,9 +1,25 @@
-"""FHIR R4 export: the questionnaire as a `Questionnaire`; a screening as a `Bundle` of a
-`QuestionnaireResponse` (the answers) and a `RiskAssessment` (the outcome, with the fired rules
-as its rationale). Plain dicts, validated in the tests with fhir.resources.
+"""FHIR R4 export: the questionnaire as a `Questionnaire` (with the code systems of its answers);
+a screening as a `Bundle` of a `QuestionnaireResponse` (the answers) and a `RiskAssessment` (the
+outcome, with the fired rules as its rationale). Plain dicts, validated in the tests with
+fhir.resources and with FHIR.js. Reading a response back, and filing one from another tool as a
+screening, is app/fhir_import.py.
 
-Codes live in IMS Screen's own code systems (urn:ims-screen:...), since no standard terminology
-covers these questions; linkId is always the question id.
+Canonical URLs are literal: each installation publishes its definitions under its
+PUBLIC_BASE_URL (`Publication`), where app/fhir_public.py serves them (the Questionnaire at
+`<base>/fhir/Questionnaire/ims-screen`, each code system at `<base>/fhir/CodeSystem/<id>`).
+No standard terminology covers these questions, so each choice question's answers are a code
+system of their own (`choice_system`), whose codes are the stored answer values; linkId is
+always the question id.
+
+What a form renderer needs to draw the questionnaire as the patient pages do travels with it,
+in the SDC and core extensions renderers read (tests/test_fhir_lforms.py draws it in NLM's
+LHC-Forms): units (`questionnaire-unit`, UCUM), ranges (`minValue`/`maxValue`, and SDC's
+`minQuantity`/`maxQuantity` for a duration), a scale's end labels (`entryFormat`), exclusive
+choices (`questionnaire-optionExclusive`), radio buttons and checkboxes (`questionnaire-itemControl`),
+each question's hint (a child display item with itemControl `help`) and each page's introduction
+(a display item first in its group), and the wording for someone answering for another person
+(`cqf-expression` on the text: a FHIRPath expression choosing it once "someone else" is the
+answer; a renderer that does not read it shows the person's own wording).
 
 Languages (issue 17): the Questionnaire is written in English (`language` en-CA) and carries, on
 each text a patient reads, FHIR's `translation` extension for every language offered whose
@@ -11,13 +27,16 @@ catalogue translates that text (not fuzzy): see `Translation`. Whether each lang
 translation has been reviewed by a medical translator is recorded on the resource
 (`TRANSLATION_REVIEW_EXTENSION`, and a `meta.tag` while any is unreviewed). A
 QuestionnaireResponse's `language` is the language the screening was last worked on in; its
-texts stay the Questionnaire's English.
+texts stay the Questionnaire's English, in the wording for someone else when the screening was
+answered for another person (who is then the response's `source`, a RelatedPerson).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -26,18 +45,33 @@ from flask import Flask, current_app, has_app_context
 import rules
 from app import catalogues, i18n
 from app.catalogues import Review
+from app.config import DEV_PUBLIC_BASE_URL
 from rules import conditions
 from rules.conditions import Condition
 from rules.engine import Result
-from rules.questionnaire import NUMERIC_TYPES, Question, Questionnaire, QuestionType, duration
+from rules.outcomes import Outcome
+from rules.questionnaire import NUMERIC_TYPES, Choice, Question, Questionnaire, QuestionType, Section
 
-#: A duration's units as UCUM codes, for `valueQuantity`.
+#: UCUM, the units of `questionnaire-unit`, `unitOption` and a duration's `valueQuantity`.
 UCUM = "http://unitsofmeasure.org"
-UCUM_DURATION_UNITS = {"days": "d", "weeks": "wk", "months": "mo", "years": "a"}
-UNIT_OPTION = "http://hl7.org/fhir/StructureDefinition/questionnaire-unitOption"
+#: The questionnaire's units (a question's `unit`, a duration's unit) as UCUM codes.
+UCUM_UNITS = {"days": "d", "weeks": "wk", "months": "mo", "years": "a"}
+#: The units a duration may be given in (rules.questionnaire.WEEKS_PER_UNIT), as UCUM codes.
+UCUM_DURATION_UNITS = UCUM_UNITS
 
-CANONICAL = "urn:ims-screen:questionnaire"
-OUTCOME_SYSTEM = "urn:ims-screen:outcome"
+# Extensions of FHIR R4 core and of SDC (http://hl7.org/fhir/uv/sdc) that the export uses.
+UNIT_OPTION = "http://hl7.org/fhir/StructureDefinition/questionnaire-unitOption"
+UNIT = "http://hl7.org/fhir/StructureDefinition/questionnaire-unit"
+MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
+MAX_VALUE = "http://hl7.org/fhir/StructureDefinition/maxValue"
+MIN_QUANTITY = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-minQuantity"
+MAX_QUANTITY = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-maxQuantity"
+ENTRY_FORMAT = "http://hl7.org/fhir/StructureDefinition/entryFormat"
+OPTION_EXCLUSIVE = "http://hl7.org/fhir/StructureDefinition/questionnaire-optionExclusive"
+ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl"
+ITEM_CONTROL_SYSTEM = "http://hl7.org/fhir/questionnaire-item-control"
+#: An expression that gives an element's value (here an item's text) as the form is filled in.
+CQF_EXPRESSION = "http://hl7.org/fhir/StructureDefinition/cqf-expression"
 #: SDC's extension for an item enabled by an expression rather than `enableWhen`.
 ENABLE_WHEN_EXPRESSION = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
 
@@ -49,12 +83,20 @@ TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
 #: sub-extensions `lang`, `status` (`REVIEW_STATUSES`), `catalogueVersion`, and when reviewed
 #: `reviewedBy` and `reviewedOn`.
 TRANSLATION_REVIEW_EXTENSION = "urn:ims-screen:extension:translation-review"
-#: The `meta.tag` system of a Questionnaire carrying a translation nobody has reviewed.
-TRANSLATION_REVIEW_SYSTEM = "urn:ims-screen:translation-review"
+#: The code of the Questionnaire's `meta.tag` while it carries a translation nobody has reviewed
+#: (in the code system `Publication.translation_review_system`).
 UNREVIEWED_TAG = "unreviewed-translation"
 
 #: The title: the landing page's heading, so that each catalogue's translation of it is the title's.
 TITLE = "Could IMS help your muscle pain?"
+#: The Questionnaire's id, the last part of its canonical URL.
+QUESTIONNAIRE_ID = "ims-screen"
+#: The id of the code system of the outcomes (`Publication.outcome_system`).
+OUTCOME_CODE_SYSTEM = "outcome"
+#: The id of the code system of the `meta.tag` of translations (`Publication.translation_review_system`).
+TRANSLATION_REVIEW_CODE_SYSTEM = "translation-review"
+#: Who publishes the definitions outside an application (tests, scripts).
+DEFAULT_PUBLISHER = "IMS Screen"
 
 _ITEM_TYPES = {
     QuestionType.SINGLE: "choice",
@@ -66,8 +108,78 @@ _ITEM_TYPES = {
 }
 
 
-def choice_system(question_id: str) -> str:
-    return f"urn:ims-screen:choice:{question_id}"
+@dataclass(frozen=True)
+class Publication:
+    """Where and by whom an installation publishes its FHIR definitions.
+
+    Canonical URLs and identifier systems are literal URLs under `base_url` (PUBLIC_BASE_URL):
+    `<base>/fhir/Questionnaire/ims-screen`, `<base>/fhir/CodeSystem/<id>` (served by
+    app/fhir_public.py), and `<base>/fhir/sid/<kind>` for identifiers (which name, not serve).
+    """
+
+    base_url: str = DEV_PUBLIC_BASE_URL
+    publisher: str = DEFAULT_PUBLISHER
+
+    @classmethod
+    def of(cls, app: Flask) -> Publication:
+        """The installation's: its PUBLIC_BASE_URL, published by the clinic (CLINIC_NAME)."""
+        return cls(app.config["PUBLIC_BASE_URL"], app.config["CLINIC_NAME"])
+
+    @property
+    def fhir_base(self) -> str:
+        return self.base_url.rstrip("/") + "/fhir"
+
+    @property
+    def questionnaire_url(self) -> str:
+        return f"{self.fhir_base}/Questionnaire/{QUESTIONNAIRE_ID}"
+
+    def code_system_url(self, code_system_id: str) -> str:
+        return f"{self.fhir_base}/CodeSystem/{code_system_id}"
+
+    def choice_system(self, question_id: str) -> str:
+        """The code system of one choice question's answers."""
+        return self.code_system_url(choice_code_system_id(question_id))
+
+    @property
+    def outcome_system(self) -> str:
+        return self.code_system_url(OUTCOME_CODE_SYSTEM)
+
+    @property
+    def translation_review_system(self) -> str:
+        return self.code_system_url(TRANSLATION_REVIEW_CODE_SYSTEM)
+
+    def identifier_system(self, kind: str) -> str:
+        """The system of one kind of identifier (`IDENTIFIER_KINDS`), e.g. `<base>/fhir/sid/screening`."""
+        return f"{self.fhir_base}/sid/{kind}"
+
+
+#: Identifier systems, one per kind of thing a reference names, each with the screening's
+#: reference as its value: the screening itself (its QuestionnaireResponse), the person it is
+#: about (a Patient identifier of `use` temp: IMS Screen knows no more of who they are), its
+#: outcome (the RiskAssessment) and one export of it (the Bundle).
+IDENTIFIER_KINDS = ("screening", "screening-person", "screening-outcome", "screening-export")
+
+
+def publication() -> Publication:
+    """The publication of the app in context; the development defaults outside one."""
+    return Publication.of(current_app) if has_app_context() else Publication()
+
+
+def choice_code_system_id(question_id: str) -> str:
+    """The id of the code system of a choice question's answers (a FHIR id has no underscores)."""
+    return "choice-" + question_id.replace("_", "-")
+
+
+def choice_system(question_id: str, where: Publication | None = None) -> str:
+    """The code system URL of a choice question's answers, as `where` (the app's) publishes it."""
+    return (where or publication()).choice_system(question_id)
+
+
+def release_date(version: str) -> str:
+    """The date the rule set of `version` (and so the questionnaire of that version) took effect,
+    from rules/data/changelog.yaml: the Questionnaire's and code systems' `date`."""
+    human = version.split("+", 1)[0]
+    return next((entry.date for entry in rules.ruleset().changelog if entry.version == human), "")
 
 
 @dataclass(frozen=True)
@@ -100,16 +212,16 @@ def translations_offered(app: Flask) -> tuple[Translation, ...]:
     )
 
 
+def _translation(tag: str, content: str) -> dict[str, Any]:
+    return {
+        "url": TRANSLATION,
+        "extension": [{"url": "lang", "valueCode": tag}, {"url": "content", "valueString": content}],
+    }
+
+
 def _translated(text: str, translations: Sequence[Translation]) -> dict[str, Any] | None:
     """The element (`_text`, `_display`...) carrying `text`'s translations, or None without any."""
-    found = [
-        {
-            "url": TRANSLATION,
-            "extension": [{"url": "lang", "valueCode": t.tag}, {"url": "content", "valueString": content}],
-        }
-        for t in translations
-        if (content := t.messages.get(text))
-    ]
+    found = [_translation(t.tag, content) for t in translations if (content := t.messages.get(text))]
     return {"extension": found} if found else None
 
 
@@ -142,7 +254,14 @@ def _review_extension(translation: Translation) -> dict[str, Any]:
     return {"url": TRANSLATION_REVIEW_EXTENSION, "extension": parts}
 
 
-def _unreviewed_tag(translations: Sequence[Translation]) -> dict[str, str] | None:
+#: What the `meta.tag` of a Questionnaire carrying unreviewed translations means (its code system).
+UNREVIEWED_DEFINITION = (
+    "The resource carries machine-assisted draft translations that no medical translator has "
+    "reviewed; they must not be presented as reviewed."
+)
+
+
+def _unreviewed_tag(translations: Sequence[Translation], where: Publication) -> dict[str, str] | None:
     """The Questionnaire's `meta.tag` while any of its translations is unreviewed, naming them, so
     that no system presents a draft as reviewed; None when every one is reviewed."""
     unreviewed = [t.tag for t in translations if not t.review.reviewed]
@@ -152,89 +271,276 @@ def _unreviewed_tag(translations: Sequence[Translation]) -> dict[str, str] | Non
         "Machine-assisted draft translations, not reviewed by a medical translator: "
         f"{', '.join(unreviewed)}. Do not rely on them for warning signs or emergency advice."
     )
-    return {"system": TRANSLATION_REVIEW_SYSTEM, "code": UNREVIEWED_TAG, "display": display}
+    return {"system": where.translation_review_system, "code": UNREVIEWED_TAG, "display": display}
 
 
 def questionnaire_resource(
-    questionnaire: Questionnaire, version: str, translations: Sequence[Translation] | None = None
+    questionnaire: Questionnaire,
+    version: str,
+    translations: Sequence[Translation] | None = None,
+    where: Publication | None = None,
 ) -> dict[str, Any]:
-    """The whole questionnaire; sections become groups, `enable_when` becomes `enableWhen` (see `enabling`).
+    """The whole questionnaire; sections become groups (their introduction a display item first),
+    `enable_when` becomes `enableWhen` (see `enabling`), hints become help items (see `_item`).
 
     `translations`: the languages whose translations it carries; by default those the app in
-    context offers (`translations_offered`), none outside an app context.
+    context offers (`translations_offered`), none outside an app context. `where`: its canonical
+    URL and publisher, by default the app's (`publication`).
     """
     if translations is None:
         translations = translations_offered(current_app) if has_app_context() else ()
-    resource: dict[str, Any] = {"resourceType": "Questionnaire", "id": "ims-screen"}
-    if unreviewed := _unreviewed_tag(translations):
+    where = where or publication()
+    resource: dict[str, Any] = {"resourceType": "Questionnaire", "id": QUESTIONNAIRE_ID}
+    if unreviewed := _unreviewed_tag(translations, where):
         resource["meta"] = {"tag": [unreviewed]}
     resource["language"] = BASE_LANGUAGE
     if translations:
         resource["extension"] = [_review_extension(t) for t in translations]
+    wording = _Wording(questionnaire, translations)
     resource.update(
         {
-            "url": CANONICAL,
+            "url": where.questionnaire_url,
             "version": version,
             "name": "IMSScreen",
             "title": TITLE,
             "status": "active",
             "subjectType": ["Patient"],
-            "item": [
-                _with_translations(
-                    {
-                        "linkId": section.id,
-                        "type": "group",
-                        "text": section.title,
-                        "item": [_item(question, questionnaire, translations) for question in section.questions],
-                    },
-                    "text",
-                    translations,
-                )
-                for section in questionnaire.sections
-            ],
+            "date": release_date(version) or None,
+            "publisher": where.publisher,
+            "item": [_group(section, questionnaire, wording, where) for section in questionnaire.sections],
         }
     )
+    if resource["date"] is None:  # a version the changelog does not know (tests): no date to state
+        del resource["date"]
     return _with_translations(resource, "title", translations)
 
 
-def _item(question: Question, questionnaire: Questionnaire, translations: Sequence[Translation]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Wording:
+    """The texts of one questionnaire as FHIR elements: with their translations, and, where
+    someone answering for another person reads other words, a `cqf-expression` choosing those
+    once the answer says so (with the translations of the person's own words only: a renderer
+    that follows the expression shows English)."""
+
+    questionnaire: Questionnaire
+    translations: Sequence[Translation]
+
+    @cached_property
+    def for_someone_else(self) -> str | None:
+        """FHIRPath, over the response being filled in, true when it is for someone else."""
+        asking = next((q for q in self.questionnaire if q.someone_else_choice is not None), None)
+        if asking is None:
+            return None
+        return fhirpath(conditions.Equals(asking.id, asking.someone_else_choice), self.questionnaire)
+
+    def element(
+        self,
+        element: dict[str, Any],
+        name: str,
+        someone_else: str | None = None,
+        translate: Callable[[Mapping[str, str]], str | None] | None = None,
+    ) -> dict[str, Any]:
+        """`element` with its text `name` translated, and `someone_else`'s words for another person.
+
+        `translate(messages)` gives the text in the language of a catalogue's messages (None when
+        they lack a part of it); by default its translation, as a message of the catalogue.
+        """
+        text = element[name]
+        translate = translate or (lambda messages: messages.get(text))
+        found = [_translation(t.tag, content) for t in self.translations if (content := translate(t.messages))]
+        condition = self.for_someone_else
+        if someone_else is not None and someone_else != text and condition is not None:
+            expression = f"iif({condition}, {_literal(someone_else)}, {_literal(text)})"
+            found.append(
+                {"url": CQF_EXPRESSION, "valueExpression": {"language": "text/fhirpath", "expression": expression}}
+            )
+        if found:
+            element["_" + name] = {"extension": found}
+        return element
+
+
+def _item_control(code: str) -> dict[str, Any]:
+    return {
+        "url": ITEM_CONTROL,
+        "valueCodeableConcept": {"coding": [{"system": ITEM_CONTROL_SYSTEM, "code": code}]},
+    }
+
+
+def _group(section: Section, questionnaire: Questionnaire, wording: _Wording, where: Publication) -> dict[str, Any]:
+    """A page as a group: its introduction as a display item first, then its questions."""
+    items: list[dict[str, Any]] = []
+    if section.intro:
+        intro = {"linkId": f"{section.id}.intro", "type": "display", "text": section.intro}
+        items.append(wording.element(intro, "text", section.intro_for(for_someone_else=True)))
+    items += [_item(question, questionnaire, wording, where) for question in section.questions]
+    group = {"linkId": section.id, "type": "group", "text": section.title, "item": items}
+    return wording.element(group, "text")
+
+
+def ucum(unit: str) -> str:
+    """The UCUM code of one of the questionnaire's units; ValueError for one it has not."""
+    try:
+        return UCUM_UNITS[unit]
+    except KeyError:
+        raise ValueError(f"no UCUM code for the unit {unit!r}: add it to app.fhir.UCUM_UNITS") from None
+
+
+def _unit_coding(unit: str, translations: Sequence[Translation]) -> dict[str, Any]:
+    return _with_translations({"system": UCUM, "code": ucum(unit), "display": unit}, "display", translations)
+
+
+def _item(question: Question, questionnaire: Questionnaire, wording: _Wording, where: Publication) -> dict[str, Any]:
+    """One question, with what a renderer needs to draw it as the patient pages do."""
+    translations = wording.translations
     item: dict[str, Any] = {"linkId": question.id, "text": question.text}
-    _with_translations(item, "text", translations)
+    wording.element(item, "text", question.text_proxy)
     item.update(type=_ITEM_TYPES[question.type], required=question.required)
     if question.type is QuestionType.MULTIPLE:
         item["repeats"] = True
+    extensions: list[dict[str, Any]] = []
     if question.choices:
-        item["answerOption"] = [
+        # Every choice shown (the body map's 24 areas too), as the patient pages show them.
+        extensions.append(_item_control("check-box" if question.type is QuestionType.MULTIPLE else "radio-button"))
+        item["answerOption"] = [_option(question, choice, translations, where) for choice in question.choices]
+    if question.type in (QuestionType.INTEGER, QuestionType.SCALE):
+        assert question.minimum is not None and question.maximum is not None
+        extensions += [
+            {"url": MIN_VALUE, "valueInteger": question.minimum},
+            {"url": MAX_VALUE, "valueInteger": question.maximum},
+        ]
+        if question.unit:
+            extensions.append({"url": UNIT, "valueCoding": _unit_coding(question.unit, translations)})
+    if question.scale_labels is not None:
+        extensions.append(_entry_format(question))
+    if question.type is QuestionType.DURATION:  # given in any of these units, not only the rules' weeks
+        assert question.maximum is not None and question.unit is not None
+        extensions += [
+            {"url": UNIT_OPTION, "valueCoding": _unit_coding(unit, translations)} for unit in UCUM_DURATION_UNITS
+        ]
+        # At least 1 of any unit (no pain lasts 0 days), at most the question's maximum.
+        extensions += [
+            {"url": MIN_QUANTITY, "valueQuantity": {"value": 1, "unit": "days", "system": UCUM, "code": ucum("days")}},
             {
-                "valueCoding": _with_translations(
-                    {"system": choice_system(question.id), "code": c.value, "display": c.label}, "display", translations
-                )
-            }
-            for c in question.choices
+                "url": MAX_QUANTITY,
+                "valueQuantity": {
+                    "value": question.maximum,
+                    "unit": question.unit,
+                    "system": UCUM,
+                    "code": ucum(question.unit),
+                },
+            },
         ]
     if question.type is QuestionType.TEXT and question.max_length:
         item["maxLength"] = question.max_length
-    if question.type is QuestionType.DURATION:  # given in any of these units, not only the rules' weeks
-        item["extension"] = [
-            {
-                "url": UNIT_OPTION,
-                "valueCoding": _with_translations(
-                    {"system": UCUM, "code": code, "display": unit}, "display", translations
-                ),
-            }
-            for unit, code in UCUM_DURATION_UNITS.items()
-        ]
-    elif question.unit:
-        item["code"] = [{"system": "urn:ims-screen:unit", "code": question.unit, "display": question.unit}]
     if question.enable_when is not None:
-        enabled = enabling(question.enable_when, questionnaire)
-        item.update(enabled, extension=item.get("extension", []) + enabled.get("extension", []))
-        if not item["extension"]:
-            del item["extension"]
+        enabled = enabling(question.enable_when, questionnaire, where)
+        extensions += enabled.pop("extension", [])
+        item.update(enabled)
+    if extensions:
+        item["extension"] = extensions
+    if question.hint or question.scale_labels:
+        item["item"] = [_help(question, wording)]
     return item
 
 
-def enabling(condition: Condition, questionnaire: Questionnaire) -> dict[str, Any]:
+def _help(question: Question, wording: _Wording) -> dict[str, Any]:
+    """A question's help, as a child display item a renderer shows beside it (itemControl help):
+    its hint, and a scale's end labels ("0 = No pain, 10 = Worst pain imaginable")."""
+
+    def text(messages: Mapping[str, str] | None, for_someone_else: bool = False) -> str | None:
+        """In English (no `messages`), or in a catalogue's language: None when a part is untranslated."""
+        words: Callable[[str], str | None] = (lambda english: english) if messages is None else messages.get
+        parts: list[str | None] = []
+        if hint := question.wording(for_someone_else)[1]:
+            parts.append(words(hint))
+        if question.scale_labels is not None:
+            low, high = question.scale_labels
+            parts.append(_end_labels(question, words(low), words(high)))
+        return " ".join(part for part in parts if part) if all(parts) else None
+
+    english = text(None)
+    assert english
+    help_item: dict[str, Any] = {"linkId": f"{question.id}.help", "type": "display", "text": english}
+    wording.element(help_item, "text", text(None, for_someone_else=True), translate=text)
+    help_item["extension"] = [_item_control("help")]
+    return help_item
+
+
+def _end_labels(question: Question, low: str | None, high: str | None) -> str | None:
+    """A scale's ends, "0 = No pain, 10 = Worst pain imaginable"; None when a label is missing."""
+    if not low or not high:
+        return None
+    return f"{question.minimum} = {low}, {question.maximum} = {high}"
+
+
+def _option(
+    question: Question, choice: Choice, translations: Sequence[Translation], where: Publication
+) -> dict[str, Any]:
+    coding = {"system": where.choice_system(question.id), "code": choice.value, "display": choice.label}
+    option: dict[str, Any] = {"valueCoding": _with_translations(coding, "display", translations)}
+    if choice.exclusive:  # "None of these", "Not sure": never together with another choice
+        option["extension"] = [{"url": OPTION_EXCLUSIVE, "valueBoolean": True}]
+    return option
+
+
+def _entry_format(question: Question) -> dict[str, Any]:
+    """A scale's end labels, as the hint a renderer shows in the empty field (in English: FHIR's
+    translation extension is for elements, and its help item carries them translated)."""
+    assert question.scale_labels is not None
+    return {"url": ENTRY_FORMAT, "valueString": _end_labels(question, *question.scale_labels)}
+
+
+def code_systems(
+    questionnaire: Questionnaire, version: str, where: Publication | None = None
+) -> dict[str, dict[str, Any]]:
+    """Every code system the exports use, by id: each choice question's answers, the outcomes,
+    and the `meta.tag` of unreviewed translations. Served by app/fhir_public.py at their URLs."""
+    where = where or publication()
+
+    def code_system(code_system_id: str, name: str, title: str, concepts: list[dict[str, str]]) -> dict[str, Any]:
+        resource = {
+            "resourceType": "CodeSystem",
+            "id": code_system_id,
+            "url": where.code_system_url(code_system_id),
+            "version": version,
+            "name": name,
+            "title": title,
+            "status": "active",
+            "date": release_date(version) or None,
+            "publisher": where.publisher,
+            "caseSensitive": True,
+            "content": "complete",
+            "count": len(concepts),
+            "concept": concepts,
+        }
+        return {key: value for key, value in resource.items() if value is not None}
+
+    found = {
+        choice_code_system_id(q.id): code_system(
+            choice_code_system_id(q.id),
+            "IMSScreenChoice" + "".join(part.title() for part in q.id.split("_")),
+            f"Answers to “{q.text}”",
+            [{"code": c.value, "display": c.label} for c in q.choices],
+        )
+        for q in questionnaire
+        if q.choices
+    }
+    found[OUTCOME_CODE_SYSTEM] = code_system(
+        OUTCOME_CODE_SYSTEM,
+        "IMSScreenOutcome",
+        "IMS Screen outcomes, most urgent first",
+        [{"code": o.value, "display": o.staff_label, "definition": o.patient_label} for o in Outcome],
+    )
+    found[TRANSLATION_REVIEW_CODE_SYSTEM] = code_system(
+        TRANSLATION_REVIEW_CODE_SYSTEM,
+        "IMSScreenTranslationReview",
+        "Whether a resource's translations were reviewed",
+        [{"code": UNREVIEWED_TAG, "display": "Unreviewed translation", "definition": UNREVIEWED_DEFINITION}],
+    )
+    return found
+
+
+def enabling(condition: Condition, questionnaire: Questionnaire, where: Publication | None = None) -> dict[str, Any]:
     """The item elements that enable it while `condition` holds.
 
     FHIR R4's `enableWhen` is one level: a list of comparisons, all or any of which must hold
@@ -243,7 +549,7 @@ def enabling(condition: Condition, questionnaire: Questionnaire) -> dict[str, An
     change when the item applies, but exported whole as a FHIRPath expression in SDC's
     `enableWhenExpression` extension (an item has one or the other, never both).
     """
-    flat = condition.accept(_EnableWhen(questionnaire.questions))
+    flat = condition.accept(_EnableWhen(questionnaire.questions, where or publication()))
     if flat is None:
         expression = {"language": "text/fhirpath", "expression": fhirpath(condition, questionnaire)}
         return {"extension": [{"url": ENABLE_WHEN_EXPRESSION, "valueExpression": expression}]}
@@ -269,8 +575,9 @@ class _EnableWhen(conditions.Visitor[_Clauses | None]):
     multiple-choice question, whose answer is a list) are left to the expression.
     """
 
-    def __init__(self, questions: Mapping[str, Question]) -> None:
+    def __init__(self, questions: Mapping[str, Question], where: Publication) -> None:
         self.questions = questions
+        self.where = where
 
     def otherwise(self, condition: Condition) -> None:
         return None  # counts, derived facts: only an expression says them
@@ -312,17 +619,19 @@ class _EnableWhen(conditions.Visitor[_Clauses | None]):
 
     def visit_equals(self, condition: conditions.Equals) -> _Clauses | None:
         question = self._one_answer(condition.name)
-        return None if question is None else ("all", [_clause(question, "=", condition.expected)])
+        return None if question is None else ("all", [_clause(self.where, question, "=", condition.expected)])
 
     def visit_one_of(self, condition: conditions.OneOf) -> _Clauses | None:
         question = self._one_answer(condition.name)
-        return None if question is None else ("any", [_clause(question, "=", v) for v in condition.expected])
+        return (
+            None if question is None else ("any", [_clause(self.where, question, "=", v) for v in condition.expected])
+        )
 
     def visit_includes_any(self, condition: conditions.IncludesAny) -> _Clauses | None:
         question = self.questions.get(condition.name)
         if question is None or question.type is not QuestionType.MULTIPLE:
             return None
-        return "any", [_clause(question, "=", value) for value in condition.expected]
+        return "any", [_clause(self.where, question, "=", value) for value in condition.expected]
 
     def visit_answered(self, condition: conditions.Answered) -> _Clauses | None:
         if condition.name not in self.questions:
@@ -333,7 +642,7 @@ class _EnableWhen(conditions.Visitor[_Clauses | None]):
         question = self.questions.get(condition.name)
         if question is None or question.type not in NUMERIC_TYPES:
             return None
-        return "all", [_clause(question, operator, condition.bound)]
+        return "all", [_clause(self.where, question, operator, condition.bound)]
 
     def visit_at_least(self, condition: conditions.AtLeast) -> _Clauses | None:
         return self._bound(condition, ">=")
@@ -342,10 +651,10 @@ class _EnableWhen(conditions.Visitor[_Clauses | None]):
         return self._bound(condition, "<=")
 
 
-def _clause(question: Question, operator: str, value: object) -> dict[str, Any]:
+def _clause(where: Publication, question: Question, operator: str, value: object) -> dict[str, Any]:
     clause: dict[str, Any] = {"question": question.id, "operator": operator}
     if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
-        clause["answerCoding"] = {"system": choice_system(question.id), "code": value}
+        clause["answerCoding"] = {"system": where.choice_system(question.id), "code": value}
     elif question.type is QuestionType.TEXT:
         clause["answerString"] = value
     else:
@@ -425,13 +734,13 @@ def _literal(value: object) -> str:
     raise ValueError(f"FHIRPath export has no literal for {value!r}")
 
 
-def _answers(question: Question, value: object) -> list[dict[str, Any]]:
+def _answers(question: Question, value: object, where: Publication) -> list[dict[str, Any]]:
     if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
         values = value if isinstance(value, list) else [value]
         return [
             {
                 "valueCoding": {
-                    "system": choice_system(question.id),
+                    "system": where.choice_system(question.id),
                     "code": v,
                     "display": question.labels.get(str(v), str(v)),
                 }
@@ -454,46 +763,65 @@ def screening_bundle(
     result: Result,
     questionnaire: Questionnaire | None = None,
     language: str = BASE_LANGUAGE,
+    where: Publication | None = None,
 ) -> dict[str, Any]:
-    """A submitted screening as a collection Bundle: Patient (reference only), answers, risk assessment.
+    """A submitted screening as a collection Bundle: the Patient (whom IMS Screen knows only as
+    the person the screening is about), the answers (QuestionnaireResponse), the outcome
+    (RiskAssessment) and, when someone answered for the person, that someone (RelatedPerson, the
+    response's `source`).
 
-    `language` (a BCP 47 tag) is the QuestionnaireResponse's: the language the screening was
-    last worked on in. Each answer's own language (`Screening.answer_languages`, which the staff
-    page names) is left out: FHIR R4 has no element for it, and its `language` extension is for
-    names, addresses and annotations only. The item texts are the Questionnaire's, in English.
+    Each resource has an identifier system of its own (`IDENTIFIER_KINDS`), all valued with the
+    reference. `language` (a BCP 47 tag) is the QuestionnaireResponse's: the language the
+    screening was last worked on in. Each answer's own language (`Screening.answer_languages`,
+    which the staff page names) is left out: FHIR R4 has no element for it, and its `language`
+    extension is for names, addresses and annotations only. The item texts are the
+    Questionnaire's, in English, worded as the person who answered read them.
     """
     questionnaire = questionnaire or rules.questionnaire()
+    where = where or publication()
+    for_someone_else = questionnaire.for_someone_else(answers)
 
-    patient_id, response_id, risk_id = (
-        f"urn:uuid:{_uuid(reference, kind)}" for kind in ("patient", "response", "risk")
+    patient_id, response_id, risk_id, related_id = (
+        f"urn:uuid:{_uuid(reference, kind)}" for kind in ("patient", "response", "risk", "related-person")
     )
-    response = {
+
+    def identifier(kind: str) -> dict[str, str]:
+        return {"system": where.identifier_system(kind), "value": reference}
+
+    response: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
         "language": language,
-        "identifier": {"system": "urn:ims-screen:reference", "value": reference},
-        "questionnaire": f"{CANONICAL}|{result.ruleset_version}",
+        "identifier": identifier("screening"),
+        "questionnaire": f"{where.questionnaire_url}|{result.ruleset_version}",
         # "stopped": the journey ended early because the answers already decided the outcome
         # (rules.decided), so the later questions were never asked.
         "status": "stopped" if result.missing else "completed",
         "subject": {"reference": patient_id},
         "authored": submitted_at,
-        "item": [
-            {
-                "linkId": section.id,
-                "text": section.title,
-                "item": [
-                    {"linkId": q.id, "text": q.text, "answer": _answers(q, answers[q.id])}
-                    for q in section.questions
-                    if answers.get(q.id) is not None
-                ],
-            }
-            for section in questionnaire.sections
-            if any(answers.get(q.id) is not None for q in section.questions)
-        ],
     }
+    if for_someone_else:
+        response["source"] = {"reference": related_id}
+    response["item"] = [
+        {
+            "linkId": section.id,
+            "text": section.title,
+            "item": [
+                {
+                    "linkId": q.id,
+                    "text": q.wording(for_someone_else)[0],
+                    "answer": _answers(q, answers[q.id], where),
+                }
+                for q in section.questions
+                if answers.get(q.id) is not None
+            ],
+        }
+        for section in questionnaire.sections
+        if any(answers.get(q.id) is not None for q in section.questions)
+    ]
+    outcome = result.outcome
     risk = {
         "resourceType": "RiskAssessment",
-        "identifier": [{"system": "urn:ims-screen:reference", "value": reference}],
+        "identifier": [identifier("screening-outcome")],
         "status": "final",
         "subject": {"reference": patient_id},
         "occurrenceDateTime": submitted_at,
@@ -502,53 +830,42 @@ def screening_bundle(
         "prediction": [
             {
                 "outcome": {
-                    "coding": [{"system": OUTCOME_SYSTEM, "code": result.outcome.value}],
-                    "text": result.outcome.value,
+                    "coding": [{"system": where.outcome_system, "code": outcome.value, "display": outcome.staff_label}],
+                    "text": f"{outcome.staff_label}: {outcome.patient_label}",
                 },
                 "rationale": "; ".join(f"{r.rule_id} {r.title}" for r in result.reasons),
             }
         ],
         "note": [{"text": f"{r.rule_id} ({r.outcome.value}): {r.staff_rationale}"} for r in result.reasons],
     }
-    patient = {"resourceType": "Patient", "identifier": [{"system": "urn:ims-screen:reference", "value": reference}]}
+    patient = {"resourceType": "Patient", "identifier": [{"use": "temp", **identifier("screening-person")}]}
+    entries = [
+        {"fullUrl": patient_id, "resource": patient},
+        {"fullUrl": response_id, "resource": response},
+        {"fullUrl": risk_id, "resource": risk},
+    ]
+    if for_someone_else:
+        entries.append({"fullUrl": related_id, "resource": _related_person(questionnaire, answers, patient_id, where)})
     return {
         "resourceType": "Bundle",
         "type": "collection",
-        "identifier": {"system": "urn:ims-screen:reference", "value": reference},
-        "entry": [
-            {"fullUrl": patient_id, "resource": patient},
-            {"fullUrl": response_id, "resource": response},
-            {"fullUrl": risk_id, "resource": risk},
-        ],
+        "identifier": identifier("screening-export"),
+        "entry": entries,
     }
 
 
-def answers_from_response(response: Mapping[str, Any], questionnaire: Questionnaire | None = None) -> dict[str, object]:
-    """Answers (question id -> value) read back from a QuestionnaireResponse."""
-    questions = (questionnaire or rules.questionnaire()).questions
-    answers: dict[str, object] = {}
-    for group in response.get("item", []):
-        for item in group.get("item", []):
-            question = questions[item["linkId"]]
-            values = [next(v for k, v in answer.items() if k.startswith("value")) for answer in item["answer"]]
-            values = [_value_read_back(v) for v in values]
-            answers[question.id] = values if question.type is QuestionType.MULTIPLE else values[0]
-    return answers
-
-
-def _value_read_back(value: object) -> object:
-    """An answer's value from a `value[x]`: a coding's code, a quantity as a duration, else itself."""
-    if isinstance(value, Mapping) and "code" in value and "value" not in value:
-        return value["code"]
-    if isinstance(value, Mapping):
-        unit = next(name for name, code in UCUM_DURATION_UNITS.items() if code == value["code"])
-        if value["value"] == 0:  # "0 weeks", stored before days could be given (now "at least 1 day")
-            return 0
-        return duration(value["value"], unit)
-    return value
+def _related_person(
+    questionnaire: Questionnaire, answers: Mapping[str, object], patient_id: str, where: Publication
+) -> dict[str, Any]:
+    """Whoever answered for the person: known only by how they are related to them, if they said."""
+    person: dict[str, Any] = {"resourceType": "RelatedPerson", "patient": {"reference": patient_id}}
+    asked = questionnaire.relationship_question
+    value = answers.get(asked.id) if asked is not None else None
+    if asked is not None and isinstance(value, str) and value in asked.labels:
+        coding = {"system": where.choice_system(asked.id), "code": value, "display": asked.labels[value]}
+        person["relationship"] = [{"coding": [coding], "text": asked.labels[value]}]
+    return person
 
 
 def _uuid(reference: str, kind: str) -> str:
-    import uuid
-
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:ims-screen:{kind}:{reference}"))

@@ -188,6 +188,10 @@ class Screening(Base):
     #: screening stays as it was sent (the clinic was told of it), and the person carries on in a
     #: new draft that `continues` it with the other answers.
     emergency_withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: When staff filed it from another tool's FHIR QuestionnaireResponse (app/fhir_import.py), judged
+    #: by the rules then; None for a screening answered on the patient pages. An imported result
+    #: was never shown to the person by IMS Screen.
+    imported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     #: The screening this one carries on from, after its emergency answer was withdrawn.
     continues_id: Mapped[int | None] = mapped_column(ForeignKey("screening.id", ondelete="SET NULL"), index=True)
     continues: Mapped[Screening | None] = relationship(

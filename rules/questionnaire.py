@@ -123,6 +123,9 @@ class Question:
     #: For the question that asks who is answering: the choice that means someone answers for
     #: another person, so every question is worded for them ("Does the person ...").
     someone_else_choice: str | None = None
+    #: For the question that asks how the person answering for someone else is related to them:
+    #: its answer names that relationship (FHIR's RelatedPerson, app/fhir.py).
+    relationship: bool = False
     #: Shown in the staff queue's one-line summary of a screening.
     in_summary: bool = False
     #: In a checklist: the checkbox's short label (the full `text` stays for staff and exports).
@@ -431,6 +434,11 @@ class Questionnaire:
                     seen[question.id] = answers[question.id]
         return result
 
+    @property
+    def relationship_question(self) -> Question | None:
+        """The question asking how the person answering for someone else is related to them, if any."""
+        return next((question for question in self if question.relationship), None)
+
     def for_someone_else(self, answers: Mapping[str, object]) -> bool:
         """Whether the answers say that someone is answering for another person."""
         return any(q.someone_else_choice is not None and answers.get(q.id) == q.someone_else_choice for q in self)
@@ -567,6 +575,7 @@ class _Builder:
         self.choice_sets: Mapping[str, object] = {}
         self.reassurance_seen = False
         self.someone_else_seen = False
+        self.relationship_seen = False
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(f"{self.filename}: {where}: {message}")
@@ -771,6 +780,7 @@ class _Builder:
             "enable_when",
             "widget",
             "someone_else_choice",
+            "relationship",
             "in_summary",
             "checklist_label",
             "checklist_label_proxy",
@@ -822,6 +832,7 @@ class _Builder:
             enable_when_data=data.get("enable_when"),
             widget=widget,
             someone_else_choice=data.get("someone_else_choice"),
+            relationship=bool(data.get("relationship", False)),
             in_summary=bool(data.get("in_summary", False)),
             checklist_label=data.get("checklist_label"),
             checklist_label_proxy=data.get("checklist_label_proxy"),
@@ -892,6 +903,12 @@ class _Builder:
             if self.someone_else_seen:
                 self.problem(where, "only one question can ask who is answering")
             self.someone_else_seen = True
+        if question.relationship:
+            if question.type is not QuestionType.SINGLE:
+                self.problem(where, "`relationship` marks a single-choice question")
+            if self.relationship_seen:
+                self.problem(where, "only one question can ask how the person answering is related")
+            self.relationship_seen = True
         if question.category is not None:
             if question.type not in CHOICE_TYPES or UNSURE not in question.choice_values:
                 self.problem(where, f"a {question.category} question must offer the choice {UNSURE!r}")

@@ -615,3 +615,6 @@ from tests.support.browser import (  # noqa: E402, F401
     server,
     staff_session,
 )
+
+# FHIR.js, the independent validator of the FHIR exports: one node process per test process.
+from tests.support.fhir_tools import fhir_validator  # noqa: E402, F401

@@ -173,10 +173,13 @@ def test_staff_pages(new_page: NewPage, server: Server, staff_session: dict[str,
         ("/staff/accounts", "accounts"),
         ("/staff/audit", "audit trail"),
         ("/staff/patient-requests/", "privacy requests"),
+        ("/staff/fhir/import", "FHIR import"),
     ]:
         response = page.goto(path)
         assert response is not None and response.status == 200 and page.url.endswith(path), page.url
         audit(page, name)
+    click_and_wait(page, page.get_by_role("button", name="Import and judge"))
+    audit(page, "FHIR import (error)", error=True)
     page.goto("/staff/")
     patient = new_page(PHONE)  # so that the queue has a screening to open
     open_answered_draft(patient, server, "see_doctor")

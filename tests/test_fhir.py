@@ -25,12 +25,13 @@ from flask.testing import FlaskClient
 from hypothesis import assume, given, settings
 
 import rules
-from app import fhir, i18n
+from app import fhir, fhir_import, i18n
 from app.extensions import db
 from rules import conditions
 from rules.datafile import load_yaml
 from rules.questionnaire import QuestionType, duration
 from tests.conftest import submit_screening
+from tests.support.fhir_tools import Validator
 from tests.support.journey import profile
 from tests.support.rules_strategies import complete_answers, partial_answers
 
@@ -45,13 +46,14 @@ def shipped_translations() -> tuple[fhir.Translation, ...]:
     return tuple(fhir.Translation.from_catalogue(TRANSLATIONS, language) for language in i18n.LANGUAGES[1:])
 
 
-def test_the_questionnaire_is_a_valid_fhir_questionnaire_with_every_question() -> None:
+def test_the_questionnaire_is_a_valid_fhir_questionnaire_with_every_question(fhir_validator: Validator) -> None:
     resource = fhir.questionnaire_resource(
         rules.questionnaire(), rules.ruleset().ruleset_version, shipped_translations()
     )
     parsed = Questionnaire.model_validate(resource)
+    fhir_validator.assert_valid(resource)
     assert parsed.version == rules.ruleset().ruleset_version
-    link_ids = {item.linkId for group in parsed.item for item in group.item}
+    link_ids = {item.linkId for group in parsed.item for item in group.item if item.type != "display"}
     assert link_ids == set(rules.questionnaire().questions)
     assert_valid_translations(resource, parsed.model_dump(mode="json", exclude_none=True))
 
@@ -87,6 +89,8 @@ def assert_valid_translations(resource: dict[str, Any], parsed: dict[str, Any]) 
                 assert set(value) == {"extension"}
                 languages = []
                 for extension in value["extension"]:
+                    if extension["url"] == fhir.CQF_EXPRESSION:  # the words for someone else (test_fhir_sdc)
+                        continue
                     assert extension["url"] == fhir.TRANSLATION
                     assert [part["url"] for part in extension["extension"]] == ["lang", "content"]
                     assert not any(name.startswith("value") for name in extension)
@@ -101,7 +105,7 @@ def assert_valid_translations(resource: dict[str, Any], parsed: dict[str, Any]) 
                 check(value)
 
     check(resource)
-    in_shadows = sum(len(v["extension"]) for _, v in _shadows(resource))
+    in_shadows = sum(1 for _, v in _shadows(resource) for e in v["extension"] if e["url"] == fhir.TRANSLATION)
     assert len(found) == in_shadows, "a translation extension outside a string's `_` element"
 
     def canonical(extensions: Iterator[tuple[str, dict[str, Any]]]) -> list[str]:
@@ -129,7 +133,7 @@ def test_branching_becomes_enable_when() -> None:
         {
             "question": "blood_thinners",
             "operator": "=",
-            "answerCoding": {"system": "urn:ims-screen:choice:blood_thinners", "code": "yes"},
+            "answerCoding": {"system": fhir.choice_system("blood_thinners"), "code": "yes"},
         }
     ]
     assert items["pregnant"]["enableBehavior"] == "all"
@@ -218,6 +222,13 @@ def exported_item(condition_data: object) -> dict[str, Any]:
     return next(item for group in resource["item"] for item in group["item"] if item["linkId"] == last.id)
 
 
+def enable_when_expression(item: dict[str, Any]) -> str:
+    """The FHIRPath of an item's SDC enableWhenExpression."""
+    (found,) = (e for e in item["extension"] if e["url"] == fhir.ENABLE_WHEN_EXPRESSION)
+    expression: str = found["valueExpression"]["expression"]
+    return expression
+
+
 COMPARISONS = {"=": operator.eq, "!=": operator.eq, ">=": operator.ge, "<=": operator.le}
 
 
@@ -242,12 +253,12 @@ def test_an_exported_enable_when_enables_the_item_exactly_when_the_condition_hol
     """Never flattened: any(all(a, b), c) exported as one list of a, b, c would enable on a alone."""
     item = exported_item(data)
     condition = conditions.parse(data, "test")
+    expressions = [e for e in item.get("extension", []) if e["url"] == fhir.ENABLE_WHEN_EXPRESSION]
     if "enableWhen" not in item:  # what one level cannot say goes whole into an expression instead
-        (extension,) = item["extension"]
-        assert extension["url"] == fhir.ENABLE_WHEN_EXPRESSION
+        (extension,) = expressions
         assert extension["valueExpression"]["language"] == "text/fhirpath"
         return
-    assert "extension" not in item
+    assert not expressions
     names = sorted(set(condition.names()))
     for values in itertools.product(*(tried(name) for name in names)):
         answers = {name: value for name, value in zip(names, values, strict=True) if value is not None}
@@ -265,7 +276,7 @@ def test_a_nesting_one_level_cannot_hold_is_exported_as_a_fhirpath_expression() 
     )
     assert "enableWhen" not in item and "enableBehavior" not in item
     answers = "%resource.repeat(item).where(linkId = '{}').{}"
-    assert item["extension"][0]["valueExpression"]["expression"] == (
+    assert enable_when_expression(item) == (
         f"(({answers.format('interpreter_needed', 'answer.value.code')}.exists($this = 'yes')"
         f" and {answers.format('age', 'answer.value')}.exists($this >= 61))"
         f" or {answers.format('treatments_tried', 'answer.value.code')}.exists($this = 'none'))"
@@ -304,7 +315,7 @@ def test_the_fhirpath_expression_holds_exactly_when_the_condition_does(data: obj
 
 def test_fhirpath_literals_are_quoted_and_escaped() -> None:
     item = exported_item({"count_of": {"at_least": 1, "of": [{"equals": ["blood_thinners", "it's \\ odd"]}]}})
-    expression = item["extension"][0]["valueExpression"]["expression"]
+    expression = enable_when_expression(item)
     assert expression.endswith(".exists($this = 'it\\'s \\\\ odd'), 1, 0)) >= 1)")
 
 
@@ -325,23 +336,27 @@ def as_given(answers: dict[str, object]) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("name", sorted(PROFILES))
-def test_each_profile_exports_as_a_valid_bundle_that_round_trips(name: str) -> None:
+def test_each_profile_exports_as_a_valid_bundle_that_round_trips(name: str, fhir_validator: Validator) -> None:
     answers = dict(PROFILES[name])
     bundle = bundle_of(answers)
     Bundle.model_validate(bundle)
+    fhir_validator.assert_valid(bundle)
     response = bundle["entry"][1]["resource"]  # type: ignore[index]
-    assert fhir.answers_from_response(response) == as_given(answers)
-    assert rules.evaluate(fhir.answers_from_response(response)).outcome == rules.evaluate(answers).outcome
+    assert fhir_import.answers_from_response(response) == as_given(answers)
+    assert rules.evaluate(fhir_import.answers_from_response(response)).outcome == rules.evaluate(answers).outcome
 
 
 @settings(max_examples=40, deadline=None)
 @given(complete_answers())
-def test_any_screening_exports_validly_and_round_trips_to_the_same_outcome(answers: dict[str, object]) -> None:
+def test_any_screening_exports_validly_and_round_trips_to_the_same_outcome(
+    fhir_validator: Validator, answers: dict[str, object]
+) -> None:
     bundle = bundle_of(answers)
     Bundle.model_validate(bundle)
+    fhir_validator.assert_valid(bundle)
     risk = bundle["entry"][2]["resource"]  # type: ignore[index]
     assert risk["prediction"][0]["outcome"]["coding"][0]["code"] == rules.evaluate(answers).outcome.value
-    back = fhir.answers_from_response(bundle["entry"][1]["resource"])  # type: ignore[index]
+    back = fhir_import.answers_from_response(bundle["entry"][1]["resource"])  # type: ignore[index]
     assert back == as_given(answers)
     assert rules.evaluate(back).to_dict() == rules.evaluate(as_given(answers)).to_dict()
     assert rules.evaluate(back).outcome == rules.evaluate(answers).outcome
@@ -354,7 +369,7 @@ def test_a_duration_exports_as_given_as_a_ucum_quantity(amount: int, unit: str, 
     items = {item["linkId"]: item for group in response["item"] for item in group["item"]}
     quantity = {"value": amount, "unit": unit, "system": "http://unitsofmeasure.org", "code": code}
     assert items["pain_duration_weeks"]["answer"] == [{"valueQuantity": quantity}]
-    assert fhir.answers_from_response(response)["pain_duration_weeks"] == duration(amount, unit)
+    assert fhir_import.answers_from_response(response)["pain_duration_weeks"] == duration(amount, unit)
     item = next(
         i
         for g in fhir.questionnaire_resource(rules.questionnaire(), "v")["item"]
@@ -362,24 +377,28 @@ def test_a_duration_exports_as_given_as_a_ucum_quantity(amount: int, unit: str, 
         if i["linkId"] == "pain_duration_weeks"
     )
     assert item["type"] == "quantity"
-    assert [option["valueCoding"]["code"] for option in item["extension"]] == ["d", "wk", "mo", "a"]
+    options = [e["valueCoding"]["code"] for e in item["extension"] if e["url"] == fhir.UNIT_OPTION]
+    assert options == ["d", "wk", "mo", "a"]
 
 
 @settings(max_examples=30, deadline=None)
 @given(partial_answers())
-def test_a_screening_stopped_early_exports_as_stopped_and_round_trips(answers: dict[str, object]) -> None:
+def test_a_screening_stopped_early_exports_as_stopped_and_round_trips(
+    fhir_validator: Validator, answers: dict[str, object]
+) -> None:
     assume(rules.decided(answers) is not None and rules.questionnaire().missing(answers))
     bundle = bundle_of(answers)
     Bundle.model_validate(bundle)
+    fhir_validator.assert_valid(bundle)
     response = bundle["entry"][1]["resource"]  # type: ignore[index]
     assert response["status"] == "stopped"
-    back = fhir.answers_from_response(response)
+    back = fhir_import.answers_from_response(response)
     assert rules.evaluate(back).to_dict() == rules.evaluate(as_given(answers)).to_dict()
     assert bundle_of(profile("ideal_neck"))["entry"][1]["resource"]["status"] == "completed"  # type: ignore[index]
 
 
 def test_staff_download_a_screening_bundle_and_it_is_audited(
-    app: Flask, physio_client: FlaskClient, ideal_answers: dict[str, object]
+    app: Flask, physio_client: FlaskClient, ideal_answers: dict[str, object], fhir_validator: Validator
 ) -> None:
     from sqlalchemy import select
 
@@ -390,6 +409,7 @@ def test_staff_download_a_screening_bundle_and_it_is_audited(
     assert response.status_code == 200
     assert response.mimetype == "application/fhir+json"
     bundle = Bundle.model_validate(json.loads(response.get_data(as_text=True)))
+    fhir_validator.assert_valid(json.loads(response.get_data(as_text=True)))
     assert bundle.identifier.value == reference
     with app.app_context():
         assert db.session.scalars(
@@ -399,7 +419,11 @@ def test_staff_download_a_screening_bundle_and_it_is_audited(
 
 
 def test_admins_export_the_filtered_queue_as_ndjson(
-    app: Flask, admin_client: FlaskClient, physio_client: FlaskClient, ideal_answers: dict[str, object]
+    app: Flask,
+    admin_client: FlaskClient,
+    physio_client: FlaskClient,
+    ideal_answers: dict[str, object],
+    fhir_validator: Validator,
 ) -> None:
     likely = submit_screening(app, ideal_answers)
     emergency = submit_screening(app, dict(ideal_answers, rf_saddle_numbness="yes"))
@@ -407,15 +431,18 @@ def test_admins_export_the_filtered_queue_as_ndjson(
     assert response.is_streamed  # before reading: reading buffers it
     lines = response.get_data(as_text=True).splitlines()
     assert [Bundle.model_validate(json.loads(line)).identifier.value for line in lines] == [emergency, likely]
+    for line in lines:
+        fhir_validator.assert_valid(json.loads(line))
     filtered = admin_client.get("/staff/export.ndjson", query_string={"outcome": "likely"}).get_data(as_text=True)
     assert len(filtered.splitlines()) == 1
     assert physio_client.get("/staff/export.ndjson").status_code == 403
 
 
-def test_the_cli_prints_the_questionnaire(app: Flask) -> None:
+def test_the_cli_prints_the_questionnaire(app: Flask, fhir_validator: Validator) -> None:
     result = app.test_cli_runner().invoke(args=["fhir", "questionnaire"])
     resource = json.loads(result.output)
     parsed = Questionnaire.model_validate(resource)
+    fhir_validator.assert_valid(resource)
     assert_valid_translations(resource, parsed.model_dump(mode="json", exclude_none=True))
     # The languages the app offers (in tests all of them), whatever the command's own language.
     assert [t["extension"][0]["valueCode"] for t in resource.get("_title", {}).get("extension", [])] == [

@@ -19,11 +19,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 import rules
-from app import catalogues, fhir, i18n
+from app import catalogues, fhir, fhir_import, i18n
 from app.extensions import db
 from app.models import Screening
 from rules.questionnaire import Category
 from tests.conftest import submit_screening
+from tests.support.fhir_tools import Validator
 from tests.test_fhir import TRANSLATIONS, assert_valid_translations
 
 #: A red-flag question and one of its choices.
@@ -43,13 +44,15 @@ def translations_of(element: dict[str, Any]) -> dict[str, str]:
     """A string's translations (`_text`, `_display`...) as language tag -> text."""
     return {
         parts[0]["valueCode"]: parts[1]["valueString"]
-        for parts in (extension["extension"] for extension in element.get("extension", []))
+        for parts in (e["extension"] for e in element.get("extension", []) if e["url"] == fhir.TRANSLATION)
     }
 
 
-def exported(translations: tuple[fhir.Translation, ...]) -> dict[str, Any]:
+def exported(translations: tuple[fhir.Translation, ...], validator: Validator) -> dict[str, Any]:
+    """The questionnaire with `translations`, checked by fhir.resources, FHIR.js and the translation rules."""
     resource = fhir.questionnaire_resource(rules.questionnaire(), "test", translations)
     parsed = Questionnaire.model_validate(resource)
+    validator.assert_valid(resource)
     assert_valid_translations(resource, parsed.model_dump(mode="json", exclude_none=True))
     return resource
 
@@ -58,9 +61,11 @@ def item_of(resource: dict[str, Any], link_id: str) -> dict[str, Any]:
     return next(item for group in resource["item"] for item in group["item"] if item["linkId"] == link_id)
 
 
-def test_the_questionnaire_carries_the_punjabi_and_farsi_catalogues_translations() -> None:
+def test_the_questionnaire_carries_the_punjabi_and_farsi_catalogues_translations(fhir_validator: Validator) -> None:
     languages = [i18n.BY_TAG["pa"], i18n.BY_TAG["fa"]]
-    resource = exported(tuple(fhir.Translation.from_catalogue(TRANSLATIONS, language) for language in languages))
+    resource = exported(
+        tuple(fhir.Translation.from_catalogue(TRANSLATIONS, language) for language in languages), fhir_validator
+    )
     item = item_of(resource, RED_FLAG.id)
     option = next(o["valueCoding"] for o in item["answerOption"] if o["valueCoding"]["code"] == CHOICE.value)
     for language in languages:
@@ -71,21 +76,27 @@ def test_the_questionnaire_carries_the_punjabi_and_farsi_catalogues_translations
     assert resource["language"] == "en-CA"
     # The shipped drafts are unreviewed, and the resource says so.
     (tag,) = resource["meta"]["tag"]
-    assert (tag["system"], tag["code"]) == (fhir.TRANSLATION_REVIEW_SYSTEM, fhir.UNREVIEWED_TAG)
+    assert (tag["system"], tag["code"]) == (fhir.publication().translation_review_system, fhir.UNREVIEWED_TAG)
     assert "pa, fa" in tag["display"] and "not reviewed" in tag["display"]
     assert [review_of(resource, tag)["status"] for tag in ("pa", "fa")] == ["unreviewed", "unreviewed"]
 
 
-def test_every_text_a_patient_reads_is_translated_in_every_shipped_language() -> None:
-    resource = exported(tuple(fhir.Translation.from_catalogue(TRANSLATIONS, lang) for lang in i18n.LANGUAGES[1:]))
+def test_every_text_a_patient_reads_is_translated_in_every_shipped_language(fhir_validator: Validator) -> None:
+    resource = exported(
+        tuple(fhir.Translation.from_catalogue(TRANSLATIONS, lang) for lang in i18n.LANGUAGES[1:]), fhir_validator
+    )
     others = {language.tag for language in i18n.LANGUAGES[1:]}
     strings = [resource["_title"]]
     for group in resource["item"]:
         strings.append(group["_text"])
-        for item in group["item"]:
-            strings.append(item["_text"])
+        for item in group["item"]:  # the page's introduction too, and each question's help
+            strings += [item["_text"], *(child["_text"] for child in item.get("item", []))]
             strings += [o["valueCoding"]["_display"] for o in item.get("answerOption", [])]
-            strings += [e["valueCoding"]["_display"] for e in item.get("extension", []) if e["url"] == fhir.UNIT_OPTION]
+            strings += [
+                e["valueCoding"]["_display"]
+                for e in item.get("extension", [])
+                if e["url"] in (fhir.UNIT_OPTION, fhir.UNIT)
+            ]
     assert all(set(translations_of(element)) == others for element in strings)
 
 
@@ -107,7 +118,9 @@ def write_catalogues(directory: Path, catalogues_: dict[str, dict[str, tuple[str
     return directory
 
 
-def test_a_missing_or_fuzzy_message_gets_no_translation_in_that_language(tmp_path: Path) -> None:
+def test_a_missing_or_fuzzy_message_gets_no_translation_in_that_language(
+    tmp_path: Path, fhir_validator: Validator
+) -> None:
     write_catalogues(
         tmp_path,
         {
@@ -117,7 +130,9 @@ def test_a_missing_or_fuzzy_message_gets_no_translation_in_that_language(tmp_pat
         },
     )
     languages = (i18n.BY_TAG["pa"], i18n.BY_TAG["fa"])
-    resource = exported(tuple(fhir.Translation.from_catalogue(tmp_path, language) for language in languages))
+    resource = exported(
+        tuple(fhir.Translation.from_catalogue(tmp_path, language) for language in languages), fhir_validator
+    )
     item = item_of(resource, RED_FLAG.id)
     option = next(o["valueCoding"] for o in item["answerOption"] if o["valueCoding"]["code"] == CHOICE.value)
     assert translations_of(item["_text"]) == {"fa": "پرسش"}
@@ -126,7 +141,9 @@ def test_a_missing_or_fuzzy_message_gets_no_translation_in_that_language(tmp_pat
     assert "_title" not in resource and "_text" not in resource["item"][0]
 
 
-def test_a_reviewed_translation_is_stated_as_such_and_an_unreviewed_one_is_tagged(tmp_path: Path) -> None:
+def test_a_reviewed_translation_is_stated_as_such_and_an_unreviewed_one_is_tagged(
+    tmp_path: Path, fhir_validator: Validator
+) -> None:
     write_catalogues(tmp_path, {"pa": {RED_FLAG.text: ("ਪ੍ਰਸ਼ਨ", False)}, "fa": {RED_FLAG.text: ("پرسش", False)}})
     version = catalogues.status(tmp_path, "pa").review.current_version
     (tmp_path / "pa" / catalogues.REVIEW_FILE).write_text(
@@ -135,7 +152,7 @@ def test_a_reviewed_translation_is_stated_as_such_and_an_unreviewed_one_is_tagge
         encoding="utf-8",
     )
     pa, fa = (fhir.Translation.from_catalogue(tmp_path, i18n.BY_TAG[tag]) for tag in ("pa", "fa"))
-    both = exported((pa, fa))
+    both = exported((pa, fa), fhir_validator)
     assert review_of(both, "pa") == {
         "lang": "pa",
         "status": "reviewed",
@@ -146,8 +163,8 @@ def test_a_reviewed_translation_is_stated_as_such_and_an_unreviewed_one_is_tagge
     assert review_of(both, "fa")["status"] == "unreviewed"
     assert both["meta"]["tag"][0]["display"].startswith("Machine-assisted draft translations")
     assert ": fa." in both["meta"]["tag"][0]["display"]  # Punjabi is not named among the drafts
-    assert "meta" not in exported((pa,))  # all reviewed: nothing to warn of
-    assert "meta" not in exported(()) and "extension" not in exported(())
+    assert "meta" not in exported((pa,), fhir_validator)  # all reviewed: nothing to warn of
+    assert "meta" not in exported((), fhir_validator) and "extension" not in exported((), fhir_validator)
 
 
 def review_of(resource: dict[str, Any], tag: str) -> dict[str, str]:
@@ -198,7 +215,7 @@ def test_the_response_of_a_screening_answered_in_punjabi_is_in_punjabi(
     assert response["language"] == "pa"
     typed = next(i for g in response["item"] for i in g["item"] if i["linkId"] == "interpreter_language")
     assert typed["answer"] == [{"valueString": "ਪੰਜਾਬੀ"}]
-    assert fhir.answers_from_response(response)["interpreter_language"] == "ਪੰਜਾਬੀ"
+    assert fhir_import.answers_from_response(response)["interpreter_language"] == "ਪੰਜਾਬੀ"
     # A screening from before languages were kept is in English.
     assert response_of(physio_client, earlier)["language"] == "en-CA"
 

@@ -431,6 +431,19 @@ def test_the_data_dictionary_describes_every_question() -> None:
          """,
             "question b: only one question can ask who is answering",
         ),
+        (
+            """
+          - {id: a, type: multiple, text: "A?", choices: yes_no_unsure, relationship: true}
+         """,
+            "question a: `relationship` marks a single-choice question",
+        ),
+        (
+            """
+          - {id: a, type: single, text: "A?", choices: yes_no_unsure, relationship: true}
+          - {id: b, type: single, text: "B?", choices: yes_no_unsure, relationship: true}
+         """,
+            "question b: only one question can ask how the person answering is related",
+        ),
     ],
 )
 def test_a_malformed_presentation_flag_names_the_question(tmp_path: Path, questions: str, message: str) -> None:

@@ -86,6 +86,7 @@ def url_for_rule(
             "account_id": account_id,
             "section_id": section_id,
             "filename": "css/site.css",
+            "code_system_id": "outcome",
         }[argument]
     return app.url_map.bind("localhost").build(rule.endpoint, values)
 

@@ -22,4 +22,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(reports.bp)
     app.register_blueprint(privacy.bp)
     app.register_blueprint(governance.bp)
-    app.register_blueprint(interop.bp)
+    interop.init_app(app)

@@ -1,13 +1,17 @@
-"""FHIR R4 downloads for staff: the questionnaire, and one screening as a Bundle (audited)."""
+"""FHIR R4 for staff: download the questionnaire and one screening as a Bundle (audited), and
+import a QuestionnaireResponse that another tool produced, filed as a screening (audited)."""
 
 from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response
+from flask import Blueprint, Flask, Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 
 import rules
-from app import audit, fhir
+from app import audit, fhir, fhir_import
 from app.extensions import db
 from app.models import Screening
 from app.staff.queue import screening_or_404
@@ -52,3 +56,61 @@ def screening_bundle(reference: str) -> Response:
     audit.record("export_fhir", screening=found)
     db.session.commit()
     return _download(bundle_for(found), f"{found.reference}.fhir.json")
+
+
+#: The largest QuestionnaireResponse file staff may import: one is some tens of kB (about 25 kB from
+#: LHC-Forms, 38 kB as IMS Screen's own pretty-printed Bundle), more than the app's 64 KiB for
+#: other posts allows once another tool pretty-prints it or adds texts.
+IMPORT_MAX_BYTES = 512 * 1024
+
+
+def allow_import_upload() -> None:
+    """Before every request, and before CSRFProtect reads the form: the import's post may carry a
+    file up to IMPORT_MAX_BYTES. Werkzeug applies MAX_FORM_MEMORY_SIZE (16 KiB) to every chunk of
+    a multipart body, files included, so without this any file over 16 KiB would get a 413."""
+    if request.endpoint == "staff_fhir.import_response" and request.method == "POST":
+        request.max_content_length = IMPORT_MAX_BYTES
+        request.max_form_memory_size = IMPORT_MAX_BYTES
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprint, and the import's upload limit ahead of every other request hook."""
+    app.register_blueprint(bp)
+    app.before_request_funcs.setdefault(None, []).insert(0, allow_import_upload)
+
+
+class ImportForm(FlaskForm):
+    response = FileField(
+        "QuestionnaireResponse file (FHIR R4 JSON)",
+        validators=[FileRequired("Choose the file of the QuestionnaireResponse to import")],
+    )
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_response() -> ResponseReturnValue:
+    """Import a QuestionnaireResponse from another tool as a screening judged by the rules
+    (audited); a response that is not sound is refused with every problem named, storing nothing."""
+    form = ImportForm()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            screening = fhir_import.import_response(form.response.data.read())
+        except fhir_import.InvalidResponse as refusal:
+            db.session.rollback()
+            problems = refusal.problems
+        else:
+            db.session.commit()
+            flash(
+                f"Imported as {screening.reference} and judged by the rules. IMS Screen did not show this "
+                "result to the person: for an emergency or see-a-doctor result, contact them now.",
+                "success",
+            )
+            return redirect(url_for("staff.screening", reference=screening.reference), 303)
+    status = 400 if form.errors or problems else 200
+    return render_template(
+        "staff/import.html",
+        form=form,
+        problems=problems,
+        summary=[("#response", problem) for problem in problems],
+        version=rules.ruleset().ruleset_version,
+    ), status

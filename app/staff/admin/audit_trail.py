@@ -48,6 +48,7 @@ ACTION_LABELS = {
     "export_csv": "Exported screenings (CSV)",
     "export_fhir_ndjson": "Exported screenings (FHIR NDJSON)",
     "export_fhir": "Downloaded a screening (FHIR)",
+    "import_fhir": "Imported a screening (FHIR QuestionnaireResponse)",
     "replay_rules": "Replayed the rules",
     "change_clinic_switch": "Changed a clinic setting",
     "find_for_privacy_request": "Looked up a screening for a privacy request",

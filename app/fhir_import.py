@@ -1,0 +1,386 @@
+"""Reading a FHIR R4 QuestionnaireResponse back into answers, and filing one that another tool
+produced (a FHIR form renderer given IMS Screen's Questionnaire) as a screening judged by the
+rules: staff's import page (app/staff/interop.py) and `flask --app wsgi fhir import FILE`.
+
+A response is read strictly, and every problem is named in words staff can act on
+(`InvalidResponse`): it must be a QuestionnaireResponse (alone, or the one in a Bundle) that is
+completed, amended or stopped; answer this installation's Questionnaire (its canonical URL) in
+the version the rules are written for; follow its structure (each question in its page's group);
+code each choice in the question's own code system, with one of its codes; give each answer the
+type its question asks for; fit the questionnaire (ranges, exclusive choices, follow-ups that
+apply); and answer every required question unless the answers already decide the outcome. What R4
+allows and means nothing here is ignored: an item without answers, a display item, item texts.
+Nothing is stored unless the whole response is sound.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import rules
+from app import audit, fhir, i18n, notifications
+from app.clock import utcnow
+from app.extensions import db
+from app.models import Screening, StaffUser
+from rules.questionnaire import Question, QuestionType, duration
+
+#: Statuses of a response whose answers can be judged: finished (completed, amended), or ended
+#: early because the answers already decided the outcome (stopped, as IMS Screen's own exports).
+ACCEPTED_STATUSES = ("completed", "amended", "stopped")
+#: How deep items may nest (pages, questions, answers): the Questionnaire needs three levels.
+MAX_DEPTH = 8
+#: How many problems a refusal names at most (a wrong file can have hundreds).
+MAX_PROBLEMS = 20
+
+
+class InvalidResponse(ValueError):
+    """The response cannot be filed; `problems` says why, each in a sentence."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)[:MAX_PROBLEMS]
+        if len(problems) > MAX_PROBLEMS:
+            self.problems.append(f"… and {len(problems) - MAX_PROBLEMS} more problems.")
+        super().__init__("; ".join(self.problems))
+
+
+@dataclass(frozen=True)
+class ReadResponse:
+    """What a sound response says: the answers (question id -> value, as the patient pages
+    store them) and the language it was given in (a tag of app.i18n.LANGUAGES; English when the
+    response's language is none of them)."""
+
+    answers: dict[str, object]
+    language: str
+
+
+def parse_json(raw: bytes) -> object:
+    """The JSON document in `raw` (UTF-8, with or without a byte order mark); InvalidResponse
+    when it is not one."""
+    try:
+        return json.loads(raw.decode("utf-8-sig"), parse_constant=_refuse_constant)
+    except UnicodeDecodeError:
+        raise InvalidResponse(["The file is not text in UTF-8: export the response as FHIR JSON."]) from None
+    except RecursionError:
+        raise InvalidResponse(["The file nests too deeply to be a QuestionnaireResponse."]) from None
+    except ValueError as error:
+        raise InvalidResponse([f"The file is not valid JSON: {error}."]) from None
+
+
+def _refuse_constant(name: str) -> object:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def answers_from_response(response: object, where: fhir.Publication | None = None) -> dict[str, object]:
+    """Answers (question id -> value) read back from a QuestionnaireResponse; InvalidResponse
+    listing every problem when it cannot be (see `read_response`)."""
+    return read_response(response, where).answers
+
+
+def read_response(data: object, where: fhir.Publication | None = None) -> ReadResponse:
+    """Read and check a QuestionnaireResponse (or a Bundle holding exactly one) against the shipped
+    questionnaire, in the version of the shipped rules, as published by `where` (by default the
+    app's); raise InvalidResponse naming every problem."""
+    where = where or fhir.publication()
+    response = _the_response(data)
+    problems = _header_problems(response, where)
+    reader = _Reader(where)
+    reader.read_pages(response.get("item"))
+    problems += reader.problems
+    if problems:
+        raise InvalidResponse(problems)
+    answers = reader.answers
+    problems = [_worded(problem) for problem in rules.questionnaire().problems(answers)]
+    if not problems:
+        problems = _completeness_problems(answers)
+    if problems:
+        raise InvalidResponse(problems)
+    language = response.get("language")
+    return ReadResponse(answers, language if language in i18n.BY_TAG else fhir.BASE_LANGUAGE)
+
+
+def _the_response(data: object) -> Mapping[str, Any]:
+    """The QuestionnaireResponse in `data`: itself, or the only one in a Bundle."""
+    if not isinstance(data, Mapping):
+        raise InvalidResponse(["The file holds no FHIR resource: a QuestionnaireResponse is a JSON object."])
+    resource: Mapping[str, Any] = data
+    if resource.get("resourceType") == "Bundle":
+        entries = resource.get("entry")
+        found: list[Mapping[str, Any]] = [
+            entry["resource"]
+            for entry in (entries if isinstance(entries, list) else [])
+            if isinstance(entry, Mapping)
+            and isinstance(entry.get("resource"), Mapping)
+            and entry["resource"].get("resourceType") == "QuestionnaireResponse"
+        ]
+        if len(found) != 1:
+            raise InvalidResponse([f"The Bundle holds {len(found)} QuestionnaireResponses; import one at a time."])
+        resource = found[0]
+    if resource.get("resourceType") != "QuestionnaireResponse":
+        kind = resource.get("resourceType")
+        named = f"a {kind}" if isinstance(kind, str) and kind else "no resourceType"
+        raise InvalidResponse([f"The file holds {named[:80]}, not a QuestionnaireResponse."])
+    return resource
+
+
+def _header_problems(response: Mapping[str, Any], where: fhir.Publication) -> list[str]:
+    """What is wrong with the response's status and the questionnaire it says it answers."""
+    problems = []
+    status = response.get("status")
+    if status == "in-progress":
+        problems.append("The response is still in progress (status in-progress): finish it, then import it.")
+    elif status not in ACCEPTED_STATUSES:
+        shown = repr(status)[:40] if status is not None else "none"
+        problems.append(f"The response's status is {shown}; only {', '.join(ACCEPTED_STATUSES)} can be imported.")
+    expected = f"{where.questionnaire_url}|{rules.ruleset().ruleset_version}"
+    link = response.get("questionnaire")
+    if not isinstance(link, str) or not link:
+        problems.append(f"The response does not say which questionnaire it answers (questionnaire: {expected}).")
+        return problems
+    url, _, version = link.partition("|")
+    if url != where.questionnaire_url:
+        problems.append(
+            f"The response answers the questionnaire {url[:120]!r}, not this installation's ({where.questionnaire_url})."
+        )
+    elif not version:
+        problems.append(f"The response does not say which version of the questionnaire it answers ({expected}).")
+    elif version != rules.ruleset().ruleset_version:
+        problems.append(
+            f"The response answers version {version[:40]!r} of the questionnaire, but this installation asks "
+            f"version {rules.ruleset().ruleset_version}: its rules cannot judge answers to other questions."
+        )
+    return problems
+
+
+class _Reader:
+    """Walks a response's items, collecting the answers and every problem with them."""
+
+    def __init__(self, where: fhir.Publication) -> None:
+        self.where = where
+        self.questionnaire = rules.questionnaire()
+        self.answers: dict[str, object] = {}
+        self.problems: list[str] = []
+        self.seen: set[str] = set()
+
+    def read_pages(self, items: object) -> None:
+        """The top level: one group per page of the questionnaire."""
+        for item in self._items(items, "the response", 1):
+            link_id = item["linkId"]
+            section = self.questionnaire.section(link_id)
+            if section is None:
+                question = self.questionnaire.questions.get(link_id)
+                if question is not None:
+                    self.problems.append(
+                        f"{_named(question)} is outside its page: it belongs in the group {question.section_id!r}, "
+                        "as in the Questionnaire."
+                    )
+                else:
+                    self.problems.append(f"The item {link_id[:80]!r} is not a page of the questionnaire.")
+                continue
+            if self._seen_before(link_id, f"The page {link_id!r}"):
+                continue
+            for child in self._items(item.get("item"), f"the page {link_id!r}", 2):
+                self._read_question(child, section.id)
+
+    def _read_question(self, item: Mapping[str, Any], section_id: str) -> None:
+        link_id = item["linkId"]
+        question = self.questionnaire.questions.get(link_id)
+        if question is None:
+            if not _is_display(link_id) or item.get("answer"):
+                self.problems.append(f"The item {link_id[:80]!r} is not a question of the questionnaire.")
+            return
+        if question.section_id != section_id:
+            self.problems.append(
+                f"{_named(question)} is in the group {section_id!r}, not in its page {question.section_id!r}."
+            )
+            return
+        if self._seen_before(link_id, _named(question)):
+            return
+        for child in self._items(item.get("item"), _named(question), 3):
+            self._refuse_nested(child, question)
+        answers = item.get("answer")
+        if answers is None or answers == []:
+            return  # no answer: legal, and the same as not answering
+        if not isinstance(answers, list) or not all(isinstance(answer, Mapping) for answer in answers):
+            self.problems.append(f"{_named(question)}: `answer` must be a list of answers.")
+            return
+        values = []
+        for answer in answers:
+            for child in self._items(answer.get("item"), _named(question), 3):
+                self._refuse_nested(child, question)
+            value = self._value(question, answer)
+            if value is not None:
+                values.append(value)
+        if len(values) != len(answers):
+            return
+        if question.type is QuestionType.MULTIPLE:
+            self.answers[question.id] = values
+        elif len(values) > 1:
+            self.problems.append(f"{_named(question)} takes one answer, not {len(values)}.")
+        else:
+            self.answers[question.id] = values[0]
+
+    def _refuse_nested(self, item: Mapping[str, Any], question: Question) -> None:
+        """A question's child items: only its help text, which carries no answer."""
+        if not _is_display(item["linkId"]) or item.get("answer"):
+            self.problems.append(f"{_named(question)} has no follow-up item {item['linkId'][:80]!r}.")
+
+    def _value(self, question: Question, answer: Mapping[str, Any]) -> object | None:
+        """One answer's value as the patient pages store it, or None after noting its problem."""
+        kinds = [key for key in answer if key.startswith("value")]
+        expected = _VALUE_TYPES[question.type]
+        if kinds != [expected]:
+            given = ", ".join(kinds) or "no value"
+            self.problems.append(f"{_named(question)}: expects answers of type {expected}, got {given[:60]}.")
+            return None
+        value = answer[expected]
+        if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+            return self._code(question, value)
+        if question.type is QuestionType.DURATION:
+            return self._duration(question, value)
+        if question.type is QuestionType.TEXT:
+            if isinstance(value, str):
+                return value
+        elif isinstance(value, int) and not isinstance(value, bool):
+            return value
+        self.problems.append(f"{_named(question)}: {str(value)[:40]!r} is not a {expected}.")
+        return None
+
+    def _code(self, question: Question, coding: object) -> str | None:
+        system = self.where.choice_system(question.id)
+        if not isinstance(coding, Mapping) or not isinstance(coding.get("code"), str):
+            self.problems.append(f"{_named(question)}: a choice is a Coding with a code.")
+            return None
+        if coding.get("system") != system:
+            self.problems.append(
+                f"{_named(question)}: the answer is coded in {str(coding.get('system'))[:100]!r}, "
+                f"not in the question's code system {system}."
+            )
+            return None
+        code: str = coding["code"]
+        if code not in question.choice_values:
+            self.problems.append(
+                f"{_named(question)}: {code[:40]!r} is not one of its choices ({', '.join(question.choice_values)})."
+            )
+            return None
+        return code
+
+    def _duration(self, question: Question, quantity: object) -> object | None:
+        units = {code: unit for unit, code in fhir.UCUM_DURATION_UNITS.items()}
+        if (
+            not isinstance(quantity, Mapping)
+            or quantity.get("system") != fhir.UCUM
+            or quantity.get("code") not in units
+        ):
+            self.problems.append(
+                f"{_named(question)}: a length of time is a Quantity in UCUM days, weeks, months or years "
+                f"({', '.join(units)})."
+            )
+            return None
+        amount = quantity.get("value")
+        if isinstance(amount, float) and amount.is_integer():
+            amount = int(amount)
+        if not isinstance(amount, int) or isinstance(amount, bool):
+            self.problems.append(f"{_named(question)}: {str(amount)[:20]!r} is not a whole number.")
+            return None
+        if amount == 0:  # "0 weeks", stored before days could be given (now "at least 1 day")
+            return 0
+        return duration(amount, units[quantity["code"]])
+
+    def _items(self, items: object, where: str, depth: int) -> Iterator[Mapping[str, Any]]:
+        """The well-formed items of a list (each an object with a linkId), noting the others."""
+        if items is None:
+            return
+        if depth > MAX_DEPTH or not isinstance(items, list):
+            self.problems.append(f"The items of {where} are not a list of items, as the Questionnaire has them.")
+            return
+        for item in items:
+            if isinstance(item, Mapping) and isinstance(item.get("linkId"), str):
+                yield item
+            else:
+                self.problems.append(f"An item of {where} has no linkId.")
+
+    def _seen_before(self, link_id: str, named: str) -> bool:
+        if link_id in self.seen:
+            self.problems.append(f"{named} appears more than once.")
+            return True
+        self.seen.add(link_id)
+        return False
+
+
+#: The `value[x]` an answer to each type of question has (FHIR R4's item types, app/fhir.py).
+_VALUE_TYPES = {
+    QuestionType.SINGLE: "valueCoding",
+    QuestionType.MULTIPLE: "valueCoding",
+    QuestionType.INTEGER: "valueInteger",
+    QuestionType.SCALE: "valueInteger",
+    QuestionType.DURATION: "valueQuantity",
+    QuestionType.TEXT: "valueString",
+}
+
+
+def _is_display(link_id: str) -> bool:
+    """Whether `link_id` is one of the Questionnaire's display items (an introduction, a hint)."""
+    return link_id.endswith((".intro", ".help"))
+
+
+def _named(question: Question) -> str:
+    return f"“{question.text}” ({question.id})"
+
+
+def _worded(problem: str) -> str:
+    """A questionnaire problem ("age: 150 is outside 0 to 120") with the question's words."""
+    question_id, separator, rest = problem.partition(":")
+    question = rules.questionnaire().questions.get(question_id)
+    return f"{_named(question)}:{rest}" if separator and question is not None else problem
+
+
+def _completeness_problems(answers: Mapping[str, object]) -> list[str]:
+    """The required questions left unanswered, unless the answers already decide the outcome
+    (as the patient pages stop early): never judged as if unanswered meant "no"."""
+    missing = rules.questionnaire().missing(answers)
+    if not missing or rules.decided(answers) is not None:
+        return []
+    named = "; ".join(_named(question) for question in missing[:5])
+    more = f"; and {len(missing) - 5} more" if len(missing) > 5 else ""
+    return [
+        f"The response leaves {len(missing)} required question{'s' if len(missing) > 1 else ''} unanswered, "
+        f"and the answers given do not decide the outcome: {named}{more}."
+    ]
+
+
+def file_response(read: ReadResponse, now: datetime | None = None) -> Screening:
+    """Store a read response as a submitted screening, judged by the rules now and marked imported.
+
+    It has no resume link (the person never used IMS Screen) and the clinic is told of a medical
+    outcome as for any submission. The caller audits and commits.
+    """
+    now = now or utcnow()
+    screening = Screening(
+        state="submitted",
+        answers=read.answers,
+        language=read.language,
+        answer_languages=dict.fromkeys(read.answers, read.language),
+        consented_at=now,
+        created_at=now,
+        expires_at=now,
+        submitted_at=now,
+        imported_at=now,
+        **Screening.result_columns(rules.evaluate(read.answers)),
+    )
+    db.session.add(screening)
+    db.session.flush()
+    notifications.queue_for_screening(screening)
+    return screening
+
+
+def import_response(raw: bytes, *, actor: StaffUser | None = None, via: str = "portal") -> Screening:
+    """Read `raw` (a QuestionnaireResponse's JSON), file it and audit the import, in the current
+    transaction (the caller commits); InvalidResponse, with nothing added, when it is not sound."""
+    read = read_response(parse_json(raw))
+    screening = file_response(read)
+    audit.record("import_fhir", screening=screening, actor=actor, email=None if actor else "command line", via=via)
+    return screening

@@ -1,0 +1,432 @@
+"""Reading a QuestionnaireResponse from another tool, and filing it as a screening (issue 19).
+
+Legal R4 is read (an item without answers, a display item, other texts, a response in a Bundle,
+one stopped early because its answers decide); anything else is refused with every problem named
+in words, and nothing is stored: no screening, no audit event, no email. The staff page and the
+CLI file a sound response as a screening judged by the rules, marked imported and audited.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+import rules
+from app import fhir, fhir_import
+from app.extensions import db
+from app.models import AuditEvent, Notification, Screening
+from tests.conftest import csrf_token_from
+from tests.support.journey import as_stored, profile
+
+VERSION = rules.ruleset().ruleset_version
+
+
+def response_of(answers: dict[str, object]) -> dict[str, Any]:
+    """The QuestionnaireResponse IMS Screen exports for `answers` (complete, or decided)."""
+    bundle = fhir.screening_bundle("IMS-TEST2345", answers, "2026-11-25T18:00:00Z", rules.evaluate(answers))
+    response: dict[str, Any] = copy.deepcopy(bundle["entry"][1]["resource"])
+    return response
+
+
+def item(response: dict[str, Any], link_id: str) -> dict[str, Any]:
+    return next(i for group in response["item"] for i in group["item"] if i["linkId"] == link_id)
+
+
+def problems_of(data: object) -> list[str]:
+    with pytest.raises(fhir_import.InvalidResponse) as refused:
+        fhir_import.read_response(data)
+    assert refused.value.problems
+    return refused.value.problems
+
+
+# ---- What is read ------------------------------------------------------------------------------
+
+
+def test_legal_r4_that_says_nothing_more_is_read_as_the_same_answers() -> None:
+    answers = profile("ideal_neck")
+    response = response_of(answers)
+    for group in response["item"]:
+        group["text"] = "Another tool's words"
+        group["item"].insert(0, {"linkId": f"{group['linkId']}.intro", "text": "An introduction, as display"})
+    item(response, "age")["item"] = [{"linkId": "age.help", "text": "In whole years."}]
+    response["item"][0]["item"].append({"linkId": "proxy_relationship"})  # no answer: disabled, not answered
+    next(g for g in response["item"] if g["linkId"] == "warning_signs")["item"].append(
+        {"linkId": "headache_detail", "answer": []}
+    )
+    response.update(status="amended", id="x1", author={"display": "Kiosk"}, meta={"source": "another-tool"})
+    read = fhir_import.read_response(response)
+    assert read.answers == as_stored(answers)
+    assert read.language == "en-CA"
+
+
+def test_a_bundle_holding_one_response_is_read_and_its_language_kept() -> None:
+    answers = profile("proxy_teen")
+    bundle = fhir.screening_bundle(
+        "IMS-TEST2345", answers, "2026-11-25T18:00:00Z", rules.evaluate(answers), language="pa"
+    )
+    read = fhir_import.read_response(bundle)
+    assert read.answers == as_stored(answers) and read.language == "pa"
+    assert fhir_import.read_response({**response_of(answers), "language": "en-US"}).language == "en-CA"
+
+
+def test_a_response_stopped_because_its_answers_decide_is_read() -> None:
+    """As the patient pages stop after an emergency answer, the response has only the pages before."""
+    full = profile("ideal_low_back", rf_bladder_bowel="yes")
+    asked = {question.id for section in rules.questionnaire().sections[:3] for question in section.questions}
+    answers = {question_id: value for question_id, value in full.items() if question_id in asked}
+    assert rules.decided(answers) is rules.Outcome.EMERGENCY
+    response = response_of(answers)
+    assert response["status"] == "stopped"
+    assert fhir_import.read_response(response).answers == answers
+
+
+# ---- What is refused, and how it is said -------------------------------------------------------
+
+
+def test_a_file_that_is_not_a_json_document_is_refused_in_words() -> None:
+    for raw, expected in (
+        (b"\xff\xfe\x00not utf-8", "not text in UTF-8"),
+        (b'{"resourceType": "QuestionnaireResponse",', "not valid JSON"),
+        (b"[" * 200_000 + b"]" * 200_000, "nests too deeply"),
+        (b'{"resourceType": NaN}', "not valid JSON"),
+    ):
+        with pytest.raises(fhir_import.InvalidResponse) as refused:
+            fhir_import.parse_json(raw)
+        assert expected in refused.value.problems[0]
+    assert fhir_import.parse_json("\ufeff{}".encode()) == {}
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ([1, 2], "The file holds no FHIR resource"),
+        ({"resourceType": "Patient"}, "holds a Patient, not a QuestionnaireResponse"),
+        ({"answers": {}}, "holds no resourceType, not a QuestionnaireResponse"),
+        ({"resourceType": "Bundle", "entry": []}, "The Bundle holds 0 QuestionnaireResponses"),
+    ],
+)
+def test_a_resource_that_is_no_questionnaire_response_is_refused(data: object, expected: str) -> None:
+    assert expected in problems_of(data)[0]
+
+
+def test_the_status_and_the_questionnaire_link_and_version_are_checked() -> None:
+    response = response_of(profile("ideal_neck"))
+    url = fhir.publication().questionnaire_url
+    cases = {
+        "in-progress": "still in progress",
+        "entered-in-error": "status is 'entered-in-error'; only completed, amended, stopped",
+        None: "status is none",
+    }
+    for status, expected in cases.items():
+        assert any(expected in p for p in problems_of({**response, "status": status})), status
+    links: dict[object, str] = {
+        None: f"does not say which questionnaire it answers (questionnaire: {url}|{VERSION})",
+        "urn:ims-screen:questionnaire|"
+        + VERSION: f"answers the questionnaire 'urn:ims-screen:questionnaire', not this installation's ({url})",
+        url: "does not say which version",
+        f"{url}|1.0.0+0123456789ab": "answers version '1.0.0+0123456789ab' of the questionnaire, but this installation asks version",
+    }
+    for link, expected in links.items():
+        assert any(expected in p for p in problems_of({**response, "questionnaire": link})), link
+
+
+def test_the_structure_of_the_questionnaire_is_checked() -> None:
+    good = response_of(profile("ideal_neck"))
+    flat = {**good, "item": [i for group in good["item"] for i in group["item"]]}
+    problems = problems_of(flat)
+    assert (
+        "“Who are you answering for?” (respondent) is outside its page: it belongs in the group 'about'" in problems[0]
+    )
+
+    wrong_page = copy.deepcopy(good)
+    wrong_page["item"][0]["item"].append(item(wrong_page, "age"))
+    assert "“How old are you?” (age) is in the group 'about', not in its page 'pain_location'." in problems_of(
+        wrong_page
+    )
+
+    unknown = copy.deepcopy(good)
+    unknown["item"].append({"linkId": "extra_page", "item": []})
+    unknown["item"][0]["item"].append({"linkId": "shoe_size", "answer": [{"valueInteger": 9}]})
+    assert problems_of(unknown) == [
+        "The item 'shoe_size' is not a question of the questionnaire.",
+        "The item 'extra_page' is not a page of the questionnaire.",
+    ]
+
+    twice = copy.deepcopy(good)
+    twice["item"].append(copy.deepcopy(twice["item"][0]))
+    assert "The page 'about' appears more than once." in problems_of(twice)
+
+    nested = copy.deepcopy(good)
+    item(nested, "age")["answer"][0]["item"] = [{"linkId": "respondent", "answer": [{"valueInteger": 1}]}]
+    assert "“How old are you?” (age) has no follow-up item 'respondent'." in problems_of(nested)
+
+    for broken in ({**good, "item": "all of them"}, {**good, "item": [{"text": "no linkId"}]}):
+        assert problems_of(broken)[0].startswith(("The items of the response", "An item of the response"))
+
+
+def test_each_answer_is_checked_against_its_question() -> None:
+    good = response_of(profile("ideal_neck"))
+    url = fhir.publication().choice_system("respondent")
+    cases: list[tuple[str, list[dict[str, Any]], str]] = [
+        ("respondent", [{"valueString": "self"}], "expects answers of type valueCoding, got valueString"),
+        (
+            "respondent",
+            [{"valueCoding": {"system": "urn:ims-screen:choice:respondent", "code": "self"}}],
+            f"coded in 'urn:ims-screen:choice:respondent', not in the question's code system {url}",
+        ),
+        (
+            "respondent",
+            [{"valueCoding": {"system": url, "code": "me"}}],
+            "'me' is not one of its choices (self, proxy)",
+        ),
+        ("respondent", [{"valueCoding": {"system": url}}], "a choice is a Coding with a code"),
+        (
+            "respondent",
+            [{"valueCoding": {"system": url, "code": "self"}}, {"valueCoding": {"system": url, "code": "proxy"}}],
+            "takes one answer, not 2",
+        ),
+        ("age", [{"valueInteger": "45"}], "'45' is not a valueInteger"),
+        ("age", [{"valueInteger": True}], "'True' is not a valueInteger"),
+        ("age", [{"valueInteger": 45, "valueString": "45"}], "got valueInteger, valueString"),
+        ("age", [{}], "got no value"),
+        ("age", "45", "`answer` must be a list of answers"),
+        (
+            "pain_duration_weeks",
+            [{"valueQuantity": {"value": 3, "system": fhir.UCUM, "code": "h"}}],
+            "a length of time is a Quantity in UCUM days, weeks, months or years (d, wk, mo, a)",
+        ),
+        (
+            "pain_duration_weeks",
+            [{"valueQuantity": {"value": 2.5, "system": fhir.UCUM, "code": "wk"}}],
+            "'2.5' is not a whole number",
+        ),
+    ]
+    for question_id, answers, expected in cases:
+        response = copy.deepcopy(good)
+        item(response, question_id)["answer"] = answers
+        problems = problems_of(response)
+        assert problems == [
+            f"“{rules.questionnaire().questions[question_id].text}” ({question_id}): {expected}."
+        ] or any(expected in p for p in problems), (question_id, problems)
+
+
+def test_what_the_questionnaire_refuses_is_named_with_the_question() -> None:
+    response = response_of(profile("ideal_neck"))
+    item(response, "age")["answer"] = [{"valueInteger": 150}]
+    system = fhir.publication().choice_system("treatments_tried")
+    item(response, "treatments_tried")["answer"] += [{"valueCoding": {"system": system, "code": "none"}}]
+    item(response, "pain_duration_weeks")["answer"] = [
+        {"valueQuantity": {"value": -3, "system": fhir.UCUM, "code": "d"}}
+    ]
+    assert set(problems_of(response)) >= {
+        "“How old are you?” (age): 150 is outside 0 to 120",
+        "“Which treatments have you had for this pain?” (treatments_tried): 'none' cannot be combined with other choices",
+        "“How long have you had this pain?” (pain_duration_weeks): expects an amount of at least 1, got -3",
+    }
+
+
+def test_an_unanswered_required_question_is_never_judged_as_no() -> None:
+    """A response the answers of which do not decide the outcome needs every required question:
+    without the page level, the old reader read nothing and the rules said clinician_review."""
+    answers = profile("ideal_neck")
+    for question_id in ("rf_saddle_numbness", "blood_thinners", "willing_to_try"):
+        del answers[question_id]
+    (problem,) = problems_of(response_of(answers))
+    assert problem.startswith(
+        "The response leaves 3 required questions unanswered, and the answers given do not decide"
+    )
+    assert "“Do you take a medicine that thins the blood or stops it from clotting?” (blood_thinners)" in problem
+    required = len(rules.questionnaire().missing({}))
+    assert problems_of({**response_of(profile("ideal_neck")), "item": []})[0].startswith(
+        f"The response leaves {required} required questions unanswered"
+    )
+
+
+def test_a_long_list_of_problems_is_cut_short_and_says_so() -> None:
+    response = response_of(profile("ideal_neck"))
+    response["item"][0]["item"] = [{"linkId": f"q{n}", "answer": [{"valueInteger": n}]} for n in range(60)]
+    problems = problems_of(response)
+    assert len(problems) == fhir_import.MAX_PROBLEMS + 1 and problems[-1] == "… and 40 more problems."
+
+
+#: JSON values, any shape, with the keys a QuestionnaireResponse has among others.
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "resourceType",
+                    "status",
+                    "questionnaire",
+                    "item",
+                    "linkId",
+                    "answer",
+                    "valueCoding",
+                    "valueInteger",
+                    "valueQuantity",
+                    "code",
+                    "system",
+                    "value",
+                    "entry",
+                    "resource",
+                ]
+            )
+            | st.text(max_size=5),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=20,
+)
+
+
+def _paths(data: object, path: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    found = [path]
+    if isinstance(data, dict):
+        for key, value in data.items():
+            found += _paths(value, (*path, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found += _paths(value, (*path, index))
+    return found
+
+
+GOOD = response_of(profile("ideal_neck"))
+PATHS = _paths(GOOD)[1:]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(PATHS), JSON_VALUES)
+def test_any_change_to_a_response_is_read_or_refused_in_words_never_an_exception(
+    path: tuple[object, ...], value: object
+) -> None:
+    """Whatever part of a sound response is replaced by whatever JSON, reading it gives answers or
+    InvalidResponse: never a KeyError, TypeError or the like (a 500 on the import page)."""
+    response = copy.deepcopy(GOOD)
+    parent: Any = response
+    for step in path[:-1]:
+        parent = parent[step]
+    parent[path[-1]] = value
+    try:
+        fhir_import.read_response(response)
+    except fhir_import.InvalidResponse as refused:
+        assert refused.problems and all(isinstance(p, str) and p for p in refused.problems)
+
+
+@settings(max_examples=80, deadline=None)
+@given(JSON_VALUES)
+def test_any_json_is_read_or_refused_in_words(data: object) -> None:
+    try:
+        fhir_import.read_response(data)
+    except fhir_import.InvalidResponse as refused:
+        assert refused.problems
+
+
+# ---- Filing: the staff page and the CLI --------------------------------------------------------
+
+
+def counts(app: Flask) -> tuple[int, int, int]:
+    """Screenings, audit events and emails stored."""
+    with app.app_context():
+        return tuple(  # type: ignore[return-value]
+            db.session.scalar(select(func.count()).select_from(model)) or 0
+            for model in (Screening, AuditEvent, Notification)
+        )
+
+
+def post_import(client: FlaskClient, raw: bytes | None) -> Any:
+    token = csrf_token_from(client.get("/staff/fhir/import").get_data(as_text=True))
+    data: dict[str, Any] = {"csrf_token": token}
+    if raw is not None:
+        data["response"] = (io.BytesIO(raw), "response.json")
+    return client.post("/staff/fhir/import", data=data, content_type="multipart/form-data")
+
+
+def test_staff_import_a_response_as_a_screening_judged_by_the_rules_and_audited(
+    app: Flask, physio_client: FlaskClient
+) -> None:
+    page = physio_client.get("/staff/fhir/import")
+    assert page.status_code == 200 and 'type="file"' in page.get_data(as_text=True)
+    answers = profile("ideal_neck", rf_weight_loss="yes")  # see_doctor: the clinic is told, as for any
+    before = counts(app)
+    response = post_import(physio_client, json.dumps(response_of(answers), indent=4).encode())
+    assert response.status_code == 303
+    with app.app_context():
+        screening = db.session.scalars(select(Screening)).one()
+        assert response.location.endswith(f"/staff/screenings/{screening.reference}")
+        assert screening.imported_at is not None and screening.state == "submitted"
+        assert screening.answers == as_stored(answers) and screening.outcome == "see_doctor"
+        assert screening.submitted_at == screening.imported_at and screening.resume_token_hash is None
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "import_fhir")).one()
+        assert event.screening_reference == screening.reference and event.actor_email == "physio@clinic.example"
+        assert event.detail == {"via": "portal"}
+        assert db.session.scalars(select(Notification.kind)).all() == ["clinic_urgent_screening"]
+    assert counts(app)[0] == before[0] + 1
+    shown = physio_client.get(response.location).get_data(as_text=True)
+    assert "IMS Screen did not show this result to the person" in shown  # the notice after importing
+    assert "IMS Screen never showed the person this result" in shown  # and the screening says so
+
+
+def test_a_refused_import_names_every_problem_and_stores_nothing(app: Flask, physio_client: FlaskClient) -> None:
+    before = counts(app)
+    missing = post_import(physio_client, None)
+    assert missing.status_code == 400
+    assert "Choose the file of the QuestionnaireResponse to import" in missing.get_data(as_text=True)
+    bad = response_of(profile("ideal_neck"))
+    bad["questionnaire"] = "urn:ims-screen:questionnaire|" + VERSION
+    item(bad, "age")["answer"] = [{"valueInteger": 150}]
+    refused = post_import(physio_client, json.dumps(bad).encode())
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Nothing was imported" in page
+    assert "not this installation&#39;s" in page and "error-summary" in page
+    assert post_import(physio_client, b"\x00\xff").status_code == 400
+    assert counts(app) == before
+
+
+def test_a_response_larger_than_other_posts_may_be_imported(app: Flask, physio_client: FlaskClient) -> None:
+    """Werkzeug bounds every chunk of a multipart post by MAX_FORM_MEMORY_SIZE (16 KiB): the import
+    allows a file of some hundreds of kB, where every other form keeps its limits."""
+    padded = response_of(profile("ideal_neck"))
+    padded["text"] = {
+        "status": "generated",
+        "div": '<div xmlns="http://www.w3.org/1999/xhtml">' + "x" * 150_000 + "</div>",
+    }
+    raw = json.dumps(padded).encode()
+    assert 64 * 1024 < len(raw) < 512 * 1024
+    assert post_import(physio_client, raw).status_code == 303
+    too_large = physio_client.post(
+        "/staff/fhir/import", data=b"-" * (600 * 1024), content_type="multipart/form-data; boundary=b"
+    )
+    assert too_large.status_code == 413
+    assert physio_client.post("/staff/screenings/IMS-AAAAAAAA/notes", data={"body": "x" * 70_000}).status_code == 413
+
+
+def test_the_cli_imports_a_file_and_refuses_a_bad_one_storing_nothing(app: Flask, tmp_path: Path) -> None:
+    good, bad = tmp_path / "good.json", tmp_path / "bad.json"
+    good.write_text(json.dumps(response_of(profile("proxy_teen"))), encoding="utf-8")
+    bad.write_text(json.dumps({**response_of(profile("proxy_teen")), "status": "in-progress"}), encoding="utf-8")
+    before = counts(app)
+    refused = app.test_cli_runner().invoke(args=["fhir", "import", str(bad)])
+    assert refused.exit_code == 1
+    assert "still in progress" in refused.output and "Nothing was imported." in refused.output
+    assert counts(app) == before
+    done = app.test_cli_runner().invoke(args=["fhir", "import", str(good)])
+    assert done.exit_code == 0, done.output
+    assert "judged by the rules: Clinician review." in done.output
+    with app.app_context():
+        screening = db.session.scalars(select(Screening)).one()
+        assert screening.reference in done.output and screening.outcome == "clinician_review"
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "import_fhir")).one()
+        assert (event.actor_id, event.actor_email, event.detail) == (None, "command line", {"via": "command line"})
