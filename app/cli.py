@@ -18,7 +18,17 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.engine import make_url
 
 import rules
-from app import audit, catalogues, credentials, crypto_rotation, environment_file, i18n, notifications, retention
+from app import (
+    audit,
+    catalogues,
+    credentials,
+    crypto_rotation,
+    environment_file,
+    followup,
+    i18n,
+    notifications,
+    retention,
+)
 from app.extensions import db
 
 rules_cli = AppGroup("rules", help="Inspect and run the IMS candidacy rules.")
@@ -228,10 +238,17 @@ def list_staff() -> None:
 @click.command("notify")
 @with_appcontext
 def notify() -> None:
-    """Send the emails that are due and retry failed ones (run every minute, e.g. from cron)."""
+    """Send the emails that are due and retry failed ones (run every minute, e.g. from cron).
+
+    First it invites to the follow-ups after treatment that fell due (app/followup.py): each
+    time point of each consenting, booked screening once.
+    """
     from flask import current_app as app
 
     announce_database()
+    invited = followup.schedule_due(app.config)
+    db.session.commit()
+    click.echo(f"invited to {invited} follow-up(s)")
     sent, failed = notifications.deliver_due(notifications.smtp_sender(app._get_current_object()))  # type: ignore[attr-defined]
     click.echo(f"sent {sent} email(s); {failed} failed and will be retried")
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
+from babel.lists import format_list
 from babel.numbers import format_decimal
 from flask import Flask, current_app, has_request_context, redirect, request, session
 from flask_babel import Babel, get_locale, gettext
@@ -194,6 +195,11 @@ def number_text(number: int) -> str:
     return format_decimal(number, locale=get_locale() or ENGLISH.locale, group_separator=False)
 
 
+def list_text(items: list[str]) -> str:
+    """Items as the page's language lists them (Babel), e.g. "2, 6 and 12"."""
+    return format_list(items, locale=get_locale() or ENGLISH.locale)
+
+
 def init_app(app: Flask) -> None:
     app.extensions["ims_languages"] = _work_out_offered(app)
     Babel(app, locale_selector=_select_locale)
@@ -205,3 +211,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(current, "current_language")
     app.add_template_global(language_links)
     app.add_template_filter(number_text)
+    app.add_template_filter(list_text)
