@@ -151,3 +151,89 @@ def funnel_chart(steps: Sequence[tuple[str, int]]) -> FunnelChart:
             )
         )
     return FunnelChart(width=FUNNEL_WIDTH, height=len(steps) * FUNNEL_ROW, rows=tuple(rows))
+
+
+#: The line chart's canvas (a patient's follow-ups: a few time points on a 0-10 scale).
+LINE_WIDTH, LINE_HEIGHT = 480, 200
+#: Each series' marker, so that the series differ by shape as well as by line and colour.
+MARKERS = ("circle", "square")
+#: A marker's half size.
+MARKER_RADIUS = 4
+
+
+@dataclass(frozen=True)
+class Point:
+    """One value of a series, drawn at (x, y); `text` is the value as written in the table."""
+
+    x: float
+    y: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a line chart: its points, left to right, and the marker drawn at each."""
+
+    key: str
+    marker: str
+    points: tuple[Point, ...]
+
+    @property
+    def polyline(self) -> str:
+        """The `points` attribute of the SVG polyline through the points, in order."""
+        return " ".join(f"{point.x},{point.y}" for point in self.points)
+
+
+@dataclass(frozen=True)
+class LineChart:
+    """A line chart over evenly spaced columns on a fixed scale from 0 to `maximum`: its canvas,
+    the baseline, faint grid lines at the ticks, the ticks, the columns' labels and the lines."""
+
+    width: int
+    height: int
+    baseline: Line
+    grid: tuple[Line, ...]
+    ticks: tuple[Label, ...]
+    labels: tuple[Label, ...]
+    series: tuple[Series, ...]
+
+
+def line_chart(
+    columns: Sequence[str], series: Sequence[tuple[str, Sequence[int | None]]], maximum: int, step: int = 5
+) -> LineChart:
+    """A line per (key, values), one value per column (None where there is none: the line then
+    joins the values either side of it), on a scale from 0 at the baseline to `maximum` at the
+    top, with a tick every `step`; each series gets the next of `MARKERS`."""
+    baseline = LINE_HEIGHT - BOTTOM
+    plot_height = baseline - HEADROOM
+    space = (LINE_WIDTH - LEFT) / max(len(columns), 1)
+
+    def y_of(value: int) -> float:
+        return round(baseline - plot_height * value / maximum, 1)
+
+    def x_of(index: int) -> float:
+        return round(LEFT + (index + 0.5) * space, 1)
+
+    values = range(0, maximum + 1, step)
+    label_baseline = LINE_HEIGHT - (HEIGHT - COLUMN_LABEL_BASELINE)  # as far above the bottom as the bar chart's
+    return LineChart(
+        width=LINE_WIDTH,
+        height=LINE_HEIGHT,
+        baseline=Line(LEFT, baseline, LINE_WIDTH, baseline),
+        grid=tuple(Line(LEFT, y_of(value), LINE_WIDTH, y_of(value)) for value in values if value),
+        # Each tick's baseline a third of the text's size below its line, so the number sits level with it.
+        ticks=tuple(Label(LEFT - TICK_GAP, round(y_of(value) + LABEL_SIZE / 3, 1), str(value)) for value in values),
+        labels=tuple(Label(x_of(index), label_baseline, text) for index, text in enumerate(columns)),
+        series=tuple(
+            Series(
+                key,
+                MARKERS[number % len(MARKERS)],
+                tuple(
+                    Point(x_of(index), y_of(value), str(value))
+                    for index, value in enumerate(points)
+                    if value is not None
+                ),
+            )
+            for number, (key, points) in enumerate(series)
+        ),
+    )
