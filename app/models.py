@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.ext.mutable import MutableDict, MutableList
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -137,6 +138,13 @@ class Screening(Base):
         Index("ix_screening_queue", "state", "outcome_rank", "submitted_at", "id"),
         # The same, for the queue filtered by review status.
         Index("ix_screening_review", "state", "review_status", "outcome_rank", "submitted_at", "id"),
+        # The few screenings whose person stopped follow-ups, for the Overview's outcomes (migration 0015).
+        Index(
+            "ix_screening_follow_ups_stopped",
+            "id",
+            postgresql_where=text("follow_ups_stopped_at IS NOT NULL"),
+            sqlite_where=text("follow_ups_stopped_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -657,3 +665,36 @@ class FollowUpActivityScore(Base):
 
     follow_up: Mapped[FollowUp] = relationship(back_populates="activity_scores")
     activity: Mapped[FollowUpActivity] = relationship()
+
+
+class FollowUpBaseline(Base):
+    """What the screening said about a person whose follow-ups are reported (issue 18): its outcome,
+    rule-set version and pain at screening (the baseline of a change in pain).
+
+    Copied from the screening by a database trigger when its first follow-up is written (migration
+    0015), whatever writes it, so that the Overview's outcomes add the follow-ups up without
+    reading the screening table (a million rows) or parsing its JSON answers. A submitted
+    screening's result and answers never change, so the copy never goes stale; it is deleted with
+    the screening. Never written by the app.
+    """
+
+    __tablename__ = "follow_up_baseline"
+
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screening.id", ondelete="CASCADE"), primary_key=True)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    ruleset_version: Mapped[str | None] = mapped_column(String(80))
+    #: The screening's answers to `pain_now` and `pain_average` (0-10), None if not asked.
+    pain_now: Mapped[int | None] = mapped_column(Integer)
+    pain_average: Mapped[int | None] = mapped_column(Integer)
+
+
+class FollowUpBaselineRule(Base):
+    """A rule that fired in a screening with follow-ups (`Screening.reasons`), one row each, copied
+    with its `FollowUpBaseline` by the same trigger: the Overview's outcomes by rule."""
+
+    __tablename__ = "follow_up_baseline_rule"
+
+    screening_id: Mapped[int] = mapped_column(
+        ForeignKey("follow_up_baseline.screening_id", ondelete="CASCADE"), primary_key=True
+    )
+    rule_id: Mapped[str] = mapped_column(String(80), primary_key=True)

@@ -1,4 +1,5 @@
-"""The overview's charts as geometry: where each bar, tick and label of its SVG charts goes.
+"""The staff pages' charts as geometry: where each bar, line, tick and label of their SVG charts goes
+(the Overview's, and a patient's follow-ups on the screening page).
 
 Worked out here rather than in the template, so the template only writes the elements out and the
 drawing can be tested. Coordinates are SVG user units (y grows downwards), rounded to a tenth: the
@@ -157,7 +158,7 @@ def funnel_chart(steps: Sequence[tuple[str, int]]) -> FunnelChart:
 LINE_WIDTH, LINE_HEIGHT = 480, 200
 #: Each series' marker, so that the series differ by shape as well as by line and colour.
 MARKERS = ("circle", "square")
-#: A marker's half size.
+#: A marker's half size (a circle's radius, half a square's side).
 MARKER_RADIUS = 4
 
 
@@ -196,6 +197,7 @@ class LineChart:
     ticks: tuple[Label, ...]
     labels: tuple[Label, ...]
     series: tuple[Series, ...]
+    marker_radius: int = MARKER_RADIUS
 
 
 def line_chart(
@@ -236,4 +238,69 @@ def line_chart(
             )
             for number, (key, points) in enumerate(series)
         ),
+    )
+
+
+#: The interval chart's canvas width, each row's height, and where its scale runs (0 to 1): right
+#: of the rows' labels.
+INTERVAL_WIDTH, INTERVAL_ROW = 600, 26
+INTERVAL_PLOT_LEFT, INTERVAL_PLOT_RIGHT = 200, 580
+#: The estimate's marker's radius.
+ESTIMATE_RADIUS = 5
+
+
+@dataclass(frozen=True)
+class IntervalRow:
+    """One estimate of an interval chart: its label, the interval as a line, the estimate as a dot,
+    and whether it rests on too few people to read (drawn hollow and dashed)."""
+
+    label: Label
+    interval: Line
+    estimate_x: float
+    estimate_y: float
+    too_few: bool
+
+
+@dataclass(frozen=True)
+class IntervalChart:
+    """Shares with their confidence intervals on a common scale from 0 to 1 (0% to 100%): a row
+    per estimate, dashed reference lines at the ticks, the ticks under the last row."""
+
+    width: int
+    height: int
+    rows: tuple[IntervalRow, ...]
+    references: tuple[Line, ...]
+    ticks: tuple[Label, ...]
+    estimate_radius: int = ESTIMATE_RADIUS
+
+
+def interval_chart(
+    rows: Sequence[tuple[str, float, float, float, bool]], ticks: Sequence[float] = (0, 0.5, 1)
+) -> IntervalChart:
+    """A row per (label, estimate, low, high, too few), each a share from 0 to 1, drawn as a dot on
+    a line from `low` to `high`; the scale's ticks (as percentages) under the rows."""
+    span = INTERVAL_PLOT_RIGHT - INTERVAL_PLOT_LEFT
+
+    def x_of(share: float) -> float:
+        return round(INTERVAL_PLOT_LEFT + span * min(max(share, 0.0), 1.0), 1)
+
+    bottom = len(rows) * INTERVAL_ROW
+    drawn = []
+    for index, (text, estimate, low, high, too_few) in enumerate(rows):
+        middle = index * INTERVAL_ROW + INTERVAL_ROW / 2
+        drawn.append(
+            IntervalRow(
+                Label(0, middle + LABEL_SIZE / 3, text),
+                Line(x_of(low), middle, x_of(high), middle),
+                x_of(estimate),
+                middle,
+                too_few,
+            )
+        )
+    return IntervalChart(
+        width=INTERVAL_WIDTH,
+        height=bottom + BOTTOM,
+        rows=tuple(drawn),
+        references=tuple(Line(x_of(tick), 0, x_of(tick), bottom) for tick in ticks),
+        ticks=tuple(Label(x_of(tick), bottom + BOTTOM - 10, f"{round(tick * 100)}%") for tick in ticks),
     )
