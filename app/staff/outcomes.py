@@ -137,16 +137,16 @@ class OutcomesReport:
         return sum(cell.sums.answered for group in self.by_outcome for cell in group.cells)
 
 
-#: The screenings whose person stopped follow-ups (`ix_screening_follow_ups_stopped`, a partial
-#: index: a few rows): their follow-ups can no longer be answered.
-_STOPPED = select(Screening.id).where(Screening.follow_ups_stopped_at.is_not(None)).subquery("stopped")
-
-
 def _sums(now: datetime) -> tuple[ColumnElement[Any], ...]:
     """The aggregates of `Sums`, in its order, over follow-ups whose email went out (`_invited`)."""
     answered = FollowUp.answered_at.is_not(None)
     change = case((answered, FollowUp.average_pain - FollowUpBaseline.pain_average))
-    still_open = and_(FollowUp.answered_at.is_(None), FollowUp.token_expires_at > now, _STOPPED.c.id.is_(None))
+    # A link still open, unless its person stopped follow-ups: the stopped screenings are read once
+    # from their partial index (ix_screening_follow_ups_stopped, a few rows), never row by row.
+    stopped = select(Screening.id).where(Screening.follow_ups_stopped_at.is_not(None))
+    still_open = and_(
+        FollowUp.answered_at.is_(None), FollowUp.token_expires_at > now, FollowUp.screening_id.not_in(stopped)
+    )
     much_better = and_(answered, FollowUp.pgic.in_(sorted(measures.PGIC_MUCH_BETTER)))
     return (
         func.count(),
@@ -160,12 +160,10 @@ def _sums(now: datetime) -> tuple[ColumnElement[Any], ...]:
 
 
 def _invited(query: Select[Any]) -> Select[Any]:
-    """Over every follow-up whose email went out, with its screening's baseline and whether its
-    person stopped follow-ups."""
+    """Over every follow-up whose email went out, with its screening's baseline."""
     return (
         query.select_from(FollowUp)
         .join(FollowUpBaseline, FollowUpBaseline.screening_id == FollowUp.screening_id)
-        .outerjoin(_STOPPED, _STOPPED.c.id == FollowUp.screening_id)
         .where(FollowUp.sent_at.is_not(None))
     )
 

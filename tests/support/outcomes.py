@@ -58,14 +58,19 @@ def seed(
     version: str = "1.0.0",
     pain_now: int | None = 6,
     pain_average: int | None = 6,
+    answers: dict[str, Any] | None = None,
     follow_ups: tuple[Answered | Unanswered, ...] = (),
     activities: tuple[str, ...] = (),
     stopped_at: datetime | None = None,
     now: datetime | None = None,
 ) -> Screening:
-    """A submitted, booked screening (in an app context) with its follow-ups; not committed."""
+    """A submitted, booked screening (in an app context) with its follow-ups; not committed.
+
+    Its stored result is the one given (`outcome`, `fired` rules, `version`), whatever the rules
+    would say of its answers: `answers` (none by default) with `pain_now` and `pain_average` set,
+    unless None."""
     now = now or utcnow()
-    answers: dict[str, Any] = {}
+    answers = dict(answers or {})
     if pain_now is not None:
         answers["pain_now"] = pain_now
     if pain_average is not None:
