@@ -31,23 +31,43 @@ PAIN_SERIES = (("current_pain", "pain_now"), ("average_pain", "pain_average"))
 PAIN_LABELS = {"current_pain": "Pain now", "average_pain": "Average pain, past week"}
 
 
-def response_status(follow_up: FollowUp, stopped_at: datetime | None, now: datetime) -> str:
-    """What became of one follow-up's invitation (a key of RESPONSE_LABELS).
+def status_of(
+    *,
+    answered_at: datetime | None,
+    sent_at: datetime | None,
+    token_expires_at: datetime | None,
+    started_at: datetime | None,
+    stopped_at: datetime | None,
+    now: datetime,
+) -> str:
+    """What became of one follow-up's invitation (a key of RESPONSE_LABELS), from its times and
+    when its person stopped follow-ups (None if they did not).
 
     Answered once the person sent the answers; stopped when the person stopped follow-ups before
     answering while its link could still have been used (or before it was sent); expired when its
     link ran out unanswered; otherwise sent (being answered once a page is saved), or not sent yet.
     """
-    if follow_up.answered_at is not None:
+    if answered_at is not None:
         return "answered"
-    expires = follow_up.token_expires_at
-    if stopped_at is not None and (follow_up.sent_at is None or expires is None or stopped_at < expires):
+    if stopped_at is not None and (sent_at is None or token_expires_at is None or stopped_at < token_expires_at):
         return "stopped"
-    if follow_up.sent_at is None or expires is None:
+    if sent_at is None or token_expires_at is None:
         return "not_sent"
-    if expires <= now:
+    if token_expires_at <= now:
         return "expired"
-    return "started" if follow_up.started_at is not None else "sent"
+    return "started" if started_at is not None else "sent"
+
+
+def response_status(follow_up: FollowUp, stopped_at: datetime | None, now: datetime) -> str:
+    """`status_of` one follow-up."""
+    return status_of(
+        answered_at=follow_up.answered_at,
+        sent_at=follow_up.sent_at,
+        token_expires_at=follow_up.token_expires_at,
+        started_at=follow_up.started_at,
+        stopped_at=stopped_at,
+        now=now,
+    )
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ ACTION_LABELS = {
     "view_audit": "Viewed audit trail",
     "export_csv": "Exported screenings (CSV)",
     "export_fhir_ndjson": "Exported screenings (FHIR NDJSON)",
+    "export_follow_ups_csv": "Exported follow-ups after treatment (CSV)",
     "export_fhir": "Downloaded a screening (FHIR)",
     "replay_rules": "Replayed the rules",
     "change_clinic_switch": "Changed a clinic setting",
