@@ -13,6 +13,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from app.config import DEV_SECRET_KEY
+from app.extensions import db
 from tests.conftest import app_on
 from tests.support.booking_pages import BOOKABLE
 from tests.support.browser import (
@@ -33,6 +34,7 @@ from tests.support.browser import (
     walk_steps,
 )
 from tests.support.journey import answers_before, seed_draft
+from tests.support.outcomes import Answered, Unanswered, seed
 
 from .conftest import STAFF_PASSWORD
 
@@ -212,6 +214,46 @@ def test_staff_pages(new_page: NewPage, server: Server, staff_session: dict[str,
     assert page.get_by_role("button", name="Disable the account of Sam Second").count() == 1
     audit(page, "accounts (two accounts)")
     audit.check()
+
+
+def test_staff_pages_with_follow_ups(
+    new_page: NewPage, server: Server, staff_session: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The screening page with a patient's follow-ups after treatment (the trajectory's chart and
+    tables) and the Overview's outcomes, every disclosure open; the screening page's status and
+    note forms still end on its first screen."""
+    monkeypatch.setenv("ENCRYPTION_KEYS", server.env["ENCRYPTION_KEYS"])  # the server's, for the names
+    with app_on(server.env["DATABASE_URL"]) as app, app.app_context():
+        followed = seed(
+            fired=("fit_a",),
+            activities=("Lifting my child", "Gardening"),
+            follow_ups=(
+                Answered(2, pgic=2, average_pain=4, scores={1: 5, 2: 3}),
+                Answered(6, pgic=1, average_pain=2, scores={1: 8, 2: 6}),
+                Unanswered(12, open=True),
+            ),
+        )
+        for pgic in (3, 4, 2):
+            seed(outcome="possible", fired=("fit_b",), follow_ups=(Answered(2, pgic),))
+        db.session.commit()
+        reference = followed.reference
+    audit = Audit()
+    page = new_page(DESKTOP, storage_state=staff_session["state"])
+    page.goto(f"/staff/screenings/{reference}")
+    assert page.locator("#trajectory-table tbody tr").count() == 4
+    for name in ("Change status", "Add note"):
+        box = page.get_by_role("button", name=name).bounding_box()
+        assert box is not None and box["y"] + box["height"] <= DESKTOP["height"], (name, box)
+    page.evaluate(OPEN_EVERY_DISCLOSURE)
+    audit(page, "screening with follow-ups")
+    page.goto("/staff/overview")
+    assert page.locator("#outcomes-by-outcome").count() == 1
+    page.evaluate(OPEN_EVERY_DISCLOSURE)
+    audit(page, "overview with outcomes")
+    audit.check()
+
+
+OPEN_EVERY_DISCLOSURE = "() => document.querySelectorAll('details').forEach(d => { d.open = true; })"
 
 
 #: A missing alternative text, a tiny button and two links with no room between them.
