@@ -154,7 +154,9 @@ def test_tampered_posts_are_refused_without_a_server_error(
 ) -> None:
     _, links = invite(app, clock)
     client.get(links.open)
-    response = client.post("/follow-up/pain", data={"csrf_token": open_page(client, "/follow-up/pain").csrf_token, **posted})
+    response = client.post(
+        "/follow-up/pain", data={"csrf_token": open_page(client, "/follow-up/pain").csrf_token, **posted}
+    )
     assert response.status_code == 400
 
 

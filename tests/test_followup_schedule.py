@@ -27,9 +27,7 @@ PORTAL = "https://screen.clinic.example"
 
 def pending_follow_up_emails(app: Flask) -> list[str]:
     with app.app_context():
-        return list(
-            db.session.scalars(select(Notification.state).where(Notification.kind == "patient_follow_up"))
-        )
+        return list(db.session.scalars(select(Notification.state).where(Notification.kind == "patient_follow_up")))
 
 
 def test_each_time_point_is_invited_once_at_its_week(app: Flask, clock: Clock) -> None:

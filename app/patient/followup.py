@@ -115,9 +115,9 @@ class ImsPage(FlaskForm):
         if not measures.IMS_SESSIONS_MIN <= int(text) <= measures.IMS_SESSIONS_MAX:
             raise ValidationError(
                 gettext(
-                    "Enter a number of sessions from %(low)s to %(high)s",
-                    low=i18n.number_text(measures.IMS_SESSIONS_MIN),
-                    high=i18n.number_text(measures.IMS_SESSIONS_MAX),
+                    "Enter a number of sessions from %(minimum)s to %(maximum)s",
+                    minimum=i18n.number_text(measures.IMS_SESSIONS_MIN),
+                    maximum=i18n.number_text(measures.IMS_SESSIONS_MAX),
                 )
             )
 
