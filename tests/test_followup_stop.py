@@ -9,9 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from app import followup
 from app.extensions import db
 from app.models import Screening
-from tests.conftest import Clock, sqlite_only
+from tests.conftest import Clock, StaffAccounts, sqlite_only
 from tests.support.followup import advance_weeks, invite, notify, weeks_invited
 from tests.support.journey import Page
 from tests.test_security import table_contents
@@ -92,3 +93,19 @@ def test_an_unknown_stop_token_stops_nothing_and_a_stop_token_opens_nothing(
         assert client.post(path, **ONE_CLICK).status_code in (400, 404), path  # type: ignore[arg-type]
     assert client.get(f"/resume/follow-up/{stop_token}").status_code == 404
     assert stopped_at(app, screening_id) is None
+
+
+def test_staff_see_the_follow_up_emails_and_a_cancelled_one(app: Flask, staff: StaffAccounts, clock: Clock) -> None:
+    screening_id, links = invite(app, clock)
+    advance_weeks(clock, 4)
+    with app.app_context():
+        followup.schedule_due(app.config)  # the 6-week email, queued...
+        db.session.commit()
+        reference = db.session.get(Screening, screening_id).reference  # type: ignore[union-attr]
+    page = Page(app.test_client().get(links.stop))
+    app.test_client().post(links.one_click, **ONE_CLICK)  # type: ignore[arg-type]
+    assert page.status == 200
+    physio = staff.signed_in_client("physio@clinic.example", "physio")
+    html = Page(physio.get(f"/staff/screenings/{reference}")).main
+    assert "Follow-up questions to the patient: not sent" in html  # development: the console only
+    assert "Follow-up questions to the patient: not sent: the person stopped the follow-ups" in html

@@ -55,6 +55,7 @@ NOTIFICATION_LABELS = {
     "clinic_urgent_screening": "Clinic told of the urgent result",
     "clinic_emergency_withdrawn": "Clinic told the emergency answer was withdrawn",
     "patient_request_confirmation": "Confirmation to the patient",
+    "patient_follow_up": "Follow-up questions to the patient",
 }
 
 
