@@ -309,7 +309,7 @@ def _weeks(environ: Mapping[str, str], name: str, default: tuple[int, ...]) -> t
     if raw is None:
         return default
     parts = [part.strip() for part in raw.split(",")]
-    if not all(part.isdigit() and int(part) >= 1 for part in parts):
+    if not all(part.isascii() and part.isdigit() and int(part) >= 1 for part in parts):
         raise ConfigError(f"{name} must be whole numbers of weeks separated by commas, like 2,6,12, not {raw!r}.")
     return tuple(sorted({int(part) for part in parts}))
 

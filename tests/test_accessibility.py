@@ -33,6 +33,7 @@ from tests.support.browser import (
     tab_to,
     walk_steps,
 )
+from tests.support.followup import invite_on, server_app
 from tests.support.journey import answers_before, seed_draft
 from tests.support.outcomes import Answered, Unanswered, seed
 
@@ -42,7 +43,7 @@ pytestmark = pytest.mark.browser
 NewPage = Callable[..., Any]
 
 
-def test_patient_pages(new_page: NewPage, screenshot: Any) -> None:
+def test_patient_pages(new_page: NewPage, screenshot: Any, server: Server) -> None:
     audit = Audit()
     page = new_page(PHONE)
     page.goto("/")
@@ -77,8 +78,39 @@ def test_patient_pages(new_page: NewPage, screenshot: Any) -> None:
     audit(page, "result likely")
     click_and_wait(page, page.get_by_role("link", name="Ask us to contact you"))
     audit(page, "request form")
+    page.check("#follow_up_consent")  # its activities, revealed, are audited with the errors
     click_and_wait(page, page.locator("main form button[type=submit]"))
     audit(page, "request form (error)", error=True)
+
+    # The follow-up after treatment (issue 18), from its email's link to the thanks.
+    with server_app(server.env["DATABASE_URL"], server.env["ENCRYPTION_KEYS"]) as app:
+        links = invite_on(app, activities=("Gardening",))
+    follow_up = new_page(PHONE)
+    follow_up.goto(links.open)
+    continue_button = follow_up.get_by_role("button", name="Continue")
+    click_and_wait(follow_up, continue_button)
+    audit(follow_up, "follow-up pain (error)", error=True)
+    follow_up.check("#current_pain-3")
+    follow_up.check("#average_pain-4")
+    click_and_wait(follow_up, continue_button)
+    audit(follow_up, "follow-up change")
+    follow_up.check("#pgic-1")
+    click_and_wait(follow_up, continue_button)
+    follow_up.check("#had_ims-0")
+    click_and_wait(follow_up, continue_button)
+    audit(follow_up, "follow-up IMS, sessions revealed (error)", error=True)
+    follow_up.fill("#ims_sessions", "3")
+    click_and_wait(follow_up, continue_button)
+    audit(follow_up, "follow-up activities")
+    follow_up.check("#activity_1-6")
+    click_and_wait(follow_up, continue_button)
+    audit(follow_up, "follow-up check your answers")
+    click_and_wait(follow_up, follow_up.get_by_role("button", name="Send answers"))
+    audit(follow_up, "follow-up thanks")
+    follow_up.goto(links.open)
+    audit(follow_up, "follow-up link no longer works")
+    follow_up.goto(links.stop)
+    audit(follow_up, "follow-up stop")
 
     saver = new_page(PHONE)
     start(saver)

@@ -121,6 +121,11 @@ def test_without_activities_there_is_no_activities_page(app: Flask, client: Flas
             {"ims_sessions": "Enter the number of sessions as a whole number, like 4"},
         ),
         ("ims", {"had_ims": "yes", "ims_sessions": "100"}, {"ims_sessions": "Enter a number of sessions from 1 to 99"}),
+        (
+            "ims",
+            {"had_ims": "yes", "ims_sessions": "4²"},
+            {"ims_sessions": "Enter the number of sessions as a whole number, like 4"},
+        ),
         ("activities", {}, {"activity_1": "Select a number from 0 to 10 for “Gardening”"}),
     ],
 )
@@ -154,8 +159,22 @@ def test_tampered_posts_are_refused_without_a_server_error(
 ) -> None:
     _, links = invite(app, clock)
     client.get(links.open)
-    response = client.post("/follow-up/pain", data={"csrf_token": open_page(client, "/follow-up/pain").csrf_token, **posted})
+    response = client.post(
+        "/follow-up/pain", data={"csrf_token": open_page(client, "/follow-up/pain").csrf_token, **posted}
+    )
     assert response.status_code == 400
+
+
+@sqlite_only
+def test_sessions_in_persian_digits_are_understood(app: Flask, client: FlaskClient, clock: Clock) -> None:
+    screening_id, links = invite(app, clock)
+    client.get(links.open)
+    path = "/follow-up/ims"
+    response = client.post(
+        path, data={"csrf_token": open_page(client, path).csrf_token, "had_ims": "yes", "ims_sessions": "۱۲"}
+    )
+    assert response.status_code == 303
+    assert only_follow_up(app, screening_id)["ims_sessions"] == 12
 
 
 def test_sessions_are_forgotten_after_no_and_change_links_come_back_to_the_check(

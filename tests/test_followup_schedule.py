@@ -6,6 +6,7 @@ On SQLite and PostgreSQL, with the app's clock moved forward."""
 import re
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -27,9 +28,7 @@ PORTAL = "https://screen.clinic.example"
 
 def pending_follow_up_emails(app: Flask) -> list[str]:
     with app.app_context():
-        return list(
-            db.session.scalars(select(Notification.state).where(Notification.kind == "patient_follow_up"))
-        )
+        return list(db.session.scalars(select(Notification.state).where(Notification.kind == "patient_follow_up")))
 
 
 def test_each_time_point_is_invited_once_at_its_week(app: Flask, clock: Clock) -> None:
@@ -236,3 +235,21 @@ def test_flask_notify_invites_and_sends_through_smtp(
     assert "/resume/follow-up/" in received.body
     again = runner.invoke(args=["notify"])
     assert "invited to 0 follow-up(s)" in again.output and len(smtp.messages) == 1
+
+
+@pytest.mark.one_backend
+@pytest.mark.parametrize(
+    ("setting", "weeks"),
+    [(None, (2, 6, 12)), ("12, 2,6", (2, 6, 12)), ("4", (4,)), ("0", None), ("2,x", None), ("²", None), ("", None)],
+)
+def test_follow_up_weeks_are_read_from_the_environment(
+    tmp_path: Path, setting: str | None, weeks: tuple[int, ...] | None
+) -> None:
+    from app.config import ConfigError, config_from_env
+
+    environ = {} if setting is None else {"FOLLOW_UP_WEEKS": setting}
+    if weeks is None:
+        with pytest.raises(ConfigError, match="FOLLOW_UP_WEEKS"):
+            config_from_env(environ, str(tmp_path))
+    else:
+        assert config_from_env(environ, str(tmp_path))["FOLLOW_UP_WEEKS"] == weeks

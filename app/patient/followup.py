@@ -110,14 +110,14 @@ class ImsPage(FlaskForm):
         text = (field.data or "").strip()
         if not text:
             raise ValidationError(gettext("Enter about how many IMS sessions you have had"))
-        if not text.isdigit():
+        if not text.isdecimal():  # Persian or Arabic digits too; never "²", which int() refuses
             raise ValidationError(gettext("Enter the number of sessions as a whole number, like 4"))
         if not measures.IMS_SESSIONS_MIN <= int(text) <= measures.IMS_SESSIONS_MAX:
             raise ValidationError(
                 gettext(
-                    "Enter a number of sessions from %(low)s to %(high)s",
-                    low=i18n.number_text(measures.IMS_SESSIONS_MIN),
-                    high=i18n.number_text(measures.IMS_SESSIONS_MAX),
+                    "Enter a number of sessions from %(minimum)s to %(maximum)s",
+                    minimum=i18n.number_text(measures.IMS_SESSIONS_MIN),
+                    maximum=i18n.number_text(measures.IMS_SESSIONS_MAX),
                 )
             )
 

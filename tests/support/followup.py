@@ -4,6 +4,8 @@ follow-ups, `flask notify`'s two steps with the emails caught, and the links in 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -95,7 +97,9 @@ def advance_weeks(clock: Clock, weeks: float) -> None:
 def weeks_invited(app: Flask, screening_id: int) -> list[int]:
     with app.app_context():
         return list(
-            db.session.scalars(select(FollowUp.week).where(FollowUp.screening_id == screening_id).order_by(FollowUp.week))
+            db.session.scalars(
+                select(FollowUp.week).where(FollowUp.screening_id == screening_id).order_by(FollowUp.week)
+            )
         )
 
 
@@ -169,3 +173,32 @@ def expire(app: Flask, screening_id: int, when: datetime | None = None) -> None:
         for row in db.session.scalars(select(FollowUp).where(FollowUp.screening_id == screening_id)):
             row.token_expires_at = when or utcnow() - timedelta(seconds=1)
         db.session.commit()
+
+
+@contextmanager
+def server_app(database_url: str, encryption_keys: str) -> Iterator[Flask]:
+    """An app on another server's database (the browser tests'), with that server's keys, so
+    that what one encrypts the other reads."""
+    from app import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "ENCRYPTION_KEYS": encryption_keys,
+            "NOTIFY_IN_BACKGROUND": False,
+        }
+    )
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def invite_on(app: Flask, **booking: Any) -> Links:
+    """A booked, consenting screening, its first appointment two weeks ago, invited now: the
+    links of its email (for a server whose clock the test does not move)."""
+    booked(app, appointment_at=utcnow() - timedelta(weeks=2, minutes=1), **booking)
+    (message,) = notify(app)
+    return links_in(message)
