@@ -179,8 +179,9 @@ def _replay_follow_ups(report: FollowUpReport, as_json: bool) -> None:
         "improved = much or very much better (PGIC 1-2)."
     )
     if report.patients:
-        width = max(len(f"{old} -> {new}") for old, new in report.moves)
-        click.echo(f"  {'stored -> proposed outcome'.ljust(width)}  improved  not improved")
+        header = "stored -> proposed outcome"
+        width = max(len(header), *(len(f"{old} -> {new}") for old, new in report.moves))
+        click.echo(f"  {header.ljust(width)}  improved  not improved")
         for (old, new), (improved, not_improved) in sorted(report.moves.items()):
             moved = "" if old == new else "  (moves)"
             click.echo(f"  {f'{old} -> {new}'.ljust(width)}  {improved:>8}  {not_improved:>12}{moved}")
