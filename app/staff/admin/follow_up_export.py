@@ -20,7 +20,7 @@ from typing import Any
 
 from flask import Response, stream_with_context
 from flask.typing import ResponseReturnValue
-from sqlalchemy import ScalarSelect, select
+from sqlalchemy import ScalarSelect, Select, select
 
 from app import heartbeat, measures
 from app.clock import utcnow
@@ -85,7 +85,7 @@ def _activity_score(position: int) -> ScalarSelect[Any]:
     )
 
 
-def follow_up_rows(query_filter: queries.QueueFilter) -> Any:
+def follow_up_rows(query_filter: queries.QueueFilter) -> Select[Any]:
     """The follow-ups of the screenings `query_filter` matches, in the queue's order and then by
     time point: each with its screening's reference, result, appointment and baseline."""
     positions = range(1, measures.PSFS_MAX_ACTIVITIES + 1)
