@@ -6,7 +6,7 @@ Only free, widely used measures, each worded here in plain words of the project'
 licensed instrument's wording is copied):
 
 - NRS: pain on a 0-10 numeric rating scale, now and on average over the past week. The
-  screening asks the same two (`pain_now`, `pain_average` in rules/data/questionnaire.yaml),
+  screening asks the same two (marked `follow_up_baseline` in rules/data/questionnaire.yaml),
   which are the baseline for a change in pain.
 - PGIC: the Patient Global Impression of Change, 7 points, 1 the best ("very much better") and
   7 the worst; "much or very much better" (`PGIC_MUCH_BETTER`) is the usual responder cut-off.

@@ -683,9 +683,11 @@ class FollowUpBaseline(Base):
     screening_id: Mapped[int] = mapped_column(ForeignKey("screening.id", ondelete="CASCADE"), primary_key=True)
     outcome: Mapped[str | None] = mapped_column(String(20))
     ruleset_version: Mapped[str | None] = mapped_column(String(80))
-    #: The screening's answers to `pain_now` and `pain_average` (0-10), None if not asked.
-    pain_now: Mapped[int | None] = mapped_column(Integer)
-    pain_average: Mapped[int | None] = mapped_column(Integer)
+    #: The screening's answers that are the baselines of the follow-up's `current_pain` and
+    #: `average_pain` (0-10; the questions marked `follow_up_baseline` in the questionnaire), None
+    #: if not asked.
+    current_pain: Mapped[int | None] = mapped_column(Integer)
+    average_pain: Mapped[int | None] = mapped_column(Integer)
 
 
 class FollowUpBaselineRule(Base):

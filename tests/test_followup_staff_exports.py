@@ -26,7 +26,7 @@ from tests.support.staff_pages import text_of
 #: The follow-ups' CSV header, written out: compared with the code's own list it could never be wrong.
 HEADER = (
     "reference,outcome,ruleset_version,appointment_at,week,due_at,sent_at,response,answered_at,language,"
-    "baseline_pain_now,current_pain,baseline_pain_average,average_pain,pgic,pgic_label,much_better,had_ims,"
+    "baseline_current_pain,current_pain,baseline_average_pain,average_pain,pgic,pgic_label,much_better,had_ims,"
     "ims_sessions,activity_1,activity_1_score,activity_2,activity_2_score,activity_3,activity_3_score"
 ).split(",")
 
@@ -84,9 +84,9 @@ def test_the_follow_ups_csv_has_one_row_per_follow_up_each_with_its_own_screenin
     ]
     week_2 = rows[0]
     assert {name: week_2[name] for name in HEADER[10:]} == {
-        "baseline_pain_now": "7",
+        "baseline_current_pain": "7",
         "current_pain": "3",
-        "baseline_pain_average": "6",
+        "baseline_average_pain": "6",
         "average_pain": "4",
         "pgic": "2",
         "pgic_label": "Much better",
@@ -107,7 +107,7 @@ def test_the_follow_ups_csv_has_one_row_per_follow_up_each_with_its_own_screenin
     assert [rows[2][name] for name in ("current_pain", "pgic", "much_better", "activity_1_score")] == ["", "", "", ""]
     assert rows[2]["activity_1"] == "Lifting my child"
     # Screening B's row has B's baseline and nothing of A's.
-    assert (rows[3]["outcome"], rows[3]["baseline_pain_now"], rows[3]["activity_1"]) == ("possible", "6", "")
+    assert (rows[3]["outcome"], rows[3]["baseline_current_pain"], rows[3]["activity_1"]) == ("possible", "6", "")
 
 
 def test_the_follow_ups_csv_uses_the_queue_filters_and_is_audited(app: Flask, admin_client: FlaskClient) -> None:

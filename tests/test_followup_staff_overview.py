@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import flask_migrate
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
+import rules
 from app.clock import utcnow
 from app.extensions import db
 from app.models import FollowUp, FollowUpBaseline, FollowUpBaselineRule
 from app.staff import outcomes
+from rules.errors import DataError
+from rules.questionnaire import load_questionnaire
 from tests.support.outcomes import Answered, Unanswered, reason, seed
 from tests.support.query_plans import captured, plan
 from tests.support.staff_pages import text_of
@@ -169,7 +174,7 @@ def test_the_first_follow_up_copies_what_the_screening_said_once(app: Flask) -> 
         db.session.add(FollowUp(screening=odd, week=2, due_at=utcnow()))
         db.session.commit()
         baselines = {
-            row.screening_id: (row.outcome, row.ruleset_version, row.pain_now, row.pain_average)
+            row.screening_id: (row.outcome, row.ruleset_version, row.current_pain, row.average_pain)
             for row in db.session.scalars(select(FollowUpBaseline))
         }
         assert baselines == {screening.id: ("likely", "9.9", 8, 7), odd.id: ("likely", "1.0.0", None, None)}
@@ -202,7 +207,7 @@ def test_the_migration_copies_the_follow_ups_already_written(empty_app: Flask) -
         db.session.commit()
         flask_migrate.upgrade()
         assert db.session.execute(
-            select(FollowUpBaseline.outcome, FollowUpBaseline.ruleset_version, FollowUpBaseline.pain_average)
+            select(FollowUpBaseline.outcome, FollowUpBaseline.ruleset_version, FollowUpBaseline.average_pain)
         ).all() == [("possible", "1.2.0", 5)]
         assert db.session.scalars(select(FollowUpBaselineRule.rule_id)).all() == ["fit_b"]
 
@@ -226,3 +231,52 @@ def test_the_outcomes_never_read_the_screening_table_row_by_row(app: Flask) -> N
         explained = plan(app, statement, parameters)
         touching = [line for line in explained.splitlines() if re.search(r"\bscreening\b(?!_)|pk_screening", line)]
         assert touching and all("ix_screening_follow_ups_stopped" in line for line in touching), explained
+
+
+def test_the_trigger_copies_the_questions_the_questionnaire_marks_as_baselines(app: Flask) -> None:
+    """Migration 0015's trigger names the baseline questions in SQL: if rules/data/questionnaire.yaml
+    marks others (`follow_up_baseline`), this fails until a migration follows."""
+    marked = rules.questionnaire().follow_up_baselines
+    assert set(marked) == {"current_pain", "average_pain"}
+    with app.app_context():
+        screening = seed(
+            pain_now=None, pain_average=None, answers={marked["current_pain"]: 9, marked["average_pain"]: 2}
+        )
+        db.session.add(FollowUp(screening=screening, week=2, due_at=utcnow()))
+        db.session.commit()
+        baseline = db.session.get(FollowUpBaseline, screening.id)
+        assert baseline is not None and (baseline.current_pain, baseline.average_pain) == (9, 2)
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ('{id: a, type: text, text: "A?", max_length: 9, follow_up_baseline: average_pain}', "whole-number question"),
+        (
+            '{id: a, type: scale, text: "A?", minimum: 0, maximum: 10, scale_labels: [L, H], follow_up_baseline: "a b"}',
+            "must name",
+        ),
+    ],
+)
+def test_a_follow_up_baseline_marks_one_whole_number_question(tmp_path: Path, question: str, message: str) -> None:
+    path = tmp_path / "questionnaire.yaml"
+    path.write_text(QUESTIONNAIRE_HEADER + "      - " + question + "\n", encoding="utf-8")
+    with pytest.raises(DataError) as raised:
+        load_questionnaire(path)
+    assert any(message in problem for problem in raised.value.problems), raised.value.problems
+
+
+def test_a_follow_up_answer_has_one_baseline(tmp_path: Path) -> None:
+    scale = '{id: %s, type: scale, text: "?", minimum: 0, maximum: 10, scale_labels: [L, H], follow_up_baseline: x}'
+    path = tmp_path / "questionnaire.yaml"
+    path.write_text(QUESTIONNAIRE_HEADER + "".join(f"      - {scale % qid}\n" for qid in ("a", "b")), encoding="utf-8")
+    with pytest.raises(DataError, match="`follow_up_baseline` 'x' is already a's"):
+        load_questionnaire(path)
+
+
+QUESTIONNAIRE_HEADER = """version: "1"
+sections:
+  - id: one
+    title: "One"
+    questions:
+"""

@@ -9,7 +9,7 @@ appointment, app/measures.py):
   still open may yet be answered;
 - the share "much or very much better" (PGIC 1-2, `measures.PGIC_MUCH_BETTER`) of those answered;
 - the mean change in average pain over the past week (0-10) from the screening's own answer to the
-  same question (`pain_average`), negative when the pain eased;
+  same question (its `follow_up_baseline`), negative when the pain eased;
 
 each with its 95% confidence interval (app/intervals.py) and its count, flagged when it rests on
 fewer than `intervals.TOO_FEW` people, and with the rule-set versions the group was screened with.
@@ -39,10 +39,6 @@ from app.models import OUTCOMES, FollowUp, FollowUpBaseline, FollowUpBaselineRul
 #: follow-ups (a clinic may book a patient the rules called unlikely).
 MAIN_OUTCOMES = ("likely", "possible", "clinician_review")
 OUTCOME_ORDER = (*MAIN_OUTCOMES, *(outcome for outcome in reversed(OUTCOMES) if outcome not in MAIN_OUTCOMES))
-
-#: The screening's question whose answer is the baseline of the change in pain, and the
-#: follow-up's answer to the same question.
-BASELINE_QUESTION = "pain_average"
 
 
 @dataclass(frozen=True)
@@ -140,7 +136,7 @@ class OutcomesReport:
 def _sums(now: datetime) -> tuple[ColumnElement[Any], ...]:
     """The aggregates of `Sums`, in its order, over follow-ups whose email went out (`_invited`)."""
     answered = FollowUp.answered_at.is_not(None)
-    change = case((answered, FollowUp.average_pain - FollowUpBaseline.pain_average))
+    change = case((answered, FollowUp.average_pain - FollowUpBaseline.average_pain))
     # A link still open, unless its person stopped follow-ups: the stopped screenings are read once
     # from their partial index (ix_screening_follow_ups_stopped, a few rows), never row by row.
     stopped = select(Screening.id).where(Screening.follow_ups_stopped_at.is_not(None))

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+import rules
 from app import measures
 from app.models import FollowUp, Screening
 from app.staff import charts
@@ -26,8 +27,8 @@ RESPONSE_LABELS = {
     "not_sent": "Email not sent yet",
 }
 
-#: The two pain questions: the follow-up's column and the screening's question asking the same.
-PAIN_SERIES = (("current_pain", "pain_now"), ("average_pain", "pain_average"))
+#: The two pain answers of a follow-up, drawn as the chart's lines; the screening asks each too
+#: (its question marked `follow_up_baseline` in the questionnaire), which gives the baseline.
 PAIN_LABELS = {"current_pain": "Pain now", "average_pain": "Average pain, past week"}
 
 
@@ -131,8 +132,10 @@ class Trajectory:
         return sum(point.answered for point in self.follow_ups)
 
 
-def _baseline_pain(screening: Screening, question_id: str) -> int | None:
-    value = (screening.answers or {}).get(question_id)
+def _baseline(screening: Screening, answer: str) -> int | None:
+    """The screening's own answer to the question a follow-up's `answer` asks again, if whole."""
+    question_id = rules.questionnaire().follow_up_baselines.get(answer)
+    value = (screening.answers or {}).get(question_id) if question_id else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
@@ -144,8 +147,8 @@ def trajectory(screening: Screening, now: datetime) -> Trajectory:
         None,
         None,
         screening.submitted_at,
-        _baseline_pain(screening, "pain_now"),
-        _baseline_pain(screening, "pain_average"),
+        _baseline(screening, "current_pain"),
+        _baseline(screening, "average_pain"),
     )
     points = [baseline]
     for follow_up in screening.follow_ups:
@@ -174,7 +177,7 @@ def trajectory(screening: Screening, now: datetime) -> Trajectory:
         stopped_at=stopped_at,
         chart=charts.line_chart(
             ["Screening" if point.week is None else f"{point.week} wk" for point in points],
-            [(key, [getattr(point, key) for point in points]) for key, _ in PAIN_SERIES],
+            [(key, [getattr(point, key) for point in points]) for key in PAIN_LABELS],
             maximum=measures.PAIN_MAX,
         ),
     )

@@ -2,7 +2,9 @@
 with follow-ups said about the person, copied beside the follow-ups.
 
 - `follow_up_baseline`: the screening's outcome, rule-set version and pain at screening (its
-  `pain_now` and `pain_average` answers), one row per screening with follow-ups;
+  answers to the questions marked `follow_up_baseline` in rules/data/questionnaire.yaml,
+  `pain_now` and `pain_average`, in columns named as the follow-up's answers they are the
+  baselines of: `current_pain`, `average_pain`), one row per screening with follow-ups;
 - `follow_up_baseline_rule`: the rules that fired in it (its `reasons`), one row each;
 - a trigger on `follow_up` that writes both when a screening's first follow-up is inserted,
   whatever inserts it; and the rows of the follow-ups already written;
@@ -35,7 +37,7 @@ TRIGGER = "follow_up_baseline_copy"
 POSTGRESQL_WRITE = """
 CREATE FUNCTION follow_up_baseline_write(screening integer) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO follow_up_baseline (screening_id, outcome, ruleset_version, pain_now, pain_average)
+  INSERT INTO follow_up_baseline (screening_id, outcome, ruleset_version, current_pain, average_pain)
   SELECT s.id, s.outcome, s.ruleset_version,
     CASE WHEN json_typeof(s.answers -> 'pain_now') = 'number' AND (s.answers ->> 'pain_now') ~ '^-?[0-9]+$'
       THEN (s.answers ->> 'pain_now')::integer END,
@@ -69,7 +71,7 @@ SQLITE_TRIGGER = """
 CREATE TRIGGER follow_up_baseline_copy AFTER INSERT ON follow_up
 WHEN NOT EXISTS (SELECT 1 FROM follow_up_baseline WHERE screening_id = NEW.screening_id)
 BEGIN
-  INSERT INTO follow_up_baseline (screening_id, outcome, ruleset_version, pain_now, pain_average)
+  INSERT INTO follow_up_baseline (screening_id, outcome, ruleset_version, current_pain, average_pain)
   SELECT s.id, s.outcome, s.ruleset_version,
     CASE WHEN json_type(s.answers, '$.pain_now') = 'integer' THEN json_extract(s.answers, '$.pain_now') END,
     CASE WHEN json_type(s.answers, '$.pain_average') = 'integer' THEN json_extract(s.answers, '$.pain_average') END
@@ -81,7 +83,7 @@ END
 """
 SQLITE_BACKFILL = (
     """
-    INSERT INTO follow_up_baseline (screening_id, outcome, ruleset_version, pain_now, pain_average)
+    INSERT INTO follow_up_baseline (screening_id, outcome, ruleset_version, current_pain, average_pain)
     SELECT s.id, s.outcome, s.ruleset_version,
       CASE WHEN json_type(s.answers, '$.pain_now') = 'integer' THEN json_extract(s.answers, '$.pain_now') END,
       CASE WHEN json_type(s.answers, '$.pain_average') = 'integer' THEN json_extract(s.answers, '$.pain_average') END
@@ -102,8 +104,8 @@ def upgrade() -> None:
         sa.Column("screening_id", sa.Integer(), nullable=False),
         sa.Column("outcome", sa.String(length=20), nullable=True),
         sa.Column("ruleset_version", sa.String(length=80), nullable=True),
-        sa.Column("pain_now", sa.Integer(), nullable=True),
-        sa.Column("pain_average", sa.Integer(), nullable=True),
+        sa.Column("current_pain", sa.Integer(), nullable=True),
+        sa.Column("average_pain", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["screening_id"],
             ["screening.id"],
