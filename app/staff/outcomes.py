@@ -16,9 +16,10 @@ fewer than `intervals.TOO_FEW` people, and with the rule-set versions the group 
 
 The database adds everything up: a GROUP BY over the follow-ups joined to what their screenings
 said (`FollowUpBaseline` and `FollowUpBaselineRule`, narrow copies a trigger writes with the first
-follow-up: joining the screening table itself, and parsing its JSON, took 40 s at a million
-screenings), returning a row per group, time point and rule-set version; only those few rows reach
-Python, which merges the versions (counts and sums add up) and works out the intervals.
+follow-up: joining the screening table itself, and parsing its JSON, cost 19 s of database CPU at
+a million screenings with 300,000 follow-ups, against 0.7 s), returning a row per group, time point
+and rule-set version; only those few rows reach Python, which merges the versions (counts and sums
+add up) and works out the intervals.
 """
 
 from __future__ import annotations
@@ -172,6 +173,8 @@ def _groups(
     sums: dict[tuple[str, int], Sums] = {}
     versions: dict[str, set[str]] = {}
     for key, week, version, *values in rows:
+        if key is None:  # no outcome or rule id: never stored for a submitted screening
+            continue
         sums[key, week] = sums.get((key, week), Sums()) + Sums(*(int(value) for value in values))
         versions.setdefault(key, set()).add(version or "unknown")
     keys = list(order or ())
@@ -183,7 +186,6 @@ def _groups(
             tuple(Cell(week, sums.get((key, week), Sums())) for week in weeks),
         )
         for key in keys
-        if key in versions or key in MAIN_OUTCOMES
     )
 
 
