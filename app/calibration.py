@@ -1,5 +1,6 @@
-"""Rules governance: replay stored screenings with the current rules, and calibrate the rules
-against the physiotherapists' own judgement."""
+"""Rules governance: replay stored screenings with the current rules (and, for those with a
+follow-up after treatment, how the current rules would have sorted who improved), and calibrate
+the rules against the physiotherapists' own judgement."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Row, false, func, select
+from sqlalchemy import Row, and_, false, func, select
 
 import rules
+from app import measures
 from app.extensions import db
-from app.models import ClinicianJudgement, Screening
-from rules.replay import Report, cohen_kappa, compare
+from app.models import ClinicianJudgement, FollowUp, Screening
+from rules.replay import FollowUpReport, Report, cohen_kappa, compare
 
 
 def replay(since: datetime | None = None) -> Report:
@@ -32,6 +34,41 @@ def replay(since: datetime | None = None) -> Report:
         report.replayed += 1
         if (change := compare(reference, outcome, reasons or [], current)) is not None:
             report.changes.append(change)
+    return report
+
+
+def replay_follow_ups(week: int | None = None, since: datetime | None = None) -> FollowUpReport:
+    """Re-evaluate every submitted screening (since a date) with an answered follow-up at `week`
+    (by default each one's latest answered follow-up) under the current rules, and count who
+    improved (PGIC much or very much better) by stored and new outcome."""
+    answered = FollowUp.answered_at.is_not(None)
+    if week is None:
+        latest = (
+            select(FollowUp.screening_id, func.max(FollowUp.week).label("week"))
+            .where(answered)
+            .group_by(FollowUp.screening_id)
+            .subquery()
+        )
+        read = and_(FollowUp.screening_id == latest.c.screening_id, FollowUp.week == latest.c.week)
+        query = select(Screening.reference, Screening.answers, Screening.outcome, FollowUp.pgic).join(
+            latest, latest.c.screening_id == Screening.id
+        )
+        query = query.join(FollowUp, read)
+    else:
+        query = select(Screening.reference, Screening.answers, Screening.outcome, FollowUp.pgic).join(
+            FollowUp, and_(FollowUp.screening_id == Screening.id, FollowUp.week == week, answered)
+        )
+    query = query.where(Screening.state == "submitted")
+    if since is not None:
+        query = query.where(Screening.submitted_at >= since)
+    report = FollowUpReport(week=week)
+    for reference, answers, outcome, pgic in db.session.execute(query.execution_options(yield_per=500)):
+        try:
+            current = rules.evaluate(answers)
+        except rules.InvalidAnswers as error:
+            report.not_replayable[reference] = error.problems
+            continue
+        report.add(outcome, current.outcome.value, measures.much_better(pgic))
     return report
 
 

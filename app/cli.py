@@ -18,8 +18,20 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.engine import make_url
 
 import rules
-from app import audit, catalogues, credentials, crypto_rotation, environment_file, i18n, notifications, retention
+from app import (
+    audit,
+    catalogues,
+    credentials,
+    crypto_rotation,
+    environment_file,
+    followup,
+    i18n,
+    intervals,
+    notifications,
+    retention,
+)
 from app.extensions import db
+from rules.replay import FollowUpReport
 
 rules_cli = AppGroup("rules", help="Inspect and run the IMS candidacy rules.")
 
@@ -88,10 +100,30 @@ def check() -> None:
     "--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Only screenings submitted on or after this date."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def replay(since: datetime | None, as_json: bool) -> None:
-    """Re-evaluate stored screenings with the current rules and report which would change, and how."""
+@click.option(
+    "--follow-ups",
+    is_flag=True,
+    help="Report instead, for screenings with an answered follow-up after treatment, how the current rules "
+    "would have sorted the patients who improved (much or very much better) and those who did not.",
+)
+@click.option(
+    "--week",
+    type=click.IntRange(min=1),
+    help="With --follow-ups: the follow-up read, in weeks after the first appointment (default: each "
+    "patient's latest answered one).",
+)
+def replay(since: datetime | None, as_json: bool, follow_ups: bool, week: int | None) -> None:
+    """Re-evaluate stored screenings with the current rules and report which would change, and how.
+
+    To try a proposed rule set, edit rules/data/ (in a copy of the checkout) and run this there.
+    """
     from app import calibration
 
+    if week is not None and not follow_ups:
+        raise click.UsageError("--week reads a follow-up: give --follow-ups too.")
+    if follow_ups:
+        _replay_follow_ups(calibration.replay_follow_ups(week, since.replace(tzinfo=UTC) if since else None), as_json)
+        return
     report = calibration.replay(since.replace(tzinfo=UTC) if since else None)
     if as_json:
         _echo_json(
@@ -121,6 +153,43 @@ def replay(since: datetime | None, as_json: bool) -> None:
             f"{'  +' + ' +'.join(change.rules_added) if change.rules_added else ''}"
             f"{'  -' + ' -'.join(change.rules_removed) if change.rules_removed else ''}"
         )
+    for reference, problems in report.not_replayable.items():
+        click.echo(f"  cannot replay {reference}: {'; '.join(problems)}")
+
+
+def _replay_follow_ups(report: FollowUpReport, as_json: bool) -> None:
+    """Print `rules replay --follow-ups`: by stored -> proposed outcome, who improved and who did not."""
+    read = f"at {report.week} weeks" if report.week else "at each patient's latest answered follow-up"
+    if as_json:
+        _echo_json(
+            {
+                "ruleset_version": rules.ruleset().ruleset_version,
+                "week": report.week,
+                "patients": report.patients,
+                "moves": [
+                    {"from": old, "to": new, "improved": improved, "not_improved": not_improved}
+                    for (old, new), (improved, not_improved) in sorted(report.moves.items())
+                ],
+                "not_replayable": report.not_replayable,
+            }
+        )
+        return
+    click.echo(
+        f"Rule set {rules.ruleset().ruleset_version}: {report.patients} patient(s) with a follow-up answered {read}; "
+        "improved = much or very much better (PGIC 1-2)."
+    )
+    if report.patients:
+        header = "stored -> proposed outcome"
+        width = max(len(header), *(len(f"{old} -> {new}") for old, new in report.moves))
+        click.echo(f"  {header.ljust(width)}  improved  not improved")
+        for (old, new), (improved, not_improved) in sorted(report.moves.items()):
+            moved = "" if old == new else "  (moves)"
+            click.echo(f"  {f'{old} -> {new}'.ljust(width)}  {improved:>8}  {not_improved:>12}{moved}")
+        click.echo("  Under the proposed rules:")
+        for outcome, (improved, not_improved) in sorted(report.by(1).items()):
+            click.echo(f"    {outcome}: {improved} of {improved + not_improved} improved")
+    if report.patients < intervals.TOO_FEW:
+        click.echo("  Too few patients to read: do not change the rules on these numbers alone.")
     for reference, problems in report.not_replayable.items():
         click.echo(f"  cannot replay {reference}: {'; '.join(problems)}")
 
@@ -228,10 +297,17 @@ def list_staff() -> None:
 @click.command("notify")
 @with_appcontext
 def notify() -> None:
-    """Send the emails that are due and retry failed ones (run every minute, e.g. from cron)."""
+    """Send the emails that are due and retry failed ones (run every minute, e.g. from cron).
+
+    First it invites to the follow-ups after treatment that fell due (app/followup.py): each
+    time point of each consenting, booked screening once.
+    """
     from flask import current_app as app
 
     announce_database()
+    invited = followup.schedule_due(app.config)
+    db.session.commit()
+    click.echo(f"invited to {invited} follow-up(s)")
     sent, failed = notifications.deliver_due(notifications.smtp_sender(app._get_current_object()))  # type: ignore[attr-defined]
     click.echo(f"sent {sent} email(s); {failed} failed and will be retried")
 

@@ -124,6 +124,8 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
     if production:
         _check_production_mail(mail)
     patient_idle_minutes = _positive_int(environ, "PATIENT_IDLE_MINUTES", 120)
+    from app import measures  # here, not at the top: measures -> i18n -> config
+
     return {
         "IMS_ENV": env,
         "SECRET_KEY": secret_key,
@@ -165,6 +167,11 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         "NOTIFY_IN_BACKGROUND": _flag(environ, "NOTIFY_IN_BACKGROUND", default=True),
         "TRUSTED_PROXIES": _whole_number(environ, "TRUSTED_PROXIES", 0),
         "SCREENING_RETENTION_DAYS": _positive_int(environ, "SCREENING_RETENTION_DAYS", 400),
+        # The follow-up after treatment (app/measures.py): the weeks after the first appointment
+        # it is emailed at, how long its link works, and how late a missed time point may still go.
+        "FOLLOW_UP_WEEKS": _weeks(environ, "FOLLOW_UP_WEEKS", measures.DEFAULT_FOLLOW_UP_WEEKS),
+        "FOLLOW_UP_LINK_DAYS": _positive_int(environ, "FOLLOW_UP_LINK_DAYS", measures.DEFAULT_FOLLOW_UP_LINK_DAYS),
+        "FOLLOW_UP_SEND_DAYS": _positive_int(environ, "FOLLOW_UP_SEND_DAYS", measures.DEFAULT_FOLLOW_UP_SEND_DAYS),
         "STAFF_MFA_REQUIRED": _flag(environ, "STAFF_MFA_REQUIRED", default=production),
         "STAFF_IDLE_MINUTES": _positive_int(environ, "STAFF_IDLE_MINUTES", 30),
         "PATIENT_IDLE_MINUTES": patient_idle_minutes,
@@ -294,6 +301,17 @@ def _positive_int(environ: Mapping[str, str], name: str, default: int) -> int:
     if value < 1:
         raise ConfigError(f"{name} must be at least 1, not {value}.")
     return value
+
+
+def _weeks(environ: Mapping[str, str], name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """Whole numbers of weeks from "2, 6, 12": at least one, each at least 1, in order, none twice."""
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    parts = [part.strip() for part in raw.split(",")]
+    if not all(part.isascii() and part.isdigit() and int(part) >= 1 for part in parts):
+        raise ConfigError(f"{name} must be whole numbers of weeks separated by commas, like 2,6,12, not {raw!r}.")
+    return tuple(sorted({int(part) for part in parts}))
 
 
 def _check_production_encryption_keys(keys: str) -> None:

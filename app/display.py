@@ -170,6 +170,8 @@ def notification_state(notification: Notification) -> str:
         if not current_app.config["SMTP_HOST"]:
             return "not sent: written to the server's console only (development, no mail server set up)"
         return f"sent {local_datetime(notification.sent_at)}" if notification.sent_at else "sent"
+    if notification.state == "cancelled":
+        return "not sent: the person stopped the follow-ups before it went out"
     if notification.state == "failed":
         return f"failed after {notification.attempts} attempts ({notification.last_error or 'no reason given'})"
     if notification.last_error:

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from babel.core import Locale
+from babel.lists import format_list
 from babel.numbers import format_decimal
 from babel.support import NullTranslations
 from flask import Flask, current_app, has_request_context, redirect, request, session
@@ -221,6 +222,11 @@ def number_text(number: int) -> str:
     return format_decimal(number, locale=get_locale() or ENGLISH.locale, group_separator=False)
 
 
+def list_text(items: list[str]) -> str:
+    """Items as the page's language lists them (Babel), e.g. "2, 6 and 12"."""
+    return format_list(items, locale=get_locale() or ENGLISH.locale)
+
+
 def init_app(app: Flask) -> None:
     app.extensions["ims_languages"] = _work_out_offered(app)
     Babel(app, locale_selector=_select_locale)
@@ -241,3 +247,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(current, "current_language")
     app.add_template_global(language_links)
     app.add_template_filter(number_text)
+    app.add_template_filter(list_text)

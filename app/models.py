@@ -19,12 +19,15 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.ext.mutable import MutableDict, MutableList
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from app import measures
 from app.clock import utcnow
 from app.crypto import EncryptedText
 from app.extensions import Base
@@ -135,6 +138,13 @@ class Screening(Base):
         Index("ix_screening_queue", "state", "outcome_rank", "submitted_at", "id"),
         # The same, for the queue filtered by review status.
         Index("ix_screening_review", "state", "review_status", "outcome_rank", "submitted_at", "id"),
+        # The few screenings whose person stopped follow-ups, for the Overview's outcomes (migration 0016).
+        Index(
+            "ix_screening_follow_ups_stopped",
+            "id",
+            postgresql_where=text("follow_ups_stopped_at IS NOT NULL"),
+            sqlite_where=text("follow_ups_stopped_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -199,6 +209,10 @@ class Screening(Base):
     )
     #: The draft (later the screening) the person carried on in after withdrawing an emergency answer.
     continued_in: Mapped[list[Screening]] = relationship(back_populates="continues", foreign_keys=[continues_id])
+    #: When the person stopped the follow-ups after treatment (the stop link of a follow-up email):
+    #: no follow-up is sent or opened after it. Consent to them is on the assessment request
+    #: (`AssessmentRequest.follow_up_consent_at`).
+    follow_ups_stopped_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     assessment_request: Mapped[AssessmentRequest | None] = relationship(
         back_populates="screening", cascade="all, delete-orphan", uselist=False
@@ -215,6 +229,18 @@ class Screening(Base):
     )
     #: A question page refused since it was last shown, until its page shows it (`RefusedPage`).
     refused_page: Mapped[RefusedPage | None] = relationship(cascade="all, delete-orphan", uselist=False)
+    #: The follow-ups after treatment, one per time point, earliest first: part of the screening,
+    #: deleted with it (a purge, a privacy request).
+    follow_ups: Mapped[list[FollowUp]] = relationship(
+        back_populates="screening", order_by="FollowUp.week", cascade="all, delete-orphan", passive_deletes=True
+    )
+    #: The everyday activities the person named for the Patient-Specific Functional Scale, in order.
+    follow_up_activities: Mapped[list[FollowUpActivity]] = relationship(
+        back_populates="screening",
+        order_by="FollowUpActivity.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
 
     @staticmethod
     def result_columns(result: Result) -> dict[str, Any]:
@@ -443,6 +469,10 @@ class AssessmentRequest(Base):
     #: Preferred days and times, e.g. ["weekday_morning", "saturday"].
     preferred_times: Mapped[list[str]] = mapped_column(JSON, default=list)
     contact_consent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    #: When the person agreed, separately and optionally, to be emailed short questions after
+    #: treatment (at `measures.follow_up_weeks` after the first appointment); None if they did not.
+    #: Never required to book. Withdrawn by `Screening.follow_ups_stopped_at`.
+    follow_up_consent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     screening: Mapped[Screening] = relationship(back_populates="assessment_request")
 
@@ -452,8 +482,11 @@ NOTIFICATION_KINDS = (
     "clinic_urgent_screening",
     "clinic_emergency_withdrawn",
     "patient_request_confirmation",
+    "patient_follow_up",
 )
-NOTIFICATION_STATES = ("pending", "sent", "failed")
+#: `cancelled`: not sent, and never will be, because sending it was no longer wanted (the person
+#: stopped the follow-ups before their invitation went out).
+NOTIFICATION_STATES = ("pending", "sent", "failed", "cancelled")
 
 
 class Notification(Base):
@@ -483,6 +516,8 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: The follow-up a `patient_follow_up` email invites to (its link's token is made when it is sent).
+    follow_up_id: Mapped[int | None] = mapped_column(ForeignKey("follow_up.id", ondelete="SET NULL"), index=True)
 
 
 #: The id of the heartbeat table's one row, which migration 0007 inserts.
@@ -504,3 +539,168 @@ class HealthHeartbeat(Base):
     #: How many checks have written it; the change every commit has to carry.
     beat: Mapped[int] = mapped_column(BigInteger)
     beat_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+#: The answers to whether the person had IMS (measures.HAD_IMS).
+HAD_IMS_ANSWERS = tuple(measures.HAD_IMS)
+
+
+def _between(column: str, low: int, high: int) -> str:
+    """SQL for "column is empty or a whole number from low to high", for CHECK constraints."""
+    return f"{column} IS NULL OR ({column} >= {low} AND {column} <= {high})"
+
+
+class FollowUp(Base):
+    """One time point of the follow-up after treatment: the invitation and the person's answers.
+
+    Written by `flask notify` once the time point is due (`week` weeks after the screening's
+    `appointment_at`), for a booked screening whose person agreed to follow-ups and has not
+    stopped them; unique per screening and week, so a time point is invited exactly once. Its
+    email (a `Notification` of kind `patient_follow_up`) carries a link whose token is made when
+    the email is sent and stored here only hashed, like a resume token.
+
+    The answers are saved page by page while the person answers (`started_at`), and count once
+    they confirm them (`answered_at`, after which the link no longer opens anything). They are
+    health data about the screening: deleted with it, never logged, and they never change the
+    screening's stored rules result. The vocabulary of every answer is in app/measures.py.
+    """
+
+    __tablename__ = "follow_up"
+    __table_args__ = (
+        UniqueConstraint("screening_id", "week", name="uq_follow_up_screening_id_week"),
+        CheckConstraint("week >= 1", name="week"),
+        CheckConstraint(_between("current_pain", measures.PAIN_MIN, measures.PAIN_MAX), name="current_pain"),
+        CheckConstraint(_between("average_pain", measures.PAIN_MIN, measures.PAIN_MAX), name="average_pain"),
+        CheckConstraint(_between("pgic", measures.PGIC_MIN, measures.PGIC_MAX), name="pgic"),
+        CheckConstraint(_one_of("had_ims", HAD_IMS_ANSWERS), name="had_ims"),
+        CheckConstraint(
+            _between("ims_sessions", measures.IMS_SESSIONS_MIN, measures.IMS_SESSIONS_MAX), name="ims_sessions"
+        ),
+        CheckConstraint("ims_sessions IS NULL OR had_ims = 'yes'", name="sessions_only_after_yes"),
+        CheckConstraint(
+            "answered_at IS NULL OR (current_pain IS NOT NULL AND average_pain IS NOT NULL"
+            " AND pgic IS NOT NULL AND had_ims IS NOT NULL)",
+            name="answered_is_complete",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screening.id", ondelete="CASCADE"), index=True)
+    #: The time point: weeks after the first appointment (one of measures.follow_up_weeks when written).
+    week: Mapped[int] = mapped_column(Integer)
+    #: When it fell due: the appointment then recorded plus `week` weeks.
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: When its invitation email went out (None until then, or if it never could).
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: SHA-256 hex digest of the link's token (256 random bits). Only the email has the token.
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: Until when the link opens the follow-up.
+    token_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: SHA-256 hex digest of the email's stop link token. It works as long as the screening is
+    #: kept (stopping must never fail for an old email), and can only stop, never open, anything.
+    stop_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: When the first page of answers was saved.
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: When the person confirmed their answers: only answered follow-ups count.
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: The language (a tag of app.i18n.LANGUAGES) the answers were given in.
+    language: Mapped[str | None] = mapped_column(String(16))
+    #: Pain right now, 0 (none) to 10 (worst imaginable): numeric rating scale.
+    current_pain: Mapped[int | None] = mapped_column(Integer)
+    #: Average pain over the past week, 0 to 10.
+    average_pain: Mapped[int | None] = mapped_column(Integer)
+    #: Patient Global Impression of Change since the first appointment, 1 (very much better) to 7
+    #: (very much worse): measures.PGIC.
+    pgic: Mapped[int | None] = mapped_column(Integer)
+    #: Whether they had IMS since the screening: one of HAD_IMS_ANSWERS.
+    had_ims: Mapped[str | None] = mapped_column(String(8))
+    #: How many IMS sessions (only after had_ims "yes"; None when they did not say).
+    ims_sessions: Mapped[int | None] = mapped_column(Integer)
+
+    screening: Mapped[Screening] = relationship(back_populates="follow_ups")
+    #: The Patient-Specific Functional Scale scores of this time point, one per activity.
+    activity_scores: Mapped[list[FollowUpActivityScore]] = relationship(
+        back_populates="follow_up", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def __repr__(self) -> str:
+        return f"<FollowUp {self.id} week {self.week}>"  # never the answers
+
+
+class FollowUpActivity(Base):
+    """An everyday activity the person said their pain makes hard, for the Patient-Specific
+    Functional Scale: named on the assessment request form (at most measures.PSFS_MAX_ACTIVITIES),
+    scored at each follow-up. The name is the person's own words: encrypted at rest."""
+
+    __tablename__ = "follow_up_activity"
+    __table_args__ = (
+        UniqueConstraint("screening_id", "position", name="uq_follow_up_activity_screening_id_position"),
+        CheckConstraint(f"position >= 1 AND position <= {measures.PSFS_MAX_ACTIVITIES}", name="position"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screening.id", ondelete="CASCADE"), index=True)
+    #: 1, 2 or 3, in the order the person wrote them.
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(EncryptedText)
+    named_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    screening: Mapped[Screening] = relationship(back_populates="follow_up_activities")
+
+    def __repr__(self) -> str:
+        return f"<FollowUpActivity {self.position}>"  # never the name
+
+
+class FollowUpActivityScore(Base):
+    """How well the person can do one of their activities at one follow-up: 0 (cannot do it at
+    all) to 10 (as well as before the pain), the Patient-Specific Functional Scale."""
+
+    __tablename__ = "follow_up_activity_score"
+    __table_args__ = (
+        UniqueConstraint("follow_up_id", "activity_id", name="uq_follow_up_activity_score_follow_up_id_activity_id"),
+        CheckConstraint(f"score >= {measures.PSFS_MIN} AND score <= {measures.PSFS_MAX}", name="score"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    follow_up_id: Mapped[int] = mapped_column(ForeignKey("follow_up.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("follow_up_activity.id", ondelete="CASCADE"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+
+    follow_up: Mapped[FollowUp] = relationship(back_populates="activity_scores")
+    activity: Mapped[FollowUpActivity] = relationship()
+
+
+class FollowUpBaseline(Base):
+    """What the screening said about a person whose follow-ups are reported (issue 18): its outcome,
+    rule-set version and pain at screening (the baseline of a change in pain).
+
+    Copied from the screening by a database trigger when its first follow-up is written (migration
+    0016), whatever writes it, so that the Overview's outcomes add the follow-ups up without
+    reading the screening table (a million rows) or parsing its JSON answers. A submitted
+    screening's result and answers never change, so the copy never goes stale; it is deleted with
+    the screening. Never written by the app.
+    """
+
+    __tablename__ = "follow_up_baseline"
+
+    screening_id: Mapped[int] = mapped_column(ForeignKey("screening.id", ondelete="CASCADE"), primary_key=True)
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    ruleset_version: Mapped[str | None] = mapped_column(String(80))
+    #: The screening's answers that are the baselines of the follow-up's `current_pain` and
+    #: `average_pain` (0-10; the questions marked `follow_up_baseline` in the questionnaire), None
+    #: if not asked.
+    current_pain: Mapped[int | None] = mapped_column(Integer)
+    average_pain: Mapped[int | None] = mapped_column(Integer)
+
+
+class FollowUpBaselineRule(Base):
+    """A rule that fired in a screening with follow-ups (`Screening.reasons`), one row each, copied
+    with its `FollowUpBaseline` by the same trigger: the Overview's outcomes by rule."""
+
+    __tablename__ = "follow_up_baseline_rule"
+
+    screening_id: Mapped[int] = mapped_column(
+        ForeignKey("follow_up_baseline.screening_id", ondelete="CASCADE"), primary_key=True
+    )
+    rule_id: Mapped[str] = mapped_column(String(80), primary_key=True)

@@ -1,5 +1,5 @@
-"""Emails: to the clinic's inbox about new requests and urgent results, and to patients who
-asked for a confirmation. Messages carry a reference code and a link, never health details.
+"""Emails: to the clinic's inbox about new requests and urgent results, to patients who
+asked for a confirmation, and to patients invited to a follow-up after treatment (app/followup.py). Messages carry a reference code and a link, never health details.
 
 Use-cases add a `Notification` row in the same transaction as what it announces (an outbox);
 `deliver_due` sends what is due and retries failures with back-off. A mail server that is down
@@ -20,7 +20,7 @@ from flask import Flask, current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import select, update
 
-from app import links
+from app import followup, links
 from app.clock import utcnow
 from app.extensions import db
 from app.i18n import BY_TAG, ENGLISH
@@ -168,10 +168,17 @@ def deliver_due(send: Sender, now: datetime | None = None, limit: int = 100) -> 
             notification.state, notification.last_error = "failed", "screening deleted before sending"
             db.session.commit()
             continue
+        message = None
+        if notification.kind == "patient_follow_up":
+            message = followup.invitation(notification, now)
+            if message is None:  # stopped (or no longer wanted) since it was queued: never sent
+                notification.state, notification.last_error = "cancelled", None
+                db.session.commit()
+                continue
         notification.attempts += 1
         try:
             language = BY_TAG.get(screening.language, ENGLISH)
-            send(compose(notification, screening.reference, language.locale))
+            send(message or compose(notification, screening.reference, language.locale))
         # Any error, not only SMTP's (a non-ASCII password, a bug in compose...): unrecorded, it
         # would end the batch without counting the attempt, and the row would block the queue.
         except Exception as error:  # noqa: BLE001 -- recorded below, by type: its text may hold an address
@@ -187,6 +194,8 @@ def deliver_due(send: Sender, now: datetime | None = None, limit: int = 100) -> 
         else:
             sent += 1
             notification.state, notification.sent_at, notification.last_error = "sent", now, None
+            if notification.kind == "patient_follow_up":
+                followup.mark_sent(notification, now)
         db.session.commit()  # one at a time: a crash mid-batch never resends what went out
     return sent, failed
 

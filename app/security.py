@@ -52,6 +52,13 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+#: The only endpoints another site's server may post to: RFC 8058's one-click unsubscribe, which a
+#: mail program posts from its own servers, with neither Origin nor CSRF token (Flask-WTF exempts
+#: it too, app/patient/followup.py). The secret token in its path is what it checks; all a post
+#: can do is stop follow-up emails, and doing it twice is the same as once.
+CROSS_SITE_POST_ENDPOINTS = frozenset({"patient.stop_follow_ups_one_click"})
+
+
 def refuse_cross_site_posts() -> None:
     """Refuse a form post that another site's page sent (CSRF), before the view runs.
 
@@ -62,7 +69,7 @@ def refuse_cross_site_posts() -> None:
     Over HTTPS a post that carries neither is refused, as Flask-WTF does; over plain http (a
     development machine, scripts) it is allowed, with the token still required.
     """
-    if request.method in SAFE_METHODS:
+    if request.method in SAFE_METHODS or request.endpoint in CROSS_SITE_POST_ENDPOINTS:
         return
     source = request.headers.get("Origin") or request.referrer
     if source is None or source == "null":

@@ -137,6 +137,9 @@ class Question:
     #: An earlier multiple-choice question whose answer this one's must be among: a choice here
     #: is valid only when the earlier answer includes one of the choices it `covers`.
     within: str | None = None
+    #: The follow-up after treatment asks this question again: the name of its answer there (the
+    #: app's, e.g. "average_pain"), of which this answer is the baseline.
+    follow_up_baseline: str | None = None
 
     @cached_property  # asked for each answer checked, many times a request; choices never change
     def choice_values(self) -> tuple[str, ...]:
@@ -444,6 +447,11 @@ class Questionnaire:
         return any(q.someone_else_choice is not None and answers.get(q.id) == q.someone_else_choice for q in self)
 
     @property
+    def follow_up_baselines(self) -> dict[str, str]:
+        """The follow-up's answer name -> the question whose answer is its baseline."""
+        return {q.follow_up_baseline: q.id for q in self if q.follow_up_baseline is not None}
+
+    @property
     def summary_questions(self) -> list[Question]:
         """The questions whose answers the staff queue shows in one line, in order."""
         return [question for question in self if question.in_summary]
@@ -593,6 +601,7 @@ class _Builder:
             if section is not None:
                 sections.append(section)
         self._check_checklist_ids(sections)
+        self._check_follow_up_baselines(seen)
         return Questionnaire(
             version=str(data.get("version", "")),
             sections=tuple(sections),
@@ -600,6 +609,23 @@ class _Builder:
             retired=self._retired(data.get("retired") or [], seen),
             source_data=data,
         )
+
+    def _check_follow_up_baselines(self, questions: Mapping[str, Question]) -> None:
+        """A `follow_up_baseline` names a whole-number answer (a scale or an integer), once."""
+        named: dict[str, str] = {}
+        for question in questions.values():
+            name = question.follow_up_baseline
+            if name is None:
+                continue
+            where = f"question {question.id}"
+            if not isinstance(name, str) or not name.isidentifier():
+                self.problem(where, f"`follow_up_baseline` must name a follow-up answer, got {name!r}")
+            elif name in named:
+                self.problem(where, f"`follow_up_baseline` {name!r} is already {named[name]}'s")
+            else:
+                named[name] = question.id
+            if question.type not in NUMERIC_TYPES:
+                self.problem(where, "`follow_up_baseline` marks a whole-number question")
 
     def _retired(self, entries: object, current: Mapping[str, Question]) -> tuple[Question, ...]:
         """The `retired` questions: defined as they were asked, for reading old answers only."""
@@ -785,6 +811,7 @@ class _Builder:
             "checklist_label",
             "checklist_label_proxy",
             "within",
+            "follow_up_baseline",
         }
         for key in set(data) - allowed:
             self.problem(where, f"unknown key {key!r}")
@@ -837,6 +864,7 @@ class _Builder:
             checklist_label=data.get("checklist_label"),
             checklist_label_proxy=data.get("checklist_label_proxy"),
             within=data.get("within"),
+            follow_up_baseline=data.get("follow_up_baseline"),
         )
         self._check_question(question, where, seen)
         seen[qid] = question

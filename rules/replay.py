@@ -83,3 +83,35 @@ def cohen_kappa(pairs: Iterable[tuple[str, str]]) -> float | None:
     if expected == 1:
         return 1.0 if observed == 1 else 0.0
     return (observed - expected) / (1 - expected)
+
+
+@dataclass
+class FollowUpReport:
+    """How a proposed rule set would have sorted the patients whose follow-up says how they fared:
+    for each move from the stored outcome to the proposed one, how many improved (much or very much
+    better) and how many did not."""
+
+    #: The time point read (weeks after the first appointment), or None for each patient's latest answer.
+    week: int | None = None
+    #: (stored outcome, proposed outcome) -> [improved, not improved].
+    moves: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    #: Screenings whose stored answers the current questionnaire no longer accepts.
+    not_replayable: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, old_outcome: str, new_outcome: str, improved: bool) -> None:
+        """Count one patient."""
+        counts = self.moves.setdefault((old_outcome, new_outcome), [0, 0])
+        counts[0 if improved else 1] += 1
+
+    @property
+    def patients(self) -> int:
+        return sum(sum(counts) for counts in self.moves.values())
+
+    def by(self, side: int) -> dict[str, list[int]]:
+        """Outcome -> [improved, not improved], by the stored outcome (`side` 0) or the proposed one (1)."""
+        totals: dict[str, list[int]] = {}
+        for outcomes, (improved, not_improved) in self.moves.items():
+            counts = totals.setdefault(outcomes[side], [0, 0])
+            counts[0] += improved
+            counts[1] += not_improved
+        return totals

@@ -13,6 +13,7 @@ from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from app.config import DEV_SECRET_KEY
+from app.extensions import db
 from tests.conftest import app_on
 from tests.support.booking_pages import BOOKABLE
 from tests.support.browser import (
@@ -32,7 +33,9 @@ from tests.support.browser import (
     tab_to,
     walk_steps,
 )
+from tests.support.followup import invite_on, server_app
 from tests.support.journey import answers_before, seed_draft
+from tests.support.outcomes import Answered, Unanswered, seed
 
 from .conftest import STAFF_PASSWORD
 
@@ -40,7 +43,7 @@ pytestmark = pytest.mark.browser
 NewPage = Callable[..., Any]
 
 
-def test_patient_pages(new_page: NewPage, screenshot: Any) -> None:
+def test_patient_pages(new_page: NewPage, screenshot: Any, server: Server) -> None:
     audit = Audit()
     page = new_page(PHONE)
     page.goto("/")
@@ -75,8 +78,39 @@ def test_patient_pages(new_page: NewPage, screenshot: Any) -> None:
     audit(page, "result likely")
     click_and_wait(page, page.get_by_role("link", name="Ask us to contact you"))
     audit(page, "request form")
+    page.check("#follow_up_consent")  # its activities, revealed, are audited with the errors
     click_and_wait(page, page.locator("main form button[type=submit]"))
     audit(page, "request form (error)", error=True)
+
+    # The follow-up after treatment (issue 18), from its email's link to the thanks.
+    with server_app(server.env["DATABASE_URL"], server.env["ENCRYPTION_KEYS"]) as app:
+        links = invite_on(app, activities=("Gardening",))
+    follow_up = new_page(PHONE)
+    follow_up.goto(links.open)
+    continue_button = follow_up.get_by_role("button", name="Continue")
+    click_and_wait(follow_up, continue_button)
+    audit(follow_up, "follow-up pain (error)", error=True)
+    follow_up.check("#current_pain-3")
+    follow_up.check("#average_pain-4")
+    click_and_wait(follow_up, continue_button)
+    audit(follow_up, "follow-up change")
+    follow_up.check("#pgic-1")
+    click_and_wait(follow_up, continue_button)
+    follow_up.check("#had_ims-0")
+    click_and_wait(follow_up, continue_button)
+    audit(follow_up, "follow-up IMS, sessions revealed (error)", error=True)
+    follow_up.fill("#ims_sessions", "3")
+    click_and_wait(follow_up, continue_button)
+    audit(follow_up, "follow-up activities")
+    follow_up.check("#activity_1-6")
+    click_and_wait(follow_up, continue_button)
+    audit(follow_up, "follow-up check your answers")
+    click_and_wait(follow_up, follow_up.get_by_role("button", name="Send answers"))
+    audit(follow_up, "follow-up thanks")
+    follow_up.goto(links.open)
+    audit(follow_up, "follow-up link no longer works")
+    follow_up.goto(links.stop)
+    audit(follow_up, "follow-up stop")
 
     saver = new_page(PHONE)
     start(saver)
@@ -215,6 +249,46 @@ def test_staff_pages(new_page: NewPage, server: Server, staff_session: dict[str,
     assert page.get_by_role("button", name="Disable the account of Sam Second").count() == 1
     audit(page, "accounts (two accounts)")
     audit.check()
+
+
+def test_staff_pages_with_follow_ups(
+    new_page: NewPage, server: Server, staff_session: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The screening page with a patient's follow-ups after treatment (the trajectory's chart and
+    tables) and the Overview's outcomes, every disclosure open; the screening page's status and
+    note forms still end on its first screen."""
+    monkeypatch.setenv("ENCRYPTION_KEYS", server.env["ENCRYPTION_KEYS"])  # the server's, for the names
+    with app_on(server.env["DATABASE_URL"]) as app, app.app_context():
+        followed = seed(
+            fired=("fit_a",),
+            activities=("Lifting my child", "Gardening"),
+            follow_ups=(
+                Answered(2, pgic=2, average_pain=4, scores={1: 5, 2: 3}),
+                Answered(6, pgic=1, average_pain=2, scores={1: 8, 2: 6}),
+                Unanswered(12, open=True),
+            ),
+        )
+        for pgic in (3, 4, 2):
+            seed(outcome="possible", fired=("fit_b",), follow_ups=(Answered(2, pgic),))
+        db.session.commit()
+        reference = followed.reference
+    audit = Audit()
+    page = new_page(DESKTOP, storage_state=staff_session["state"])
+    page.goto(f"/staff/screenings/{reference}")
+    assert page.locator("#trajectory-table tbody tr").count() == 4
+    for name in ("Change status", "Add note"):
+        box = page.get_by_role("button", name=name).bounding_box()
+        assert box is not None and box["y"] + box["height"] <= DESKTOP["height"], (name, box)
+    page.evaluate(OPEN_EVERY_DISCLOSURE)
+    audit(page, "screening with follow-ups")
+    page.goto("/staff/overview")
+    assert page.locator("#outcomes-by-outcome").count() == 1
+    page.evaluate(OPEN_EVERY_DISCLOSURE)
+    audit(page, "overview with outcomes")
+    audit.check()
+
+
+OPEN_EVERY_DISCLOSURE = "() => document.querySelectorAll('details').forEach(d => { d.open = true; })"
 
 
 #: A missing alternative text, a tiny button and two links with no room between them.

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from werkzeug.routing import Rule
 from werkzeug.test import TestResponse
 
-from app import create_app
+from app import create_app, security
 from app.extensions import db
 from app.models import AuditEvent, Screening
 from app.patient import services
@@ -87,6 +87,7 @@ def url_for_rule(
             "section_id": section_id,
             "filename": "css/site.css",
             "code_system_id": "outcome",
+            "page": "pain",
         }[argument]
     return app.url_map.bind("localhost").build(rule.endpoint, values)
 
@@ -278,8 +279,15 @@ def test_every_post_route_refuses_a_request_without_a_valid_token(
     reference = submit_screening(app, ideal_answers)
     clients = signed_in_clients(app, staff)
     before = table_contents(app)
-    posts = [rule for rule in app.url_map.iter_rules() if "POST" in (rule.methods or ())]
+    # RFC 8058's one-click unsubscribe is the one endpoint a mail program's server posts to,
+    # without a token (tests/test_followup_stop.py checks all it can do is stop follow-ups).
+    posts = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if "POST" in (rule.methods or ()) and rule.endpoint not in security.CROSS_SITE_POST_ENDPOINTS
+    ]
     assert len(posts) >= 12
+    assert security.CROSS_SITE_POST_ENDPOINTS == {"patient.stop_follow_ups_one_click"}
     data = {
         **VALID_REQUEST,
         "consent": "y",

@@ -39,6 +39,7 @@ from wtforms.validators import (
 from wtforms.widgets import CheckboxInput, ListWidget
 
 import rules
+from app import measures
 from app.display import UNIT_NAMES, amount_text
 from app.i18n import number_text, translate
 from rules.questionnaire import (
@@ -499,6 +500,13 @@ def _fewer_characters(limit: int) -> LazyString:
     return LazyString(lambda: gettext("Use %(limit)s characters or fewer", limit=number_text(limit)))
 
 
+#: An activity for the follow-ups: optional, and as short as a phrase.
+ACTIVITY_VALIDATORS = [
+    Optional(),
+    Length(max=measures.PSFS_ACTIVITY_MAX_LENGTH, message=_fewer_characters(measures.PSFS_ACTIVITY_MAX_LENGTH)),
+]
+
+
 class AssessmentRequestForm(FlaskForm):
     """Asking the clinic to get in touch about an assessment."""
 
@@ -525,6 +533,19 @@ class AssessmentRequestForm(FlaskForm):
         validators=[Optional(), Length(max=1000, message=_fewer_characters(1000))],
     )
     contact_consent = BooleanField(_l("I agree that the clinic can contact me by phone or email about an assessment"))
+    #: Separate and optional, never needed to book (issue 18): the follow-up after treatment.
+    follow_up_consent = BooleanField(_l("Yes, email me a few short questions after my first appointment"))
+    #: The Patient-Specific Functional Scale's activities (app/measures.py), asked with the consent.
+    activity_1 = StringField(_l("First activity"), validators=ACTIVITY_VALIDATORS)
+    activity_2 = StringField(_l("Second activity"), validators=ACTIVITY_VALIDATORS)
+    activity_3 = StringField(_l("Third activity"), validators=ACTIVITY_VALIDATORS)
+
+    def activities(self) -> list[str]:
+        """The activities typed, in order, blanks left out; none without the follow-up consent."""
+        if not self.follow_up_consent.data:
+            return []
+        typed = (field.data for field in (self.activity_1, self.activity_2, self.activity_3))
+        return [" ".join(text.split()) for text in typed if text and text.strip()]
 
     def validate_email(self, field: Field) -> None:
         if field.data and not EMAIL_PATTERN.match(field.data.strip()):
@@ -545,5 +566,11 @@ class AssessmentRequestForm(FlaskForm):
         valid = super().validate(extra_validators)
         if not (self.email.data or "").strip() and not (self.phone.data or "").strip():
             self.email.errors = [*self.email.errors, gettext("Enter an email address or a phone number, or both")]
+            valid = False
+        elif self.follow_up_consent.data and not (self.email.data or "").strip():
+            self.email.errors = [
+                *self.email.errors,
+                gettext("Enter an email address to get the questions after your appointment, or untick that box"),
+            ]
             valid = False
         return valid

@@ -33,7 +33,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf
 
 import rules
-from app import clock, errors, i18n, links, notifications
+from app import clock, errors, i18n, links, measures, notifications
 from app.extensions import db, patient_limiter
 from app.models import PREFERRED_TIMES, Screening
 from app.patient import booking, forms, reveal, services
@@ -538,6 +538,8 @@ def request_assessment() -> ResponseReturnValue:
                 preferred_location=form.preferred_location.data or "any",
                 preferred_times=list(form.preferred_times.data or []),
                 message=(form.message.data or "").strip() or None,
+                follow_up_consent=bool(form.follow_up_consent.data),
+                activities=form.activities(),
             ),
         )
         screening.language = i18n.current().tag  # the patient's confirmation is in the language of this page
@@ -546,7 +548,12 @@ def request_assessment() -> ResponseReturnValue:
         return redirect(url_for("patient.request_sent"), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template(
-        "patient/request_assessment.html", form=form, screening=screening, for_someone_else=_for_someone_else()
+        "patient/request_assessment.html",
+        form=form,
+        screening=screening,
+        for_someone_else=_for_someone_else(),
+        follow_up_weeks=measures.follow_up_weeks(current_app.config),
+        measures=measures,
     ), status
 
 

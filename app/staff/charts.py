@@ -1,4 +1,5 @@
-"""The overview's charts as geometry: where each bar, tick and label of its SVG charts goes.
+"""The staff pages' charts as geometry: where each bar, line, tick and label of their SVG charts goes
+(the Overview's, and a patient's follow-ups on the screening page).
 
 Worked out here rather than in the template, so the template only writes the elements out and the
 drawing can be tested. Coordinates are SVG user units (y grows downwards), rounded to a tenth: the
@@ -151,3 +152,155 @@ def funnel_chart(steps: Sequence[tuple[str, int]]) -> FunnelChart:
             )
         )
     return FunnelChart(width=FUNNEL_WIDTH, height=len(steps) * FUNNEL_ROW, rows=tuple(rows))
+
+
+#: The line chart's canvas (a patient's follow-ups: a few time points on a 0-10 scale).
+LINE_WIDTH, LINE_HEIGHT = 480, 200
+#: Each series' marker, so that the series differ by shape as well as by line and colour.
+MARKERS = ("circle", "square")
+#: A marker's half size (a circle's radius, half a square's side).
+MARKER_RADIUS = 4
+
+
+@dataclass(frozen=True)
+class Point:
+    """One value of a series, drawn at (x, y); `text` is the value as written in the table."""
+
+    x: float
+    y: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a line chart: its points, left to right, and the marker drawn at each."""
+
+    key: str
+    marker: str
+    points: tuple[Point, ...]
+
+    @property
+    def polyline(self) -> str:
+        """The `points` attribute of the SVG polyline through the points, in order."""
+        return " ".join(f"{point.x},{point.y}" for point in self.points)
+
+
+@dataclass(frozen=True)
+class LineChart:
+    """A line chart over evenly spaced columns on a fixed scale from 0 to `maximum`: its canvas,
+    the baseline, faint grid lines at the ticks, the ticks, the columns' labels and the lines."""
+
+    width: int
+    height: int
+    baseline: Line
+    grid: tuple[Line, ...]
+    ticks: tuple[Label, ...]
+    labels: tuple[Label, ...]
+    series: tuple[Series, ...]
+    marker_radius: int = MARKER_RADIUS
+
+
+def line_chart(
+    columns: Sequence[str], series: Sequence[tuple[str, Sequence[int | None]]], maximum: int, step: int = 5
+) -> LineChart:
+    """A line per (key, values), one value per column (None where there is none: the line then
+    joins the values either side of it), on a scale from 0 at the baseline to `maximum` at the
+    top, with a tick every `step`; each series gets the next of `MARKERS`."""
+    baseline = LINE_HEIGHT - BOTTOM
+    plot_height = baseline - HEADROOM
+    space = (LINE_WIDTH - LEFT) / max(len(columns), 1)
+
+    def y_of(value: int) -> float:
+        return round(baseline - plot_height * value / maximum, 1)
+
+    def x_of(index: int) -> float:
+        return round(LEFT + (index + 0.5) * space, 1)
+
+    values = range(0, maximum + 1, step)
+    label_baseline = LINE_HEIGHT - (HEIGHT - COLUMN_LABEL_BASELINE)  # as far above the bottom as the bar chart's
+    return LineChart(
+        width=LINE_WIDTH,
+        height=LINE_HEIGHT,
+        baseline=Line(LEFT, baseline, LINE_WIDTH, baseline),
+        grid=tuple(Line(LEFT, y_of(value), LINE_WIDTH, y_of(value)) for value in values if value),
+        # Each tick's baseline a third of the text's size below its line, so the number sits level with it.
+        ticks=tuple(Label(LEFT - TICK_GAP, round(y_of(value) + LABEL_SIZE / 3, 1), str(value)) for value in values),
+        labels=tuple(Label(x_of(index), label_baseline, text) for index, text in enumerate(columns)),
+        series=tuple(
+            Series(
+                key,
+                MARKERS[number % len(MARKERS)],
+                tuple(
+                    Point(x_of(index), y_of(value), str(value))
+                    for index, value in enumerate(points)
+                    if value is not None
+                ),
+            )
+            for number, (key, points) in enumerate(series)
+        ),
+    )
+
+
+#: The interval chart's canvas width, each row's height, and where its scale runs (0 to 1): right
+#: of the rows' labels.
+INTERVAL_WIDTH, INTERVAL_ROW = 600, 26
+INTERVAL_PLOT_LEFT, INTERVAL_PLOT_RIGHT = 200, 580
+#: The estimate's marker's radius.
+ESTIMATE_RADIUS = 5
+
+
+@dataclass(frozen=True)
+class IntervalRow:
+    """One estimate of an interval chart: its label, the interval as a line, the estimate as a dot,
+    and whether it rests on too few people to read (drawn hollow and dashed)."""
+
+    label: Label
+    interval: Line
+    estimate_x: float
+    estimate_y: float
+    too_few: bool
+
+
+@dataclass(frozen=True)
+class IntervalChart:
+    """Shares with their confidence intervals on a common scale from 0 to 1 (0% to 100%): a row
+    per estimate, dashed reference lines at the ticks, the ticks under the last row."""
+
+    width: int
+    height: int
+    rows: tuple[IntervalRow, ...]
+    references: tuple[Line, ...]
+    ticks: tuple[Label, ...]
+    estimate_radius: int = ESTIMATE_RADIUS
+
+
+def interval_chart(
+    rows: Sequence[tuple[str, float, float, float, bool]], ticks: Sequence[float] = (0, 0.5, 1)
+) -> IntervalChart:
+    """A row per (label, estimate, low, high, too few), each a share from 0 to 1, drawn as a dot on
+    a line from `low` to `high`; the scale's ticks (as percentages) under the rows."""
+    span = INTERVAL_PLOT_RIGHT - INTERVAL_PLOT_LEFT
+
+    def x_of(share: float) -> float:
+        return round(INTERVAL_PLOT_LEFT + span * min(max(share, 0.0), 1.0), 1)
+
+    bottom = len(rows) * INTERVAL_ROW
+    drawn = []
+    for index, (text, estimate, low, high, too_few) in enumerate(rows):
+        middle = index * INTERVAL_ROW + INTERVAL_ROW / 2
+        drawn.append(
+            IntervalRow(
+                Label(0, middle + LABEL_SIZE / 3, text),
+                Line(x_of(low), middle, x_of(high), middle),
+                x_of(estimate),
+                middle,
+                too_few,
+            )
+        )
+    return IntervalChart(
+        width=INTERVAL_WIDTH,
+        height=bottom + BOTTOM,
+        rows=tuple(drawn),
+        references=tuple(Line(x_of(tick), 0, x_of(tick), bottom) for tick in ticks),
+        ticks=tuple(Label(x_of(tick), bottom + BOTTOM - 10, f"{round(tick * 100)}%") for tick in ticks),
+    )

@@ -13,6 +13,8 @@ from flask_wtf.file import FileField, FileRequired
 import rules
 from app import audit, fhir, fhir_import
 from app.extensions import db
+from app.fhir_followup import questionnaire_resource as follow_up_questionnaire_resource
+from app.fhir_followup import with_follow_ups
 from app.models import Screening
 from app.staff.queue import screening_or_404
 
@@ -23,15 +25,17 @@ FHIR_JSON = "application/fhir+json"
 
 def bundle_for(screening: Screening) -> dict[str, object]:
     """The FHIR Bundle of a submitted screening, from what was stored when it was submitted; its
-    QuestionnaireResponse in the language the screening was last worked on in."""
+    QuestionnaireResponse in the language the screening was last worked on in; and its answered
+    follow-ups after treatment."""
     assert screening.submitted_at is not None
-    return fhir.screening_bundle(
+    bundle = fhir.screening_bundle(
         screening.reference,
         screening.answers,
         screening.submitted_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         screening.stored_result(),
         language=screening.language or fhir.BASE_LANGUAGE,
     )
+    return with_follow_ups(bundle, screening)  # each answered follow-up after treatment (app/fhir_followup.py)
 
 
 def _download(data: object, filename: str) -> Response:
@@ -47,6 +51,12 @@ def questionnaire() -> Response:
         fhir.questionnaire_resource(rules.questionnaire(), rules.ruleset().ruleset_version),
         "ims-screen-questionnaire.json",
     )
+
+
+@bp.get("/follow-up-questionnaire.json")
+def follow_up_questionnaire() -> Response:
+    """The follow-up after treatment's questions as a FHIR Questionnaire (app/fhir_followup.py)."""
+    return _download(follow_up_questionnaire_resource(), "ims-screen-follow-up-questionnaire.json")
 
 
 @bp.get("/screenings/<reference>.json")

@@ -22,7 +22,7 @@ from wtforms import StringField
 from wtforms.validators import InputRequired
 
 import rules
-from app import audit
+from app import audit, measures
 from app.extensions import db
 from app.models import Notification, Screening
 from app.staff.queue import OUTCOME_LABELS
@@ -65,7 +65,8 @@ def find() -> str:
 
 @bp.get("/<reference>/copy")
 def copy(reference: str) -> ResponseReturnValue:
-    """Everything held about the person, as a readable page to print or send (download=1 saves it)."""
+    """Everything held about the person, as a readable page to print or send (download=1 saves it):
+    the answers, the result, the request, the follow-ups after treatment, staff records, emails."""
     screening = _find(reference) or abort(404)
     audit.record("copy_for_patient", screening=screening)
     db.session.commit()
@@ -80,6 +81,7 @@ def copy(reference: str) -> ResponseReturnValue:
         notifications=notifications,
         outcome_labels=OUTCOME_LABELS,
         status_labels=STATUS_LABELS,
+        measures=measures,
     )
     response = make_response(html)
     if request.args.get("download"):

@@ -27,11 +27,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 import rules
-from app import audit
+from app import audit, measures
+from app.clock import utcnow
 from app.display import CLINIC_TIME_ZONE
 from app.extensions import db
 from app.models import Notification, Screening
-from app.staff import queries, review
+from app.staff import queries, review, trajectory
 from app.staff.explain import explain
 from app.staff.forms import FilterDateField, no_control_characters, without_nul
 from rules.outcomes import Outcome
@@ -55,6 +56,7 @@ NOTIFICATION_LABELS = {
     "clinic_urgent_screening": "Clinic told of the urgent result",
     "clinic_emergency_withdrawn": "Clinic told the emergency answer was withdrawn",
     "patient_request_confirmation": "Confirmation to the patient",
+    "patient_follow_up": "Follow-up questions to the patient",
 }
 
 
@@ -223,6 +225,10 @@ def _render_screening(
             select(Notification).where(Notification.screening_id == screening.id).order_by(Notification.created_at)
         ).all(),
         notification_labels=NOTIFICATION_LABELS,
+        trajectory=trajectory.trajectory(screening, utcnow()),
+        follow_up_weeks=measures.follow_up_weeks(current_app.config),
+        response_labels=trajectory.RESPONSE_LABELS,
+        pain_labels=trajectory.PAIN_LABELS,
     ), status
 
 

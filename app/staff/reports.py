@@ -1,7 +1,7 @@
-"""The overview: screenings per week by outcome, the follow-up funnel, and how often the
-physiotherapists' own judgement agreed with the rules. Charts are SVG, laid out by
-app/staff/charts.py, with the numbers beside them in tables (the tables are the accessible form
-of the charts)."""
+"""The overview: screenings per week by outcome, the follow-up funnel, how often the
+physiotherapists' own judgement agreed with the rules, and the outcomes after treatment
+(app/staff/outcomes.py). Charts are SVG, laid out by app/staff/charts.py, with the numbers beside
+them in tables (the tables are the accessible form of the charts)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
 from sqlalchemy import distinct, func, select
 
+import rules
+from app import intervals
 from app.calibration import judged_screenings
 from app.clock import utcnow
 from app.display import CLINIC_TIME_ZONE, local_midnight
 from app.extensions import db
 from app.models import OUTCOMES, Screening, StatusChange
-from app.staff import charts
+from app.staff import charts, outcomes
 from app.staff.queue import OUTCOME_LABELS
 
 bp = Blueprint("staff_reports", __name__, url_prefix="/staff")
@@ -154,13 +156,28 @@ def agreement() -> AgreementReport:
     return AgreementReport(outcomes, by_rule, judged, blind, blind_agreed)
 
 
+def outcomes_chart(report: outcomes.OutcomesReport) -> charts.IntervalChart:
+    """The share much or very much better, with its interval, for each screening outcome and time
+    point that has an answer."""
+    return charts.interval_chart(
+        [
+            (f"{OUTCOME_LABELS[group.key]}, {cell.week} weeks", share.estimate, share.low, share.high, share.too_few)
+            for group in report.by_outcome
+            for cell in group.cells
+            if (share := cell.much_better) is not None
+        ]
+    )
+
+
 @bp.get("/overview")
 def overview() -> str:
-    """Weekly volume by outcome, the follow-up funnel, and agreement with the rules."""
-    today = utcnow().astimezone(CLINIC_TIME_ZONE).date()
+    """Weekly volume by outcome, the follow-up funnel, agreement with the rules, and outcomes."""
+    now = utcnow()
+    today = now.astimezone(CLINIC_TIME_ZONE).date()
     weeks = weekly_counts(today)
     funnel = funnel_counts()
     agreed = agreement()
+    report = outcomes.outcomes_report(current_app.config, now)
     return render_template(
         "staff/overview.html",
         weeks=weeks,
@@ -172,4 +189,8 @@ def overview() -> str:
         agreement_by_rule=agreed.by_rule,
         outcome_labels=OUTCOME_LABELS,
         outcomes=OUTCOMES,
+        outcomes_report=report,
+        outcomes_chart=outcomes_chart(report),
+        rule_titles={rule.id: rule.title for rule in rules.ruleset().rules},
+        too_few=intervals.TOO_FEW,
     )

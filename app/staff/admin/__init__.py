@@ -10,6 +10,6 @@ from flask import Blueprint
 bp = Blueprint("staff_admin", __name__, url_prefix="/staff")
 
 # Imported for their routes, which they add to `bp` (after it exists).
-from app.staff.admin import accounts, audit_trail, exports  # noqa: E402
+from app.staff.admin import accounts, audit_trail, exports, follow_up_export  # noqa: E402
 
-__all__ = ["accounts", "audit_trail", "bp", "exports"]
+__all__ = ["accounts", "audit_trail", "bp", "exports", "follow_up_export"]

@@ -47,6 +47,7 @@ ACTION_LABELS = {
     "view_audit": "Viewed audit trail",
     "export_csv": "Exported screenings (CSV)",
     "export_fhir_ndjson": "Exported screenings (FHIR NDJSON)",
+    "export_follow_ups_csv": "Exported follow-ups after treatment (CSV)",
     "export_fhir": "Downloaded a screening (FHIR)",
     "import_fhir": "Imported a screening (FHIR QuestionnaireResponse)",
     "replay_rules": "Replayed the rules",

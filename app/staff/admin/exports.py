@@ -23,13 +23,14 @@ from flask import (
     stream_with_context,
 )
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import selectinload
 
 import rules
 from app import audit, heartbeat
 from app.clock import utcnow
 from app.display import CLINIC_TIME_ZONE
 from app.extensions import db
-from app.models import Screening
+from app.models import FollowUp, FollowUpActivityScore, Screening
 from app.staff import queries
 from app.staff.admin import bp
 from app.staff.admin.audit_trail import filters_in_use
@@ -46,6 +47,12 @@ EXPORT_COLUMNS = (
     "ruleset_version",
     "fired_rules",
     "emergency_withdrawn_at",
+)
+#: How the FHIR export loads each batch's follow-ups, with their activity scores and activities.
+FOLLOW_UPS = (
+    selectinload(Screening.follow_ups)
+    .selectinload(FollowUp.activity_scores)
+    .selectinload(FollowUpActivityScore.activity)
 )
 #: Rows fetched from the database at a time while the export streams.
 EXPORT_BATCH = 500
@@ -219,7 +226,8 @@ def export_fhir_ndjson() -> ResponseReturnValue:
     query_filter = _audited_export_filter("export_fhir_ndjson")
     if isinstance(query_filter, Response):
         return query_filter
-    query = queries.filtered(query_filter).execution_options(yield_per=EXPORT_BATCH)
+    # Each batch's follow-ups after treatment in a few queries, not one per screening.
+    query = queries.filtered(query_filter).options(FOLLOW_UPS).execution_options(yield_per=EXPORT_BATCH)
 
     def lines() -> Iterator[str]:
         for screening in db.session.scalars(query):
