@@ -126,7 +126,7 @@ def test_an_emergency_letter_page_says_call_911_before_anything_else(app: Flask,
     page = Journey(client).page(LETTER)
     main = re.search(r"<main[^>]*>(.*)</main>", page.html, re.DOTALL)
     assert main is not None
-    assert main.group(1).lstrip().startswith('<div class="panel panel--emergency" role="alert">')
+    assert main.group(1).lstrip().startswith('<div class="panel panel--emergency screen-only" role="alert">')
     assert main.group(1).index('href="tel:911"') < main.group(1).index(LETTER_PDF)
 
 
