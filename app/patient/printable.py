@@ -42,7 +42,7 @@ def has_letter(screening: Screening) -> bool:
     return screening.state == "submitted" and screening.outcome is not None and Outcome(screening.outcome).medical
 
 
-def warning_signs(screening: Screening) -> list[WarningSign]:
+def signs_reported(screening: Screening) -> list[WarningSign]:
     """The warning signs behind a doctor's or an emergency result: each rule that decided it (as
     its result page lists them), with the answers it read, every one of them, so that a "no"
     beside a "yes" tells the doctor what was asked and not reported."""
