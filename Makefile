@@ -72,14 +72,17 @@ bench: $(INSTALLED_DEV)
 
 # The patient's languages (app/i18n.py): every string a patient reads, from the patient templates,
 # the code and the questionnaire's and rule set's YAML (babel.cfg), into translations/messages.pot;
-# each language's catalogue brought up to date with it (new strings untranslated, changed ones
-# marked fuzzy); then compiled. The compiled .mo files are built, never committed.
+# each language's catalogue brought up to date with it (new and changed strings untranslated, the
+# old translation of a changed one kept as an obsolete entry for the translator); then compiled.
+# No fuzzy matching: Babel's guesses paired new sentences with unrelated old translations (a
+# "Screening sent on %(date)s" with a sentence naming a phone number), which a reviewer might
+# pass and which, with other placeholders, do not compile. The .mo files are built, never committed.
 translations: $(INSTALLED)
 	PYTHONPATH=. $(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_pgettext:1c,2 -c "Translators:" --no-location --sort-output \
 		--project "IMS Screen" --copyright-holder "IMS Screen" -o translations/messages.pot .
 	for po in translations/*/LC_MESSAGES/messages.po; do \
 		[ -e "$$po" ] || continue; \
-		$(BIN)/pybabel update -i translations/messages.pot -o "$$po" -l "$$(basename $$(dirname $$(dirname $$po)))"; \
+		$(BIN)/pybabel update --no-fuzzy-matching -i translations/messages.pot -o "$$po" -l "$$(basename $$(dirname $$(dirname $$po)))"; \
 	done
 	$(MAKE) compile-translations
 

@@ -8,14 +8,13 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from flask_babel import format_date, gettext, lazy_pgettext, ngettext, npgettext
+from flask_babel import format_date, get_locale, gettext, lazy_pgettext, ngettext, npgettext
 from flask_babel import lazy_gettext as _l
 
 import rules
 from app import i18n
 from app.clock import utcnow
 from app.i18n import ENGLISH, number_text, translate
-from app.i18n import current as current_language
 from app.models import PREFERRED_TIMES, Notification, Screening
 from rules.outcomes import Outcome
 from rules.questionnaire import NUMERIC_TYPES, Checklist, Question, QuestionType, SafetyNet
@@ -113,7 +112,8 @@ def local_date(moment: datetime) -> str:
     """A date as people in the clinic read it, e.g. "3 December 2026"; on a patient page in
     another language, as that language writes a date in full (Babel's long format)."""
     local = moment.astimezone(CLINIC_TIME_ZONE)
-    if current_language() is not ENGLISH:
+    locale = get_locale()  # the page's language, or the one a text is written in (`i18n.in_english`)
+    if locale is not None and str(locale) != ENGLISH.locale:
         return format_date(local, "long", rebase=False)
     return f"{local.day} {local:%B %Y}"
 
@@ -191,12 +191,15 @@ def answered_in(screening: Screening) -> str | None:
     """For staff, the languages other than English the patient answered in, e.g. "Punjabi
     (translation not yet reviewed)"; None when every answer was given in English."""
     tags = [tag for tag in dict.fromkeys((screening.answer_languages or {}).values()) if tag != i18n.ENGLISH.tag]
-    names = []
-    for tag in tags:
-        language = i18n.BY_TAG.get(tag)
-        name = language.english_name if language else tag
-        names.append(f"{name} (translation not yet reviewed)" if i18n.unreviewed(current_app, tag) else name)
-    return ", ".join(names) or None
+    return ", ".join(language_name(tag) for tag in tags) or None
+
+
+def language_name(tag: str) -> str:
+    """A language's name in English, for staff and for a doctor, with "(translation not yet
+    reviewed)" when no medical translator has reviewed its catalogue (app/catalogues.py)."""
+    language = i18n.BY_TAG.get(tag)
+    name = language.english_name if language else tag
+    return f"{name} (translation not yet reviewed)" if i18n.unreviewed(current_app, tag) else name
 
 
 def init_app(app: Flask) -> None:
@@ -213,5 +216,6 @@ def init_app(app: Flask) -> None:
     app.add_template_global(Outcome, "Outcome")
     app.add_template_global(safety_net)
     app.add_template_filter(answered_in)
+    app.add_template_filter(language_name)
     app.jinja_env.globals["unit_names"] = UNIT_NAMES
     app.jinja_env.globals["number_unit_names"] = NUMBER_UNIT_NAMES

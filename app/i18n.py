@@ -15,6 +15,7 @@ URL carries the choice and Back works.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ from babel.lists import format_list
 from babel.numbers import format_decimal
 from babel.support import NullTranslations
 from flask import Flask, current_app, has_request_context, redirect, request, session
-from flask_babel import Babel, get_locale, get_translations
+from flask_babel import Babel, force_locale, get_locale, get_translations
 from werkzeug.wrappers import Response
 
 from app import catalogues
@@ -210,6 +211,14 @@ def _translations() -> NullTranslations:
     return catalogue
 
 
+def in_english(render: Callable[..., str], *args: object, **kwargs: object) -> str:
+    """What `render` (a template's macro, say) gives in English, whatever the page's language:
+    for the text of a patient page that a doctor reads beside the patient's own language. Its
+    words, the questionnaire's and rule set's texts, answers and dates are all in English."""
+    with force_locale(ENGLISH.locale):
+        return render(*args, **kwargs)
+
+
 def N_(text: str) -> str:
     """Mark `text` for the catalogue (babel.cfg) where it must stay English: the caller translates
     it with `gettext` where a patient reads it."""
@@ -246,5 +255,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_switch_language)
     app.add_template_global(current, "current_language")
     app.add_template_global(language_links)
+    app.add_template_global(in_english)
+    app.jinja_env.globals["english"] = ENGLISH
     app.add_template_filter(number_text)
     app.add_template_filter(list_text)

@@ -168,6 +168,8 @@ def test_a_checklist_the_check_page_and_an_emergency_in_another_language(
     assert page.locator('.panel--emergency a[href="tel:911"]').count() == 1
     audit(page, f"{tag} result emergency")
     assert page.locator("html").get_attribute("lang") == tag
+    click_and_wait(page, page.locator('main a[href="/screening/letter"]'))
+    audit(page, f"{tag} letter for the doctor (English and {tag} side by side)")
     assert LANGUAGE_RULES <= audit.passed, f"axe did not check the lang attributes: {LANGUAGE_RULES - audit.passed}"
     audit.check()
 
@@ -179,6 +181,12 @@ def test_result_pages(new_page: NewPage, server: Server, outcome: str) -> None:
     open_answered_draft(page, server, outcome)  # every step page is audited by test_patient_pages
     submit(page)
     audit(page, f"result {outcome}")
+    if outcome in ("emergency", "see_doctor"):
+        click_and_wait(page, page.locator('main a[href="/screening/letter"]'))
+        audit(page, f"letter for the doctor, {outcome}")
+    if outcome == "see_doctor":  # one summary: every outcome's is its result page's body
+        page.goto("/screening/summary")
+        audit(page, f"summary, {outcome}")
     audit.check()
 
 

@@ -24,7 +24,7 @@ from app.config import ConfigError, config_from_env
 from app.extensions import db
 from app.models import Notification, Screening
 from app.patient.views import LAST_USED_KEY
-from rules.outcomes import CATALOGUE
+from rules.outcomes import CATALOGUE, Outcome
 from rules.questionnaire import QuestionType
 from tests.support.booking_pages import OUTCOME_CHANGES, REQUEST, SENT, post_request, submit_outcome
 from tests.support.journey import (
@@ -211,6 +211,9 @@ def result_pages(app: Flask, pages: Pages) -> None:
         client = punjabi_reader(app)
         submit_outcome(app, client, outcome)
         pages.get(f"result {outcome}", client, RESULT)
+        pages.get(f"summary {outcome}", client, "/screening/summary")
+        if Outcome(outcome).medical:  # in English for the doctor (marked so), and the person's language
+            pages.get(f"letter {outcome}", client, "/screening/letter")
     client = punjabi_reader(app)
     submit_outcome(app, client, "likely")
     pages.get("request form", client, REQUEST)

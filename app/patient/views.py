@@ -33,10 +33,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf
 
 import rules
-from app import clock, errors, i18n, links, measures, notifications
+from app import clock, display, errors, i18n, links, measures, notifications, pdf
 from app.extensions import db, patient_limiter
 from app.models import PREFERRED_TIMES, Screening
-from app.patient import booking, forms, reveal, services
+from app.patient import booking, forms, printable, reveal, services
 from rules.outcomes import Outcome
 from rules.questionnaire import Section
 
@@ -511,6 +511,76 @@ def _can_withdraw(screening: Screening) -> bool:
 
 def _result_shown(screening: Screening) -> bool:
     return services.result_visible(screening, current_app.config["RESULT_VISIBLE_DAYS"])
+
+
+#: PDFs one address may have made, per the patients' limiter: each takes a worker a few tenths of
+#: a second, where a page takes milliseconds. Enough for a waiting room's people to save theirs
+#: several times over. Read on each request (so a test can lower it).
+PDF_LIMIT = "60 per 10 minutes"
+#: One count for both PDFs.
+pdf_limit = patient_limiter.shared_limit(lambda: PDF_LIMIT, scope="patient-pdfs")
+
+
+@bp.get("/screening/summary")
+@with_screening
+def summary() -> ResponseReturnValue:
+    """The result to print or save, as its page shows it: the reasons and the next step."""
+    return _printout("patient/summary.html", g.screening, as_pdf=False)
+
+
+@bp.get("/screening/summary.pdf")
+@pdf_limit
+@with_screening
+def summary_pdf() -> ResponseReturnValue:
+    """The result's summary as a PDF file, to keep or to print."""
+    return _printout("patient/summary.html", g.screening, as_pdf=True)
+
+
+@bp.get("/screening/letter")
+@with_screening
+def letter() -> ResponseReturnValue:
+    """For a result that sends the person to a doctor: a letter for the doctor, to print or show."""
+    return _printout("patient/letter.html", g.screening, as_pdf=False, letter=True)
+
+
+@bp.get("/screening/letter.pdf")
+@pdf_limit
+@with_screening
+def letter_pdf() -> ResponseReturnValue:
+    """The letter for a doctor as a PDF file, to print or send."""
+    return _printout("patient/letter.html", g.screening, as_pdf=True, letter=True)
+
+
+def _printout(template: str, screening: Screening, as_pdf: bool, letter: bool = False) -> ResponseReturnValue:
+    """A printable page of the session's submitted screening, or its PDF; none for a draft, nor
+    once the result is no longer shown (RESULT_VISIBLE_DAYS), nor a letter for a result that
+    sends nobody to a doctor: those go where the result page would send them."""
+    if screening.state != "submitted":
+        return redirect(url_for("patient.check"))
+    if not _result_shown(screening) or (letter and not printable.has_letter(screening)):
+        return redirect(url_for("patient.result"))
+    language = i18n.current()
+    html = render_template(
+        template,
+        as_pdf=as_pdf,
+        screening=screening,
+        result=screening.stored_result(),
+        signs=printable.signs_reported(screening) if letter else [],
+        for_someone_else=_for_someone_else(),
+        own_language=language if language is not i18n.ENGLISH else None,
+        own_language_name=display.language_name(language.tag),
+    )
+    if not as_pdf:
+        return html
+    try:
+        document = pdf.from_html(html)
+    except pdf.Unavailable:
+        current_app.logger.exception("A PDF was asked for, but WeasyPrint cannot run")
+        abort(503)
+    response = Response(document, mimetype="application/pdf")
+    response.headers.set("Content-Disposition", "attachment", filename=printable.pdf_filename(screening))
+    response.headers["Cache-Control"] = "no-store"  # health information: no copy in any cache
+    return response
 
 
 @bp.route("/screening/request-assessment", methods=["GET", "POST"])
