@@ -99,7 +99,9 @@ def read_response(data: object, where: fhir.Publication | None = None) -> ReadRe
     if problems:
         raise InvalidResponse(problems)
     language = response.get("language")
-    return ReadResponse(answers, language if language in i18n.BY_TAG else fhir.BASE_LANGUAGE)
+    return ReadResponse(
+        answers, language if isinstance(language, str) and language in i18n.BY_TAG else fhir.BASE_LANGUAGE
+    )
 
 
 def _the_response(data: object) -> Mapping[str, Any]:
@@ -273,6 +275,7 @@ class _Reader:
         if (
             not isinstance(quantity, Mapping)
             or quantity.get("system") != fhir.UCUM
+            or not isinstance(quantity.get("code"), str)
             or quantity.get("code") not in units
         ):
             self.problems.append(
