@@ -819,7 +819,13 @@ def screening_bundle(
         if any(answers.get(q.id) is not None for q in section.questions)
     ]
     outcome = result.outcome
-    risk = {
+    prediction: dict[str, Any] = {
+        "outcome": {
+            "coding": [{"system": where.outcome_system, "code": outcome.value, "display": outcome.staff_label}],
+            "text": f"{outcome.staff_label}: {outcome.patient_label}",
+        },
+    }
+    risk: dict[str, Any] = {
         "resourceType": "RiskAssessment",
         "identifier": [identifier("screening-outcome")],
         "status": "final",
@@ -827,17 +833,11 @@ def screening_bundle(
         "occurrenceDateTime": submitted_at,
         "method": {"text": f"IMS Screen rule set {result.ruleset_version}"},
         "basis": [{"reference": response_id}],
-        "prediction": [
-            {
-                "outcome": {
-                    "coding": [{"system": where.outcome_system, "code": outcome.value, "display": outcome.staff_label}],
-                    "text": f"{outcome.staff_label}: {outcome.patient_label}",
-                },
-                "rationale": "; ".join(f"{r.rule_id} {r.title}" for r in result.reasons),
-            }
-        ],
-        "note": [{"text": f"{r.rule_id} ({r.outcome.value}): {r.staff_rationale}"} for r in result.reasons],
+        "prediction": [prediction],
     }
+    if result.reasons:  # FHIR allows no empty string or list: with no rule fired, none is written
+        prediction["rationale"] = "; ".join(f"{r.rule_id} {r.title}" for r in result.reasons)
+        risk["note"] = [{"text": f"{r.rule_id} ({r.outcome.value}): {r.staff_rationale}"} for r in result.reasons]
     patient = {"resourceType": "Patient", "identifier": [{"use": "temp", **identifier("screening-person")}]}
     entries = [
         {"fullUrl": patient_id, "resource": patient},

@@ -346,6 +346,18 @@ def test_each_profile_exports_as_a_valid_bundle_that_round_trips(name: str, fhir
     assert rules.evaluate(fhir_import.answers_from_response(response)).outcome == rules.evaluate(answers).outcome
 
 
+def test_a_result_no_rule_fired_for_exports_without_empty_rationale_or_notes(fhir_validator: Validator) -> None:
+    # FHIR allows no empty string or array: a result with no reasons has neither (a stored
+    # result of an earlier rule set may have none).
+    answers = dict(PROFILES["ideal_neck"])
+    result = rules.Result(rules.Outcome.LIKELY, rules.Outcome.LIKELY, (), {}, "x")
+    bundle = fhir.screening_bundle("IMS-TEST2345", answers, "2026-11-25T18:00:00Z", result)
+    risk = bundle["entry"][2]["resource"]
+    assert "rationale" not in risk["prediction"][0] and "note" not in risk
+    Bundle.model_validate(bundle)
+    fhir_validator.assert_valid(bundle)
+
+
 @settings(max_examples=40, deadline=None)
 @given(complete_answers())
 def test_any_screening_exports_validly_and_round_trips_to_the_same_outcome(
