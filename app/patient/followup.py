@@ -248,12 +248,12 @@ def follow_up_page(page: str) -> ResponseReturnValue:
         return _render_page(form, page, pages), 400
     followup.save(follow_up, form.answers(), i18n.current().tag)
     following = pages[pages.index(page) + 1 :]
-    returning = request.form.get("return_to") == "check"
-    onward = "patient.follow_up" if returning or not following else None
+    if following and request.form.get("return_to") != "check":
+        onward = url_for("patient.follow_up_page", page=following[0])
+    else:
+        onward = url_for("patient.follow_up")  # the check page, or the first page still to answer
     db.session.commit()
-    if onward:
-        return redirect(url_for(onward), code=303)
-    return redirect(url_for("patient.follow_up_page", page=following[0]), code=303)
+    return redirect(onward, code=303)
 
 
 def _render_page(form: FlaskForm, page: str, pages: tuple[str, ...]) -> str:
