@@ -35,6 +35,7 @@ from app import links, measures
 from app.clock import utcnow
 from app.extensions import db
 from app.i18n import BY_TAG, ENGLISH
+from app.mail import MAIL_POLICY
 from app.models import (
     AssessmentRequest,
     FollowUp,
@@ -158,7 +159,7 @@ def invitation(notification: Notification, now: datetime) -> EmailMessage | None
     one_click_link = links.public_url(ONE_CLICK_PATH + stop_token)
     clinic = current_app.config["CLINIC_NAME"]
     language = BY_TAG.get(follow_up.screening.language, ENGLISH)
-    message = EmailMessage()
+    message = EmailMessage(MAIL_POLICY)
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = notification.recipient
     # RFC 8058: mail programs offer their own "Unsubscribe" button, which POSTs to this address.

@@ -24,6 +24,7 @@ from app import followup, links
 from app.clock import utcnow
 from app.extensions import db
 from app.i18n import BY_TAG, ENGLISH
+from app.mail import MAIL_POLICY
 from app.models import Notification, Screening
 from rules.outcomes import Outcome
 
@@ -69,7 +70,7 @@ def compose(notification: Notification, reference: str | None, patient_locale: s
     are in English; the patient's in `patient_locale` (a Babel locale, app/i18n.py)."""
     config = current_app.config
     clinic = config["CLINIC_NAME"]
-    message = EmailMessage()
+    message = EmailMessage(MAIL_POLICY)
     message["From"] = config["MAIL_FROM"]
     message["To"] = notification.recipient or config["CLINIC_INBOX"]
     portal = _portal_link(reference)

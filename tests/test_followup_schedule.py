@@ -167,6 +167,8 @@ def test_the_email_names_the_clinic_and_carries_links_but_no_health_details(app:
     # RFC 8058: the one-click address, and the header that says a POST there unsubscribes.
     assert message["List-Unsubscribe"] == f"<{PORTAL}{links.one_click}>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # As sent: the plain address, not RFC 2047 encoded words (which a long line would become).
+    assert f"\r\nList-Unsubscribe: <{PORTAL}{links.one_click}>\r\n".encode() in message.as_bytes()
     # The From name is the app's, as on every email it sends; the rest says nothing of IMS either.
     content = f"{message['Subject']}\n{body}".replace(SAFETY_LINE, "").lower()
     for word in (*HEALTH_WORDS, "treatment", "zebulon", "robin tester", "604 555 0123"):
