@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
 import rules
 from app import audit, fhir, i18n, notifications
 from app.clock import utcnow
@@ -55,6 +58,9 @@ class ReadResponse:
 
     answers: dict[str, object]
     language: str
+    #: The response's own identifier as "system|value", when it has one: the same response is
+    #: never filed twice (`Screening.imported_from`).
+    source: str | None = None
 
 
 def parse_json(raw: bytes) -> object:
@@ -100,8 +106,20 @@ def read_response(data: object, where: fhir.Publication | None = None) -> ReadRe
         raise InvalidResponse(problems)
     language = response.get("language")
     return ReadResponse(
-        answers, language if isinstance(language, str) and language in i18n.BY_TAG else fhir.BASE_LANGUAGE
+        answers,
+        language if isinstance(language, str) and language in i18n.BY_TAG else fhir.BASE_LANGUAGE,
+        _source(response.get("identifier")),
     )
+
+
+def _source(identifier: object) -> str | None:
+    """A response's identifier as "system|value", when it has both as text (R4: at most one)."""
+    if not isinstance(identifier, Mapping):
+        return None
+    system, value = identifier.get("system"), identifier.get("value")
+    if not isinstance(system, str) or not isinstance(value, str) or not system or not value:
+        return None
+    return f"{system}|{value}"
 
 
 def _the_response(data: object) -> Mapping[str, Any]:
@@ -372,10 +390,14 @@ def file_response(read: ReadResponse, now: datetime | None = None) -> Screening:
         expires_at=now,
         submitted_at=now,
         imported_at=now,
+        imported_from=read.source,
         **Screening.result_columns(rules.evaluate(read.answers)),
     )
-    db.session.add(screening)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a savepoint: a clash undoes only this insert
+            db.session.add(screening)
+    except IntegrityError:  # the same response, filed by another upload at the same moment
+        raise InvalidResponse(["This response was imported already: it is not filed twice."]) from None
     notifications.queue_for_screening(screening)
     return screening
 
@@ -384,6 +406,12 @@ def import_response(raw: bytes, *, actor: StaffUser | None = None, via: str = "p
     """Read `raw` (a QuestionnaireResponse's JSON), file it and audit the import, in the current
     transaction (the caller commits); InvalidResponse, with nothing added, when it is not sound."""
     read = read_response(parse_json(raw))
+    if read.source is not None:
+        already = db.session.scalar(select(Screening).where(Screening.imported_from == read.source))
+        if already is not None:
+            raise InvalidResponse(
+                [f"This response was imported already, as screening {already.reference}: it is not filed twice."]
+            )
     screening = file_response(read)
     audit.record("import_fhir", screening=screening, actor=actor, email=None if actor else "command line", via=via)
     return screening

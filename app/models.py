@@ -138,6 +138,7 @@ class Screening(Base):
         Index("ix_screening_queue", "state", "outcome_rank", "submitted_at", "id"),
         # The same, for the queue filtered by review status.
         Index("ix_screening_review", "state", "review_status", "outcome_rank", "submitted_at", "id"),
+        Index("uq_screening_imported_from", "imported_from", unique=True),
         # The few screenings whose person stopped follow-ups, for the Overview's outcomes (migration 0016).
         Index(
             "ix_screening_follow_ups_stopped",
@@ -202,6 +203,9 @@ class Screening(Base):
     #: by the rules then; None for a screening answered on the patient pages. An imported result
     #: was never shown to the person by IMS Screen.
     imported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: The imported response's own identifier ("system|value"), so that the same response is never
+    #: filed twice (a unique index; None when it had none, or was answered here).
+    imported_from: Mapped[str | None] = mapped_column(String(400))
     #: The screening this one carries on from, after its emergency answer was withdrawn.
     continues_id: Mapped[int | None] = mapped_column(ForeignKey("screening.id", ondelete="SET NULL"), index=True)
     continues: Mapped[Screening | None] = relationship(

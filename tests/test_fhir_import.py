@@ -395,6 +395,24 @@ def test_a_refused_import_names_every_problem_and_stores_nothing(app: Flask, phy
     assert counts(app) == before
 
 
+def test_the_same_response_is_never_filed_twice(app: Flask, physio_client: FlaskClient) -> None:
+    # Uploaded twice (a double click, the file sent again a day later), one response is one
+    # screening: known by its own identifier. Another response, with another identifier, is filed.
+    first = response_of(profile("ideal_neck"))
+    assert first["identifier"]["value"]
+    assert post_import(physio_client, json.dumps(first).encode()).status_code == 303
+    before = counts(app)
+    again = post_import(physio_client, json.dumps(first).encode())
+    page = again.get_data(as_text=True)
+    assert again.status_code == 400 and "This response was imported already, as screening IMS-" in page
+    assert counts(app) == before
+    other = {**first, "identifier": {**first["identifier"], "value": "IMS-OTHER234"}}
+    assert post_import(physio_client, json.dumps(other).encode()).status_code == 303
+    nameless = {key: value for key, value in first.items() if key != "identifier"}
+    assert post_import(physio_client, json.dumps(nameless).encode()).status_code == 303  # nothing to know it by
+    assert counts(app)[0] == before[0] + 2
+
+
 def test_a_response_larger_than_other_posts_may_be_imported(app: Flask, physio_client: FlaskClient) -> None:
     """Werkzeug bounds every chunk of a multipart post by MAX_FORM_MEMORY_SIZE (16 KiB): the import
     allows a file of some hundreds of kB, where every other form keeps its limits."""
