@@ -19,7 +19,7 @@ app/patient/services.py does. Nothing here touches the screening's stored rules 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -81,7 +81,7 @@ def schedule_due(config: Mapping[str, Any], now: datetime | None = None) -> int:
     database holds one follow-up per screening and week, and the loser's insert is undone."""
     now = now or utcnow()
     weeks = measures.follow_up_weeks(config)
-    window = timedelta(days=config["FOLLOW_UP_SEND_DAYS"])
+    window = _send_window(config)
     earliest = now - timedelta(weeks=max(weeks)) - window
     latest = now - timedelta(weeks=min(weeks))
     candidates = db.session.scalars(
@@ -103,15 +103,35 @@ def schedule_due(config: Mapping[str, Any], now: datetime | None = None) -> int:
     for screening in candidates:
         if not wanted(screening):
             continue
-        assert screening.appointment_at is not None and screening.assessment_request is not None
-        invited = {follow_up.week for follow_up in screening.follow_ups}
-        for week in weeks:
-            due_at = screening.appointment_at + timedelta(weeks=week)
-            if week in invited or not due_at <= now < due_at + window:
-                continue
-            if _invite(screening, week, due_at, screening.assessment_request.email or "", now):
+        assert screening.assessment_request is not None
+        for week, due_at in still_to_send(screening, weeks, window, now):
+            if due_at <= now and _invite(screening, week, due_at, screening.assessment_request.email or "", now):
                 written += 1
     return written
+
+
+def _send_window(config: Mapping[str, Any]) -> timedelta:
+    """How long after falling due a time point may still be sent (FOLLOW_UP_SEND_DAYS)."""
+    return timedelta(days=config["FOLLOW_UP_SEND_DAYS"])
+
+
+def upcoming(screening: Screening, config: Mapping[str, Any], now: datetime) -> list[tuple[int, datetime]]:
+    """`still_to_send`, with this installation's time points and send window."""
+    return still_to_send(screening, measures.follow_up_weeks(config), _send_window(config), now)
+
+
+def still_to_send(
+    screening: Screening, weeks: Sequence[int], window: timedelta, now: datetime
+) -> list[tuple[int, datetime]]:
+    """The time points of a booked screening not written yet that can still be sent (their send
+    window, FOLLOW_UP_SEND_DAYS after falling due, not past): (week, when it falls due), in order.
+    Empty without an appointment. What `schedule_due` sends once due, and what staff are told is
+    coming."""
+    if screening.appointment_at is None:
+        return []
+    invited = {follow_up.week for follow_up in screening.follow_ups}
+    points = [(week, screening.appointment_at + timedelta(weeks=week)) for week in sorted(weeks)]
+    return [(week, due_at) for week, due_at in points if week not in invited and now < due_at + window]
 
 
 def _invite(screening: Screening, week: int, due_at: datetime, email: str, now: datetime) -> bool:

@@ -125,10 +125,17 @@ def test_without_follow_ups_the_page_says_why(app: Flask, physio_client: FlaskCl
         refused.assessment_request.follow_up_consent_at = None  # type: ignore[union-attr]
         not_booked = seed()
         not_booked.review_status, not_booked.appointment_at = "contacted", None
+        waiting.appointment_at = utcnow() - timedelta(days=3)
+        late = seed()  # booked 21 days after the appointment: its 2-week point is past its 7 days
+        late.appointment_at = utcnow() - timedelta(days=21)
+        too_late = seed()  # recorded 19 weeks after: every point is past
         db.session.commit()
-        references = waiting.reference, refused.reference, not_booked.reference
+        references = waiting.reference, refused.reference, not_booked.reference, late.reference, too_late.reference
     texts = [text_of(physio_client.get(f"/staff/screenings/{reference}")) for reference in references]
-    assert "the first is emailed 2 weeks after the appointment of" in texts[0]
+    assert "the next is emailed 2 weeks after the appointment of" in texts[0]
+    assert "the next is emailed 6 weeks after the appointment of" in texts[3]
+    assert "No follow-up will be sent: the appointment of" in texts[4]
+    assert "had passed by more than 7 days" in texts[4]
     assert "No follow-up: the patient did not agree to follow-up questions." in texts[1]
     assert (
         "they are emailed 2, 6, 12 weeks after the first appointment, once the screening is marked booked" in texts[2]

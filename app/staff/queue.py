@@ -27,7 +27,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 import rules
-from app import audit, measures
+from app import audit, followup, measures
 from app.clock import utcnow
 from app.display import CLINIC_TIME_ZONE
 from app.extensions import db
@@ -227,6 +227,8 @@ def _render_screening(
         notification_labels=NOTIFICATION_LABELS,
         trajectory=trajectory.trajectory(screening, utcnow()),
         follow_up_weeks=measures.follow_up_weeks(current_app.config),
+        follow_ups_to_come=followup.upcoming(screening, current_app.config, utcnow()),
+        follow_up_send_days=current_app.config["FOLLOW_UP_SEND_DAYS"],
         response_labels=trajectory.RESPONSE_LABELS,
         pain_labels=trajectory.PAIN_LABELS,
     ), status
