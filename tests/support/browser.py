@@ -22,9 +22,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 import rules
-from rules.datafile import load_yaml
-from tests.conftest import STAFF_PASSWORD, app_on, free_port
-from tests.support.journey import checklist_ticks, seed_draft
+from tests.conftest import STAFF_PASSWORD, SQLiteDatabases, app_on, free_port
+from tests.support.journey import checklist_ticks, profile, seed_draft
 from tests.support.live_server import wait_until_healthy
 from tests.support.pseudo_locale import write_pseudo_catalogue
 from tests.support.tools import require
@@ -67,12 +66,14 @@ def chromium_or_skip() -> None:
 
 
 class Server:
-    """The real app (`flask run`) on a free port, on its own migrated SQLite database.
+    """The real app (`flask run`) on a free port, on its own migrated SQLite database (a copy of
+    the session's migrated template: `flask db upgrade` itself is run by test_environment_file
+    and by the production suite's `make serve`).
 
     `settings` are environment variables on top of the test defaults (e.g. BOOKING_URL).
     """
 
-    def __init__(self, directory: Path, **settings: str) -> None:
+    def __init__(self, directory: Path, database_url: str, **settings: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -80,7 +81,7 @@ class Server:
             "HOME": str(directory),
             "LANG": "C.UTF-8",
             "IMS_ENV_FILE": "",
-            "DATABASE_URL": f"sqlite:///{directory / 'browser.sqlite3'}",
+            "DATABASE_URL": database_url,
             "NOTIFY_IN_BACKGROUND": "false",
             "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "STAFF_MFA_REQUIRED": "true",
@@ -105,9 +106,10 @@ class Server:
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    def start(self) -> None:
-        self.cli("db", "upgrade")
-        self.cli(*CREATE_ADMIN, stdin=STAFF_PASSWORD + "\n")
+    def start(self, *, admin: bool) -> None:
+        """Start serving; with `admin`, first create the admin account the staff tests sign in as."""
+        if admin:
+            self.cli(*CREATE_ADMIN, stdin=STAFF_PASSWORD + "\n")
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
                 [self.flask, "--app", "wsgi", "run", "--host", "127.0.0.1", "--port", str(self.port)],
@@ -131,37 +133,44 @@ class Server:
                 self.process.wait()
 
 
-def running_server(tmp_path_factory: pytest.TempPathFactory, **settings: str) -> Iterator[Server]:
+def running_server(
+    tmp_path_factory: pytest.TempPathFactory, databases: SQLiteDatabases, *, admin: bool = False, **settings: str
+) -> Iterator[Server]:
     """The body of a session fixture: a started Server, stopped when the session ends."""
     chromium_or_skip()
-    running = Server(tmp_path_factory.mktemp("browser-server"), **settings)
-    running.start()
+    database_url = databases.create(migrated=True)
+    running = Server(tmp_path_factory.mktemp("browser-server"), database_url, **settings)
+    running.start(admin=admin)
     try:
         yield running
     finally:
         running.stop()
+        databases.drop(database_url)
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    yield from running_server(tmp_path_factory)
+def server(tmp_path_factory: pytest.TempPathFactory, sqlite_databases: SQLiteDatabases) -> Iterator[Server]:
+    """The server most browser tests use, with an admin account (ADMIN_EMAIL) to sign in as."""
+    yield from running_server(tmp_path_factory, sqlite_databases, admin=True)
 
 
 @pytest.fixture(scope="session")
-def booking_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def booking_server(tmp_path_factory: pytest.TempPathFactory, sqlite_databases: SQLiteDatabases) -> Iterator[Server]:
     """A second server, configured with the clinic's online booking page (result pages say "Book online").
 
     Its own process, because the setting is read once, when the app starts.
     """
-    yield from running_server(tmp_path_factory, BOOKING_URL=BOOKING_URL)
+    yield from running_server(tmp_path_factory, sqlite_databases, BOOKING_URL=BOOKING_URL)
 
 
 @pytest.fixture(scope="session")
-def pseudo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def pseudo_server(tmp_path_factory: pytest.TempPathFactory, sqlite_databases: SQLiteDatabases) -> Iterator[Server]:
     """A server whose Punjabi is the pseudo-translation (every string bracketed and 40% longer),
     to see that a longer language still fits the pages."""
     catalogues = write_pseudo_catalogue(tmp_path_factory.mktemp("pseudo-translations"), "pa")
-    yield from running_server(tmp_path_factory, TRANSLATIONS_DIRECTORY=str(catalogues), LANGUAGES="pa")
+    yield from running_server(
+        tmp_path_factory, sqlite_databases, TRANSLATIONS_DIRECTORY=str(catalogues), LANGUAGES="pa"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -218,11 +227,9 @@ def screenshot(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Any, str],
 
 
 def answers_for(outcome: str) -> dict[str, object]:
-    profiles = load_yaml(Path(rules.__file__).parent / "cases" / "profiles.yaml")
-    assert isinstance(profiles, dict)
     answers = {
         key: ("yes" if value is True else "no" if value is False else value)
-        for key, value in profiles["ideal_neck"].items()
+        for key, value in profile("ideal_neck").items()
     }
     answers.update(OUTCOMES[outcome])
     return answers
@@ -259,10 +266,25 @@ FILL = """answers => {
 }"""
 
 
+#: The question page's controls, in document order.
+QUESTION_CONTROLS = "form.question-page input, form.question-page select"
+
+#: What `fill_step` with `mouse` needs to know of each control, read in one call (visible as
+#: Playwright means it: a box of some size, and not hidden).
+CONTROL_STATES = """selector => [...document.querySelectorAll(selector)].map(el => {
+  const box = el.getBoundingClientRect();
+  const visible = box.width > 0 && box.height > 0 && el.checkVisibility({visibilityProperty: true});
+  return {name: el.name, type: el.type, value: el.value, checked: el.checked, visible};
+})"""
+
+
 def fill_step(page: Any, answers: dict[str, object], *, mouse: bool = False) -> None:
     """Answer the visible questions of the current step (follow-ups appear as earlier answers call for them).
 
-    By default in one script call, for speed; with `mouse`, through Playwright's clicks and typing.
+    By default in one script call, for speed; with `mouse`, through Playwright's clicks and typing:
+    each control whose state differs from the answers is changed as a person would (a click,
+    typing, a choice from a list), in document order, the page's state read again after each
+    change so that a follow-up it reveals is answered too.
     Questions asked in a checklist are answered by ticking its checkboxes (`checklist_ticks`).
     Checkboxes end up ticked exactly as the answers say, so a page answered before can be changed
     (ticking a warning sign unticks "None of these").
@@ -273,25 +295,43 @@ def fill_step(page: Any, answers: dict[str, object], *, mouse: bool = False) -> 
     if not mouse:
         page.evaluate(FILL, answers)
         return
-    for element in page.query_selector_all("form.question-page input, form.question-page select"):
-        name, kind = element.get_attribute("name"), element.get_attribute("type")
-        if name is None or kind == "hidden":
+    for _ in range(200):
+        change = next_change(page.evaluate(CONTROL_STATES, QUESTION_CONTROLS), answers)
+        if change is None:
+            return
+        index, action, value = change
+        control = page.locator(QUESTION_CONTROLS).nth(index)
+        if action == "check":
+            control.set_checked(bool(value))
+        elif action == "select":
+            control.select_option(str(value))
+        else:
+            control.fill(str(value))
+    raise AssertionError(f"{section_of(page)}: the answers were never all given")
+
+
+def next_change(controls: list[dict[str, Any]], answers: dict[str, object]) -> tuple[int, str, object] | None:
+    """The first visible control, in document order, that the answers want otherwise: its index,
+    and whether to check (True or False), select or fill it with which value."""
+    for index, control in enumerate(controls):
+        name, kind = control["name"], control["type"]
+        if not name or kind == "hidden" or not control["visible"]:
             continue
         question = name.removesuffix("__unit")
-        if question not in answers or not element.is_visible():
+        if question not in answers:
             continue
         value = answers[question]
         if kind in ("radio", "checkbox"):
-            option = element.get_attribute("value")
+            option = control["value"]
             chosen = (option in value) if isinstance(value, list) else (str(value) == option)
-            if kind == "checkbox":
-                element.set_checked(chosen)
-            elif chosen:
-                element.check()
+            if (kind == "checkbox" and control["checked"] != chosen) or (chosen and not control["checked"]):
+                return index, "check", chosen
         elif name.endswith("__unit"):
-            element.select_option("weeks")
-        else:
-            element.fill(str(value))
+            if control["value"] != "weeks":
+                return index, "select", "weeks"
+        elif control["value"] != str(value):
+            return index, "fill", str(value)
+    return None
 
 
 def click_and_wait(page: Any, locator: Any) -> None:
@@ -438,13 +478,14 @@ def sign_in(page: Any, secret: str | None = None) -> str:
     page.goto("/staff/sign-in")
     page.fill("#email", ADMIN_EMAIL)
     page.fill("#password", STAFF_PASSWORD)
-    page.locator("main button[type=submit]").click()
+    click_and_wait(page, page.locator("main button[type=submit]"))
     if secret is None:
         secret = page.locator("code.secret").inner_text().strip()
     page.fill("#code", pyotp.TOTP(secret).now())
-    page.locator("main button[type=submit]").click()
+    # Waited for: whether the recovery codes follow can only be read on the page the code leads to.
+    click_and_wait(page, page.locator("main button[type=submit]"))
     if page.get_by_text("I have saved them").count():
-        page.get_by_text("I have saved them").click()
+        click_and_wait(page, page.get_by_text("I have saved them"))
     return secret
 
 

@@ -15,6 +15,7 @@ checklist are posted as the checkboxes a person would tick for those answers.
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -62,11 +63,18 @@ class Duration(NamedTuple):
 # --- Answers ---------------------------------------------------------------------------------
 
 
-def profile(name: str = "ideal_neck", **changes: object) -> dict[str, object]:
-    """A complete answer set from rules/cases/profiles.yaml, with `changes` (None removes one)."""
+@functools.cache
+def named_profiles() -> Mapping[str, Mapping[str, object]]:
+    """rules/cases/profiles.yaml, read once per test process (10 ms a read, asked for by hundreds
+    of tests): copy what you take from it (`profile` does)."""
     profiles = load_yaml(Path(rules.__file__).parent / "cases" / "profiles.yaml")
     assert isinstance(profiles, dict)
-    answers = copy.deepcopy(dict(profiles[name]))
+    return profiles
+
+
+def profile(name: str = "ideal_neck", **changes: object) -> dict[str, object]:
+    """A complete answer set from rules/cases/profiles.yaml, with `changes` (None removes one)."""
+    answers = copy.deepcopy(dict(named_profiles()[name]))
     for qid, value in changes.items():
         assert qid in rules.questionnaire().questions, f"unknown question {qid}"
         if value is None:
