@@ -1,8 +1,9 @@
 """Independent FHIR tools, installed from the npm registry into tests/node/node_modules by
 `.ci/run` (`npm ci --prefix tests/node`, pinned by tests/node/package-lock.json; never committed):
-Lantana's FHIR.js validator, run by node (`Validator`), and NLM's LHC-Forms renderer, whose files
-the browser test serves itself (`LFORMS`). Without node or the packages the tests that need them
-skip, except on CI (`CI` set), where they fail.
+Lantana's FHIR.js validator, run by node (`Validator`); NLM's LHC-Forms renderer, whose files
+the browser test serves itself (`LFORMS`); and Medplum's React QuestionnaireForm, on a page that
+esbuild bundles from the installed packages (`medplum_page`). Without node or the packages the
+tests that need them skip, except on CI (`CI` set), where they fail.
 """
 
 from __future__ import annotations
@@ -22,14 +23,39 @@ NODE_TOOLS = Path(__file__).resolve().parents[1] / "node"
 MODULES = NODE_TOOLS / "node_modules"
 #: The built LHC-Forms web component and its FHIR support (dist/lforms of the npm package).
 LFORMS = MODULES / "lforms" / "dist" / "lforms"
+#: The page showing Medplum's QuestionnaireForm (React), and where esbuild bundles it (git-ignored).
+MEDPLUM_PAGE = NODE_TOOLS / "medplum-page.jsx"
+BUILD = NODE_TOOLS / "build"
+ESBUILD = MODULES / ".bin" / "esbuild"
+#: What the tests use of tests/node/package.json, installed.
+INSTALLED = (MODULES / "fhir", LFORMS, MODULES / "@medplum" / "react", ESBUILD)
 
 
 def node_tools_or_skip(needed_for: str) -> str:
     """The node binary, once the packages of tests/node are installed; else skip (fail on CI)."""
     node = require("node", "nodejs npm", needed_for)
-    if not (MODULES / "fhir").is_dir() or not LFORMS.is_dir():
+    if not all(path.exists() for path in INSTALLED):
         missing(f"{MODULES} (npm ci --prefix tests/node)", "nodejs npm, then `npm ci --prefix tests/node`", needed_for)
     return node
+
+
+def medplum_page() -> tuple[Path, Path]:
+    """The script and style sheet of tests/node/medplum-page.jsx, bundled by esbuild (under a
+    second) when missing or older than the page or the installed packages."""
+    node_tools_or_skip("render the Questionnaire in Medplum's QuestionnaireForm")
+    script, styles = BUILD / "medplum-page.js", BUILD / "medplum-page.css"
+    sources = (MEDPLUM_PAGE, NODE_TOOLS / "package-lock.json", MODULES / ".package-lock.json")
+    newest = max(source.stat().st_mtime for source in sources if source.exists())
+    if not script.is_file() or not styles.is_file() or script.stat().st_mtime < newest:
+        # jsqr, an optional peer of @medplum/react that its QR-code scanner loads on demand, is
+        # not installed: the form never asks for it.
+        arguments = ["--bundle", "--minify", "--jsx=automatic", "--external:jsqr", "--legal-comments=none"]
+        arguments += ['--define:process.env.NODE_ENV="production"', f"--outdir={BUILD}", "--log-level=warning"]
+        built = subprocess.run(
+            [str(ESBUILD), str(MEDPLUM_PAGE), *arguments], capture_output=True, text=True, timeout=120
+        )
+        assert built.returncode == 0 and not built.stderr, f"esbuild: {built.stderr}"
+    return script, styles
 
 
 #: Warnings FHIR.js gives that are not findings: a code outside a value set that R4 binds only as an
