@@ -13,6 +13,8 @@ them as not yet supported): `questionnaire-optionExclusive` ("None yet" stays ti
 "Acupuncture") and SDC's `minQuantity` (a duration of -3 days is not flagged). For both, the
 import is the safety net: it refuses the response, naming the problem, and stores nothing. A later
 LHC-Forms that implements them fails the assertions saying so, to be changed to the better ones.
+That exclusive choices do clear the others in a renderer that implements the extension is shown
+in Medplum's QuestionnaireForm, by test_fhir_medplum.py.
 """
 
 from __future__ import annotations

@@ -1,0 +1,327 @@
+"""The exported Questionnaire in a second renderer nobody on the project wrote: Medplum's React
+`QuestionnaireForm` (npm `@medplum/react`, pinned in tests/node), in Chromium (issue 19).
+
+test_fhir_lforms.py shows what reaches the person in LHC-Forms; this shows what LHC-Forms 40.1.3
+does not do: an exclusive choice (`questionnaire-optionExclusive`: "None yet", "Not sure") clears
+the others, and another choice clears it. Medplum implements the extension (`applyOptionExclusive`
+in @medplum/react-hooks). A response Medplum makes of a whole profile's answers, an exclusive
+choice among them, imports with the outcome and answers the app's own pages give.
+
+The page is tests/node/medplum-page.jsx, bundled by esbuild from the installed packages
+(`medplum_page`). The test serves it itself and refuses any other request; the Medplum client on
+the page has no server and refuses every fetch. Either kind of request fails the test.
+
+Medplum's response differs from what the import takes in two legal ways, and the import refuses
+it (asserted): `questionnaire` is the canonical URL without `|version`, and a duration is a
+Quantity with the unit as typed and no UCUM code (Medplum shows a free-text unit, not the
+Questionnaire's unitOption list). With those two supplied, the same response imports.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import io
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+import rules
+from app import fhir
+from app.extensions import db
+from app.models import AuditEvent, Screening
+from rules.questionnaire import CHOICE_TYPES, QuestionType
+from tests.conftest import csrf_token_from
+from tests.support.fhir_tools import Validator, medplum_page
+from tests.support.journey import Duration, Journey, as_stored, profile
+
+pytestmark = [pytest.mark.browser, pytest.mark.one_backend]
+
+#: Where the page is served from: only Playwright answers, from the test's own files.
+ORIGIN = "http://localhost"
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Medplum</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/medplum-page.css">
+<script src="/medplum-page.js" defer></script>
+</head><body><div id="form"></div></body></html>"""
+
+#: Answers given by events on the rendered controls (CSS selectors), in the questionnaire's order:
+#: a click on a choice, or a value put into a field as typing does (through the input's own setter,
+#: so React sees the change). A follow-up's control appears once React has updated the form, so a
+#: control not there yet is waited for. Each answer is let settle before the next (React allows only
+#: so many updates of a form in one go: the form updates itself again after each change).
+ANSWER = """async steps => {
+  const settle = () => new Promise(resolve => setTimeout(resolve, 0));
+  const type = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set;
+  for (const [kind, selector, value] of steps) {
+    let element = document.querySelector(selector);
+    for (let tries = 0; element === null && tries < 50; tries++) {
+      await settle();
+      element = document.querySelector(selector);
+    }
+    if (element === null) throw new Error("Medplum shows no control " + selector);
+    if (kind === "click") {
+      element.click();
+    } else {
+      type.call(element, value);
+      element.dispatchEvent(new Event("input", {bubbles: true}));
+    }
+    await settle();
+  }
+}"""
+
+
+class Renderer:
+    """Medplum's page loaded once in a browser context of its own, for every test of the module."""
+
+    def __init__(self, chromium: Any) -> None:
+        script, styles = medplum_page()
+        self.files = {"/medplum-page.js": (script, "text/javascript"), "/medplum-page.css": (styles, "text/css")}
+        self.refused: list[str] = []
+        self.errors: list[str] = []
+        self.context = chromium.new_context(viewport={"width": 1280, "height": 900})
+        self.context.set_default_timeout(15_000)
+        self.context.route("**/*", self._serve)
+        self.page = self.context.new_page()
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.goto(ORIGIN + "/")
+        self.page.wait_for_function("() => !!window.showQuestionnaire")
+
+    def _serve(self, route: Any) -> None:
+        """The page and its bundle; anything else is refused and remembered."""
+        url = route.request.url
+        path = url.removeprefix(ORIGIN).split("?")[0]
+        if not url.startswith(ORIGIN + "/"):
+            self.refused.append(url)
+            route.abort()
+        elif path == "/":
+            route.fulfill(status=200, body=PAGE, content_type="text/html")
+        elif path in self.files:
+            file, kind = self.files[path]
+            route.fulfill(status=200, body=file.read_bytes(), content_type=kind)
+        else:
+            self.refused.append(url)
+            route.fulfill(status=404, body="")
+
+    def close(self) -> None:
+        fetched = self.page.evaluate("() => window.fetched")
+        self.context.close()
+        assert not self.refused, f"the page asked for something other than its bundle: {self.refused}"
+        assert not fetched, f"the Medplum client asked its (absent) server for: {fetched}"
+
+
+class Form:
+    """A Questionnaire in Medplum's QuestionnaireForm (a new form, replacing the one before)."""
+
+    def __init__(self, renderer: Renderer, questionnaire: dict[str, Any]) -> None:
+        self.renderer = renderer
+        self.page = renderer.page
+        self.questionnaire = questionnaire
+        self.page.evaluate("q => showQuestionnaire(q)", questionnaire)
+        self.page.wait_for_selector('[data-testid="questionnaire-form"]')
+
+    def option(self, question_id: str, value: str) -> Any:
+        """The control of one choice (Medplum ids it by item and the choice's place in answerOption)."""
+        return self.page.locator(f'[id="{option_id(question_id, value)}"]')
+
+    def label(self, question_id: str, value: str) -> Any:
+        return self.page.locator(f'label[for="{option_id(question_id, value)}"]')
+
+    def ticked(self, question_id: str) -> Any:
+        """The labels of a question's ticked checkboxes."""
+        return self.page.locator(
+            f'.mantine-Checkbox-root:has(input[id^="{question_id}-option-"]:checked) label[for^="{question_id}-option-"]'
+        )
+
+    def answer(self, answers: dict[str, object]) -> None:
+        """Give `answers` through the rendered controls; a duration's unit is typed into Medplum's
+        unit field (durations in weeks, as the profiles are)."""
+        steps: list[list[str]] = []
+        for question in rules.questionnaire().applicable(answers):
+            value = answers.get(question.id)
+            if value is None:
+                continue
+            if question.type in CHOICE_TYPES:
+                for choice in value if isinstance(value, list) else [value]:
+                    steps.append(["click", f'[id="{option_id(question.id, str(choice))}"]', ""])
+            elif question.type is QuestionType.DURATION:
+                amount, unit = (value.amount, value.unit) if isinstance(value, Duration) else (value, "weeks")
+                steps.append(["type", f'[data-testid="{question.id}-value"]', str(amount)])
+                steps.append(["type", f'[data-testid="{question.id}-unit"]', unit])
+            else:
+                steps.append(["type", f'[id="{question.id}"]', str(value)])
+        self.page.evaluate(ANSWER, steps)
+
+    def submit(self) -> dict[str, Any]:
+        """The QuestionnaireResponse Medplum hands its onSubmit callback."""
+        self.page.get_by_role("button", name="Submit").click()
+        self.page.wait_for_function("() => window.submitted !== null")
+        data: dict[str, Any] = json.loads(self.page.evaluate("() => JSON.stringify(window.submitted)"))
+        return data
+
+    def close(self) -> None:
+        errors, self.renderer.errors[:] = list(self.renderer.errors), []
+        assert not errors, errors
+
+
+@pytest.fixture(scope="module")
+def renderer(chromium: Any) -> Iterator[Renderer]:
+    """Medplum's page in Chromium, loaded once for the module (its packages installed by `.ci/run`)."""
+    loaded = Renderer(chromium)
+    yield loaded
+    loaded.close()
+
+
+@pytest.fixture
+def form(renderer: Renderer, client: FlaskClient) -> Iterator[Form]:
+    """Medplum's QuestionnaireForm showing the Questionnaire the app serves at its canonical URL."""
+    served = client.get("/fhir/Questionnaire/ims-screen")
+    assert served.status_code == 200 and served.mimetype == "application/fhir+json"
+    rendered = Form(renderer, json.loads(served.get_data(as_text=True)))
+    yield rendered
+    rendered.close()
+
+
+def option_id(question_id: str, value: str) -> str:
+    return f"{question_id}-option-{rules.questionnaire().questions[question_id].choice_values.index(value)}"
+
+
+def expect_ticked(form: Form, question_id: str, *values: str) -> None:
+    """Exactly `values` are ticked in the question, as the person sees them."""
+    labels = {choice.value: choice.label for choice in rules.questionnaire().questions[question_id].choices}
+    expect(form.ticked(question_id)).to_have_text([labels[value] for value in values])
+
+
+def test_multiple_choices_are_checkboxes_and_an_exclusive_choice_clears_the_others(form: Form) -> None:
+    questions = rules.questionnaire().questions.values()
+    multiple = [q for q in questions if q.type is QuestionType.MULTIPLE]
+    exclusive = {q.id: [c.value for c in q.choices if c.exclusive] for q in multiple}
+    assert exclusive["treatments_tried"] == ["none"] and exclusive["other_diagnoses"] == ["none", "unsure"]
+    # The page's checkboxes: every choice of the multiple-choice questions shown from the start, with
+    # its label (the three follow-ups, shown once an earlier answer asks for them, are not there yet).
+    checkboxes = form.page.evaluate(
+        """() => Array.from(document.querySelectorAll("input[type=checkbox]"),
+          box => [box.id, document.querySelector(`label[for="${box.id}"]`).textContent])"""
+    )
+    assert checkboxes == [
+        [option_id(q.id, choice.value), choice.label] for q in multiple if q.enable_when is None for choice in q.choices
+    ]
+
+    # "None yet" clears "Acupuncture", and its follow-up goes with it; "Massage" clears "None yet".
+    form.option("treatments_tried", "acupuncture").click()
+    expect_ticked(form, "treatments_tried", "acupuncture")
+    expect(form.option("needling_response", "helped")).to_be_attached()
+    form.option("treatments_tried", "none").click()
+    expect_ticked(form, "treatments_tried", "none")
+    expect(form.option("needling_response", "helped")).not_to_be_attached()
+    form.option("treatments_tried", "massage").click()
+    expect_ticked(form, "treatments_tried", "massage")
+    form.option("treatments_tried", "chiropractic").click()
+    expect_ticked(form, "treatments_tried", "massage", "chiropractic")
+
+    # Two exclusive choices: each clears the other, and the other choices.
+    for value, ticked in (
+        ("osteoarthritis", "osteoarthritis"),
+        ("none", "none"),
+        ("unsure", "unsure"),
+        ("healed_fracture", "healed_fracture"),
+        ("none", "none"),
+    ):
+        form.option("other_diagnoses", value).click()
+        expect_ticked(form, "other_diagnoses", ticked)
+
+
+def import_file(client: FlaskClient, response: dict[str, Any]) -> Any:
+    page = client.get("/staff/fhir/import")
+    data = {
+        "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+        "response": (io.BytesIO(json.dumps(response).encode()), "response.json"),
+    }
+    return client.post("/staff/fhir/import", data=data, content_type="multipart/form-data")
+
+
+def refusal(page: str) -> list[str]:
+    """The problems a refused import lists."""
+    listed = page.split('id="response-error"', 1)[1].split("</ul>", 1)[0]
+    return [html.unescape(problem) for problem in re.findall(r"<li>(.*?)</li>", listed, re.DOTALL)]
+
+
+def stored(app: Flask) -> tuple[int, int]:
+    """How many screenings and audit events there are."""
+    with app.app_context():
+        return (
+            db.session.scalar(select(func.count()).select_from(Screening)) or 0,
+            db.session.scalar(select(func.count()).select_from(AuditEvent)) or 0,
+        )
+
+
+def with_version_and_ucum(response: dict[str, Any], questionnaire: dict[str, Any]) -> dict[str, Any]:
+    """`response` with the two things Medplum leaves out and the import needs: the Questionnaire's
+    version on its canonical URL, and each duration's UCUM code (of the unitOption named as typed)."""
+    completed = copy.deepcopy(response)
+    completed["questionnaire"] = f"{questionnaire['url']}|{questionnaire['version']}"
+    units = {
+        extension["valueCoding"]["display"]: extension["valueCoding"]
+        for group in questionnaire["item"]
+        for item in group["item"]
+        for extension in item.get("extension", [])
+        if extension["url"] == fhir.UNIT_OPTION
+    }
+    for group in completed["item"]:
+        for item in group.get("item", []):
+            for answer in item.get("answer", []):
+                if "valueQuantity" in answer:
+                    unit = units[answer["valueQuantity"]["unit"]]
+                    answer["valueQuantity"].update(system=unit["system"], code=unit["code"])
+    return completed
+
+
+def test_a_response_made_in_medplum_imports_with_the_outcome_of_the_apps_own_pages(
+    form: Form, app: Flask, client: FlaskClient, physio_client: FlaskClient, fhir_validator: Validator
+) -> None:
+    """Neck pain, no treatment tried yet ("None yet", exclusive; its two follow-ups not asked) and
+    no other diagnosis ("None of these", exclusive): the same answers, outcome and fired rules from
+    Medplum's response as from the app's own pages."""
+    answers = profile("ideal_neck", treatments_tried=["none"], treatment_length=None, treatment_effect=None)
+    # Through the app's own pages.
+    journey = Journey(client)
+    journey.walk(answers)
+    assert journey.submit().status_code in (302, 303)
+    # Through Medplum: valid FHIR, which the import refuses for the two things it lacks.
+    form.answer(answers)
+    response = form.submit()
+    fhir_validator.assert_valid(response)
+    assert response["status"] == "completed" and response["questionnaire"] == form.questionnaire["url"]
+    durations = [
+        a for g in response["item"] for i in g.get("item", []) for a in i.get("answer", []) if "valueQuantity" in a
+    ]
+    assert durations == [{"valueQuantity": {"value": answers["pain_duration_weeks"], "unit": "weeks"}}]
+    before = stored(app)
+    refused = import_file(physio_client, response)
+    assert refused.status_code == 400
+    problems = refusal(refused.get_data(as_text=True))
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("The response does not say which version of the questionnaire it answers")
+    assert "(pain_duration_weeks): a length of time is a Quantity in UCUM days, weeks, months or years" in problems[1]
+    assert stored(app) == before
+    # With those two supplied, it files as the app's own pages did.
+    imported = import_file(physio_client, with_version_and_ucum(response, form.questionnaire))
+    assert imported.status_code == 303, imported.get_data(as_text=True)[:2000]
+    with app.app_context():
+        own, filed = (
+            db.session.scalars(select(Screening).order_by(Screening.id)).all()[0],
+            db.session.scalars(select(Screening).where(Screening.imported_at.is_not(None))).one(),
+        )
+        assert own.imported_at is None and imported.location.endswith(filed.reference)
+        assert filed.answers == own.answers == as_stored(answers)
+        assert (filed.outcome, filed.candidacy) == (own.outcome, own.candidacy)
+        assert [r["rule_id"] for r in filed.reasons or []] == [r["rule_id"] for r in own.reasons or []]
+        assert filed.state == "submitted" and filed.resume_token_hash is None
