@@ -653,6 +653,7 @@ from tests.support.browser import (  # noqa: E402, F401
     booking_server,
     chromium,
     new_page,
+    page_pool,
     pseudo_server,
     screenshot,
     server,

@@ -31,6 +31,7 @@ from tests.support.browser import (
     CREATE_ADMIN,
     DESKTOP,
     PHONE,
+    PagePool,
     answers_for,
     change_status_and_add_note,
     chromium_or_skip,
@@ -201,10 +202,10 @@ def answers_health_check(stack: Stack) -> bool:
 
 
 @pytest.fixture
-def new_page(chromium: Any, stack: Stack) -> Iterator[Any]:
-    """A page in a fresh context on the stack's https address. The certificate is accepted as an
+def new_page(page_pool: PagePool, stack: Stack) -> Iterator[Any]:
+    """A page with its own cookies on the stack's https address. The certificate is accepted as an
     exception, as this run's authority is not installed in Chromium (Python's clients check it)."""
-    yield from pages(chromium, timeout_ms=15_000, base_url=stack.base, ignore_https_errors=True)
+    yield from pages(page_pool, timeout_ms=15_000, base_url=stack.base, ignore_https_errors=True)
 
 
 def wait_for_mail(stack: Stack, recipient: str, mentioning: str) -> list[Any]:
