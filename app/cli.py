@@ -351,7 +351,14 @@ FHIR_IMPORT_MAX_BYTES = 5_000_000
 
 @fhir_cli.command("import")
 @click.argument("file", type=click.File("rb"))
-def fhir_import_command(file: IO[bytes]) -> None:
+@click.option(
+    "--assume-current-version",
+    is_flag=True,
+    help="You confirm the response answers this installation's current questionnaire: one that "
+    "states no version (its questionnaire is the URL without |version, as Medplum's) is read as "
+    "the current version, audited as confirmed by you. One that states another version is still refused.",
+)
+def fhir_import_command(file: IO[bytes], assume_current_version: bool) -> None:
     """File FILE, a FHIR R4 QuestionnaireResponse from another tool (or a Bundle holding one), as a
     screening judged by the rules, marked imported (audited). A response that is not sound is
     refused, every problem named, and nothing is stored. FILE may be - for standard input."""
@@ -362,7 +369,7 @@ def fhir_import_command(file: IO[bytes]) -> None:
     try:
         if len(raw) > FHIR_IMPORT_MAX_BYTES:
             raise fhir_import.InvalidResponse([f"The file is larger than {FHIR_IMPORT_MAX_BYTES:,} bytes."])
-        screening = fhir_import.import_response(raw, via="command line")
+        screening = fhir_import.import_response(raw, via="command line", assume_current_version=assume_current_version)
     except fhir_import.InvalidResponse as refusal:
         db.session.rollback()
         for problem in refusal.problems:

@@ -5,11 +5,13 @@ rules: staff's import page (app/staff/interop.py) and `flask --app wsgi fhir imp
 A response is read strictly, and every problem is named in words staff can act on
 (`InvalidResponse`): it must be a QuestionnaireResponse (alone, or the one in a Bundle) that is
 completed, amended or stopped; answer this installation's Questionnaire (its canonical URL) in
-the version the rules are written for; follow its structure (each question in its page's group);
-code each choice in the question's own code system, with one of its codes; give each answer the
-type its question asks for; fit the questionnaire (ranges, exclusive choices, follow-ups that
-apply); and answer every required question unless the answers already decide the outcome. What R4
-allows and means nothing here is ignored: an item without answers, a display item, item texts.
+the version the rules are written for (one that states no version, as Medplum's, is read as that
+version only when the person importing confirms it); follow its structure (each question in its
+page's group); code each choice in the question's own code system, with one of its codes; give
+each answer the type its question asks for (a duration's unit in UCUM, or as text naming one of
+its units); fit the questionnaire (ranges, exclusive choices, follow-ups that apply); and answer
+every required question unless the answers already decide the outcome. What R4 allows and means
+nothing here is ignored: an item without answers, a display item, item texts.
 Nothing is stored unless the whole response is sound.
 """
 
@@ -38,6 +40,9 @@ ACCEPTED_STATUSES = ("completed", "amended", "stopped")
 MAX_DEPTH = 8
 #: How many problems a refusal names at most (a wrong file can have hundreds).
 MAX_PROBLEMS = 20
+#: The import page's box by which staff confirm a response that states no version answers the
+#: current questionnaire (app/staff/interop.py); refusals name it.
+CONFIRM_VERSION_LABEL = "It answers the current questionnaire"
 
 
 class InvalidResponse(ValueError):
@@ -61,6 +66,9 @@ class ReadResponse:
     #: The response's own identifier as "system|value", when it has one: the same response is
     #: never filed twice (`Screening.imported_from`).
     source: str | None = None
+    #: Whether the questionnaire's version is the person importing's word, not the response's: it
+    #: stated none, and they confirmed it answers the current one (`assume_current_version`).
+    version_confirmed: bool = False
 
 
 def parse_json(raw: bytes) -> object:
@@ -86,13 +94,20 @@ def answers_from_response(response: object, where: fhir.Publication | None = Non
     return read_response(response, where).answers
 
 
-def read_response(data: object, where: fhir.Publication | None = None) -> ReadResponse:
+def read_response(
+    data: object, where: fhir.Publication | None = None, *, assume_current_version: bool = False
+) -> ReadResponse:
     """Read and check a QuestionnaireResponse (or a Bundle holding exactly one) against the shipped
     questionnaire, in the version of the shipped rules, as published by `where` (by default the
-    app's); raise InvalidResponse naming every problem."""
+    app's); raise InvalidResponse naming every problem.
+
+    `assume_current_version`: the person importing confirms the response answers the current
+    questionnaire, so one whose `questionnaire` is the canonical URL without `|version` is read as
+    the current version. A response that states another version, or another URL, is still refused.
+    """
     where = where or fhir.publication()
     response = _the_response(data)
-    problems = _header_problems(response, where)
+    problems = _header_problems(response, where, assume_current_version)
     reader = _Reader(where)
     reader.read_pages(response.get("item"))
     problems += reader.problems
@@ -109,7 +124,15 @@ def read_response(data: object, where: fhir.Publication | None = None) -> ReadRe
         answers,
         language if isinstance(language, str) and language in i18n.BY_TAG else fhir.BASE_LANGUAGE,
         _source(response.get("identifier")),
+        version_confirmed=assume_current_version and _stated_version(response) == "",
     )
+
+
+def _stated_version(response: Mapping[str, Any]) -> str | None:
+    """The version after `|` in the response's `questionnaire` ("" when it states none); None when
+    it names no questionnaire."""
+    link = response.get("questionnaire")
+    return link.partition("|")[2] if isinstance(link, str) and link else None
 
 
 def _source(identifier: object) -> str | None:
@@ -146,8 +169,9 @@ def _the_response(data: object) -> Mapping[str, Any]:
     return resource
 
 
-def _header_problems(response: Mapping[str, Any], where: fhir.Publication) -> list[str]:
-    """What is wrong with the response's status and the questionnaire it says it answers."""
+def _header_problems(response: Mapping[str, Any], where: fhir.Publication, assume_current_version: bool) -> list[str]:
+    """What is wrong with the response's status and the questionnaire it says it answers (a
+    missing version is not, when the person importing confirms it is the current one)."""
     problems = []
     status = response.get("status")
     if status == "in-progress":
@@ -166,7 +190,11 @@ def _header_problems(response: Mapping[str, Any], where: fhir.Publication) -> li
             f"The response answers the questionnaire {url[:120]!r}, not this installation's ({where.questionnaire_url})."
         )
     elif not version:
-        problems.append(f"The response does not say which version of the questionnaire it answers ({expected}).")
+        if not assume_current_version:
+            problems.append(
+                f"The response does not say which version of the questionnaire it answers ({expected}): "
+                f"tick '{CONFIRM_VERSION_LABEL}' if you know it does (on the command line: --assume-current-version)."
+            )
     elif version != rules.ruleset().ruleset_version:
         problems.append(
             f"The response answers version {version[:40]!r} of the questionnaire, but this installation asks "
@@ -289,8 +317,23 @@ class _Reader:
         return code
 
     def _duration(self, question: Question, quantity: object) -> object | None:
+        """A duration: a Quantity in one of the UCUM units, or with no system and code, its unit
+        given as text naming one of them (as Medplum, which shows a free-text unit, gives it)."""
         units = {code: unit for unit, code in fhir.UCUM_DURATION_UNITS.items()}
         if (
+            isinstance(quantity, Mapping)
+            and "system" not in quantity
+            and "code" not in quantity
+            and isinstance(quantity.get("unit"), str)
+        ):
+            unit = unit_named(quantity["unit"])
+            if unit is None:
+                self.problems.append(
+                    f"{_named(question)}: the unit {quantity['unit'][:40]!r} is not one of its units: "
+                    f"days, weeks, months or years (UCUM {', '.join(units)})."
+                )
+                return None
+        elif (
             not isinstance(quantity, Mapping)
             or quantity.get("system") != fhir.UCUM
             or not isinstance(quantity.get("code"), str)
@@ -301,6 +344,8 @@ class _Reader:
                 f"({', '.join(units)})."
             )
             return None
+        else:
+            unit = units[quantity["code"]]
         amount = quantity.get("value")
         if isinstance(amount, float) and amount.is_integer():
             amount = int(amount)
@@ -309,7 +354,7 @@ class _Reader:
             return None
         if amount == 0:  # "0 weeks", stored before days could be given (now "at least 1 day")
             return 0
-        return duration(amount, units[quantity["code"]])
+        return duration(amount, unit)
 
     def _items(self, items: object, where: str, depth: int) -> Iterator[Mapping[str, Any]]:
         """The well-formed items of a list (each an object with a linkId), noting the others."""
@@ -330,6 +375,15 @@ class _Reader:
             return True
         self.seen.add(link_id)
         return False
+
+
+def unit_named(text: str) -> str | None:
+    """The duration unit ("weeks") that `text` names: one of the Questionnaire's unitOptions, by
+    its display or its UCUM code ("Weeks", " wk "), trimmed and in any case; None for any other
+    text ("wks", "fortnights")."""
+    said = text.strip().casefold()
+    named = {unit for unit, code in fhir.UCUM_DURATION_UNITS.items() if said in (unit.casefold(), code.casefold())}
+    return named.pop() if len(named) == 1 else None
 
 
 #: The `value[x]` an answer to each type of question has (FHIR R4's item types, app/fhir.py).
@@ -402,10 +456,16 @@ def file_response(read: ReadResponse, now: datetime | None = None) -> Screening:
     return screening
 
 
-def import_response(raw: bytes, *, actor: StaffUser | None = None, via: str = "portal") -> Screening:
+def import_response(
+    raw: bytes, *, actor: StaffUser | None = None, via: str = "portal", assume_current_version: bool = False
+) -> Screening:
     """Read `raw` (a QuestionnaireResponse's JSON), file it and audit the import, in the current
-    transaction (the caller commits); InvalidResponse, with nothing added, when it is not sound."""
-    read = read_response(parse_json(raw))
+    transaction (the caller commits); InvalidResponse, with nothing added, when it is not sound.
+
+    `assume_current_version` as for `read_response`; the audit event says whether the version was
+    stated by the response or confirmed by staff.
+    """
+    read = read_response(parse_json(raw), assume_current_version=assume_current_version)
     if read.source is not None:
         already = db.session.scalar(select(Screening).where(Screening.imported_from == read.source))
         if already is not None:
@@ -413,5 +473,12 @@ def import_response(raw: bytes, *, actor: StaffUser | None = None, via: str = "p
                 [f"This response was imported already, as screening {already.reference}: it is not filed twice."]
             )
     screening = file_response(read)
-    audit.record("import_fhir", screening=screening, actor=actor, email=None if actor else "command line", via=via)
+    audit.record(
+        "import_fhir",
+        screening=screening,
+        actor=actor,
+        email=None if actor else "command line",
+        via=via,
+        version_from="confirmed by staff" if read.version_confirmed else "response",
+    )
     return screening

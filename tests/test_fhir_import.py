@@ -1,9 +1,11 @@
 """Reading a QuestionnaireResponse from another tool, and filing it as a screening (issue 19).
 
 Legal R4 is read (an item without answers, a display item, other texts, a response in a Bundle,
-one stopped early because its answers decide); anything else is refused with every problem named
-in words, and nothing is stored: no screening, no audit event, no email. The staff page and the
-CLI file a sound response as a screening judged by the rules, marked imported and audited.
+one stopped early because its answers decide, a duration's unit as text naming one of its units);
+anything else is refused with every problem named in words, and nothing is stored: no screening,
+no audit event, no email. The staff page and the CLI file a sound response as a screening judged
+by the rules, marked imported and audited. A response that states no version of the questionnaire
+is filed only when staff confirm it answers the current one, and the audit event says so.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ import rules
 from app import fhir, fhir_import
 from app.extensions import db
 from app.models import AuditEvent, Notification, Screening
+from rules.questionnaire import duration
 from tests.conftest import csrf_token_from
 from tests.support.journey import as_stored, profile
 
@@ -220,6 +224,56 @@ def test_each_answer_is_checked_against_its_question() -> None:
         ] or any(expected in p for p in problems), (question_id, problems)
 
 
+def without_unit_code(unit: str, value: int = 52) -> dict[str, Any]:
+    """A response whose duration is a Quantity with the unit as text only, as Medplum gives it."""
+    response = response_of(profile("ideal_neck"))
+    item(response, "pain_duration_weeks")["answer"] = [{"valueQuantity": {"value": value, "unit": unit}}]
+    return response
+
+
+@pytest.mark.parametrize(
+    ("unit", "value", "expected"),
+    [
+        ("weeks", 52, duration(52, "weeks")),
+        ("Weeks", 52, duration(52, "weeks")),
+        (" wk ", 52, duration(52, "weeks")),
+        ("WEEKS", 3, duration(3, "weeks")),
+        ("days", 10, duration(10, "days")),
+        ("mo", 6, duration(6, "months")),
+        ("Years", 2, duration(2, "years")),
+    ],
+)
+def test_a_duration_unit_given_only_as_text_is_read_when_it_names_one_of_the_units(
+    unit: str, value: int, expected: object
+) -> None:
+    """Medplum shows a free-text unit, not the Questionnaire's unitOption list: its Quantity has the
+    unit as typed and no UCUM system or code. Text naming a unitOption (its display or its UCUM
+    code, in any case, spaces trimmed) is that unit."""
+    read = fhir_import.read_response(without_unit_code(unit, value))
+    assert read.answers["pain_duration_weeks"] == expected
+
+
+@pytest.mark.parametrize("unit", ["wks", "fortnights", "", "week s", "weeks|days"])
+def test_a_duration_unit_text_naming_no_unit_is_refused_listing_the_units(unit: str) -> None:
+    assert problems_of(without_unit_code(unit)) == [
+        "“How long have you had this pain?” (pain_duration_weeks): "
+        f"the unit {unit!r} is not one of its units: days, weeks, months or years (UCUM d, wk, mo, a)."
+    ]
+
+
+def test_a_duration_that_gives_a_ucum_system_or_code_is_read_strictly_whatever_its_text() -> None:
+    """The text is read only when the Quantity gives neither a system nor a code."""
+    for quantity in (
+        {"value": 52, "unit": "weeks", "system": fhir.UCUM, "code": "wks"},
+        {"value": 52, "unit": "weeks", "system": fhir.UCUM},
+        {"value": 52, "unit": "weeks", "code": "wk"},
+        {"value": 52, "unit": "weeks", "system": "http://example.org/units", "code": "wk"},
+    ):
+        response = response_of(profile("ideal_neck"))
+        item(response, "pain_duration_weeks")["answer"] = [{"valueQuantity": quantity}]
+        assert "a length of time is a Quantity in UCUM days, weeks, months or years" in problems_of(response)[0]
+
+
 def test_what_the_questionnaire_refuses_is_named_with_the_question() -> None:
     response = response_of(profile("ideal_neck"))
     item(response, "age")["answer"] = [{"valueInteger": 150}]
@@ -346,11 +400,14 @@ def counts(app: Flask) -> tuple[int, int, int]:
         )
 
 
-def post_import(client: FlaskClient, raw: bytes | None) -> Any:
+def post_import(client: FlaskClient, raw: bytes | None, *, current_version: bool = False) -> Any:
+    """Post `raw` to the import page, ticking 'It answers the current questionnaire' if asked."""
     token = csrf_token_from(client.get("/staff/fhir/import").get_data(as_text=True))
     data: dict[str, Any] = {"csrf_token": token}
     if raw is not None:
         data["response"] = (io.BytesIO(raw), "response.json")
+    if current_version:
+        data["current_version"] = "y"
     return client.post("/staff/fhir/import", data=data, content_type="multipart/form-data")
 
 
@@ -371,7 +428,7 @@ def test_staff_import_a_response_as_a_screening_judged_by_the_rules_and_audited(
         assert screening.submitted_at == screening.imported_at and screening.resume_token_hash is None
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "import_fhir")).one()
         assert event.screening_reference == screening.reference and event.actor_email == "physio@clinic.example"
-        assert event.detail == {"via": "portal"}
+        assert event.detail == {"via": "portal", "version_from": "response"}
         assert db.session.scalars(select(Notification.kind)).all() == ["clinic_urgent_screening"]
     assert counts(app)[0] == before[0] + 1
     shown = physio_client.get(response.location).get_data(as_text=True)
@@ -447,4 +504,98 @@ def test_the_cli_imports_a_file_and_refuses_a_bad_one_storing_nothing(app: Flask
         screening = db.session.scalars(select(Screening)).one()
         assert screening.reference in done.output and screening.outcome == "clinician_review"
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "import_fhir")).one()
-        assert (event.actor_id, event.actor_email, event.detail) == (None, "command line", {"via": "command line"})
+        assert (event.actor_id, event.actor_email, event.detail) == (
+            None,
+            "command line",
+            {"via": "command line", "version_from": "response"},
+        )
+
+
+# ---- A response that does not state its version ------------------------------------------------
+
+
+def without_version(answers: dict[str, object]) -> dict[str, Any]:
+    """A response whose `questionnaire` is the canonical URL alone, as Medplum's is."""
+    return {**response_of(answers), "questionnaire": fhir.publication().questionnaire_url}
+
+
+def test_the_import_page_offers_an_unticked_confirmation_of_the_current_version(physio_client: FlaskClient) -> None:
+    page = physio_client.get("/staff/fhir/import").get_data(as_text=True)
+    (box,) = re.findall(r'<input[^>]*id="current_version"[^>]*>', page)
+    assert 'type="checkbox"' in box and "checked" not in box and 'aria-describedby="current_version-hint"' in box
+    assert "It answers the current questionnaire" in page
+    assert f"It answers version {VERSION}, the questionnaire this clinic publishes now" in page
+
+
+def test_a_response_without_its_version_is_refused_unless_the_physiotherapist_confirms_it(
+    app: Flask, physio_client: FlaskClient
+) -> None:
+    answers = profile("ideal_neck")
+    raw = json.dumps(without_version(answers)).encode()
+    before = counts(app)
+    refused = post_import(physio_client, raw)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "does not say which version of the questionnaire it answers" in page
+    assert "tick &#39;It answers the current questionnaire&#39; if you know it does" in page
+    assert counts(app) == before
+    imported = post_import(physio_client, raw, current_version=True)
+    assert imported.status_code == 303
+    with app.app_context():
+        screening = db.session.scalars(select(Screening)).one()
+        assert screening.answers == as_stored(answers) and screening.imported_at is not None
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "import_fhir")).one()
+        assert event.detail == {"via": "portal", "version_from": "confirmed by staff"}
+        assert event.actor_email == "physio@clinic.example"
+
+
+def test_a_confirmed_version_is_read_only_when_the_response_states_none() -> None:
+    answers = profile("ideal_neck")
+    read = fhir_import.read_response(without_version(answers), assume_current_version=True)
+    assert read.answers == as_stored(answers) and read.version_confirmed
+    assert not fhir_import.read_response(response_of(answers), assume_current_version=True).version_confirmed
+    url = fhir.publication().questionnaire_url
+    for link, expected in (
+        (f"{url}|1.0.0", "answers version '1.0.0' of the questionnaire, but this installation asks version"),
+        ("urn:ims-screen:questionnaire", "answers the questionnaire 'urn:ims-screen:questionnaire', not this"),
+        (None, "does not say which questionnaire it answers"),
+    ):
+        with pytest.raises(fhir_import.InvalidResponse) as refused:
+            fhir_import.read_response({**response_of(answers), "questionnaire": link}, assume_current_version=True)
+        assert any(expected in problem for problem in refused.value.problems), (link, refused.value.problems)
+
+
+def test_a_response_stating_another_version_is_refused_even_when_confirmed(
+    app: Flask, physio_client: FlaskClient
+) -> None:
+    other = {**response_of(profile("ideal_neck")), "questionnaire": f"{fhir.publication().questionnaire_url}|1.0.0"}
+    with pytest.raises(fhir_import.InvalidResponse) as read:
+        fhir_import.read_response(other, assume_current_version=True)
+    assert read.value.problems[0].startswith("The response answers version '1.0.0' of the questionnaire")
+    before = counts(app)
+    refused = post_import(physio_client, json.dumps(other).encode(), current_version=True)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "answers version &#39;1.0.0&#39; of the questionnaire" in page
+    (box,) = re.findall(r'<input[^>]*id="current_version"[^>]*>', page)
+    assert " checked " in box  # the tick is kept, and the file refused all the same
+    assert counts(app) == before
+
+
+def test_the_cli_reads_a_response_without_its_version_only_with_assume_current_version(
+    app: Flask, tmp_path: Path
+) -> None:
+    file = tmp_path / "medplum.json"
+    file.write_text(json.dumps(without_version(profile("proxy_teen"))), encoding="utf-8")
+    runner = app.test_cli_runner()
+    assert "--assume-current-version" in runner.invoke(args=["fhir", "import", "--help"]).output
+    before = counts(app)
+    refused = runner.invoke(args=["fhir", "import", str(file)])
+    assert refused.exit_code == 1 and "does not say which version" in refused.output
+    assert "--assume-current-version" in refused.output and "Nothing was imported." in refused.output
+    assert counts(app) == before
+    done = runner.invoke(args=["fhir", "import", "--assume-current-version", str(file)])
+    assert done.exit_code == 0, done.output
+    with app.app_context():
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "import_fhir")).one()
+        assert event.detail == {"via": "command line", "version_from": "confirmed by staff"}

@@ -9,6 +9,7 @@ from flask import Blueprint, Flask, Response, flash, redirect, render_template, 
 from flask.typing import ResponseReturnValue
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField
 
 import rules
 from app import audit, fhir, fhir_import
@@ -94,6 +95,9 @@ class ImportForm(FlaskForm):
         "QuestionnaireResponse file (FHIR R4 JSON)",
         validators=[FileRequired("Choose the file of the QuestionnaireResponse to import")],
     )
+    #: Unticked by default: a response that states no version of the questionnaire (Medplum's) is
+    #: read as the current one only on the physiotherapist's word (audited as theirs).
+    current_version = BooleanField(fhir_import.CONFIRM_VERSION_LABEL)
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -104,7 +108,9 @@ def import_response() -> ResponseReturnValue:
     problems: list[str] = []
     if form.validate_on_submit():
         try:
-            screening = fhir_import.import_response(form.response.data.read())
+            screening = fhir_import.import_response(
+                form.response.data.read(), assume_current_version=form.current_version.data
+            )
         except fhir_import.InvalidResponse as refusal:
             db.session.rollback()
             problems = refusal.problems
