@@ -43,6 +43,25 @@ pytestmark = pytest.mark.browser
 NewPage = Callable[..., Any]
 
 
+def test_the_audit_fails_a_page_with_the_problems_it_looks_for(new_page: NewPage) -> None:
+    """The audit itself: an image without a text alternative, a field without a label and a
+    button of 10x10 px each fail it, by name and place (else every audit below could pass blind)."""
+    page = new_page(PHONE)
+    page.set_content(
+        '<!doctype html><html lang="en"><head><title>Broken</title></head><body><main><h1>Broken</h1>'
+        '<img src="data:,"><input id="unlabelled" type="text">'
+        '<button style="width:10px;height:10px;padding:0;font-size:4px">x</button></main></body></html>'
+    )
+    audit = Audit()
+    audit(page, "broken")
+    with pytest.raises(AssertionError) as failed:
+        audit.check()
+    report = str(failed.value)
+    assert "broken: axe image-alt (critical) at ['img']" in report
+    assert "broken: axe label (critical) at ['#unlabelled']" in report
+    assert "broken: small target <button" in report
+
+
 def test_patient_pages(new_page: NewPage, screenshot: Any, server: Server) -> None:
     audit = Audit()
     page = new_page(PHONE)

@@ -6,7 +6,6 @@ configuration requires it: the account waits in `session[PENDING]` for the secon
 
 from __future__ import annotations
 
-import segno
 from flask import (
     Blueprint,
     Response,
@@ -189,6 +188,9 @@ def _replace_authenticator(user: StaffUser, secret: str) -> ResponseReturnValue:
 
 def _enrolment_page(user: StaffUser, form: CodeForm | ReplaceAuthenticatorForm, secret: str) -> ResponseReturnValue:
     """The set-up page: the QR code of `secret`, and `form` (400 when it was posted with errors)."""
+    # Imported here, as only enrolment needs it: it is a twelfth of what every worker imports at boot.
+    import segno
+
     uri = credentials.totp_uri(user, secret, issuer=f"IMS Screen ({current_app.config['CLINIC_NAME']})")
     # segno draws the URI as QR modules (path data), never as text: the SVG holds nothing typed by anyone.
     svg = segno.make(uri, error="m").svg_inline(
