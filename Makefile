@@ -33,7 +33,7 @@ INSTALLED_DEV := $(VENV)/.requirements-dev-installed
 
 run: db-upgrade compile-translations
 	@$(BIN)/flask --app wsgi list-staff
-	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
+	PORT=$(PORT) $(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
 # Production: gunicorn with gunicorn.conf.py, after migrating once (never in each worker).
 # Needs the production environment (IMS_ENV=production, SECRET_KEY, ENCRYPTION_KEYS, DATABASE_URL...).

@@ -53,8 +53,19 @@ NEW_ENCRYPTION_KEY_COMMAND = (
     '.venv/bin/python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
 )
 
-#: Where the app is reached on a development machine (`make run`).
+#: Where the app is reached on a development machine (`make run`), on its default port.
 DEV_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+
+
+def development_base_url(environ: Mapping[str, str]) -> str:
+    """`make run`'s address: 127.0.0.1 on the port it serves (PORT, which `make run` passes on).
+
+    Links in pages and emails, the FHIR canonical URLs and the check of where a form was posted
+    from all name this origin, so `make run PORT=5077` must not leave them on port 5000.
+    """
+    port = environ.get("PORT", "").strip()
+    return f"http://127.0.0.1:{port}" if port.isdigit() else DEV_PUBLIC_BASE_URL
+
 
 #: Email settings that only suit a development machine; production must name real ones.
 DEV_MAIL = {
@@ -118,7 +129,7 @@ def config_from_env(environ: Mapping[str, str], instance_path: str) -> dict[str,
         _check_production_database(database_url)
     rate_limit_storage = environ.get("RATELIMIT_STORAGE_URI", "memory://")
     public_base_url = _public_base_url(
-        environ.get("PUBLIC_BASE_URL", "" if production else DEV_PUBLIC_BASE_URL), production=production
+        environ.get("PUBLIC_BASE_URL", "" if production else development_base_url(environ)), production=production
     )
     mail = {name: environ.get(name, "" if production else default) for name, default in DEV_MAIL.items()}
     if production:

@@ -2,6 +2,7 @@
 
 import secrets
 import sqlite3
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from app.extensions import db, read_snapshot
 from tests.conftest import PRODUCTION_SETTINGS
 
 STRONG_KEY = secrets.token_urlsafe(32)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_test_config_is_honoured(tmp_path: Path) -> None:
@@ -46,6 +48,16 @@ def test_development_defaults() -> None:
     assert config["SESSION_COOKIE_HTTPONLY"] is True
     assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert config["SESSION_COOKIE_SECURE"] is False
+
+
+def test_development_links_name_the_port_make_run_serves() -> None:
+    """`make run PORT=5077` passes PORT on: links, canonical URLs and the origin check say 5077."""
+    assert config_from_env({"PORT": "5077"}, "/srv/ims/instance")["PUBLIC_BASE_URL"] == "http://127.0.0.1:5077"
+    assert config_from_env({}, "/srv/ims/instance")["PUBLIC_BASE_URL"] == "http://127.0.0.1:5000"
+    named = {"PORT": "5077", "PUBLIC_BASE_URL": "http://ims.test:8080"}
+    assert config_from_env(named, "/srv/ims/instance")["PUBLIC_BASE_URL"] == "http://ims.test:8080"
+    run = subprocess.run(["make", "-n", "run", "PORT=5077"], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert "PORT=5077 .venv/bin/flask --app wsgi run --host 127.0.0.1 --port 5077" in run.stdout
 
 
 @pytest.mark.parametrize(
