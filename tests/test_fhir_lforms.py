@@ -19,7 +19,6 @@ in Medplum's QuestionnaireForm, by test_fhir_medplum.py.
 
 from __future__ import annotations
 
-import io
 import json
 import mimetypes
 import re
@@ -30,21 +29,25 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import expect
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 import rules
 from app import fhir
 from app.extensions import db
-from app.models import AuditEvent, Screening
+from app.models import AuditEvent
 from rules.questionnaire import CHOICE_TYPES, QuestionType
-from tests.conftest import csrf_token_from
 from tests.support.fhir_tools import LFORMS, Validator, node_tools_or_skip
-from tests.support.journey import Journey, as_stored, profile
+from tests.support.journey import Journey, profile
+from tests.support.renderers import (
+    OfflinePage,
+    assert_filed_as_the_apps_own_pages,
+    import_file,
+    screenings_and_audit_events,
+    served_questionnaire,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.one_backend]
 
-#: Where the page is served from: only Playwright answers, from the test's own files.
-ORIGIN = "http://localhost"
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>LHC-Forms</title>
 <link rel="icon" href="data:,">
@@ -85,46 +88,18 @@ RESPONSE = """() => JSON.stringify(
   LForms.Util.getFormFHIRData("QuestionnaireResponse", "R4", document.getElementById("form")))"""
 
 
-class Renderer:
-    """LHC-Forms loaded once in a browser context of its own, for every test of the module."""
-
-    def __init__(self, chromium: Any) -> None:
-        self.refused: list[str] = []
-        self.errors: list[str] = []
-        self.context = chromium.new_context(viewport={"width": 1280, "height": 900})
-        self.context.set_default_timeout(15_000)
-        self.context.route("**/*", self._serve)
-        self.page = self.context.new_page()
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.goto(ORIGIN + "/")
-        self.page.wait_for_function("() => !!(window.LForms && LForms.Util && LForms.FHIR)")
-
-    def _serve(self, route: Any) -> None:
-        """The page and LHC-Forms' own files; anything else is refused and remembered."""
-        url = route.request.url
-        path = url.removeprefix(ORIGIN).split("?")[0]
-        if not url.startswith(ORIGIN + "/"):
-            self.refused.append(url)
-            route.abort()
-        elif path == "/":
-            route.fulfill(status=200, body=PAGE, content_type="text/html")
-        elif path.startswith("/lforms/") and (LFORMS / path.removeprefix("/lforms/")).is_file():
-            file = LFORMS / path.removeprefix("/lforms/")
-            kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-            route.fulfill(status=200, body=file.read_bytes(), content_type=kind)
-        else:
-            self.refused.append(url)
-            route.fulfill(status=404, body="")
-
-    def close(self) -> None:
-        self.context.close()
-        assert not self.refused, f"the page asked for something other than LHC-Forms' files: {self.refused}"
+def lforms_file(path: str) -> tuple[bytes, str] | None:
+    """LHC-Forms' own files, at /lforms/ (dist/lforms of the npm package)."""
+    file = LFORMS / path.removeprefix("/lforms/")
+    if not path.startswith("/lforms/") or not file.is_file():
+        return None
+    return file.read_bytes(), mimetypes.guess_type(file.name)[0] or "application/octet-stream"
 
 
 class Form:
     """A Questionnaire rendered by LHC-Forms (afresh, replacing the one before)."""
 
-    def __init__(self, renderer: Renderer, questionnaire: dict[str, Any]) -> None:
+    def __init__(self, renderer: OfflinePage, questionnaire: dict[str, Any]) -> None:
         self.renderer = renderer
         self.page = renderer.page
         self.questionnaire = questionnaire
@@ -181,25 +156,23 @@ class Form:
         return found or []
 
     def close(self) -> None:
-        errors, self.renderer.errors[:] = list(self.renderer.errors), []
+        errors = self.renderer.take_errors()
         assert not errors, errors
 
 
 @pytest.fixture(scope="module")
-def renderer(chromium: Any) -> Iterator[Renderer]:
+def renderer(chromium: Any) -> Iterator[OfflinePage]:
     """LHC-Forms in Chromium, loaded once for the module (its files installed by `.ci/run`)."""
     node_tools_or_skip("render the Questionnaire in LHC-Forms")
-    loaded = Renderer(chromium)
+    loaded = OfflinePage(chromium, PAGE, lforms_file, "() => !!(window.LForms && LForms.Util && LForms.FHIR)")
     yield loaded
     loaded.close()
 
 
 @pytest.fixture
-def form(renderer: Renderer, client: FlaskClient) -> Iterator[Form]:
+def form(renderer: OfflinePage, client: FlaskClient) -> Iterator[Form]:
     """LHC-Forms showing the Questionnaire the app serves at its canonical URL."""
-    served = client.get("/fhir/Questionnaire/ims-screen")
-    assert served.status_code == 200 and served.mimetype == "application/fhir+json"
-    rendered = Form(renderer, json.loads(served.get_data(as_text=True)))
+    rendered = Form(renderer, served_questionnaire(client))
     yield rendered
     rendered.close()
 
@@ -236,24 +209,6 @@ def test_units_help_and_every_area_of_the_body_map_are_shown(form: Form) -> None
     expect(form.option("respondent", "self").locator("input[type=radio]")).to_be_attached()
 
 
-def import_file(client: FlaskClient, response: dict[str, Any]) -> Any:
-    page = client.get("/staff/fhir/import")
-    data = {
-        "csrf_token": csrf_token_from(page.get_data(as_text=True)),
-        "response": (io.BytesIO(json.dumps(response).encode()), "response.json"),
-    }
-    return client.post("/staff/fhir/import", data=data, content_type="multipart/form-data")
-
-
-def stored(app: Flask) -> tuple[int, int]:
-    """How many screenings and audit events there are."""
-    with app.app_context():
-        return (
-            db.session.scalar(select(func.count()).select_from(Screening)) or 0,
-            db.session.scalar(select(func.count()).select_from(AuditEvent)) or 0,
-        )
-
-
 def test_out_of_range_values_are_flagged_and_what_lhc_forms_lets_through_the_import_refuses(
     form: Form, app: Flask, physio_client: FlaskClient
 ) -> None:
@@ -279,7 +234,7 @@ def test_out_of_range_values_are_flagged_and_what_lhc_forms_lets_through_the_imp
     form.field("pain_duration_weeks").fill("-3")
     form.field("pain_duration_weeks").press("Tab")
 
-    before = stored(app)
+    before = screenings_and_audit_events(app)
     refused = import_file(physio_client, form.response())
     assert refused.status_code == 400
     page = refused.get_data(as_text=True)
@@ -287,7 +242,7 @@ def test_out_of_range_values_are_flagged_and_what_lhc_forms_lets_through_the_imp
     assert "150 is outside 0 to 120" in page and "11 is outside 0 to 10" in page and "42 is outside 0 to 10" in page
     assert "&#39;none&#39; cannot be combined with other choices" in page
     assert "expects an amount of at least 1, got -3" in page
-    assert stored(app) == before
+    assert screenings_and_audit_events(app) == before
 
 
 def test_a_response_made_in_lhc_forms_imports_with_the_outcome_of_the_apps_own_pages(
@@ -305,17 +260,8 @@ def test_a_response_made_in_lhc_forms_imports_with_the_outcome_of_the_apps_own_p
     response = form.response()
     fhir_validator.assert_valid(response)
     imported = import_file(physio_client, response)
-    assert imported.status_code == 303, imported.get_data(as_text=True)[:2000]
+    reference = assert_filed_as_the_apps_own_pages(app, imported, answers)
     with app.app_context():
-        own, filed = (
-            db.session.scalars(select(Screening).order_by(Screening.id)).all()[0],
-            db.session.scalars(select(Screening).where(Screening.imported_at.is_not(None))).one(),
-        )
-        assert own.imported_at is None and imported.location.endswith(filed.reference)
-        assert filed.answers == own.answers == as_stored(answers)
-        assert (filed.outcome, filed.candidacy) == (own.outcome, own.candidacy)
-        assert [r["rule_id"] for r in filed.reasons or []] == [r["rule_id"] for r in own.reasons or []]
-        assert filed.state == "submitted" and filed.resume_token_hash is None
         assert db.session.scalars(
-            select(AuditEvent.action).where(AuditEvent.screening_reference == filed.reference)
+            select(AuditEvent.action).where(AuditEvent.screening_reference == reference)
         ).all() == ["import_fhir"]

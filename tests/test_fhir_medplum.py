@@ -22,7 +22,6 @@ it refuses the response, naming the box (asserted).
 from __future__ import annotations
 
 import html
-import io
 import json
 import re
 from collections.abc import Iterator
@@ -32,20 +31,25 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from playwright.sync_api import expect
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 import rules
 from app.extensions import db
-from app.models import AuditEvent, Screening
+from app.models import AuditEvent
 from rules.questionnaire import CHOICE_TYPES, QuestionType
-from tests.conftest import csrf_token_from
 from tests.support.fhir_tools import Validator, medplum_page
-from tests.support.journey import Duration, Journey, as_stored, profile
+from tests.support.journey import Duration, Journey, profile
+from tests.support.renderers import (
+    Files,
+    OfflinePage,
+    assert_filed_as_the_apps_own_pages,
+    import_file,
+    screenings_and_audit_events,
+    served_questionnaire,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.one_backend]
 
-#: Where the page is served from: only Playwright answers, from the test's own files.
-ORIGIN = "http://localhost"
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Medplum</title>
 <link rel="icon" href="data:,">
@@ -79,49 +83,24 @@ ANSWER = """async steps => {
 }"""
 
 
-class Renderer:
-    """Medplum's page loaded once in a browser context of its own, for every test of the module."""
+def medplum_files() -> Files:
+    """The bundle of tests/node/medplum-page.jsx and its styles (built by esbuild if out of date)."""
+    script, styles = medplum_page()
+    files = {"/medplum-page.js": (script, "text/javascript"), "/medplum-page.css": (styles, "text/css")}
 
-    def __init__(self, chromium: Any) -> None:
-        script, styles = medplum_page()
-        self.files = {"/medplum-page.js": (script, "text/javascript"), "/medplum-page.css": (styles, "text/css")}
-        self.refused: list[str] = []
-        self.errors: list[str] = []
-        self.context = chromium.new_context(viewport={"width": 1280, "height": 900})
-        self.context.set_default_timeout(15_000)
-        self.context.route("**/*", self._serve)
-        self.page = self.context.new_page()
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.goto(ORIGIN + "/")
-        self.page.wait_for_function("() => !!window.showQuestionnaire")
+    def found(path: str) -> tuple[bytes, str] | None:
+        if path not in files:
+            return None
+        file, kind = files[path]
+        return file.read_bytes(), kind
 
-    def _serve(self, route: Any) -> None:
-        """The page and its bundle; anything else is refused and remembered."""
-        url = route.request.url
-        path = url.removeprefix(ORIGIN).split("?")[0]
-        if not url.startswith(ORIGIN + "/"):
-            self.refused.append(url)
-            route.abort()
-        elif path == "/":
-            route.fulfill(status=200, body=PAGE, content_type="text/html")
-        elif path in self.files:
-            file, kind = self.files[path]
-            route.fulfill(status=200, body=file.read_bytes(), content_type=kind)
-        else:
-            self.refused.append(url)
-            route.fulfill(status=404, body="")
-
-    def close(self) -> None:
-        fetched = self.page.evaluate("() => window.fetched")
-        self.context.close()
-        assert not self.refused, f"the page asked for something other than its bundle: {self.refused}"
-        assert not fetched, f"the Medplum client asked its (absent) server for: {fetched}"
+    return found
 
 
 class Form:
     """A Questionnaire in Medplum's QuestionnaireForm (a new form, replacing the one before)."""
 
-    def __init__(self, renderer: Renderer, questionnaire: dict[str, Any]) -> None:
+    def __init__(self, renderer: OfflinePage, questionnaire: dict[str, Any]) -> None:
         self.renderer = renderer
         self.page = renderer.page
         self.questionnaire = questionnaire
@@ -168,24 +147,25 @@ class Form:
         return data
 
     def close(self) -> None:
-        errors, self.renderer.errors[:] = list(self.renderer.errors), []
+        errors = self.renderer.take_errors()
         assert not errors, errors
 
 
 @pytest.fixture(scope="module")
-def renderer(chromium: Any) -> Iterator[Renderer]:
-    """Medplum's page in Chromium, loaded once for the module (its packages installed by `.ci/run`)."""
-    loaded = Renderer(chromium)
+def renderer(chromium: Any) -> Iterator[OfflinePage]:
+    """Medplum's page in Chromium, loaded once for the module (its packages installed by `.ci/run`).
+    The Medplum client on the page has no server: it records what it was asked for instead."""
+    loaded = OfflinePage(chromium, PAGE, medplum_files(), "() => !!window.showQuestionnaire")
     yield loaded
+    fetched = loaded.page.evaluate("() => window.fetched")
     loaded.close()
+    assert not fetched, f"the Medplum client asked its (absent) server for: {fetched}"
 
 
 @pytest.fixture
-def form(renderer: Renderer, client: FlaskClient) -> Iterator[Form]:
+def form(renderer: OfflinePage, client: FlaskClient) -> Iterator[Form]:
     """Medplum's QuestionnaireForm showing the Questionnaire the app serves at its canonical URL."""
-    served = client.get("/fhir/Questionnaire/ims-screen")
-    assert served.status_code == 200 and served.mimetype == "application/fhir+json"
-    rendered = Form(renderer, json.loads(served.get_data(as_text=True)))
+    rendered = Form(renderer, served_questionnaire(client))
     yield rendered
     rendered.close()
 
@@ -239,31 +219,10 @@ def test_multiple_choices_are_checkboxes_and_an_exclusive_choice_clears_the_othe
         expect_ticked(form, "other_diagnoses", ticked)
 
 
-def import_file(client: FlaskClient, response: dict[str, Any], *, current_version: bool = False) -> Any:
-    """Post `response` to the staff import page, ticking 'It answers the current questionnaire' if asked."""
-    page = client.get("/staff/fhir/import")
-    data = {
-        "csrf_token": csrf_token_from(page.get_data(as_text=True)),
-        "response": (io.BytesIO(json.dumps(response).encode()), "response.json"),
-    }
-    if current_version:
-        data["current_version"] = "y"
-    return client.post("/staff/fhir/import", data=data, content_type="multipart/form-data")
-
-
 def refusal(page: str) -> list[str]:
     """The problems a refused import lists."""
     listed = page.split('id="response-error"', 1)[1].split("</ul>", 1)[0]
     return [html.unescape(problem) for problem in re.findall(r"<li>(.*?)</li>", listed, re.DOTALL)]
-
-
-def stored(app: Flask) -> tuple[int, int]:
-    """How many screenings and audit events there are."""
-    with app.app_context():
-        return (
-            db.session.scalar(select(func.count()).select_from(Screening)) or 0,
-            db.session.scalar(select(func.count()).select_from(AuditEvent)) or 0,
-        )
 
 
 def test_a_response_made_in_medplum_imports_with_the_outcome_of_the_apps_own_pages(
@@ -288,25 +247,16 @@ def test_a_response_made_in_medplum_imports_with_the_outcome_of_the_apps_own_pag
     ]
     assert durations == [{"valueQuantity": {"value": answers["pain_duration_weeks"], "unit": "weeks"}}]
     # Without the physiotherapist's word on the version, it is refused for that alone, naming the box.
-    before = stored(app)
+    before = screenings_and_audit_events(app)
     refused = import_file(physio_client, response)
     assert refused.status_code == 400
     (problem,) = refusal(refused.get_data(as_text=True))
     assert problem.startswith("The response does not say which version of the questionnaire it answers")
     assert "tick 'It answers the current questionnaire' if you know it does" in problem
-    assert stored(app) == before
+    assert screenings_and_audit_events(app) == before
     # With it, Medplum's own response files as the app's own pages did.
     imported = import_file(physio_client, response, current_version=True)
-    assert imported.status_code == 303, imported.get_data(as_text=True)[:2000]
+    reference = assert_filed_as_the_apps_own_pages(app, imported, answers)
     with app.app_context():
-        own, filed = (
-            db.session.scalars(select(Screening).order_by(Screening.id)).all()[0],
-            db.session.scalars(select(Screening).where(Screening.imported_at.is_not(None))).one(),
-        )
-        assert own.imported_at is None and imported.location.endswith(filed.reference)
-        assert filed.answers == own.answers == as_stored(answers)
-        assert (filed.outcome, filed.candidacy) == (own.outcome, own.candidacy)
-        assert [r["rule_id"] for r in filed.reasons or []] == [r["rule_id"] for r in own.reasons or []]
-        assert filed.state == "submitted" and filed.resume_token_hash is None
-        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "import_fhir")).one()
-        assert event.detail == {"via": "portal", "version_from": "confirmed by staff"}
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.screening_reference == reference)).one()
+        assert (event.action, event.detail) == ("import_fhir", {"via": "portal", "version_from": "confirmed by staff"})
