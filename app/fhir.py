@@ -6,7 +6,9 @@ screening, is app/fhir_import.py.
 
 Canonical URLs are literal: each installation publishes its definitions under its
 PUBLIC_BASE_URL (`Publication`), where app/fhir_public.py serves them (the Questionnaire at
-`<base>/fhir/Questionnaire/ims-screen`, each code system at `<base>/fhir/CodeSystem/<id>`).
+`<base>/fhir/Questionnaire/ims-screen`, each code system at `<base>/fhir/CodeSystem/<id>`, and
+each of IMS Screen's own extensions, `ExtensionDefinition`, as a StructureDefinition at
+`<base>/fhir/StructureDefinition/<id>`, the extension's url).
 No standard terminology covers these questions, so each choice question's answers are a code
 system of their own (`choice_system`), whose codes are the stored answer values; linkId is
 always the question id.
@@ -25,7 +27,7 @@ Languages (issue 17): the Questionnaire is written in English (`language` en-CA)
 each text a patient reads, FHIR's `translation` extension for every language offered whose
 catalogue translates that text (not fuzzy): see `Translation`. Whether each language's
 translation has been reviewed by a medical translator is recorded on the resource
-(`TRANSLATION_REVIEW_EXTENSION`, and a `meta.tag` while any is unreviewed). A
+(extension `TRANSLATION_REVIEW`, and a `meta.tag` while any is unreviewed). A
 QuestionnaireResponse's `language` is the language the screening was last worked on in; its
 texts stay the Questionnaire's English, in the wording for someone else when the screening was
 answered for another person (who is then the response's `source`, a RelatedPerson).
@@ -79,10 +81,6 @@ ENABLE_WHEN_EXPRESSION = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-que
 BASE_LANGUAGE = i18n.ENGLISH.tag
 #: FHIR's extension for a string's translation (sub-extensions `lang`, a BCP 47 tag, and `content`).
 TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
-#: IMS Screen's record, on the Questionnaire, of each translation's review (app/catalogues.py):
-#: sub-extensions `lang`, `status` (`REVIEW_STATUSES`), `catalogueVersion`, and when reviewed
-#: `reviewedBy` and `reviewedOn`.
-TRANSLATION_REVIEW_EXTENSION = "urn:ims-screen:extension:translation-review"
 #: The code of the Questionnaire's `meta.tag` while it carries a translation nobody has reviewed
 #: (in the code system `Publication.translation_review_system`).
 UNREVIEWED_TAG = "unreviewed-translation"
@@ -113,7 +111,7 @@ class Publication:
     """Where and by whom an installation publishes its FHIR definitions.
 
     Canonical URLs and identifier systems are literal URLs under `base_url` (PUBLIC_BASE_URL):
-    `<base>/fhir/Questionnaire/ims-screen`, `<base>/fhir/CodeSystem/<id>` (served by
+    `<base>/fhir/<resource type>/<id>` for a definition (`canonical`: served by
     app/fhir_public.py), and `<base>/fhir/sid/<kind>` for identifiers (which name, not serve).
     """
 
@@ -129,12 +127,21 @@ class Publication:
     def fhir_base(self) -> str:
         return self.base_url.rstrip("/") + "/fhir"
 
+    def canonical(self, resource_type: str, resource_id: str) -> str:
+        """The canonical URL of a definition: where app/fhir_public.py serves it."""
+        return f"{self.fhir_base}/{resource_type}/{resource_id}"
+
     @property
     def questionnaire_url(self) -> str:
-        return f"{self.fhir_base}/Questionnaire/{QUESTIONNAIRE_ID}"
+        """The screening's Questionnaire (app/fhir_followup.py has the follow-up's)."""
+        return self.canonical("Questionnaire", QUESTIONNAIRE_ID)
 
     def code_system_url(self, code_system_id: str) -> str:
-        return f"{self.fhir_base}/CodeSystem/{code_system_id}"
+        return self.canonical("CodeSystem", code_system_id)
+
+    def extension_url(self, extension_id: str) -> str:
+        """An extension's url, which in FHIR is the canonical URL of its StructureDefinition."""
+        return self.canonical("StructureDefinition", extension_id)
 
     def choice_system(self, question_id: str) -> str:
         """The code system of one choice question's answers."""
@@ -149,7 +156,8 @@ class Publication:
         return self.code_system_url(TRANSLATION_REVIEW_CODE_SYSTEM)
 
     def identifier_system(self, kind: str) -> str:
-        """The system of one kind of identifier (`IDENTIFIER_KINDS`), e.g. `<base>/fhir/sid/screening`."""
+        """The system of one kind of identifier (`IDENTIFIER_KINDS`, and app/fhir_followup.py's
+        `IDENTIFIER_KIND`), e.g. `<base>/fhir/sid/screening`."""
         return f"{self.fhir_base}/sid/{kind}"
 
 
@@ -180,6 +188,125 @@ def release_date(version: str) -> str:
     from rules/data/changelog.yaml: the Questionnaire's and code systems' `date`."""
     human = version.split("+", 1)[0]
     return next((entry.date for entry in rules.ruleset().changelog if entry.version == human), "")
+
+
+#: Where FHIR's own StructureDefinitions are (a resource type's, a data type's).
+HL7_DEFINITIONS = "http://hl7.org/fhir/StructureDefinition/"
+#: FHIR's definition of an extension, which each of IMS Screen's own constrains.
+EXTENSION_BASE = HL7_DEFINITIONS + "Extension"
+#: The FHIR version IMS Screen's definitions are written for (R4).
+FHIR_VERSION = "4.0.1"
+
+
+@dataclass(frozen=True)
+class ExtensionPart:
+    """One part of a complex extension: a sub-extension named by a plain word (as FHIR's own
+    `translation` names `lang` and `content`), holding one value."""
+
+    url: str
+    #: The FHIR type of its value ("code", "string"...), as the export writes it.
+    value_type: str
+    definition: str
+    required: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtensionDefinition:
+    """One of IMS Screen's own extensions, for what FHIR R4 has no element for. Its url is the
+    canonical URL of its StructureDefinition (`resource`), which app/fhir_public.py serves there:
+    what it means, on which resource it appears, and what it holds (one value of `value_type`, or
+    `parts`)."""
+
+    #: The StructureDefinition's id, the last part of the url.
+    id: str
+    #: A name for code generators: a capital letter, then letters and digits.
+    name: str
+    title: str
+    #: What it means, plainly.
+    description: str
+    #: The resource type that carries it.
+    context: str
+    #: The FHIR type of its one value; None for an extension of `parts`.
+    value_type: str | None = None
+    #: The resource type a Reference value points to.
+    target: str | None = None
+    parts: tuple[ExtensionPart, ...] = ()
+    #: Whether a resource may carry it more than once.
+    repeats: bool = False
+    #: The definition's version and the date it took effect: change both when what it says changes.
+    version: str
+    date: str
+
+    def url(self, where: Publication) -> str:
+        return where.extension_url(self.id)
+
+    def resource(self, where: Publication) -> dict[str, Any]:
+        """Its StructureDefinition as `where` publishes it: a constraint on FHIR's Extension, stated
+        as a differential (the extension, its parts or its value, its fixed url)."""
+        url = self.url(where)
+        root = {"id": "Extension", "path": "Extension", "short": self.title, "definition": self.description}
+        elements: list[dict[str, Any]] = [{**root, "min": 0, "max": "*" if self.repeats else "1"}]
+        if self.parts:
+            slicing = {"discriminator": [{"type": "value", "path": "url"}], "rules": "closed"}
+            elements.append({"id": "Extension.extension", "path": "Extension.extension", "slicing": slicing})
+            for part in self.parts:
+                elements += _part_elements(part)
+        else:
+            elements.append({"id": "Extension.extension", "path": "Extension.extension", "max": "0"})
+        elements.append({"id": "Extension.url", "path": "Extension.url", "fixedUri": url})
+        value: dict[str, Any] = {"id": "Extension.value[x]", "path": "Extension.value[x]"}
+        if self.value_type is None:
+            value["max"] = "0"
+        else:
+            kind: dict[str, Any] = {"code": self.value_type}
+            if self.target is not None:
+                kind["targetProfile"] = [HL7_DEFINITIONS + self.target]
+            value.update(min=1, type=[kind])
+        elements.append(value)
+        return {
+            "resourceType": "StructureDefinition",
+            "id": self.id,
+            "url": url,
+            "version": self.version,
+            "name": self.name,
+            "title": self.title,
+            "status": "active",
+            "date": self.date,
+            "publisher": where.publisher,
+            "description": self.description,
+            "fhirVersion": FHIR_VERSION,
+            "kind": "complex-type",
+            "abstract": False,
+            "context": [{"type": "element", "expression": self.context}],
+            "type": "Extension",
+            "baseDefinition": EXTENSION_BASE,
+            "derivation": "constraint",
+            "differential": {"element": elements},
+        }
+
+
+def _part_elements(part: ExtensionPart) -> list[dict[str, Any]]:
+    """The differential of one part of a complex extension: a slice of `Extension.extension` with
+    its fixed url and the type of its value."""
+    name = f"Extension.extension:{part.url}"
+    return [
+        {
+            "id": name,
+            "path": "Extension.extension",
+            "sliceName": part.url,
+            "definition": part.definition,
+            "min": 1 if part.required else 0,
+            "max": "1",
+        },
+        {"id": f"{name}.extension", "path": "Extension.extension.extension", "max": "0"},
+        {"id": f"{name}.url", "path": "Extension.extension.url", "fixedUri": part.url},
+        {
+            "id": f"{name}.value[x]",
+            "path": "Extension.extension.value[x]",
+            "min": 1,
+            "type": [{"code": part.value_type}],
+        },
+    ]
 
 
 @dataclass(frozen=True)
@@ -233,16 +360,46 @@ def _with_translations(element: dict[str, Any], name: str, translations: Sequenc
     return element
 
 
-#: A translation's review as `TRANSLATION_REVIEW_EXTENSION` states it.
+#: A translation's review as `TRANSLATION_REVIEW` states it.
 REVIEW_STATUSES = ("reviewed", "review-out-of-date", "unreviewed")
+
+#: IMS Screen's record, on the Questionnaire, of each translation's review (app/catalogues.py).
+TRANSLATION_REVIEW = ExtensionDefinition(
+    id="translation-review",
+    name="TranslationReview",
+    title="Review of a translation",
+    description=(
+        "Whether a medical translator has reviewed the translations of one language that the "
+        "Questionnaire carries (FHIR's translation extension), of which version of that language's "
+        "catalogue, and who reviewed it when. One per language offered besides English."
+    ),
+    context="Questionnaire",
+    repeats=True,
+    version="1",
+    date="2026-12-07",
+    parts=(
+        ExtensionPart("lang", "code", "The language (a BCP 47 tag) whose translations were reviewed."),
+        ExtensionPart(
+            "status",
+            "code",
+            f"How far they were reviewed: {', '.join(REVIEW_STATUSES)} (review-out-of-date: reviewed, but the "
+            "translations changed since).",
+        ),
+        ExtensionPart(
+            "catalogueVersion", "string", "The version of the language's catalogue the translations are from."
+        ),
+        ExtensionPart("reviewedBy", "string", "Who reviewed them (name and qualification), once reviewed.", False),
+        ExtensionPart("reviewedOn", "string", "When they were reviewed (YYYY-MM-DD), once reviewed.", False),
+    ),
+)
 
 
 def _review_status(review: Review) -> str:
     return "reviewed" if review.reviewed else "review-out-of-date" if review.out_of_date else "unreviewed"
 
 
-def _review_extension(translation: Translation) -> dict[str, Any]:
-    """`TRANSLATION_REVIEW_EXTENSION` for one language: its review, as app/catalogues.py reads it."""
+def _review_extension(translation: Translation, where: Publication) -> dict[str, Any]:
+    """`TRANSLATION_REVIEW` for one language: its review, as app/catalogues.py reads it."""
     review = translation.review
     parts: list[dict[str, Any]] = [
         {"url": "lang", "valueCode": translation.tag},
@@ -251,7 +408,7 @@ def _review_extension(translation: Translation) -> dict[str, Any]:
     ]
     if review.reviewed:
         parts += [{"url": "reviewedBy", "valueString": review.by}, {"url": "reviewedOn", "valueString": review.on}]
-    return {"url": TRANSLATION_REVIEW_EXTENSION, "extension": parts}
+    return {"url": TRANSLATION_REVIEW.url(where), "extension": parts}
 
 
 #: What the `meta.tag` of a Questionnaire carrying unreviewed translations means (its code system).
@@ -295,7 +452,7 @@ def questionnaire_resource(
         resource["meta"] = {"tag": [unreviewed]}
     resource["language"] = BASE_LANGUAGE
     if translations:
-        resource["extension"] = [_review_extension(t) for t in translations]
+        resource["extension"] = [_review_extension(t, where) for t in translations]
     wording = _Wording(questionnaire, translations)
     resource.update(
         {
@@ -490,6 +647,35 @@ def _entry_format(question: Question) -> dict[str, Any]:
     return {"url": ENTRY_FORMAT, "valueString": _end_labels(question, *question.scale_labels)}
 
 
+def code_system_resource(
+    code_system_id: str,
+    name: str,
+    title: str,
+    concepts: list[dict[str, str]],
+    version: str,
+    date: str,
+    where: Publication,
+) -> dict[str, Any]:
+    """A complete code system of IMS Screen's, as `where` publishes it at its canonical URL;
+    `version` and `date` those of the Questionnaire it belongs to (no `date` when "")."""
+    resource = {
+        "resourceType": "CodeSystem",
+        "id": code_system_id,
+        "url": where.code_system_url(code_system_id),
+        "version": version,
+        "name": name,
+        "title": title,
+        "status": "active",
+        "date": date or None,
+        "publisher": where.publisher,
+        "caseSensitive": True,
+        "content": "complete",
+        "count": len(concepts),
+        "concept": concepts,
+    }
+    return {key: value for key, value in resource.items() if value is not None}
+
+
 def code_systems(
     questionnaire: Questionnaire, version: str, where: Publication | None = None
 ) -> dict[str, dict[str, Any]]:
@@ -498,22 +684,7 @@ def code_systems(
     where = where or publication()
 
     def code_system(code_system_id: str, name: str, title: str, concepts: list[dict[str, str]]) -> dict[str, Any]:
-        resource = {
-            "resourceType": "CodeSystem",
-            "id": code_system_id,
-            "url": where.code_system_url(code_system_id),
-            "version": version,
-            "name": name,
-            "title": title,
-            "status": "active",
-            "date": release_date(version) or None,
-            "publisher": where.publisher,
-            "caseSensitive": True,
-            "content": "complete",
-            "count": len(concepts),
-            "concept": concepts,
-        }
-        return {key: value for key, value in resource.items() if value is not None}
+        return code_system_resource(code_system_id, name, title, concepts, version, release_date(version), where)
 
     found = {
         choice_code_system_id(q.id): code_system(
@@ -868,4 +1039,5 @@ def _related_person(
 
 
 def _uuid(reference: str, kind: str) -> str:
+    # The uuid5 name is never exported, only the uuid: changing it would change every fullUrl.
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:ims-screen:{kind}:{reference}"))

@@ -168,9 +168,10 @@ def test_a_reviewed_translation_is_stated_as_such_and_an_unreviewed_one_is_tagge
 
 
 def review_of(resource: dict[str, Any], tag: str) -> dict[str, str]:
-    """The review the Questionnaire states for the language `tag`, as sub-extension -> value."""
+    """The review the Questionnaire (published by default, as `exported`'s) states for the language
+    `tag`, as sub-extension -> value."""
     for extension in resource["extension"]:
-        if extension["url"] == fhir.TRANSLATION_REVIEW_EXTENSION:
+        if extension["url"] == fhir.TRANSLATION_REVIEW.url(fhir.Publication()):
             parts = {
                 part["url"]: next(v for k, v in part.items() if k.startswith("value"))
                 for part in extension["extension"]

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app import fhir_followup
+from app import fhir, fhir_followup
 from app.clock import utcnow
 from app.extensions import db
 from app.models import AuditEvent, FollowUp
@@ -146,11 +146,12 @@ def responses(bundle: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def follow_up_responses(bundle: dict[str, Any]) -> list[dict[str, Any]]:
-    """The follow-ups' QuestionnaireResponses in a screening's Bundle."""
+    """The follow-ups' QuestionnaireResponses in a screening's Bundle: those answering the
+    follow-up Questionnaire."""
     return [
         entry["resource"]
         for entry in responses(bundle)
-        if entry["resource"]["questionnaire"].startswith(fhir_followup.CANONICAL + "|")
+        if entry["resource"]["questionnaire"].partition("|")[0].endswith(f"/{fhir_followup.QUESTIONNAIRE_ID}")
     ]
 
 
@@ -158,32 +159,37 @@ def test_each_answered_follow_up_is_a_questionnaire_response_linked_to_the_scree
     app: Flask, physio_client: FlaskClient
 ) -> None:
     first, _ = seed_two(app)
+    where = fhir.Publication.of(app)
     response = physio_client.get(f"/staff/fhir/screenings/{first}.json")
     assert response.status_code == 200
     bundle = json.loads(response.get_data(as_text=True))
     Bundle.model_validate(bundle)
     by_type = {entry["resource"]["resourceType"]: entry for entry in bundle["entry"]}
     screening_response = responses(bundle)[0]
-    assert not screening_response["resource"]["questionnaire"].startswith(fhir_followup.CANONICAL)
+    assert screening_response["resource"]["questionnaire"].startswith(where.questionnaire_url + "|")
     follow_ups = follow_up_responses(bundle)
     assert [resource["identifier"]["value"] for resource in follow_ups] == [f"{first}/2", f"{first}/6"]  # answered only
     for resource in follow_ups:
         QuestionnaireResponse.model_validate(resource)
         assert resource["status"] == "completed"
         assert resource["subject"] == {"reference": by_type["Patient"]["fullUrl"]}
-        [linked] = [ext for ext in resource["extension"] if ext["url"] == fhir_followup.FOLLOW_UP_OF]
+        [linked] = [ext for ext in resource["extension"] if ext["url"] == fhir_followup.FOLLOW_UP_OF.url(where)]
         assert linked["valueReference"]["reference"] == screening_response["fullUrl"]
         assert linked["valueReference"]["identifier"]["value"] == first
     week_2 = follow_ups[0]
-    assert [ext["valueQuantity"] for ext in week_2["extension"] if ext["url"] == fhir_followup.FOLLOW_UP_WEEK] == [
-        {"value": 2, "unit": "weeks", "system": "http://unitsofmeasure.org", "code": "wk"}
-    ]
+    assert [
+        ext["valueQuantity"] for ext in week_2["extension"] if ext["url"] == fhir_followup.FOLLOW_UP_WEEK.url(where)
+    ] == [{"value": 2, "unit": "weeks", "system": "http://unitsofmeasure.org", "code": "wk"}]
     answers = {item["linkId"]: item.get("answer", [{}])[0] for item in week_2["item"] if item["linkId"] != "activity"}
     assert answers == {
         "current_pain": {"valueInteger": 3},
         "average_pain": {"valueInteger": 4},
-        "pgic": {"valueCoding": {"system": fhir_followup.PGIC_SYSTEM, "code": "2", "display": "Much better"}},
-        "had_ims": {"valueCoding": {"system": fhir_followup.HAD_IMS_SYSTEM, "code": "yes", "display": "Yes"}},
+        "pgic": {
+            "valueCoding": {"system": fhir_followup.choice_system("pgic", where), "code": "2", "display": "Much better"}
+        },
+        "had_ims": {
+            "valueCoding": {"system": fhir_followup.choice_system("had_ims", where), "code": "yes", "display": "Yes"}
+        },
         "ims_sessions": {"valueInteger": 4},
     }
     activities = [
@@ -196,7 +202,7 @@ def test_each_answered_follow_up_is_a_questionnaire_response_linked_to_the_scree
         {"activity_name": '=HYPERLINK("http://evil.example")', "activity_score": 3},
     ]
     # Every linkId answered is a question of the follow-up Questionnaire.
-    questionnaire = fhir_followup.questionnaire_resource()
+    questionnaire = fhir_followup.questionnaire_resource(where)
     link_ids = {item["linkId"] for item in questionnaire["item"]} | {
         part["linkId"] for item in questionnaire["item"] for part in item.get("item", [])
     }
@@ -205,11 +211,11 @@ def test_each_answered_follow_up_is_a_questionnaire_response_linked_to_the_scree
     assert week_2["questionnaire"] == f"{questionnaire['url']}|{questionnaire['version']}"
 
 
-def test_the_follow_up_questionnaire_is_a_valid_fhir_questionnaire(physio_client: FlaskClient) -> None:
+def test_the_follow_up_questionnaire_is_a_valid_fhir_questionnaire(app: Flask, physio_client: FlaskClient) -> None:
     response = physio_client.get("/staff/fhir/follow-up-questionnaire.json")
     assert response.status_code == 200 and response.mimetype == "application/fhir+json"
     parsed = Questionnaire.model_validate(json.loads(response.get_data(as_text=True)))
-    assert parsed.url == fhir_followup.CANONICAL
+    assert parsed.url == f"{app.config['PUBLIC_BASE_URL']}/fhir/Questionnaire/ims-screen-follow-up"
     items = {item.linkId: item for item in parsed.item}
     assert list(items) == ["current_pain", "average_pain", "pgic", "had_ims", "ims_sessions", "activity"]
     assert [option.valueCoding.code for option in items["pgic"].answerOption] == [str(n) for n in range(1, 8)]

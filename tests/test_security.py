@@ -86,7 +86,8 @@ def url_for_rule(
             "account_id": account_id,
             "section_id": section_id,
             "filename": "css/site.css",
-            "code_system_id": "outcome",
+            "resource_type": "Questionnaire",
+            "resource_id": "ims-screen",
             "page": "pain",
         }[argument]
     return app.url_map.bind("localhost").build(rule.endpoint, values)

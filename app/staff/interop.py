@@ -29,14 +29,16 @@ def bundle_for(screening: Screening) -> dict[str, object]:
     QuestionnaireResponse in the language the screening was last worked on in; and its answered
     follow-ups after treatment."""
     assert screening.submitted_at is not None
+    where = fhir.publication()  # one installation's URLs for the screening's resources and its follow-ups'
     bundle = fhir.screening_bundle(
         screening.reference,
         screening.answers,
         screening.submitted_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         screening.stored_result(),
         language=screening.language or fhir.BASE_LANGUAGE,
+        where=where,
     )
-    return with_follow_ups(bundle, screening)  # each answered follow-up after treatment (app/fhir_followup.py)
+    return with_follow_ups(bundle, screening, where)  # each answered follow-up after treatment (app/fhir_followup.py)
 
 
 def _download(data: object, filename: str) -> Response:
@@ -129,4 +131,5 @@ def import_response() -> ResponseReturnValue:
         problems=problems,
         summary=[("#response", problem) for problem in problems],
         version=rules.ruleset().ruleset_version,
+        questionnaire_url=fhir.publication().questionnaire_url,
     ), status
