@@ -39,7 +39,7 @@ def answer_text(value: object, question: Question) -> str:
     if question.type is QuestionType.MULTIPLE and isinstance(value, list):
         return "; ".join(translate(question.labels.get(str(v), str(v))) for v in value)
     if question.type is QuestionType.SCALE:
-        return gettext("%(value)s out of %(maximum)s", value=_number(value), maximum=_number(question.maximum))
+        return scale_text(value, question.maximum)
     if question.type is QuestionType.DURATION and isinstance(value, Mapping):
         return amount_text(value["amount"], value["unit"])
     if question.type is QuestionType.DURATION and isinstance(value, int):
@@ -50,6 +50,11 @@ def answer_text(value: object, question: Question) -> str:
     if question.type is QuestionType.INTEGER and isinstance(value, int) and question.unit:
         return amount_text(value, question.unit)
     return str(value)
+
+
+def scale_text(value: object, maximum: object) -> str:
+    """A point on a scale from 0, "6 out of 10": the screening's answers and the follow-up's."""
+    return gettext("%(value)s out of %(maximum)s", value=_number(value), maximum=_number(maximum))
 
 
 def _number(value: object) -> str:
@@ -205,6 +210,7 @@ def language_name(tag: str) -> str:
 def init_app(app: Flask) -> None:
     """Register the template filters."""
     app.add_template_filter(answer_text)
+    app.add_template_filter(scale_text)
     app.add_template_filter(checklist_chosen)
     app.add_template_filter(local_date)
     app.add_template_filter(minutes_text)

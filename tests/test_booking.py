@@ -112,6 +112,33 @@ def test_request_without_csrf_token_is_refused(app: Flask, client: FlaskClient) 
     assert requests(app) == []
 
 
+#: What each typed field of the request form says about itself (WCAG 2.2 1.3.5, Identify Input
+#: Purpose, and GOV.UK's patterns): the keyboard a phone shows and what a browser may fill in.
+#: The activities are health details, which no browser should remember, as the questionnaire's.
+INPUT_PURPOSES = {
+    "name": {"type": "text", "autocomplete": "name", "spellcheck": "false"},
+    "phone": {"type": "tel", "autocomplete": "tel"},
+    "email": {"type": "email", "autocomplete": "email", "spellcheck": "false"},
+    "activity_1": {"type": "text", "autocomplete": "off"},
+    "activity_2": {"type": "text", "autocomplete": "off"},
+    "activity_3": {"type": "text", "autocomplete": "off"},
+}
+
+
+@sqlite_only
+def test_contact_fields_say_what_they_hold_so_phones_show_the_right_keyboard(app: Flask, client: FlaskClient) -> None:
+    submit_outcome(app, client, "likely")
+    typed = {"hidden", "checkbox", "radio"}
+    for page in (Journey(client).page(REQUEST), Page(post_request(client, phone="12345", email="jordan"))):
+        fields = {str(i["name"]): i for i in page.inputs if i.get("type") not in typed}
+        assert set(fields) == set(INPUT_PURPOSES)
+        for name, expected in INPUT_PURPOSES.items():
+            assert {key: fields[name].get(key) for key in expected} == expected, name
+    # The server still checks them as before: a browser never has the last word (novalidate).
+    assert "novalidate" in page.html
+    assert page.field_errors() == {"phone": PHONE_FORMAT, "email": EMAIL_FORMAT}
+
+
 # --- Validation ----------------------------------------------------------------------------------
 
 

@@ -3,6 +3,8 @@ questions, their validation, the check and the thanks with the safety net; the l
 (expired, used, stopped, unknown, someone else's); and answers that never change the screening's
 stored result. On SQLite and PostgreSQL where the database takes part."""
 
+import re
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -175,6 +177,49 @@ def test_sessions_in_persian_digits_are_understood(app: Flask, client: FlaskClie
     )
     assert response.status_code == 303
     assert only_follow_up(app, screening_id)["ims_sessions"] == 12
+
+
+@sqlite_only
+def test_the_sessions_box_brings_up_a_number_keypad(app: Flask, client: FlaskClient, clock: Clock) -> None:
+    """GOV.UK's whole-number input: type text with inputmode numeric (not type number, which
+    changes a value on scroll and refuses what the server would explain), checked on the server."""
+    _, links = invite(app, clock)
+    client.get(links.open)
+    path = "/follow-up/ims"
+    shown = open_page(client, path)
+    refused = Page(client.post(path, data={"csrf_token": shown.csrf_token, "had_ims": "yes", "ims_sessions": "four"}))
+    assert refused.field_errors() == {"ims_sessions": "Enter the number of sessions as a whole number, like 4"}
+    for page in (shown, refused):
+        [sessions] = [i for i in page.inputs if i.get("name") == "ims_sessions"]
+        expected = {"type": "text", "inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
+        assert {key: sessions.get(key) for key in expected} == expected
+
+
+@pytest.mark.one_backend
+def test_the_check_page_gives_a_scale_answer_out_of_10_as_the_screenings_does(
+    app: Flask, client: FlaskClient, clock: Clock
+) -> None:
+    _, links = invite(app, clock, activities=("Gardening",))
+    client.get(links.open)
+    for page, answer in (*ANSWERS.items(), ("activities", {"activity_1": "7"})):
+        path = f"/follow-up/{page}"
+        client.post(path, data={"csrf_token": open_page(client, path).csrf_token, **answer})
+    check = open_page(client, "/follow-up/check")
+    rows = dict(
+        zip(
+            re.findall(r'<dt class="summary-list__key">(.*?)</dt>', check.html, re.DOTALL),
+            re.findall(r'<dd class="summary-list__value">(.*?)</dd>', check.html, re.DOTALL),
+            strict=True,
+        )
+    )
+    assert rows == {
+        "How bad is your pain right now?": "3 out of 10",
+        "Over the past week, how bad has your pain been on average?": "4 out of 10",
+        "Since your first appointment, how has your pain problem changed overall?": "Much better",
+        "Have you had IMS (dry needling) since your screening?": "Yes",
+        "About how many IMS sessions have you had?": "5",  # a count, not a scale
+        "Gardening": "7 out of 10",
+    }
 
 
 def test_sessions_are_forgotten_after_no_and_change_links_come_back_to_the_check(

@@ -326,3 +326,34 @@ def test_a_checklist_is_one_prompt_of_its_page_and_one_question_asked() -> None:
     assert questionnaire.asked(SECTION, IDEAL) == [CHECKLIST]
     assert isinstance(CHECKLIST, Checklist) and CHECKLIST.is_checklist
     assert [q.id for q in questionnaire.applicable(IDEAL) if q.section_id == SECTION.id] == list(ITEMS)
+
+
+# --- Hints said once ----------------------------------------------------------------------------
+
+
+def sentences(text: str | None) -> set[str]:
+    return {sentence for sentence in re.split(r"(?<=[.?!])\s+", text or "") if sentence}
+
+
+@pytest.mark.parametrize("for_someone_else", [False, True], ids=["self", "someone_else"])
+def test_no_checklist_hint_repeats_under_one_of_its_items(for_someone_else: bool) -> None:
+    """A checklist's hint is read before its boxes and an item's under its box (and both by a
+    screen reader): a sentence in both is read twice."""
+    for section in rules.questionnaire().sections:
+        for checklist in section.checklists:
+            said = sentences(checklist.wording(for_someone_else)[1])
+            for item in checklist.items:
+                assert not said & sentences(item.wording(for_someone_else)[1]), (checklist.id, item.id)
+
+
+@pytest.mark.one_backend
+def test_the_medicines_page_says_once_not_to_stop_a_medicine(app: Flask, client: FlaskClient) -> None:
+    seed_draft(app, client, answers_before("medicines", IDEAL))
+    page = Journey(client).page("/screening/medicines")
+    assert page.text.count("Do not stop or change any medicine because of this screening.") == 1
+    # Under the blood-thinner box, which it is about.
+    assert re.search(
+        r"A medicine that thins the blood or stops it from clotting</label>\s*"
+        r'<p class="hint choice__hint" id="[^"]+">Do not stop or change any medicine',
+        page.html,
+    )

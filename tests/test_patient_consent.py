@@ -1,8 +1,10 @@
 """Landing page, privacy notice and consent: nothing is stored before the person agrees."""
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+import rules
 from app.patient import services
 from tests.support.journey import Journey, Page, screenings, session_data
 
@@ -13,6 +15,29 @@ def test_landing_explains_ims_and_offers_privacy_notice_and_start(client: FlaskC
     assert "/privacy" in page.links
     assert "/start" in page.links
     assert "Start the screening" in page.text
+
+
+@pytest.mark.one_backend
+def test_landing_says_what_ims_aims_to_do_and_promises_nothing(client: FlaskClient) -> None:
+    """Patient text never promises (docs/clinical-evidence.md, "What IMS is"): Gunn's account is
+    his view, the needle's effect an aim, and the evidence limited."""
+    page = Journey(client).page("/")
+    assert "The needle helps" not in page.text
+    assert "In Dr. Gunn's view, irritated nerves can keep muscles tight and sore." in page.text
+    assert "The needle aims to help the muscle relax and return to its normal length." in page.text
+    assert "Research on IMS is still limited, and it does not help everyone." in page.text
+
+
+@pytest.mark.one_backend
+def test_consent_page_describes_the_questions_in_the_order_they_come(client: FlaskClient) -> None:
+    """What the page says comes first is what comes first (rules/data/questionnaire.yaml)."""
+    titles = [section.title for section in rules.questionnaire().sections]
+    assert titles[:3] == ["Who this is for", "Age and where it hurts", "Warning signs that need care now"]
+    page = Journey(client).page("/start")
+    assert (
+        "It first asks who it is for, your age and where it hurts. Then it asks about warning signs that "
+        "need a doctor, your health, how you feel about needles, your pain and what you have tried."
+    ) in page.text
 
 
 def test_privacy_notice_page_exists(client: FlaskClient) -> None:

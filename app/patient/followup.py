@@ -101,8 +101,13 @@ class ImsPage(FlaskForm):
             AnyOf(list(measures.HAD_IMS), _l("Select whether you have had IMS")),
         ],
     )
-    #: Asked after "yes" only (revealed without JavaScript, see site.css `.reveal`).
-    ims_sessions = StringField(_l(measures.QUESTIONS["ims_sessions"]))
+    #: Asked after "yes" only (revealed without JavaScript, see site.css `.reveal`). A whole number
+    #: as GOV.UK asks one (and the questionnaire's numbers): a text input that brings up a number
+    #: keypad, not type="number", checked here.
+    ims_sessions = StringField(
+        _l(measures.QUESTIONS["ims_sessions"]),
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"},
+    )
 
     def validate_ims_sessions(self, field: Field) -> None:
         if self.had_ims.data != "yes":

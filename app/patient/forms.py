@@ -18,12 +18,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    EmailField,
     Field,
     IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
     StringField,
+    TelField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -505,19 +507,33 @@ ACTIVITY_VALIDATORS = [
     Optional(),
     Length(max=measures.PSFS_ACTIVITY_MAX_LENGTH, message=_fewer_characters(measures.PSFS_ACTIVITY_MAX_LENGTH)),
 ]
+#: An activity is a health detail, which a browser should not offer again (as the questionnaire's answers).
+ACTIVITY_ATTRIBUTES = {"autocomplete": "off"}
 
 
 class AssessmentRequestForm(FlaskForm):
     """Asking the clinic to get in touch about an assessment."""
 
+    # Each contact field says what it holds (WCAG 2.2 1.3.5, Identify Input Purpose): a browser can
+    # fill it in, and a phone shows the keyboard for it. The checks stay the server's (the page is
+    # `novalidate`): a tel or email input only changes the keyboard and the autofill.
     # DataRequired, not InputRequired: a name of spaces only is no name.
     name = StringField(
         _l("Full name"),
         validators=[DataRequired(_l("Enter your full name")), Length(max=120, message=_fewer_characters(120))],
+        render_kw={"autocomplete": "name", "spellcheck": "false"},
     )
     # Phone before email, as on the page, so that the error summary lists problems in page order.
-    phone = StringField(_l("Phone number"), validators=[Optional(), Length(max=30, message=_fewer_characters(30))])
-    email = StringField(_l("Email address"), validators=[Optional(), Length(max=254, message=_fewer_characters(254))])
+    phone = TelField(
+        _l("Phone number"),
+        validators=[Optional(), Length(max=30, message=_fewer_characters(30))],
+        render_kw={"autocomplete": "tel"},
+    )
+    email = EmailField(
+        _l("Email address"),
+        validators=[Optional(), Length(max=254, message=_fewer_characters(254))],
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
+    )
     preferred_location = SingleChoiceField(
         _l("Which location would suit you?"),
         validate_choice=True,
@@ -536,9 +552,9 @@ class AssessmentRequestForm(FlaskForm):
     #: Separate and optional, never needed to book (issue 18): the follow-up after treatment.
     follow_up_consent = BooleanField(_l("Yes, email me a few short questions after my first appointment"))
     #: The Patient-Specific Functional Scale's activities (app/measures.py), asked with the consent.
-    activity_1 = StringField(_l("First activity"), validators=ACTIVITY_VALIDATORS)
-    activity_2 = StringField(_l("Second activity"), validators=ACTIVITY_VALIDATORS)
-    activity_3 = StringField(_l("Third activity"), validators=ACTIVITY_VALIDATORS)
+    activity_1 = StringField(_l("First activity"), validators=ACTIVITY_VALIDATORS, render_kw=ACTIVITY_ATTRIBUTES)
+    activity_2 = StringField(_l("Second activity"), validators=ACTIVITY_VALIDATORS, render_kw=ACTIVITY_ATTRIBUTES)
+    activity_3 = StringField(_l("Third activity"), validators=ACTIVITY_VALIDATORS, render_kw=ACTIVITY_ATTRIBUTES)
 
     def activities(self) -> list[str]:
         """The activities typed, in order, blanks left out; none without the follow-up consent."""
