@@ -118,6 +118,12 @@ def local_date(moment: datetime) -> str:
     return f"{local.day} {local:%B %Y}"
 
 
+def local_day(moment: date) -> str:
+    """A day (a moment's, in the clinic's zone) as `local_datetime` writes it without the time: "3 Dec 2026"."""
+    day = moment.astimezone(CLINIC_TIME_ZONE).date() if isinstance(moment, datetime) else moment
+    return f"{day.day} {day:%b %Y}"
+
+
 def local_datetime(moment: datetime) -> str:
     """A date and time in the clinic's zone, e.g. "3 Dec 2026, 14:05"."""
     local = moment.astimezone(CLINIC_TIME_ZONE)
@@ -209,6 +215,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_date)
     app.add_template_filter(minutes_text)
     app.add_template_filter(local_datetime)
+    app.add_template_filter(local_day)
     app.add_template_filter(screening_summary)
     app.add_template_filter(preferred_time_label)
     app.add_template_filter(notification_state)

@@ -27,7 +27,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 import rules
-from app import audit, followup, measures
+from app import audit, fhir_import, followup, measures
 from app.clock import utcnow
 from app.display import CLINIC_TIME_ZONE
 from app.extensions import db
@@ -213,6 +213,7 @@ def _render_screening(
         explained=explain(result, screening.answers),
         blind=blind,
         hidden=review.rules_outcome_hidden(screening, current_user, blind),
+        imported_by=fhir_import.imported_by(screening) if screening.imported_at else None,
         questionnaire=rules.questionnaire(),
         ruleset=rules.ruleset(),
         applicable={q.id for q in rules.questionnaire().applicable(screening.answers)},
