@@ -758,3 +758,19 @@ def test_an_import_answered_long_ago_heads_its_outcome_in_the_queue(app: Flask, 
     queue = physio_client.get("/staff/?outcome=" + old.outcome).get_data(as_text=True)
     references = re.findall(r'class="queue__reference"><a [^>]*>(IMS-[A-Z0-9]+)<', queue)
     assert len(references) == 2 and references[0] == old.reference
+
+
+def test_an_imported_screenings_rule_trace_never_says_the_person_read_it(
+    app: Flask, physio_client: FlaskClient
+) -> None:
+    """IMS Screen never showed an imported result: its trace says what the person would have been
+    told, not what they read, on the screening page and its print view alike."""
+    answers = profile("ideal_neck", rf_weight_loss="yes")
+    imported = import_of(app, physio_client, response_of(answers))
+    answered_here = submit_screening(app, answers)
+    for path in ("/staff/screenings/{}", "/staff/screenings/{}/print"):
+        page = physio_client.get(path.format(imported.reference)).get_data(as_text=True)
+        assert "What the patient read" not in page
+        assert "What IMS Screen would have told the person (it never showed them this result)" in page
+        page = physio_client.get(path.format(answered_here)).get_data(as_text=True)
+        assert "What the patient read" in page and "would have told the person" not in page
