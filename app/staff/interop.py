@@ -13,6 +13,7 @@ from wtforms import BooleanField
 
 import rules
 from app import audit, fhir, fhir_import
+from app.errors import size_text
 from app.extensions import db
 from app.fhir_followup import questionnaire_resource as follow_up_questionnaire_resource
 from app.fhir_followup import with_follow_ups
@@ -126,6 +127,7 @@ def import_response() -> ResponseReturnValue:
     return render_template(
         "staff/import.html",
         form=form,
+        largest=size_text(IMPORT_MAX_BYTES),
         problems=problems,
         summary=[("#response", problem) for problem in problems],
         version=rules.ruleset().ruleset_version,
