@@ -16,8 +16,9 @@ from app import i18n
 from app.clock import utcnow
 from app.i18n import ENGLISH, number_text, translate
 from app.models import PREFERRED_TIMES, Notification, Screening
+from rules.engine import MISSING_FACTS
 from rules.outcomes import Outcome
-from rules.questionnaire import NUMERIC_TYPES, Checklist, Question, QuestionType, SafetyNet
+from rules.questionnaire import NUMERIC_TYPES, Category, Checklist, Question, QuestionType, SafetyNet
 
 #: The clinics are in British Columbia; people read dates in their local time.
 CLINIC_TIME_ZONE = ZoneInfo("America/Vancouver")
@@ -139,15 +140,62 @@ def screening_summary(screening: Screening, with_flags: bool = True) -> str:
         for question in rules.questionnaire().summary_questions
         if _summarised(answers.get(question.id), question)
     ]
-    flags = [reason["title"] for reason in screening.reasons or [] if with_flags and _is_flag(reason["outcome"])]
+    unasked = not_asked(screening)
+    flags = [
+        reason["title"]
+        for reason in screening.reasons or []
+        if with_flags and _is_flag(reason["outcome"]) and not _only_about_unasked(reason["rule_id"], screening, unasked)
+    ]
     unsure = (screening.indicators or {}).get("unsure_answers") or []
     if unsure:
         flags.append(f"{len(unsure)} not sure")
     if flags:
         parts.append("flags: " + "; ".join(flags))
+    if unasked and with_flags:  # while the outcome is hidden, an early stop would give it away
+        at = "a warning sign" if Outcome(screening.outcome or "").medical else "a reason not to needle"
+        parts.append(f"stopped at {at}: later questions {'not needed' if screening.imported_at else 'not asked'}")
     if screening.assessment_request is not None:
         parts.append("asked to be contacted")
     return ", ".join(parts)
+
+
+def not_asked(screening: Screening) -> set[str]:
+    """The required questions a screening decided early never asked: those left unanswered on the
+    pages after the last page with an answer. The patient pages stop there once the answers decide
+    an outcome that overrides candidacy (emergency, see a doctor, not suitable), and a response
+    from another tool, stopped as they are, is imported only when its answers decide. A question
+    left unanswered on a page that was shown is not among them: it was asked, and skipped.
+    Empty for any other screening."""
+    missing = (screening.indicators or {}).get("missing_answers") or []
+    if not missing or screening.outcome is None or not Outcome(screening.outcome).overrides_candidacy:
+        return set()
+    sections = rules.questionnaire().sections
+    answered = [
+        index for index, section in enumerate(sections) if any(q.id in screening.answers for q in section.questions)
+    ]
+    later = {q.id for section in sections[max(answered, default=-1) + 1 :] for q in section.questions}
+    return set(missing) & later
+
+
+#: The category of question (None: any other) each built-in "missing" fact watches.
+_MISSING_FACT_CATEGORIES: dict[str, Category | None] = {name: category for category, name in MISSING_FACTS.items()}
+
+
+def _only_about_unasked(rule_id: str, screening: Screening, unasked: set[str]) -> bool:
+    """Whether a fired rule says only that questions went unanswered which were never asked
+    (`not_asked`): it reads nothing but the "missing" facts, and no question of their categories
+    was left unanswered on a page that was shown. A rule no longer in the rule set is kept."""
+    if not unasked:
+        return False
+    rule = next((rule for rule in rules.ruleset().rules if rule.id == rule_id), None)
+    read = set(rule.when.names()) if rule is not None else set()
+    if not read or not read <= _MISSING_FACT_CATEGORIES.keys():
+        return False
+    categories = {_MISSING_FACT_CATEGORIES[name] for name in read}
+    questions = rules.questionnaire().questions
+    skipped = set((screening.indicators or {}).get("missing_answers") or []) - unasked
+    # A question no longer asked has no category to tell by: counted as skipped, so the rule is kept.
+    return not any(qid not in questions or questions[qid].category in categories for qid in skipped)
 
 
 def _summarised(value: object, question: Question) -> bool:
@@ -217,6 +265,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_datetime)
     app.add_template_filter(local_day)
     app.add_template_filter(screening_summary)
+    app.add_template_filter(not_asked)
     app.add_template_filter(preferred_time_label)
     app.add_template_filter(notification_state)
     app.add_template_global(utcnow, "now")
