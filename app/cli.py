@@ -383,7 +383,8 @@ def fhir_import_command(file: IO[bytes], assume_current_version: bool) -> None:
     else:
         click.echo("The file gives no date for when the person answered: it is filed as answered now.")
     click.echo(
-        "IMS Screen did not show this result to the person: for an emergency or see-a-doctor result, contact them now."
+        "IMS Screen did not show this result to the person, and has no contact details for them: for an emergency "
+        "or see-a-doctor result, contact them now through the tool or record the response came from."
     )
 
 

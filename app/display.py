@@ -156,6 +156,8 @@ def screening_summary(screening: Screening, with_flags: bool = True) -> str:
         parts.append(f"stopped at {at}: later questions {'not needed' if screening.imported_at else 'not asked'}")
     if screening.assessment_request is not None:
         parts.append("asked to be contacted")
+    elif screening.imported_at is not None:  # the person never used IMS Screen: none to reach them by here
+        parts.append("no contact details here: find the person through the record it came from")
     return ", ".join(parts)
 
 

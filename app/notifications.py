@@ -65,16 +65,26 @@ def queue_for_request(screening: Screening, patient_email: str | None) -> None:
         )
 
 
-def compose(notification: Notification, reference: str | None, patient_locale: str = ENGLISH.locale) -> EmailMessage:
+def compose(
+    notification: Notification, reference: str | None, patient_locale: str = ENGLISH.locale, *, imported: bool = False
+) -> EmailMessage:
     """The message for a notification: a reference and a link, no health information. The clinic's
-    are in English; the patient's in `patient_locale` (a Babel locale, app/i18n.py)."""
+    are in English; the patient's in `patient_locale` (a Babel locale, app/i18n.py). `imported`: the
+    screening was filed from another tool's response, so the person never saw its result here."""
     config = current_app.config
     clinic = config["CLINIC_NAME"]
     message = EmailMessage(MAIL_POLICY)
     message["From"] = config["MAIL_FROM"]
     message["To"] = notification.recipient or config["CLINIC_INBOX"]
     portal = _portal_link(reference)
-    if notification.kind == "clinic_urgent_screening":
+    if notification.kind == "clinic_urgent_screening" and imported:
+        message["Subject"] = f"IMS Screen: a screening needs prompt attention ({reference})"
+        body = (
+            f"A screening imported from another tool was given an outcome that sends the person to medical care.\n"
+            f"IMS Screen never showed the person this result, and has no contact details for them: please open it,\n"
+            f"find them through the tool or record it came from, and contact them now:\n\n{portal}\n"
+        )
+    elif notification.kind == "clinic_urgent_screening":
         message["Subject"] = f"IMS Screen: a screening needs prompt attention ({reference})"
         body = (
             f"A screening submitted online was given an outcome that sends the person to medical care.\n"
@@ -162,7 +172,9 @@ def deliver_due(send: Sender, now: datetime | None = None, limit: int = 100) -> 
         if not _claim(notification, now):
             continue  # another worker (cron, or a background thread) is sending it
         screening = db.session.execute(
-            select(Screening.reference, Screening.language).where(Screening.id == notification.screening_id)
+            select(Screening.reference, Screening.language, Screening.imported_at).where(
+                Screening.id == notification.screening_id
+            )
         ).first()
         if notification.screening_id is None or screening is None:
             # The screening was deleted (a patient's request, or retention) before this went out.
@@ -179,7 +191,8 @@ def deliver_due(send: Sender, now: datetime | None = None, limit: int = 100) -> 
         notification.attempts += 1
         try:
             language = BY_TAG.get(screening.language, ENGLISH)
-            send(message or compose(notification, screening.reference, language.locale))
+            imported = screening.imported_at is not None
+            send(message or compose(notification, screening.reference, language.locale, imported=imported))
         # Any error, not only SMTP's (a non-ASCII password, a bug in compose...): unrecorded, it
         # would end the batch without counting the attempt, and the row would block the queue.
         except Exception as error:  # noqa: BLE001 -- recorded below, by type: its text may hold an address

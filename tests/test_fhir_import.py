@@ -15,6 +15,7 @@ import io
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 import rules
-from app import fhir, fhir_import, retention
+from app import fhir, fhir_import, notifications, retention
 from app.clock import utcnow
 from app.display import local_datetime
 from app.extensions import db
@@ -774,3 +775,59 @@ def test_an_imported_screenings_rule_trace_never_says_the_person_read_it(
         assert "What IMS Screen would have told the person (it never showed them this result)" in page
         page = physio_client.get(path.format(answered_here)).get_data(as_text=True)
         assert "What the patient read" in page and "would have told the person" not in page
+
+
+# ---- An import has no contact details: staff are told where to find the person --------------------
+
+
+def test_the_queue_marks_imports_in_words(app: Flask, physio_client: FlaskClient) -> None:
+    imported = import_of(app, physio_client, response_of(profile("ideal_neck", rf_weight_loss="yes")))
+    answered_here = submit_screening(app, profile("ideal_neck"))
+    queue = physio_client.get("/staff/").get_data(as_text=True)
+    rows = {
+        reference: row
+        for row in queue.split("<tr")
+        for reference in re.findall(r'class="queue__reference"><a [^>]*>(IMS-[A-Z0-9]+)<', row)
+    }
+    assert '<strong class="tag">Imported</strong>' in rows[imported.reference]
+    assert "no contact details here: find the person through the record it came from" in rows[imported.reference]
+    assert "Imported" not in rows[answered_here] and "no contact details" not in rows[answered_here]
+
+
+def test_an_urgent_import_says_where_to_find_the_person_not_to_contact_them_from_here(
+    app: Flask, physio_client: FlaskClient
+) -> None:
+    response = response_of(profile("ideal_neck", rf_weight_loss="yes"))  # see a doctor
+    response["identifier"] = {"system": "https://forms.other.example/responses", "value": "QR-2207"}
+    posted = post_import(physio_client, json.dumps(response).encode())
+    shown = physio_client.get(posted.location).get_data(as_text=True)
+    notice = re.search(r'<div class="notice notice--success"[^>]*><p>(.*?)</p>', shown, re.DOTALL)
+    assert notice is not None
+    assert "IMS Screen did not show this result to the person" in notice.group(1)
+    assert (
+        "has no contact details for them: find them through the tool or record the response came from"
+        in notice.group(1)
+    )
+    assert "contact them now" in notice.group(1)
+    assert "No contact details: the screening was imported" in shown
+    assert "QR-2207" in shown and "https://forms.other.example/responses" in shown
+    assert "the patient has not asked to be contacted" not in shown
+
+
+def test_a_routine_import_is_not_said_to_need_contact_now(app: Flask, physio_client: FlaskClient) -> None:
+    posted = post_import(physio_client, json.dumps(response_of(profile("ideal_neck"))).encode())
+    shown = physio_client.get(posted.location).get_data(as_text=True)
+    assert "IMS Screen did not show this result to the person" in shown and "contact them now" not in shown
+
+
+def test_the_clinics_email_of_an_urgent_import_does_not_ask_whether_the_person_got_the_message(
+    app: Flask, physio_client: FlaskClient
+) -> None:
+    import_of(app, physio_client, response_of(profile("ideal_neck", rf_weight_loss="yes")))
+    sent: list[EmailMessage] = []
+    with app.app_context():
+        assert notifications.deliver_due(sent.append) == (1, 0)
+    body = sent[0].get_content()
+    assert "check that the person got the message" not in body
+    assert "imported from another tool" in body and "IMS Screen never showed the person this result" in body
+    assert "find them through the tool or record it came from" in body

@@ -117,11 +117,7 @@ def import_response() -> ResponseReturnValue:
             problems = refusal.problems
         else:
             db.session.commit()
-            flash(
-                f"Imported as {screening.reference} and judged by the rules. IMS Screen did not show this "
-                "result to the person: for an emergency or see-a-doctor result, contact them now.",
-                "success",
-            )
+            flash(imported_notice(screening), "success")
             return redirect(url_for("staff.screening", reference=screening.reference), 303)
     status = 400 if form.errors or problems else 200
     return render_template(
@@ -132,3 +128,18 @@ def import_response() -> ResponseReturnValue:
         summary=[("#response", problem) for problem in problems],
         version=rules.ruleset().ruleset_version,
     ), status
+
+
+def imported_notice(screening: Screening) -> str:
+    """What staff are told once a response is filed: that the person never saw its result and, for
+    an emergency or see-a-doctor result, to contact them now, through the tool or record the
+    response came from, as IMS Screen has no contact details for them."""
+    notice = (
+        f"Imported as {screening.reference} and judged by the rules. IMS Screen did not show this result to the person"
+    )
+    if screening.outcome is not None and rules.Outcome(screening.outcome).medical:
+        return (
+            f"{notice}, and has no contact details for them: find them through the tool or record the response "
+            "came from, and contact them now."
+        )
+    return f"{notice}."
