@@ -221,9 +221,16 @@ def preferred_time_label(value: str) -> str:
 
 def notification_state(notification: Notification) -> str:
     """How far an email got, in words. In development without a mail server (no SMTP_HOST) an
-    email is only written to the server's console: it reached nobody, so it is never called sent."""
+    email is only written to the console of the process that sent it: it reached nobody, so it is
+    never called sent. That process (often `flask notify`, from cron) records how it went; for an
+    email sent before it did (`delivered_by` None), this web server's own settings are the guess."""
     if notification.state == "sent":
-        if not current_app.config["SMTP_HOST"]:
+        to_console = (
+            notification.delivered_by == "console"
+            if notification.delivered_by is not None
+            else not current_app.config["SMTP_HOST"]
+        )
+        if to_console:
             return "not sent: written to the server's console only (development, no mail server set up)"
         return f"sent {local_datetime(notification.sent_at)}" if notification.sent_at else "sent"
     if notification.state == "cancelled":

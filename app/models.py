@@ -504,6 +504,9 @@ NOTIFICATION_KINDS = (
 #: `cancelled`: not sent, and never will be, because sending it was no longer wanted (the person
 #: stopped the follow-ups before their invitation went out).
 NOTIFICATION_STATES = ("pending", "sent", "failed", "cancelled")
+#: How a sent email went (`Notification.delivered_by`): through the mail server, or only written to
+#: the console of the process that sent it (development, no SMTP_HOST).
+DELIVERY_WAYS = ("smtp", "console")
 
 
 class Notification(Base):
@@ -517,6 +520,7 @@ class Notification(Base):
     __table_args__ = (
         CheckConstraint(_one_of("kind", NOTIFICATION_KINDS), name="kind"),
         CheckConstraint(_one_of("state", NOTIFICATION_STATES), name="state"),
+        CheckConstraint(_one_of("delivered_by", DELIVERY_WAYS), name="delivered_by"),
         Index("ix_notification_due", "state", "next_attempt_at"),
     )
 
@@ -533,6 +537,11 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: How a sent email went, as the process that sent it knew (DELIVERY_WAYS): through the mail
+    #: server, or only written to that process's console (development, no SMTP_HOST). The web
+    #: server showing it may be set up otherwise than `flask notify`, which sends most. None for
+    #: an email sent before it was recorded (migration 0018), or by a sender that does not say.
+    delivered_by: Mapped[str | None] = mapped_column(String(16))
     #: The follow-up a `patient_follow_up` email invites to (its link's token is made when it is sent).
     follow_up_id: Mapped[int | None] = mapped_column(ForeignKey("follow_up.id", ondelete="SET NULL"), index=True)
 

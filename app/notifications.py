@@ -39,7 +39,9 @@ RETRY_DELAYS = (
     timedelta(hours=12),
 )
 
-Sender = Callable[[EmailMessage], None]
+#: Sends one message (raising when it cannot) and says how it went, when it knows: one of
+#: models.DELIVERY_WAYS, recorded with the notification for the staff page.
+Sender = Callable[[EmailMessage], str | None]
 
 
 def queue_for_screening(screening: Screening) -> None:
@@ -131,10 +133,11 @@ def _portal_link(reference: str | None) -> str:
 
 
 def smtp_sender(app: Flask) -> Sender:
-    """Send through the configured SMTP server; without one, write the message to the log."""
+    """Send through the configured SMTP server ("smtp"); without one, write the message to the log
+    ("console", in development only)."""
     config = app.config
 
-    def send(message: EmailMessage) -> None:
+    def send(message: EmailMessage) -> str:
         if not config["SMTP_HOST"]:
             if config["IMS_ENV"] != "development":
                 raise smtplib.SMTPException("SMTP_HOST is not configured")
@@ -142,13 +145,14 @@ def smtp_sender(app: Flask) -> Sender:
             log.info(
                 "Email not sent (no SMTP_HOST, development). Subject: %s\n%s", message["Subject"], message.get_content()
             )
-            return
+            return "console"
         with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:
             if config["SMTP_STARTTLS"]:
                 smtp.starttls()
             if config["SMTP_USERNAME"]:
                 smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
             smtp.send_message(message)
+        return "smtp"
 
     return send
 
@@ -192,7 +196,9 @@ def deliver_due(send: Sender, now: datetime | None = None, limit: int = 100) -> 
         try:
             language = BY_TAG.get(screening.language, ENGLISH)
             imported = screening.imported_at is not None
-            send(message or compose(notification, screening.reference, language.locale, imported=imported))
+            delivered_by = send(
+                message or compose(notification, screening.reference, language.locale, imported=imported)
+            )
         # Any error, not only SMTP's (a non-ASCII password, a bug in compose...): unrecorded, it
         # would end the batch without counting the attempt, and the row would block the queue.
         except Exception as error:  # noqa: BLE001 -- recorded below, by type: its text may hold an address
@@ -208,6 +214,7 @@ def deliver_due(send: Sender, now: datetime | None = None, limit: int = 100) -> 
         else:
             sent += 1
             notification.state, notification.sent_at, notification.last_error = "sent", now, None
+            notification.delivered_by = delivered_by
             if notification.kind == "patient_follow_up":
                 followup.mark_sent(notification, now)
         db.session.commit()  # one at a time: a crash mid-batch never resends what went out
