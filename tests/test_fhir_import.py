@@ -759,6 +759,7 @@ def test_an_import_answered_long_ago_heads_its_outcome_in_the_queue(app: Flask, 
     queue = physio_client.get("/staff/?outcome=" + old.outcome).get_data(as_text=True)
     references = re.findall(r'class="queue__reference"><a [^>]*>(IMS-[A-Z0-9]+)<', queue)
     assert len(references) == 2 and references[0] == old.reference
+    assert '<td data-label="Submitted">20 Nov 2026</td>' in queue  # the file's day, with no made-up time
 
 
 def test_an_imported_screenings_rule_trace_never_says_the_person_read_it(
