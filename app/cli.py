@@ -378,8 +378,13 @@ def fhir_import_command(file: IO[bytes], assume_current_version: bool) -> None:
     db.session.commit()
     outcome = rules.Outcome(screening.outcome).staff_label if screening.outcome else "none"
     click.echo(f"Imported as {screening.reference}, judged by the rules: {outcome}.")
+    if screening.imported_authored:
+        click.echo(f"Answered {screening.imported_authored} (the file's authored date).")
+    else:
+        click.echo("The file gives no date for when the person answered: it is filed as answered now.")
     click.echo(
-        "IMS Screen did not show this result to the person: for an emergency or see-a-doctor result, contact them now."
+        "IMS Screen did not show this result to the person, and has no contact details for them: for an emergency "
+        "or see-a-doctor result, contact them now through the tool or record the response came from."
     )
 
 

@@ -16,8 +16,9 @@ from app import i18n
 from app.clock import utcnow
 from app.i18n import ENGLISH, number_text, translate
 from app.models import PREFERRED_TIMES, Notification, Screening
+from rules.engine import MISSING_FACTS
 from rules.outcomes import Outcome
-from rules.questionnaire import NUMERIC_TYPES, Checklist, Question, QuestionType, SafetyNet
+from rules.questionnaire import NUMERIC_TYPES, Category, Checklist, Question, QuestionType, SafetyNet
 
 #: The clinics are in British Columbia; people read dates in their local time.
 CLINIC_TIME_ZONE = ZoneInfo("America/Vancouver")
@@ -123,6 +124,12 @@ def local_date(moment: datetime) -> str:
     return f"{local.day} {local:%B %Y}"
 
 
+def local_day(moment: date) -> str:
+    """A day (a moment's, in the clinic's zone) as `local_datetime` writes it without the time: "3 Dec 2026"."""
+    day = moment.astimezone(CLINIC_TIME_ZONE).date() if isinstance(moment, datetime) else moment
+    return f"{day.day} {day:%b %Y}"
+
+
 def local_datetime(moment: datetime) -> str:
     """A date and time in the clinic's zone, e.g. "3 Dec 2026, 14:05"."""
     local = moment.astimezone(CLINIC_TIME_ZONE)
@@ -138,15 +145,64 @@ def screening_summary(screening: Screening, with_flags: bool = True) -> str:
         for question in rules.questionnaire().summary_questions
         if _summarised(answers.get(question.id), question)
     ]
-    flags = [reason["title"] for reason in screening.reasons or [] if with_flags and _is_flag(reason["outcome"])]
+    unasked = not_asked(screening)
+    flags = [
+        reason["title"]
+        for reason in screening.reasons or []
+        if with_flags and _is_flag(reason["outcome"]) and not _only_about_unasked(reason["rule_id"], screening, unasked)
+    ]
     unsure = (screening.indicators or {}).get("unsure_answers") or []
     if unsure:
         flags.append(f"{len(unsure)} not sure")
     if flags:
         parts.append("flags: " + "; ".join(flags))
+    if unasked and with_flags:  # while the outcome is hidden, an early stop would give it away
+        at = "a warning sign" if Outcome(screening.outcome or "").medical else "a reason not to needle"
+        parts.append(f"stopped at {at}: later questions {'not needed' if screening.imported_at else 'not asked'}")
     if screening.assessment_request is not None:
         parts.append("asked to be contacted")
+    elif screening.imported_at is not None:  # the person never used IMS Screen: none to reach them by here
+        parts.append("no contact details here: find the person through the record it came from")
     return ", ".join(parts)
+
+
+def not_asked(screening: Screening) -> set[str]:
+    """The required questions a screening decided early never asked: those left unanswered on the
+    pages after the last page with an answer. The patient pages stop there once the answers decide
+    an outcome that overrides candidacy (emergency, see a doctor, not suitable), and a response
+    from another tool, stopped as they are, is imported only when its answers decide. A question
+    left unanswered on a page that was shown is not among them: it was asked, and skipped.
+    Empty for any other screening."""
+    missing = (screening.indicators or {}).get("missing_answers") or []
+    if not missing or screening.outcome is None or not Outcome(screening.outcome).overrides_candidacy:
+        return set()
+    sections = rules.questionnaire().sections
+    answered = [
+        index for index, section in enumerate(sections) if any(q.id in screening.answers for q in section.questions)
+    ]
+    later = {q.id for section in sections[max(answered, default=-1) + 1 :] for q in section.questions}
+    return set(missing) & later
+
+
+#: The category of question (None: any other) each built-in "missing" fact watches.
+_MISSING_FACT_CATEGORIES: dict[str, Category | None] = {name: category for category, name in MISSING_FACTS.items()}
+
+
+def _only_about_unasked(rule_id: str, screening: Screening, unasked: set[str]) -> bool:
+    """Whether a fired rule says only that questions went unanswered which were never asked
+    (`not_asked`): it reads nothing but the "missing" facts, and no question of their categories
+    was left unanswered on a page that was shown. A rule no longer in the rule set is kept."""
+    if not unasked:
+        return False
+    rule = next((rule for rule in rules.ruleset().rules if rule.id == rule_id), None)
+    read = set(rule.when.names()) if rule is not None else set()
+    if not read or not read <= _MISSING_FACT_CATEGORIES.keys():
+        return False
+    categories = {_MISSING_FACT_CATEGORIES[name] for name in read}
+    questions = rules.questionnaire().questions
+    skipped = set((screening.indicators or {}).get("missing_answers") or []) - unasked
+    # A question no longer asked has no category to tell by: counted as skipped, so the rule is kept.
+    return not any(qid not in questions or questions[qid].category in categories for qid in skipped)
 
 
 def _summarised(value: object, question: Question) -> bool:
@@ -170,9 +226,16 @@ def preferred_time_label(value: str) -> str:
 
 def notification_state(notification: Notification) -> str:
     """How far an email got, in words. In development without a mail server (no SMTP_HOST) an
-    email is only written to the server's console: it reached nobody, so it is never called sent."""
+    email is only written to the console of the process that sent it: it reached nobody, so it is
+    never called sent. That process (often `flask notify`, from cron) records how it went; for an
+    email sent before it did (`delivered_by` None), this web server's own settings are the guess."""
     if notification.state == "sent":
-        if not current_app.config["SMTP_HOST"]:
+        to_console = (
+            notification.delivered_by == "console"
+            if notification.delivered_by is not None
+            else not current_app.config["SMTP_HOST"]
+        )
+        if to_console:
             return "not sent: written to the server's console only (development, no mail server set up)"
         return f"sent {local_datetime(notification.sent_at)}" if notification.sent_at else "sent"
     if notification.state == "cancelled":
@@ -215,7 +278,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_date)
     app.add_template_filter(minutes_text)
     app.add_template_filter(local_datetime)
+    app.add_template_filter(local_day)
     app.add_template_filter(screening_summary)
+    app.add_template_filter(not_asked)
     app.add_template_filter(preferred_time_label)
     app.add_template_filter(notification_state)
     app.add_template_global(utcnow, "now")

@@ -2,7 +2,7 @@
 
 from typing import NamedTuple
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from limits.errors import StorageError
@@ -65,6 +65,10 @@ RETRY_AFTER_STORAGE_ERROR = 30
 #: Endpoints read by programs rather than people; their errors are JSON.
 JSON_PATHS = ("/healthz",)
 
+#: The staff portal's pages: a body too large for one of them gets a page of the portal's own,
+#: in words for staff (the patients' tells them to shorten what they typed, and links to their start).
+STAFF_PATH = "/staff/"
+
 
 def init_app(app: Flask) -> None:
     """Register one handler for every status code in ERROR_PAGES."""
@@ -98,7 +102,34 @@ def handle_http_error(error: HTTPException) -> ResponseReturnValue:
     headers = [(name, value) for name, value in error.get_headers() if name != "Content-Type"]
     if request.path in JSON_PATHS:
         return {"status": "error", "error": error.name}, code, headers
+    if code == 413 and request.path.startswith(STAFF_PATH):
+        return render_template("staff/too_large.html", **staff_too_large()), code, headers
     return render_template("errors/error.html", code=code, page=page), code, headers
+
+
+def staff_too_large() -> dict[str, object]:
+    """What the staff page for a 413 says: the bound this request had, in words (for the import,
+    its own, `app.staff.interop.IMPORT_MAX_BYTES`, set before the body was read), whether it was a
+    file that was too large, and the way back to the form (its page, when the same address shows
+    it; the queue otherwise)."""
+    rule = request.url_rule
+    if rule is not None and request.endpoint and "GET" in (rule.methods or ()):
+        back = url_for(request.endpoint, **(request.view_args or {}))
+    else:
+        back = url_for("staff.queue")
+    return {
+        "limit": size_text(request.max_content_length or current_app.config["MAX_CONTENT_LENGTH"]),
+        "file": request.mimetype == "multipart/form-data",
+        "back": back,
+    }
+
+
+def size_text(size: int) -> str:
+    """A number of bytes as staff read a file's size: "512 KiB", "5 MiB", "1,500 bytes"."""
+    for unit, bytes_in_unit in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if size >= bytes_in_unit and size % bytes_in_unit == 0:
+            return f"{size // bytes_in_unit} {unit}"
+    return f"{size:,} bytes"
 
 
 def refuse_without_rate_limits(error: StorageError) -> ResponseReturnValue:

@@ -10,17 +10,23 @@ version only when the person importing confirms it); follow its structure (each 
 page's group); code each choice in the question's own code system, with one of its codes; give
 each answer the type its question asks for (a duration's unit in UCUM, or as text naming one of
 its units); fit the questionnaire (ranges, exclusive choices, follow-ups that apply); and answer
-every required question unless the answers already decide the outcome. What R4 allows and means
-nothing here is ignored: an item without answers, a display item, item texts.
+every required question unless the answers already decide the outcome; and, when it says when it
+was answered (`authored`), give a day, not one in the future. What R4 allows and means nothing
+here is ignored: an item without answers, a display item, item texts.
 Nothing is stored unless the whole response is sound.
+
+A response filed is a screening submitted when the person answered (its `authored` date), with
+the import's own time kept apart (`Screening.imported_at`): a physiotherapist reads a warning sign,
+or "4 months" of pain, as of the day it was said.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import select
@@ -29,8 +35,9 @@ from sqlalchemy.exc import IntegrityError
 import rules
 from app import audit, fhir, i18n, notifications
 from app.clock import utcnow
+from app.display import CLINIC_TIME_ZONE, local_datetime
 from app.extensions import db
-from app.models import Screening, StaffUser
+from app.models import AuditEvent, Screening, StaffUser
 from rules.questionnaire import Question, QuestionType, duration
 
 #: Statuses of a response whose answers can be judged: finished (completed, amended), or ended
@@ -43,6 +50,21 @@ MAX_PROBLEMS = 20
 #: The import page's box by which staff confirm a response that states no version answers the
 #: current questionnaire (app/staff/interop.py); refusals name it.
 CONFIRM_VERSION_LABEL = "It answers the current questionnaire"
+#: How far ahead of this server's clock a response's `authored` may be: another tool's clock may
+#: run a few minutes fast. Anything later is refused: the person cannot have answered yet.
+AUTHORED_CLOCK_SKEW = timedelta(minutes=5)
+#: The zone where each day begins first (UTC+14, Kiribati). A day alone is in the future only when
+#: it has not begun even there: a tool that dates in UTC writes tomorrow's date every evening in
+#: British Columbia.
+_EARLIEST_ZONE = timezone(timedelta(hours=14))
+#: R4's dateTime (https://hl7.org/fhir/R4/datatypes.html#dateTime) giving a day at least: the day,
+#: then perhaps a time, which R4 requires to carry its offset (checked apart, to say so).
+_DATE_TIME = re.compile(
+    r"(?P<day>\d{4}-\d{2}-\d{2})"
+    r"(?:T(?P<time>(?:[01]\d|2[0-3]):[0-5]\d:(?:[0-5]\d|60)(?:\.\d+)?)(?P<offset>Z|[+-](?:0\d|1[0-3]):[0-5]\d|[+-]14:00)?)?"
+)
+#: A dateTime of a year, or a year and month: legal R4, but no day to file the answers on.
+_YEAR_OR_MONTH = re.compile(r"\d{4}(?:-(?:0[1-9]|1[0-2]))?")
 
 
 class InvalidResponse(ValueError):
@@ -69,6 +91,12 @@ class ReadResponse:
     #: Whether the questionnaire's version is the person importing's word, not the response's: it
     #: stated none, and they confirmed it answers the current one (`assume_current_version`).
     version_confirmed: bool = False
+    #: When the person answered, from the response's `authored` (never after the import); None when
+    #: it gives no date, and the import's own time stands for it.
+    answered_at: datetime | None = None
+    #: That `authored` date as read, for `Screening.imported_authored`: a day ("2026-11-20"), or a
+    #: time with the offset it was given in.
+    authored: str | None = None
 
 
 def parse_json(raw: bytes) -> object:
@@ -95,7 +123,11 @@ def answers_from_response(response: object, where: fhir.Publication | None = Non
 
 
 def read_response(
-    data: object, where: fhir.Publication | None = None, *, assume_current_version: bool = False
+    data: object,
+    where: fhir.Publication | None = None,
+    *,
+    assume_current_version: bool = False,
+    now: datetime | None = None,
 ) -> ReadResponse:
     """Read and check a QuestionnaireResponse (or a Bundle holding exactly one) against the shipped
     questionnaire, in the version of the shipped rules, as published by `where` (by default the
@@ -104,10 +136,17 @@ def read_response(
     `assume_current_version`: the person importing confirms the response answers the current
     questionnaire, so one whose `questionnaire` is the canonical URL without `|version` is read as
     the current version. A response that states another version, or another URL, is still refused.
+    `now` is the time of the import, which its `authored` date cannot be after (`when_answered`).
     """
     where = where or fhir.publication()
     response = _the_response(data)
     problems = _header_problems(response, where, assume_current_version)
+    answered: tuple[datetime, str] | None = None
+    if response.get("authored") is not None:
+        try:
+            answered = when_answered(response["authored"], now or utcnow())
+        except InvalidResponse as refusal:
+            problems += refusal.problems
     reader = _Reader(where)
     reader.read_pages(response.get("item"))
     problems += reader.problems
@@ -125,7 +164,70 @@ def read_response(
         language if isinstance(language, str) and language in i18n.BY_TAG else fhir.BASE_LANGUAGE,
         _source(response.get("identifier")),
         version_confirmed=assume_current_version and _stated_version(response) == "",
+        answered_at=answered[0] if answered else None,
+        authored=answered[1] if answered else None,
     )
+
+
+def when_answered(authored: object, now: datetime) -> tuple[datetime, str]:
+    """When the person answered, from a response's `authored` (an R4 dateTime), and that date as
+    read: a day ("2026-11-20"), or a time with the offset it was given in. InvalidResponse, in
+    words, for anything that gives no day, or a time without its offset, or a moment after `now`
+    (beyond AUTHORED_CLOCK_SKEW).
+
+    A day alone is taken as its start in the clinic's time zone, where the person answered. A
+    moment a little ahead of `now` (the other tool's clock, or a tool dating in UTC) is read as
+    `now`: a screening is never answered after it was imported.
+    """
+    shown = repr(authored)[:60]
+    if isinstance(authored, str) and _YEAR_OR_MONTH.fullmatch(authored):
+        raise InvalidResponse(
+            [
+                f"The response's authored date {shown} gives only a month or a year: the import needs the day the "
+                "person answered (such as 2026-11-20), or no authored date at all."
+            ]
+        )
+    match = _DATE_TIME.fullmatch(authored) if isinstance(authored, str) else None
+    if match is None:
+        raise InvalidResponse(
+            [
+                f"The response's authored date {shown} is not a FHIR dateTime (such as 2026-11-20, "
+                "or 2026-11-20T09:15:00-08:00)."
+            ]
+        )
+    if match["time"] and not match["offset"]:
+        raise InvalidResponse(
+            [
+                f"The response's authored date {shown} gives a time without its time zone: FHIR requires one "
+                "(such as 2026-11-20T09:15:00-08:00), and without it the moment is not known."
+            ]
+        )
+    day_only = match["time"] is None
+    try:
+        day = date.fromisoformat(match["day"])
+        if day_only:
+            at = datetime.combine(day, time.min, CLINIC_TIME_ZONE).astimezone(UTC)
+            begun = datetime.combine(day, time.min, _EARLIEST_ZONE).astimezone(UTC)
+            read = match["day"]
+        else:
+            # A leap second, which R4 allows and Python's datetime does not, is read as the second before.
+            moment = datetime.fromisoformat(f"{match['day']}T{match['time'].replace(':60', ':59')}{match['offset']}")
+            at = begun = moment.astimezone(UTC)
+            read = moment.isoformat()
+    except (ValueError, OverflowError):  # 30 February; a moment before the year 1 in UTC
+        raise InvalidResponse([f"The response's authored date {shown} is not a date."]) from None
+    if begun > now + AUTHORED_CLOCK_SKEW:
+        if day_only:
+            when = f"{day.day} {day:%B %Y}, which has not begun anywhere yet"
+        else:
+            when = f"{local_datetime(at)} (clinic time), which is later than now"
+        raise InvalidResponse(
+            [
+                f"The response says it was answered on {when} (it is {local_datetime(now)}, clinic time): "
+                "check the clock of the tool that made it."
+            ]
+        )
+    return min(at, now), read
 
 
 def _stated_version(response: Mapping[str, Any]) -> str | None:
@@ -430,8 +532,9 @@ def _completeness_problems(answers: Mapping[str, object]) -> list[str]:
 def file_response(read: ReadResponse, now: datetime | None = None) -> Screening:
     """Store a read response as a submitted screening, judged by the rules now and marked imported.
 
-    It has no resume link (the person never used IMS Screen) and the clinic is told of a medical
-    outcome as for any submission. The caller audits and commits.
+    It was submitted when the person answered (the response's `authored`), or at the import when the
+    file does not say. It has no resume link (the person never used IMS Screen) and the clinic is
+    told of a medical outcome as for any submission. The caller audits and commits.
     """
     now = now or utcnow()
     screening = Screening(
@@ -442,9 +545,10 @@ def file_response(read: ReadResponse, now: datetime | None = None) -> Screening:
         consented_at=now,
         created_at=now,
         expires_at=now,
-        submitted_at=now,
+        submitted_at=read.answered_at or now,
         imported_at=now,
         imported_from=read.source,
+        imported_authored=read.authored,
         **Screening.result_columns(rules.evaluate(read.answers)),
     )
     try:
@@ -465,14 +569,15 @@ def import_response(
     `assume_current_version` as for `read_response`; the audit event says whether the version was
     stated by the response or confirmed by staff.
     """
-    read = read_response(parse_json(raw), assume_current_version=assume_current_version)
+    now = utcnow()
+    read = read_response(parse_json(raw), assume_current_version=assume_current_version, now=now)
     if read.source is not None:
         already = db.session.scalar(select(Screening).where(Screening.imported_from == read.source))
         if already is not None:
             raise InvalidResponse(
                 [f"This response was imported already, as screening {already.reference}: it is not filed twice."]
             )
-    screening = file_response(read)
+    screening = file_response(read, now)
     audit.record(
         "import_fhir",
         screening=screening,
@@ -482,3 +587,21 @@ def import_response(
         version_from="confirmed by staff" if read.version_confirmed else "response",
     )
     return screening
+
+
+def imported_by(screening: Screening) -> str | None:
+    """Who filed an imported screening, as its audit event records it: "by" a staff member (their
+    name, or the email recorded when the account is gone), or "from the command line"; None when no
+    event is found."""
+    event = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == "import_fhir", AuditEvent.screening_id == screening.id)
+        .order_by(AuditEvent.id)
+        .limit(1)
+    ).first()
+    if event is None:
+        return None
+    if event.actor_id is None:
+        return "from the command line" if event.actor_email == "command line" else None
+    actor = db.session.get(StaffUser, event.actor_id)
+    return f"by {actor.name if actor is not None else event.actor_email}"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_login import UserMixin
@@ -206,6 +206,11 @@ class Screening(Base):
     #: The imported response's own identifier ("system|value"), so that the same response is never
     #: filed twice (a unique index; None when it had none, or was answered here).
     imported_from: Mapped[str | None] = mapped_column(String(400))
+    #: An imported response's own `authored` date, as read ("2026-11-20", or a time with its offset,
+    #: "2026-11-20T09:15:00-08:00"): `submitted_at` is then when the person answered, not
+    #: `imported_at`. None when the file gave no date (`submitted_at` is the import), or for a
+    #: screening answered here.
+    imported_authored: Mapped[str | None] = mapped_column(String(40))
     #: The screening this one carries on from, after its emergency answer was withdrawn.
     continues_id: Mapped[int | None] = mapped_column(ForeignKey("screening.id", ondelete="SET NULL"), index=True)
     continues: Mapped[Screening | None] = relationship(
@@ -251,6 +256,14 @@ class Screening(Base):
         """The column values that store `result` (read back by `stored_result`)."""
         stored = result.to_dict()
         return {name: stored[name] for name in RESULT_COLUMNS} | {"outcome_rank": result.outcome.rank}
+
+    @property
+    def authored_day(self) -> date | None:
+        """The day an imported file dates the answers by, when it gives no time (else None): the
+        day shown, as `submitted_at` is that day's start in the clinic's zone, or the import if sooner."""
+        if self.imported_authored is None or "T" in self.imported_authored:
+            return None
+        return date.fromisoformat(self.imported_authored)
 
     def stored_result(self) -> Result:
         """The result stored at submission, as the rules returned it then, whatever the rules say now."""
@@ -491,6 +504,9 @@ NOTIFICATION_KINDS = (
 #: `cancelled`: not sent, and never will be, because sending it was no longer wanted (the person
 #: stopped the follow-ups before their invitation went out).
 NOTIFICATION_STATES = ("pending", "sent", "failed", "cancelled")
+#: How a sent email went (`Notification.delivered_by`): through the mail server, or only written to
+#: the console of the process that sent it (development, no SMTP_HOST).
+DELIVERY_WAYS = ("smtp", "console")
 
 
 class Notification(Base):
@@ -504,6 +520,7 @@ class Notification(Base):
     __table_args__ = (
         CheckConstraint(_one_of("kind", NOTIFICATION_KINDS), name="kind"),
         CheckConstraint(_one_of("state", NOTIFICATION_STATES), name="state"),
+        CheckConstraint(_one_of("delivered_by", DELIVERY_WAYS), name="delivered_by"),
         Index("ix_notification_due", "state", "next_attempt_at"),
     )
 
@@ -520,6 +537,11 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: How a sent email went, as the process that sent it knew (DELIVERY_WAYS): through the mail
+    #: server, or only written to that process's console (development, no SMTP_HOST). The web
+    #: server showing it may be set up otherwise than `flask notify`, which sends most. None for
+    #: an email sent before it was recorded (migration 0018), or by a sender that does not say.
+    delivered_by: Mapped[str | None] = mapped_column(String(16))
     #: The follow-up a `patient_follow_up` email invites to (its link's token is made when it is sent).
     follow_up_id: Mapped[int | None] = mapped_column(ForeignKey("follow_up.id", ondelete="SET NULL"), index=True)
 

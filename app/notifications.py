@@ -39,7 +39,9 @@ RETRY_DELAYS = (
     timedelta(hours=12),
 )
 
-Sender = Callable[[EmailMessage], None]
+#: Sends one message (raising when it cannot) and says how it went, when it knows: one of
+#: models.DELIVERY_WAYS, recorded with the notification for the staff page.
+Sender = Callable[[EmailMessage], str | None]
 
 
 def queue_for_screening(screening: Screening) -> None:
@@ -65,16 +67,26 @@ def queue_for_request(screening: Screening, patient_email: str | None) -> None:
         )
 
 
-def compose(notification: Notification, reference: str | None, patient_locale: str = ENGLISH.locale) -> EmailMessage:
+def compose(
+    notification: Notification, reference: str | None, patient_locale: str = ENGLISH.locale, *, imported: bool = False
+) -> EmailMessage:
     """The message for a notification: a reference and a link, no health information. The clinic's
-    are in English; the patient's in `patient_locale` (a Babel locale, app/i18n.py)."""
+    are in English; the patient's in `patient_locale` (a Babel locale, app/i18n.py). `imported`: the
+    screening was filed from another tool's response, so the person never saw its result here."""
     config = current_app.config
     clinic = config["CLINIC_NAME"]
     message = EmailMessage(MAIL_POLICY)
     message["From"] = config["MAIL_FROM"]
     message["To"] = notification.recipient or config["CLINIC_INBOX"]
     portal = _portal_link(reference)
-    if notification.kind == "clinic_urgent_screening":
+    if notification.kind == "clinic_urgent_screening" and imported:
+        message["Subject"] = f"IMS Screen: a screening needs prompt attention ({reference})"
+        body = (
+            f"A screening imported from another tool was given an outcome that sends the person to medical care.\n"
+            f"IMS Screen never showed the person this result, and has no contact details for them: please open it,\n"
+            f"find them through the tool or record it came from, and contact them now:\n\n{portal}\n"
+        )
+    elif notification.kind == "clinic_urgent_screening":
         message["Subject"] = f"IMS Screen: a screening needs prompt attention ({reference})"
         body = (
             f"A screening submitted online was given an outcome that sends the person to medical care.\n"
@@ -121,10 +133,11 @@ def _portal_link(reference: str | None) -> str:
 
 
 def smtp_sender(app: Flask) -> Sender:
-    """Send through the configured SMTP server; without one, write the message to the log."""
+    """Send through the configured SMTP server ("smtp"); without one, write the message to the log
+    ("console", in development only)."""
     config = app.config
 
-    def send(message: EmailMessage) -> None:
+    def send(message: EmailMessage) -> str:
         if not config["SMTP_HOST"]:
             if config["IMS_ENV"] != "development":
                 raise smtplib.SMTPException("SMTP_HOST is not configured")
@@ -132,13 +145,14 @@ def smtp_sender(app: Flask) -> Sender:
             log.info(
                 "Email not sent (no SMTP_HOST, development). Subject: %s\n%s", message["Subject"], message.get_content()
             )
-            return
+            return "console"
         with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=10) as smtp:
             if config["SMTP_STARTTLS"]:
                 smtp.starttls()
             if config["SMTP_USERNAME"]:
                 smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
             smtp.send_message(message)
+        return "smtp"
 
     return send
 
@@ -162,7 +176,9 @@ def deliver_due(send: Sender, now: datetime | None = None, limit: int = 100) -> 
         if not _claim(notification, now):
             continue  # another worker (cron, or a background thread) is sending it
         screening = db.session.execute(
-            select(Screening.reference, Screening.language).where(Screening.id == notification.screening_id)
+            select(Screening.reference, Screening.language, Screening.imported_at).where(
+                Screening.id == notification.screening_id
+            )
         ).first()
         if notification.screening_id is None or screening is None:
             # The screening was deleted (a patient's request, or retention) before this went out.
@@ -179,7 +195,10 @@ def deliver_due(send: Sender, now: datetime | None = None, limit: int = 100) -> 
         notification.attempts += 1
         try:
             language = BY_TAG.get(screening.language, ENGLISH)
-            send(message or compose(notification, screening.reference, language.locale))
+            imported = screening.imported_at is not None
+            delivered_by = send(
+                message or compose(notification, screening.reference, language.locale, imported=imported)
+            )
         # Any error, not only SMTP's (a non-ASCII password, a bug in compose...): unrecorded, it
         # would end the batch without counting the attempt, and the row would block the queue.
         except Exception as error:  # noqa: BLE001 -- recorded below, by type: its text may hold an address
@@ -195,6 +214,7 @@ def deliver_due(send: Sender, now: datetime | None = None, limit: int = 100) -> 
         else:
             sent += 1
             notification.state, notification.sent_at, notification.last_error = "sent", now, None
+            notification.delivered_by = delivered_by
             if notification.kind == "patient_follow_up":
                 followup.mark_sent(notification, now)
         db.session.commit()  # one at a time: a crash mid-batch never resends what went out

@@ -18,10 +18,16 @@ def purge_old_screenings(retention_days: int, now: datetime | None = None, dry_r
     BC PIPA s.35: information used to make a decision about a person is kept at least one year
     after the decision, then destroyed. A booked screening has become part of the clinical record
     and follows the clinic's record-keeping rules instead, so it is never purged here.
+    The period runs from when the clinic received the answers: for an imported screening, from its
+    import, however long before the person answered (its `submitted_at`); the decision it serves
+    comes after the import.
     Returns the references deleted (or that would be).
     """
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
-    old = (Screening.state == "submitted") & (Screening.submitted_at < cutoff) & (Screening.review_status != "booked")
+    received_before_cutoff = (Screening.submitted_at < cutoff) & (
+        Screening.imported_at.is_(None) | (Screening.imported_at < cutoff)
+    )
+    old = (Screening.state == "submitted") & received_before_cutoff & (Screening.review_status != "booked")
     references = list(db.session.scalars(select(Screening.reference).where(old).order_by(Screening.id)))
     if not dry_run:
         for screening in db.session.scalars(select(Screening).where(old)):

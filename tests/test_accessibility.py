@@ -3,6 +3,7 @@ to 2.2, A and AA, with its target-size rule turned on) plus what axe cannot see:
 per step with "Error:" on errors, the error summary focused after a failed submit, a visible label
 for every control, form controls and buttons of at least 24x24 px."""
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -265,6 +266,31 @@ def test_staff_pages(new_page: NewPage, server: Server, staff_session: dict[str,
     assert page.locator("main h2", has_text=reference).count() == 1
     page.goto(f"/staff/patient-requests/{reference}/copy")
     audit(page, "privacy request copy")
+
+    # The screening as another tool's response: imported, it has no contact details, and the
+    # queue marks it; and a file over the import's limit gets the staff's own page.
+    bundle = page.request.get(f"/staff/fhir/screenings/{reference}.json").json()
+    response = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "QuestionnaireResponse")
+    response["identifier"] = {"system": "urn:example:other-tool", "value": "QR-1"}
+    page.goto("/staff/fhir/import")
+    page.set_input_files(
+        "#response", files=[{"name": "r.json", "mimeType": "application/json", "buffer": json.dumps(response).encode()}]
+    )
+    click_and_wait(page, page.get_by_role("button", name="Import and judge"))
+    assert (
+        "/staff/screenings/" in page.url
+        and page.locator("#contact", has_text="No contact details: the screening was imported").count() == 1
+    ), page.url
+    audit(page, "screening (imported)")
+    page.goto("/staff/")
+    assert page.locator("tbody strong.tag", has_text="Imported").count() == 1
+    audit(page, "queue (with an import)")
+    page.goto("/staff/fhir/import")
+    too_large = {"name": "r.json", "mimeType": "application/json", "buffer": b" " * (600 * 1024)}
+    page.set_input_files("#response", files=[too_large])
+    click_and_wait(page, page.get_by_role("button", name="Import and judge"))
+    assert page.title().startswith("The file is too large"), page.title()
+    audit(page, "import file too large")
 
     page.goto("/staff/accounts")
     click_and_wait(page, page.get_by_role("button", name="Add account"))

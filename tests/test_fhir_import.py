@@ -14,6 +14,8 @@ import copy
 import io
 import json
 import re
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +27,13 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 import rules
-from app import fhir, fhir_import
+from app import fhir, fhir_import, notifications, retention
+from app.clock import utcnow
+from app.display import local_datetime
 from app.extensions import db
 from app.models import AuditEvent, Notification, Screening
 from rules.questionnaire import duration
-from tests.conftest import csrf_token_from
+from tests.conftest import csrf_token_from, submit_screening
 from tests.support.journey import as_stored, profile
 
 VERSION = rules.ruleset().ruleset_version
@@ -425,7 +429,9 @@ def test_staff_import_a_response_as_a_screening_judged_by_the_rules_and_audited(
         assert response.location.endswith(f"/staff/screenings/{screening.reference}")
         assert screening.imported_at is not None and screening.state == "submitted"
         assert screening.answers == as_stored(answers) and screening.outcome == "see_doctor"
-        assert screening.submitted_at == screening.imported_at and screening.resume_token_hash is None
+        assert screening.resume_token_hash is None
+        # Submitted when the person answered (the response's `authored`), imported now.
+        assert screening.submitted_at == datetime(2026, 11, 25, 18, tzinfo=UTC) < screening.imported_at
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "import_fhir")).one()
         assert event.screening_reference == screening.reference and event.actor_email == "physio@clinic.example"
         assert event.detail == {"via": "portal", "version_from": "response"}
@@ -500,6 +506,7 @@ def test_the_cli_imports_a_file_and_refuses_a_bad_one_storing_nothing(app: Flask
     done = app.test_cli_runner().invoke(args=["fhir", "import", str(good)])
     assert done.exit_code == 0, done.output
     assert "judged by the rules: Clinician review." in done.output
+    assert "Answered 2026-11-25T18:00:00+00:00 (the file's authored date)." in done.output
     with app.app_context():
         screening = db.session.scalars(select(Screening)).one()
         assert screening.reference in done.output and screening.outcome == "clinician_review"
@@ -599,3 +606,229 @@ def test_the_cli_reads_a_response_without_its_version_only_with_assume_current_v
     with app.app_context():
         event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "import_fhir")).one()
         assert event.detail == {"via": "command line", "version_from": "confirmed by staff"}
+
+
+# ---- When the person answered: the response's `authored` ---------------------------------------
+
+
+def authored(value: object) -> dict[str, Any]:
+    """A sound response that says it was authored at `value` (left out when None)."""
+    response = {key: field for key, field in response_of(profile("ideal_neck")).items() if key != "authored"}
+    return response if value is None else {**response, "authored": value}
+
+
+NOW = datetime(2026, 12, 6, 18, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("value", "answered", "kept"),
+    [
+        ("2026-11-20T09:15:00-08:00", datetime(2026, 11, 20, 17, 15, tzinfo=UTC), "2026-11-20T09:15:00-08:00"),
+        ("2026-11-20T17:15:00Z", datetime(2026, 11, 20, 17, 15, tzinfo=UTC), "2026-11-20T17:15:00+00:00"),
+        (
+            "2026-11-20T17:15:00.250+00:00",
+            datetime(2026, 11, 20, 17, 15, 0, 250_000, tzinfo=UTC),
+            "2026-11-20T17:15:00.250000+00:00",
+        ),
+        # A day alone: its start in the clinic's time zone (Vancouver, 8 hours behind UTC in November).
+        ("2026-11-20", datetime(2026, 11, 20, 8, 0, tzinfo=UTC), "2026-11-20"),
+        # A leap second, which R4 allows, is read as the second before it.
+        ("2016-12-31T23:59:60Z", datetime(2016, 12, 31, 23, 59, 59, tzinfo=UTC), "2016-12-31T23:59:59+00:00"),
+    ],
+)
+def test_the_responses_authored_date_is_when_the_person_answered(value: str, answered: datetime, kept: str) -> None:
+    read = fhir_import.read_response(authored(value), now=NOW)
+    assert (read.answered_at, read.authored) == (answered, kept)
+
+
+def test_a_response_without_an_authored_date_has_none() -> None:
+    read = fhir_import.read_response(authored(None), now=NOW)
+    assert read.answered_at is None and read.authored is None
+
+
+def test_an_authored_date_a_little_ahead_of_the_clock_is_read_as_now() -> None:
+    """Another tool's clock may run a few minutes fast; a day that has begun somewhere on Earth (in
+    UTC+14) may be written by a tool that dates in UTC. Neither is later than the import."""
+    ahead = fhir_import.read_response(authored("2026-12-06T18:33:00Z"), now=NOW)
+    assert ahead.answered_at == NOW and ahead.authored == "2026-12-06T18:33:00+00:00"
+    tomorrow_in_utc = fhir_import.read_response(authored("2026-12-07"), now=NOW)  # 10:30 on the 7th in UTC+14
+    assert tomorrow_in_utc.answered_at == NOW and tomorrow_in_utc.authored == "2026-12-07"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-12-06T19:00:00Z", "says it was answered on 6 Dec 2026, 11:00 (clinic time), which is later than now"),
+        ("2026-12-08", "says it was answered on 8 December 2026, which has not begun anywhere yet"),
+        ("2027-01-01T00:00:00-08:00", "which is later than now"),
+    ],
+)
+def test_an_authored_date_in_the_future_is_refused(value: str, expected: str) -> None:
+    with pytest.raises(fhir_import.InvalidResponse) as refused:
+        fhir_import.read_response(authored(value), now=NOW)
+    assert any(expected in problem for problem in refused.value.problems), refused.value.problems
+    assert any("check the clock of the tool" in problem for problem in refused.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("20/11/2026", "The response's authored date '20/11/2026' is not a FHIR dateTime"),
+        ("2026-11-20T09:15:00", "gives a time without its time zone"),
+        ("2026-02-30", "The response's authored date '2026-02-30' is not a date"),
+        ("2026-11", "gives only a month or a year"),
+        ("2026", "gives only a month or a year"),
+        ("0001-01-01T00:00:00+14:00", "is not a date"),
+        (20261120, "is not a FHIR dateTime"),
+        ("2026-11-20T25:00:00Z", "is not a FHIR dateTime"),
+    ],
+)
+def test_an_authored_date_that_is_no_day_and_time_is_refused_in_words(value: object, expected: str) -> None:
+    with pytest.raises(fhir_import.InvalidResponse) as refused:
+        fhir_import.read_response(authored(value), now=NOW)
+    assert any(expected in problem for problem in refused.value.problems), refused.value.problems
+
+
+def import_of(app: Flask, client: FlaskClient, response: dict[str, Any]) -> Screening:
+    """Import `response` through the staff page; the screening filed."""
+    posted = post_import(client, json.dumps(response).encode())
+    assert posted.status_code == 303, posted.get_data(as_text=True)[:2000]
+    with app.app_context():
+        screening = db.session.scalars(select(Screening).order_by(Screening.id.desc())).first()
+        assert screening is not None
+        return screening
+
+
+def test_an_imported_screening_was_submitted_when_the_person_answered_and_says_both(
+    app: Flask, physio_client: FlaskClient
+) -> None:
+    screening = import_of(app, physio_client, authored("2026-11-20T09:15:00-08:00"))
+    assert screening.submitted_at == datetime(2026, 11, 20, 17, 15, tzinfo=UTC)
+    assert screening.imported_authored == "2026-11-20T09:15:00-08:00"
+    assert screening.imported_at is not None and screening.imported_at > screening.submitted_at
+    imported = local_datetime(screening.imported_at)
+    page = physio_client.get(f"/staff/screenings/{screening.reference}").get_data(as_text=True)
+    assert f"Answered 20 Nov 2026, 09:15 (from the file); imported {imported} by Physio" in page
+    day_only = import_of(
+        app, physio_client, {**authored("2026-11-21"), "identifier": {"system": "urn:x", "value": "2"}}
+    )
+    page = physio_client.get(f"/staff/screenings/{day_only.reference}").get_data(as_text=True)
+    assert "Answered 21 Nov 2026 (from the file, which gives the day only); imported " in page
+
+
+def test_an_import_without_an_authored_date_was_submitted_when_imported_and_says_so(
+    app: Flask, physio_client: FlaskClient
+) -> None:
+    screening = import_of(app, physio_client, authored(None))
+    assert screening.imported_at is not None and screening.submitted_at == screening.imported_at
+    assert screening.imported_authored is None
+    imported = local_datetime(screening.imported_at)
+    page = physio_client.get(f"/staff/screenings/{screening.reference}").get_data(as_text=True)
+    assert f"Imported {imported} by Physio; the file gives no date for when the person answered" in page
+
+
+def test_a_response_authored_in_the_future_is_refused_on_the_import_page(
+    app: Flask, physio_client: FlaskClient
+) -> None:
+    before = counts(app)
+    later = (utcnow() + timedelta(days=2)).isoformat(timespec="seconds")
+    refused = post_import(physio_client, json.dumps(authored(later)).encode())
+    assert refused.status_code == 400 and "which is later than now" in refused.get_data(as_text=True)
+    assert counts(app) == before
+
+
+def test_an_import_answered_long_ago_is_kept_for_the_retention_period_from_its_import(
+    app: Flask, physio_client: FlaskClient
+) -> None:
+    """Retention counts from when the clinic received the answers (BC PIPA s.35: a year after the
+    decision made with them, which comes after the import), not from when the person answered."""
+    old = import_of(app, physio_client, authored("2024-06-01"))
+    assert old.imported_at is not None
+    days = app.config["SCREENING_RETENTION_DAYS"]
+    with app.app_context():
+        assert retention.purge_old_screenings(days, now=old.imported_at + timedelta(days=1), dry_run=True) == []
+        later = old.imported_at + timedelta(days=days + 1)
+        assert retention.purge_old_screenings(days, now=later, dry_run=True) == [old.reference]
+
+
+def test_an_import_answered_long_ago_heads_its_outcome_in_the_queue(app: Flask, physio_client: FlaskClient) -> None:
+    """Oldest first within an outcome: the person has waited since they answered."""
+    submit_screening(app, profile("ideal_neck"), submitted_at=utcnow() - timedelta(days=3))
+    old = import_of(app, physio_client, authored("2026-11-20"))
+    assert old.outcome is not None
+    queue = physio_client.get("/staff/?outcome=" + old.outcome).get_data(as_text=True)
+    references = re.findall(r'class="queue__reference"><a [^>]*>(IMS-[A-Z0-9]+)<', queue)
+    assert len(references) == 2 and references[0] == old.reference
+    assert '<td data-label="Submitted">20 Nov 2026</td>' in queue  # the file's day, with no made-up time
+
+
+def test_an_imported_screenings_rule_trace_never_says_the_person_read_it(
+    app: Flask, physio_client: FlaskClient
+) -> None:
+    """IMS Screen never showed an imported result: its trace says what the person would have been
+    told, not what they read, on the screening page and its print view alike."""
+    answers = profile("ideal_neck", rf_weight_loss="yes")
+    imported = import_of(app, physio_client, response_of(answers))
+    answered_here = submit_screening(app, answers)
+    for path in ("/staff/screenings/{}", "/staff/screenings/{}/print"):
+        page = physio_client.get(path.format(imported.reference)).get_data(as_text=True)
+        assert "What the patient read" not in page
+        assert "What IMS Screen would have told the person (it never showed them this result)" in page
+        page = physio_client.get(path.format(answered_here)).get_data(as_text=True)
+        assert "What the patient read" in page and "would have told the person" not in page
+
+
+# ---- An import has no contact details: staff are told where to find the person --------------------
+
+
+def test_the_queue_marks_imports_in_words(app: Flask, physio_client: FlaskClient) -> None:
+    imported = import_of(app, physio_client, response_of(profile("ideal_neck", rf_weight_loss="yes")))
+    answered_here = submit_screening(app, profile("ideal_neck"))
+    queue = physio_client.get("/staff/").get_data(as_text=True)
+    rows = {
+        reference: row
+        for row in queue.split("<tr")
+        for reference in re.findall(r'class="queue__reference"><a [^>]*>(IMS-[A-Z0-9]+)<', row)
+    }
+    assert '<strong class="tag">Imported</strong>' in rows[imported.reference]
+    assert "no contact details here: find the person through the record it came from" in rows[imported.reference]
+    assert "Imported" not in rows[answered_here] and "no contact details" not in rows[answered_here]
+
+
+def test_an_urgent_import_says_where_to_find_the_person_not_to_contact_them_from_here(
+    app: Flask, physio_client: FlaskClient
+) -> None:
+    response = response_of(profile("ideal_neck", rf_weight_loss="yes"))  # see a doctor
+    response["identifier"] = {"system": "https://forms.other.example/responses", "value": "QR-2207"}
+    posted = post_import(physio_client, json.dumps(response).encode())
+    shown = physio_client.get(posted.location).get_data(as_text=True)
+    notice = re.search(r'<div class="notice notice--success"[^>]*><p>(.*?)</p>', shown, re.DOTALL)
+    assert notice is not None
+    assert "IMS Screen did not show this result to the person" in notice.group(1)
+    assert (
+        "has no contact details for them: find them through the tool or record the response came from"
+        in notice.group(1)
+    )
+    assert "contact them now" in notice.group(1)
+    assert "No contact details: the screening was imported" in shown
+    assert "QR-2207" in shown and "https://forms.other.example/responses" in shown
+    assert "the patient has not asked to be contacted" not in shown
+
+
+def test_a_routine_import_is_not_said_to_need_contact_now(app: Flask, physio_client: FlaskClient) -> None:
+    posted = post_import(physio_client, json.dumps(response_of(profile("ideal_neck"))).encode())
+    shown = physio_client.get(posted.location).get_data(as_text=True)
+    assert "IMS Screen did not show this result to the person" in shown and "contact them now" not in shown
+
+
+def test_the_clinics_email_of_an_urgent_import_does_not_ask_whether_the_person_got_the_message(
+    app: Flask, physio_client: FlaskClient
+) -> None:
+    import_of(app, physio_client, response_of(profile("ideal_neck", rf_weight_loss="yes")))
+    sent: list[EmailMessage] = []
+    with app.app_context():
+        assert notifications.deliver_due(sent.append) == (1, 0)
+    body = sent[0].get_content()
+    assert "check that the person got the message" not in body
+    assert "imported from another tool" in body and "IMS Screen never showed the person this result" in body
+    assert "find them through the tool or record it came from" in body

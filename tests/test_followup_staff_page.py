@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.clock import utcnow
+from app.display import local_date
 from app.extensions import db
 from app.models import AuditEvent, ClinicSwitch, FollowUp, Notification, Screening
 from tests.support.outcomes import Answered, Unanswered, seed, seed_committed
@@ -116,6 +117,22 @@ def test_each_invitation_says_what_became_of_it(app: Flask, physio_client: Flask
     assert started_rows[2][1].startswith("Being answered") and started_rows[2][2:] == ["–", "–", "–", "–"]
     # Only the baseline is drawn: two columns 222 units apart from x=147.
     assert polylines(page(physio_client, references[2])) == {"current_pain": "147.0,73.6", "average_pain": "147.0,73.6"}
+
+
+def test_a_follow_up_already_due_is_not_promised_for_a_day_past(app: Flask, physio_client: FlaskClient) -> None:
+    """An appointment recorded late: its first time point fell due yesterday and is still within its
+    send window, so it goes out at the next send, not "on" yesterday."""
+    with app.app_context():
+        late = seed()
+        late.appointment_at = utcnow() - timedelta(weeks=2, days=1)
+        db.session.commit()
+        reference, due = late.reference, late.appointment_at + timedelta(weeks=2)
+    text = text_of(physio_client.get(f"/staff/screenings/{reference}"))
+    with app.test_request_context():
+        day = local_date(due)
+    assert "the next, 2 weeks after the appointment of" in text
+    assert f"fell due on {day}: it is emailed within minutes, when the server next sends emails." in text
+    assert f"on {day}." not in text
 
 
 def test_without_follow_ups_the_page_says_why(app: Flask, physio_client: FlaskClient) -> None:

@@ -10,13 +10,14 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask, url_for
 from flask.testing import FlaskClient
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 import rules
 from app import notifications as outbox
 from app.clock import utcnow
 from app.display import answer_text
 from app.extensions import db
+from app.models import Notification, Screening
 from tests.conftest import sqlite_only
 from tests.support.booking_pages import (
     OUTCOME_CHANGES,
@@ -28,6 +29,7 @@ from tests.support.booking_pages import (
 )
 from tests.support.journey import RESULT, SUBMIT, Journey, profile
 from tests.support.smtp_server import Received, SMTPServer, free_port, running_smtp_server
+from tests.support.staff_pages import text_of
 
 PORTAL = "https://screen.clinic.example"
 CLINIC_INBOX = "frontdesk@clinic.example"
@@ -369,3 +371,39 @@ def test_a_notification_whose_screening_was_deleted_is_not_sent(app) -> None:
         row = db.session.query(Notification).one()
         assert (row.state, row.last_error) == ("failed", "screening deleted before sending")
     assert sent == []
+
+
+# --- How an email went: recorded when sent, read by the staff page --------------------------------
+
+
+def delivered_by(app: Flask, reference: str) -> list[str | None]:
+    with app.app_context():
+        return list(
+            db.session.scalars(
+                select(Notification.delivered_by)
+                .join(Screening, Screening.id == Notification.screening_id)
+                .where(Screening.reference == reference)
+            )
+        )
+
+
+@sqlite_only
+def test_the_staff_page_says_how_an_email_really_went_not_how_the_web_server_would_send_it(
+    app: Flask, smtp: SMTPServer, physio_client: FlaskClient
+) -> None:
+    """`flask notify` (cron) may have a mail server where the web server has none, or the other way
+    round: the page reads how each email went, recorded when it was sent."""
+    by_smtp = submit_outcome(app, app.test_client(), "emergency")
+    assert deliver(app) == (1, 0) and len(smtp.messages) == 1
+    assert delivered_by(app, by_smtp) == ["smtp"]
+    app.config["SMTP_HOST"] = ""  # the web server's own settings name no mail server
+    page = text_of(physio_client.get(f"/staff/screenings/{by_smtp}"))
+    assert "Clinic told of the urgent result: sent " in page and "console" not in page
+
+    to_console = submit_outcome(app, app.test_client(), "see_doctor")
+    app.config.update(SMTP_HOST="", IMS_ENV="development")
+    assert deliver(app) == (1, 0)
+    assert delivered_by(app, to_console) == ["console"]
+    app.config["SMTP_HOST"] = "smtp.clinic.example"  # the web server names one; that email never went through it
+    page = text_of(physio_client.get(f"/staff/screenings/{to_console}"))
+    assert "Clinic told of the urgent result: not sent: written to the server's console only" in page

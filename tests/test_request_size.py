@@ -7,6 +7,7 @@ from flask.testing import FlaskClient
 
 import rules
 from app.config import MAX_CONTENT_LENGTH, MAX_FORM_MEMORY_SIZE, MAX_FORM_PARTS
+from app.staff.interop import IMPORT_MAX_BYTES
 from tests.conftest import sqlite_only
 from tests.support.journey import Journey, Page, answers_before, form_data, profile, seed_draft, unchanged
 
@@ -40,11 +41,41 @@ def test_a_body_over_the_limit_gets_the_too_large_page_and_changes_nothing(app: 
 
 
 @sqlite_only
-@pytest.mark.parametrize("path", ["/start", "/screening/about", "/staff/sign-in"])
+@pytest.mark.parametrize("path", ["/start", "/screening/about"])
 def test_every_form_is_bounded(app: Flask, client: FlaskClient, path: str) -> None:
     seed_draft(app, client)
     response = client.post(path, data={"csrf_token": "x", "filler": "x" * MAX_CONTENT_LENGTH})
     assert_too_large_page(response)
+
+
+@sqlite_only
+def test_a_staff_form_over_the_limit_gets_the_staff_page_naming_the_limit(app: Flask, client: FlaskClient) -> None:
+    """Staff are not told to shorten what they typed, nor sent to the patients' start."""
+    response = client.post("/staff/sign-in", data={"csrf_token": "x", "filler": "x" * MAX_CONTENT_LENGTH})
+    page = Page(response)
+    assert page.status == 413 and page.title.startswith("What you sent is too large")
+    assert "What your browser sent is larger than 64 KiB, the most this page takes. Nothing was saved." in page.main
+    assert 'href="/staff/sign-in"' in page.html and "IMS Screen staff" in page.html
+    assert "Go to the start" not in page.html and "shorten what you typed" not in page.html
+
+
+@sqlite_only
+def test_an_import_file_over_the_limit_gets_the_staff_page_naming_the_limit(
+    app: Flask, physio_client: FlaskClient
+) -> None:
+    # Written out rather than built by the test client, which spools a body this size to a file it leaves open.
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="response"; filename="big.json"\r\n'
+        b"Content-Type: application/json\r\n\r\n{" + b" " * IMPORT_MAX_BYTES + b"}\r\n--b--\r\n"
+    )
+    response = physio_client.post("/staff/fhir/import", data=body, content_type="multipart/form-data; boundary=b")
+    page = Page(response)
+    assert page.status == 413 and page.title.startswith("The file is too large")
+    assert "The file is larger than 512 KiB, the most this page takes. Nothing was saved or imported." in page.main
+    assert 'href="/staff/fhir/import">Go back and choose another file</a>' in page.html
+    assert "Sign out" in page.html and "Go to the start" not in page.html  # the staff menu, not the patients'
+    hint = Page(physio_client.get("/staff/fhir/import")).main
+    assert "A .json file of at most 512 KiB" in hint
 
 
 @sqlite_only

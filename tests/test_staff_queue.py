@@ -17,11 +17,14 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from werkzeug.test import TestResponse
 
+import rules
 from app.extensions import db
 from app.models import OUTCOMES, Screening
 from app.staff import keyset
 from app.staff.queue import OUTCOME_LABELS
+from rules.outcomes import Outcome
 from tests.conftest import insert_submitted, sqlite_only, submit_screening
+from tests.support.journey import profile
 from tests.support.query_plans import captured, plan
 from tests.support.staff_pages import QUEUE, text_of
 
@@ -418,3 +421,62 @@ def test_every_queue_page_is_a_range_scan_of_an_index_in_the_queues_order(
         assert re.search(r"ix_screening_(queue|review)", explained), explained
         assert "TEMP B-TREE" not in explained and "Sort" not in explained, explained
         assert "Seq Scan" not in explained and not re.search(r"\bSCAN screening\b(?! USING)", explained), explained
+
+
+def stopped_after(section_id: str, answers: dict[str, object]) -> dict[str, object]:
+    """`answers` as the patient pages keep them when the answers decide on page `section_id`: no
+    answer to the pages after it, which were never shown."""
+    sections = rules.questionnaire().sections
+    shown = sections[: [section.id for section in sections].index(section_id) + 1]
+    asked = {question.id for section in shown for question in section.questions}
+    return {question_id: value for question_id, value in answers.items() if question_id in asked}
+
+
+def row_of(response: TestResponse, reference: str) -> str:
+    """The text of one screening's row in the queue."""
+    rows = re.split(r"(?=IMS-[A-Z0-9]{8})", text_of(response))  # one part per screening
+    return next(row for row in rows if row.startswith(reference))
+
+
+def test_a_screening_stopped_at_a_warning_sign_says_so_not_that_the_questions_after_went_unanswered(
+    app: Flask, physio_client: FlaskClient
+) -> None:
+    """The questions after a warning sign were never asked, by design: not "not answered" flags."""
+    stopped = stopped_after("warning_signs", profile("ideal_low_back", rf_bladder_bowel="yes"))
+    assert rules.decided(stopped) is Outcome.EMERGENCY
+    reference = submit_screening(app, stopped)
+    row = row_of(physio_client.get(QUEUE), reference)
+    assert "Possible cauda equina warning signs" in row
+    assert "stopped at a warning sign: later questions not asked" in row
+    assert "not answered" not in row
+    page = text_of(physio_client.get(f"/staff/screenings/{reference}"))
+    unasked = len(rules.questionnaire().missing(stopped))
+    assert f"Stopped early {unasked} questions were not asked: the answers before them decided the outcome." in page
+    assert "left unanswered" not in page
+
+
+def test_a_question_skipped_on_a_page_that_was_asked_is_still_named_when_it_stopped_early(
+    app: Flask, physio_client: FlaskClient
+) -> None:
+    stopped = stopped_after("warning_signs", profile("ideal_low_back", rf_bladder_bowel="yes"))
+    skipped = {question_id: value for question_id, value in stopped.items() if question_id != "rf_stroke_signs"}
+    assert rules.decided(skipped) is Outcome.EMERGENCY
+    reference = submit_screening(app, skipped)
+    row = row_of(physio_client.get(QUEUE), reference)
+    assert "Red-flag question not answered" in row  # asked on the page it stopped at, and skipped
+    assert "Safety question not answered" not in row and "Other questions not answered" not in row
+    assert "stopped at a warning sign: later questions not asked" in row
+    page = text_of(physio_client.get(f"/staff/screenings/{reference}"))
+    assert (
+        "questions were not asked: the answers before them decided the outcome. 1 asked before it stopped was left unanswered."
+        in page
+    )
+
+
+def test_a_screening_stopped_at_a_reason_not_to_needle_says_so(app: Flask, physio_client: FlaskClient) -> None:
+    stopped = stopped_after("needles", profile("ideal_low_back", willing_to_try="no"))
+    assert rules.decided(stopped) is Outcome.NOT_SUITABLE
+    reference = submit_screening(app, stopped)
+    row = row_of(physio_client.get(QUEUE), reference)
+    assert "stopped at a reason not to needle: later questions not asked" in row
+    assert "not answered" not in row

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from html import unescape
 
 import pytest
@@ -13,7 +13,8 @@ from sqlalchemy import exc, select, text, update
 from werkzeug.test import TestResponse
 
 import rules
-from app.display import answer_text
+from app.clock import utcnow
+from app.display import CLINIC_TIME_ZONE, answer_text
 from app.extensions import db
 from app.models import (
     REVIEW_STATUSES,
@@ -190,11 +191,25 @@ def test_the_print_view_renders_and_is_audited(app: Flask, physio_client: FlaskC
 # ---- Workflow -------------------------------------------------------------------------------
 
 
+def tomorrow() -> date:
+    """Tomorrow in the clinic's time zone: a day an appointment can be booked for, whenever the test runs."""
+    return utcnow().astimezone(CLINIC_TIME_ZONE).date() + timedelta(days=1)
+
+
 def change_status(client: FlaskClient, reference: str, status: str) -> TestResponse:
-    """Post a status change; a booking comes with its appointment, as the form asks."""
+    """Post a status change; a booking comes with its appointment (tomorrow at 14:30), as the form asks."""
     url = f"/staff/screenings/{reference}"
-    appointment = {"appointment_date": "2026-12-03", "appointment_time": "14:30"} if status == "booked" else {}
+    appointment = (
+        {"appointment_date": tomorrow().isoformat(), "appointment_time": "14:30"} if status == "booked" else {}
+    )
     return post_form(client, url, url + "/status", {"status": status, **appointment})
+
+
+def book(client: FlaskClient, reference: str, day: date | str, at: str = "09:00") -> TestResponse:
+    url = f"/staff/screenings/{reference}"
+    return post_form(
+        client, url, url + "/status", {"status": "booked", "appointment_date": str(day), "appointment_time": at}
+    )
 
 
 @sqlite_only
@@ -209,9 +224,41 @@ def test_booking_needs_the_appointment_and_keeps_it(app: Flask, physio_client: F
     assert change_status(physio_client, reference, "booked").status_code == 303
     booked = screening(app, reference)
     assert booked.review_status == "booked"
-    # 14:30 in Vancouver on 3 December (PST, UTC-8) is 22:30 UTC.
-    assert booked.appointment_at.isoformat() == "2026-12-03T22:30:00+00:00"
+    # 14:30 in Vancouver, in the clinic's zone.
+    assert booked.appointment_at == datetime.combine(tomorrow(), time(14, 30), CLINIC_TIME_ZONE)
     assert "Appointment:" in page_of(physio_client, reference).get_data(as_text=True)
+
+
+@sqlite_only
+def test_an_appointment_before_the_screening_was_sent_is_refused_keeping_what_was_entered(
+    app: Flask, physio_client: FlaskClient, answers: dict[str, object]
+) -> None:
+    """21 November for a screening sent on 6 December: a slip, and follow-ups would be promised for
+    days already past."""
+    reference = submit_screening(app, answers, submitted_at=datetime(2026, 12, 6, 18, tzinfo=UTC))  # 10:00 PST
+    refused = book(physio_client, reference, "2026-11-21", "09:15")
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    expected = "The appointment cannot be before the screening was sent, on 6 December 2026: check the date."
+    assert expected in unescape(page)
+    assert re.search(r'id="appointment_date-error"[^>]*>.*?' + re.escape("cannot be before"), unescape(page), re.DOTALL)
+    assert 'value="2026-11-21"' in page and 'value="09:15"' in page  # what was entered, kept
+    assert re.search(r'<option selected value="booked">|<option value="booked" selected>', page)
+    assert (screening(app, reference).review_status, screening(app, reference).appointment_at) == ("new", None)
+    assert book(physio_client, reference, "2026-12-06", "08:00").status_code == 303  # the same day is fine
+
+
+@sqlite_only
+def test_an_appointment_more_than_a_year_ahead_is_refused(
+    app: Flask, physio_client: FlaskClient, reference: str
+) -> None:
+    too_far = tomorrow() + timedelta(days=366)
+    refused = book(physio_client, reference, too_far)
+    assert refused.status_code == 400
+    assert "The appointment is more than a year ahead (after " in unescape(refused.get_data(as_text=True))
+    assert "check the year" in unescape(refused.get_data(as_text=True))
+    assert screening(app, reference).review_status == "new"
+    assert book(physio_client, reference, tomorrow() + timedelta(days=300)).status_code == 303
 
 
 def test_a_screening_moves_along_the_workflow_and_the_timeline_shows_who_and_when(

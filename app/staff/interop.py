@@ -13,6 +13,7 @@ from wtforms import BooleanField
 
 import rules
 from app import audit, fhir, fhir_import
+from app.errors import size_text
 from app.extensions import db
 from app.fhir_followup import questionnaire_resource as follow_up_questionnaire_resource
 from app.fhir_followup import with_follow_ups
@@ -118,18 +119,30 @@ def import_response() -> ResponseReturnValue:
             problems = refusal.problems
         else:
             db.session.commit()
-            flash(
-                f"Imported as {screening.reference} and judged by the rules. IMS Screen did not show this "
-                "result to the person: for an emergency or see-a-doctor result, contact them now.",
-                "success",
-            )
+            flash(imported_notice(screening), "success")
             return redirect(url_for("staff.screening", reference=screening.reference), 303)
     status = 400 if form.errors or problems else 200
     return render_template(
         "staff/import.html",
         form=form,
+        largest=size_text(IMPORT_MAX_BYTES),
         problems=problems,
         summary=[("#response", problem) for problem in problems],
         version=rules.ruleset().ruleset_version,
         questionnaire_url=fhir.publication().questionnaire_url,
     ), status
+
+
+def imported_notice(screening: Screening) -> str:
+    """What staff are told once a response is filed: that the person never saw its result and, for
+    an emergency or see-a-doctor result, to contact them now, through the tool or record the
+    response came from, as IMS Screen has no contact details for them."""
+    notice = (
+        f"Imported as {screening.reference} and judged by the rules. IMS Screen did not show this result to the person"
+    )
+    if screening.outcome is not None and rules.Outcome(screening.outcome).medical:
+        return (
+            f"{notice}, and has no contact details for them: find them through the tool or record the response "
+            "came from, and contact them now."
+        )
+    return f"{notice}."

@@ -27,7 +27,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 import rules
-from app import audit, followup, measures
+from app import audit, fhir_import, followup, measures
 from app.clock import utcnow
 from app.display import CLINIC_TIME_ZONE
 from app.extensions import db
@@ -100,8 +100,12 @@ class FollowUpForm(FlaskForm):
     anchor: ClassVar[str]
     #: The form's name in the screening page's template.
     template_name: ClassVar[str]
-    #: The field beside which the use-case's refusal is shown.
+    #: The field beside which the use-case's refusals are shown (`refusal_field_for`).
     refusal_field: ClassVar[str]
+
+    def refusal_field_for(self, problem: ValueError) -> str:
+        """The field beside which the use-case's refusal `problem` is shown."""
+        return self.refusal_field
 
 
 AnyFollowUpForm = TypeVar("AnyFollowUpForm", bound=FollowUpForm)
@@ -115,6 +119,10 @@ class StatusForm(FollowUpForm):
     # Needed for Booked only, which the page says beside them.
     appointment_date = DateField("Appointment date", validators=[Optional()])
     appointment_time = TimeField("Appointment time", validators=[Optional()])
+
+    def refusal_field_for(self, problem: ValueError) -> str:
+        """An appointment refused for its date is said beside the date, where it is corrected."""
+        return "appointment_date" if isinstance(problem, review.AppointmentRefused) else self.refusal_field
 
     def appointment_at(self) -> datetime | None:
         """The appointment as an aware datetime in the clinic's time zone, when both parts are given."""
@@ -213,6 +221,7 @@ def _render_screening(
         explained=explain(result, screening.answers),
         blind=blind,
         hidden=review.rules_outcome_hidden(screening, current_user, blind),
+        imported_by=fhir_import.imported_by(screening) if screening.imported_at else None,
         questionnaire=rules.questionnaire(),
         ruleset=rules.ruleset(),
         applicable={q.id for q in rules.questionnaire().applicable(screening.answers)},
@@ -272,7 +281,7 @@ def _follow_up(
                 try:
                     done = use_case(found, form)
                 except ValueError as problem:
-                    form[form.refusal_field].errors.append(str(problem))
+                    form[form.refusal_field_for(problem)].errors.append(str(problem))
                 else:
                     db.session.commit()
                     flash(done, "success")

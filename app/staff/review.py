@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from app import audit
 from app.clock import utcnow
+from app.display import CLINIC_TIME_ZONE, local_date
 from app.extensions import db
 from app.models import (
     OUTCOMES,
@@ -45,13 +46,40 @@ STATUS_LABELS = {
 
 NOTE_MAX_LENGTH = 4000
 
+#: How far ahead an appointment may be booked. A date further out is a slip (2062 for 2026), and
+#: would schedule follow-up emails for years no one reads them in.
+APPOINTMENT_MAX_AHEAD = timedelta(days=366)
+
+
+class AppointmentRefused(ValueError):
+    """An appointment date that cannot be right: before the screening was sent, or over a year ahead."""
+
+
+def check_appointment(screening: Screening, appointment_at: datetime, now: datetime | None = None) -> None:
+    """Refuse (AppointmentRefused, in words) an appointment on a day, in the clinic's time zone,
+    before the screening was submitted (for an import, before the person answered), or more than
+    APPOINTMENT_MAX_AHEAD after today. A day since, before today, is a booking recorded late and
+    is kept: its follow-ups are still sent within their window."""
+    day = appointment_at.astimezone(CLINIC_TIME_ZONE).date()
+    if screening.submitted_at is not None and day < screening.submitted_at.astimezone(CLINIC_TIME_ZONE).date():
+        sent = "the person answered the screening" if screening.imported_at else "the screening was sent"
+        raise AppointmentRefused(
+            f"The appointment cannot be before {sent}, on {local_date(screening.submitted_at)}: check the date."
+        )
+    latest = (now or utcnow()).astimezone(CLINIC_TIME_ZONE) + APPOINTMENT_MAX_AHEAD
+    if day > latest.date():
+        raise AppointmentRefused(
+            f"The appointment is more than a year ahead (after {local_date(latest)}): check the year."
+        )
+
 
 def change_status(
     screening: Screening, to_status: str, author: StaffUser, appointment_at: datetime | None = None
 ) -> StatusChange:
     """Move a screening along the workflow; raise ValueError for a move the workflow does not allow.
 
-    Booking needs the appointment's date and time, which is kept on the screening.
+    Booking needs the appointment's date and time, on a day `check_appointment` allows; it is kept
+    on the screening.
     """
     if to_status not in NEXT_STATUSES.get(screening.review_status, ()):
         raise ValueError(
@@ -61,6 +89,7 @@ def change_status(
     if to_status == "booked":
         if appointment_at is None:
             raise ValueError("Enter the appointment's date and time to mark the screening booked.")
+        check_appointment(screening, appointment_at)
         screening.appointment_at = appointment_at
     change = StatusChange(screening=screening, author=author, from_status=screening.review_status, to_status=to_status)
     screening.review_status = to_status
