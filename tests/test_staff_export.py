@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 import rules
+from app import fhir, fhir_import
 from app.extensions import db
 from app.models import AuditEvent, Screening
 from app.patient import services
@@ -22,7 +24,7 @@ from tests.conftest import insert_judged, sqlite_only
 #: exports.EXPORT_COLUMNS: a header compared with the code's own list could never be wrong.
 FIXED_COLUMNS = (
     "reference,submitted_at,outcome,candidacy,clinician_outcome,review_status,ruleset_version,fired_rules,"
-    "emergency_withdrawn_at"
+    "emergency_withdrawn_at,imported_at"
 )
 QUESTION_IDS = [question.id for question in rules.questionnaire()]
 MONDAY = datetime(2026, 3, 2, 18, 0, tzinfo=UTC)  # 10:00 in Vancouver
@@ -78,7 +80,7 @@ def test_the_export_has_a_header_and_one_row_per_screening_in_queue_order(
     )
     assert row["ruleset_version"] == rules.evaluate(ideal_answers).ruleset_version
     assert row["fired_rules"] == "C-L1"
-    assert row["emergency_withdrawn_at"] == ""
+    assert row["emergency_withdrawn_at"] == "" and row["imported_at"] == ""
     assert row["age"] == "45"
     assert row["pain_regions"] == "neck;shoulder_right;upper_back"  # multiple choice joined with ;
     assert row["interpreter_language"] == ""  # does not apply
@@ -96,6 +98,27 @@ def test_the_export_says_when_an_emergency_answer_was_withdrawn(
     rows = export(admin_client)
     assert [row[0] for row in rows[1:]] == [reference]  # the draft it carries on in is not exported
     assert dict(zip(rows[0], rows[1], strict=True))["emergency_withdrawn_at"] == "2026-03-02T18:03:00Z"
+
+
+def test_an_imported_screening_is_marked_with_when_it_was_imported(
+    app: Flask, admin_client: FlaskClient, ideal_answers: dict[str, object]
+) -> None:
+    # Its submitted_at is when the person answered in the other tool; a reader of the export must
+    # still be able to tell that it came from elsewhere, and since when the clinic has had it.
+    bundle = fhir.screening_bundle("IMS-TEST2345", ideal_answers, "2026-03-01T18:00:00Z", rules.evaluate(ideal_answers))
+    with app.app_context():
+        screening = fhir_import.import_response(json.dumps(bundle["entry"][1]["resource"]).encode())
+        db.session.commit()
+        imported, imported_at = screening.reference, screening.imported_at
+    own = submit(app, ideal_answers, MONDAY)
+    header, *lines = export(admin_client)
+    rows = {line[0]: dict(zip(header, line, strict=True)) for line in lines}
+    assert imported_at is not None and imported_at > MONDAY
+    assert (rows[imported]["submitted_at"], rows[imported]["imported_at"]) == (
+        "2026-03-01T18:00:00Z",
+        imported_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    )
+    assert rows[own]["imported_at"] == ""
 
 
 def test_the_export_uses_the_queue_filters(

@@ -47,6 +47,9 @@ EXPORT_COLUMNS = (
     "ruleset_version",
     "fired_rules",
     "emergency_withdrawn_at",
+    # Set for a response imported from another tool; its submitted_at is then when the person
+    # answered there, and IMS Screen never showed them the result.
+    "imported_at",
 )
 #: How the FHIR export loads each batch's follow-ups, with their activity scores and activities.
 FOLLOW_UPS = (
@@ -127,6 +130,7 @@ def _csv_lines(rows: Iterable[Sequence[Any]], question_ids: list[str]) -> Iterat
         ruleset_version,
         reasons,
         emergency_withdrawn_at,
+        imported_at,
         answers,
     ) in rows:
         fired = " ".join(reason.get("rule_id", "") for reason in reasons or [])
@@ -141,6 +145,7 @@ def _csv_lines(rows: Iterable[Sequence[Any]], question_ids: list[str]) -> Iterat
                 ruleset_version,
                 fired,
                 _utc_iso(emergency_withdrawn_at),
+                _utc_iso(imported_at),
                 # As the rules read each answer, so a duration in whole weeks, as its column says.
                 *(question.rule_value((answers or {}).get(question.id)) for question in questions),
             ]
@@ -196,6 +201,7 @@ def export_csv() -> ResponseReturnValue:
             Screening.ruleset_version,
             Screening.reasons,
             Screening.emergency_withdrawn_at,
+            Screening.imported_at,
             Screening.answers,
         )
         .execution_options(yield_per=EXPORT_BATCH)
