@@ -8,6 +8,8 @@ from flask_babel import lazy_gettext as _l
 from limits.errors import StorageError
 from werkzeug.exceptions import HTTPException, SecurityError, ServiceUnavailable
 
+from app.links import is_staff_address
+
 
 class ErrorPage(NamedTuple):
     """What a person is told when a request fails: in the patient's language on a patient's page
@@ -65,10 +67,6 @@ RETRY_AFTER_STORAGE_ERROR = 30
 #: Endpoints read by programs rather than people; their errors are JSON.
 JSON_PATHS = ("/healthz",)
 
-#: The staff portal's pages: a body too large for one of them gets a page of the portal's own,
-#: in words for staff (the patients' tells them to shorten what they typed, and links to their start).
-STAFF_PATH = "/staff/"
-
 
 def init_app(app: Flask) -> None:
     """Register one handler for every status code in ERROR_PAGES."""
@@ -102,8 +100,12 @@ def handle_http_error(error: HTTPException) -> ResponseReturnValue:
     headers = [(name, value) for name, value in error.get_headers() if name != "Content-Type"]
     if request.path in JSON_PATHS:
         return {"status": "error", "error": error.name}, code, headers
-    if code == 413 and request.path.startswith(STAFF_PATH):
-        return render_template("staff/too_large.html", **staff_too_large()), code, headers
+    if is_staff_address(request.path):
+        # The portal's own pages, in words for staff: a body too large names its limit and the
+        # way back to the form (the patients' page tells them to shorten what they typed).
+        if code == 413:
+            return render_template("staff/too_large.html", **staff_too_large()), code, headers
+        return render_template("staff/error.html", code=code, page=page), code, headers
     return render_template("errors/error.html", code=code, page=page), code, headers
 
 

@@ -31,6 +31,7 @@ from werkzeug.wrappers import Response
 
 from app import catalogues
 from app.config import ConfigError
+from app.links import is_staff_address
 
 #: The session key of the language the person chose.
 LANGUAGE_KEY = "language"
@@ -132,8 +133,6 @@ def current() -> Language:
 
 #: The blueprints whose pages are in the patient's language; every other page is in English.
 PATIENT_BLUEPRINTS = frozenset({"patient"})
-#: Where the staff pages are: an error page for an address under it is in English.
-STAFF_PATH = "/staff"
 
 
 def _for_patients() -> bool:
@@ -142,7 +141,7 @@ def _for_patients() -> bool:
     outside the staff pages."""
     if request.blueprint is not None:
         return request.blueprint in PATIENT_BLUEPRINTS
-    return request.path != STAFF_PATH and not request.path.startswith(STAFF_PATH + "/")
+    return not is_staff_address(request.path)
 
 
 def _select_locale() -> str:

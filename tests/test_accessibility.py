@@ -242,6 +242,9 @@ def test_staff_pages(new_page: NewPage, server: Server, staff_session: dict[str,
         audit(page, name)
     click_and_wait(page, page.get_by_role("button", name="Import and judge"))
     audit(page, "FHIR import (error)", error=True)
+    response = page.goto("/staff/screenings/IMS-NOSUCH00/nothing-here")
+    assert response is not None and response.status == 404
+    audit(page, "staff page not found")
     page.goto("/staff/")
     patient = new_page(PHONE)  # so that the queue has a screening to open
     open_answered_draft(patient, server, "see_doctor")

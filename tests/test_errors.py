@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 from markupsafe import escape
 
 from app.errors import ERROR_PAGES
+from app.extensions import login_manager
 
 #: The error pages do not depend on the database backend (conftest.sqlite_only says
 #: when that matters): one backend is enough.
@@ -70,3 +71,43 @@ def test_post_without_csrf_token_is_refused(failing_app: Flask) -> None:
     response = failing_app.test_client().post("/test/post")
     assert response.status_code == 400
     assert "accepted" not in response.get_data(as_text=True)
+
+
+# ---- The staff portal's error pages -------------------------------------------------------------
+
+
+def assert_a_staff_error_page(html: str, title: str) -> None:
+    """The portal's layout, in English, with the way back to the queue; nothing of the patients'
+    pages (their start, the language links, the call-911 footer meant for them)."""
+    assert f"<h1>{escape(title)}</h1>" in html
+    assert '<html lang="en-CA">' in html and "css/staff.css" in html
+    assert '<a href="/staff/">Go to the queue</a>' in html
+    assert "Go to the start" not in html and "call 911" not in html and "?lang=" not in html
+    assert "Traceback" not in html
+
+
+def test_a_staff_address_that_does_not_exist_has_a_page_of_the_portal(
+    client: FlaskClient, physio_client: FlaskClient
+) -> None:
+    for who in (physio_client, client):  # signed in, or not (the gate lets an unknown address 404)
+        response = who.get("/staff/screenings/IMS-NOSUCH00/nothing-here", headers={"Accept-Language": "pa"})
+        assert response.status_code == 404
+        assert_a_staff_error_page(response.get_data(as_text=True), "Page not found")
+
+
+def test_a_staff_page_that_fails_before_its_user_is_known_still_has_a_page_of_the_portal(
+    app: Flask, physio_client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As when the database goes away: loading the signed-in account fails, and the error page must
+    # not fail in turn by asking for that account again (its menu, its name), or the server
+    # answers with a bare "Internal Server Error" of its own.
+    def database_gone(user_id: str) -> None:
+        raise RuntimeError("secret detail: the database is unreachable")
+
+    monkeypatch.setattr(login_manager, "_user_callback", database_gone)  # Flask-Login's loader
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = physio_client.get("/staff/")
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert_a_staff_error_page(html, "Something went wrong on our side")
+    assert "secret detail" not in html

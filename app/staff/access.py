@@ -81,5 +81,10 @@ def _session_expired() -> bool:
 
 
 def init_app(app: Flask) -> None:
-    login_manager.init_app(app)
+    # Flask-Login's own context processor loads the signed-in account for every page rendered,
+    # even one that never names it; so the error page for a failure to load it (the database gone)
+    # failed in turn, and the server answered with a bare page of its own. The proxy loads the
+    # account only when a template uses it.
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
     app.before_request(guard_staff_routes)
