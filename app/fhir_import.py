@@ -38,7 +38,7 @@ from app.clock import utcnow
 from app.display import CLINIC_TIME_ZONE, local_datetime
 from app.extensions import db
 from app.models import AuditEvent, Screening, StaffUser
-from rules.questionnaire import Question, QuestionType, duration
+from rules.questionnaire import NOT_APPLICABLE, Question, QuestionType, duration
 
 #: Statuses of a response whose answers can be judged: finished (completed, amended), or ended
 #: early because the answers already decided the outcome (stopped, as IMS Screen's own exports).
@@ -153,7 +153,12 @@ def read_response(
     if problems:
         raise InvalidResponse(problems)
     answers = reader.answers
-    problems = [_worded(problem) for problem in rules.questionnaire().problems(answers)]
+    problems = rules.questionnaire().problems(answers)
+    if any(NOT_APPLICABLE not in problem for problem in problems):
+        # Which questions apply is worked out from the other answers, so only from valid ones:
+        # with an age of 150, the pregnancy questions "do not apply", which is not their problem.
+        problems = [problem for problem in problems if NOT_APPLICABLE not in problem]
+    problems = [_worded(problem) for problem in problems]
     if not problems:
         problems = _completeness_problems(answers)
     if problems:
@@ -577,6 +582,7 @@ def import_response(
             raise InvalidResponse(
                 [f"This response was imported already, as screening {already.reference}: it is not filed twice."]
             )
+        _refuse_own_export(read.source)
     screening = file_response(read, now)
     audit.record(
         "import_fhir",
@@ -587,6 +593,29 @@ def import_response(
         version_from="confirmed by staff" if read.version_confirmed else "response",
     )
     return screening
+
+
+def _refuse_own_export(source: str) -> None:
+    """Refuse a response this installation exported itself (its identifier is one of this
+    installation's screenings): filing it would make a second screening of the same answers, or
+    bring back one deleted after its retention period or at the person's request."""
+    system, _, reference = source.partition("|")
+    if system != fhir.publication().identifier_system("screening"):
+        return
+    stored = db.session.scalar(select(Screening.reference).where(Screening.reference == reference))
+    if stored is not None:
+        raise InvalidResponse(
+            [
+                f"This response is IMS Screen's own export of screening {stored}, which is here: open it "
+                "rather than filing a copy (if its answers were changed in another tool, add a note to it)."
+            ]
+        )
+    raise InvalidResponse(
+        [
+            f"This response is IMS Screen's own export of screening {reference[:40]}, which is no longer "
+            "stored (deleted after its retention period, or at the person's request): it is not filed again."
+        ]
+    )
 
 
 def imported_by(screening: Screening) -> str | None:

@@ -96,6 +96,11 @@ class Choice:
     covers: tuple[str, ...] = ()
 
 
+#: The problem with an answer to a question that the other answers leave out (read by the FHIR
+#: import, which names it only once the answers it depends on are valid).
+NOT_APPLICABLE = "does not apply given the other answers, so it must not be answered"
+
+
 @dataclass(frozen=True)
 class Question:
     id: str
@@ -520,7 +525,7 @@ class Questionnaire:
             if qid not in known or value is None:
                 continue
             if qid not in applicable:
-                problems.append(f"{qid}: does not apply given the other answers, so it must not be answered")
+                problems.append(f"{qid}: {NOT_APPLICABLE}")
             elif (problem := known[qid].problem_with(value)) is not None:
                 problems.append(problem)
             elif known[qid].outside(value, answers.get(known[qid].within or "")):

@@ -39,10 +39,17 @@ from tests.support.journey import as_stored, profile
 VERSION = rules.ruleset().ruleset_version
 
 
+#: A response's identifier in another tool.
+OTHER_TOOL_IDENTIFIER = {"system": "https://forms.other.example/responses", "value": "QR-2345"}
+
+
 def response_of(answers: dict[str, object]) -> dict[str, Any]:
     """The QuestionnaireResponse IMS Screen exports for `answers` (complete, or decided)."""
     bundle = fhir.screening_bundle("IMS-TEST2345", answers, "2026-11-25T18:00:00Z", rules.evaluate(answers))
     response: dict[str, Any] = copy.deepcopy(bundle["entry"][1]["resource"])
+    # As another tool sends it: under that tool's identifier, not one of IMS Screen's own
+    # screenings (which the import refuses: test_the_clinics_own_export_is_never_filed_again).
+    response["identifier"] = OTHER_TOOL_IDENTIFIER
     return response
 
 
@@ -286,7 +293,9 @@ def test_what_the_questionnaire_refuses_is_named_with_the_question() -> None:
     item(response, "pain_duration_weeks")["answer"] = [
         {"valueQuantity": {"value": -3, "system": fhir.UCUM, "code": "d"}}
     ]
-    assert set(problems_of(response)) >= {
+    # Only these: which questions apply is judged from valid answers (an age of 150 would leave the
+    # pregnancy questions out, and name them as answered when they must not be).
+    assert set(problems_of(response)) == {
         "“How old are you?” (age): 150 is outside 0 to 120",
         "“Which treatments have you had for this pain?” (treatments_tried): 'none' cannot be combined with other choices",
         "“How long have you had this pain?” (pain_duration_weeks): expects an amount of at least 1, got -3",
@@ -474,6 +483,29 @@ def test_the_same_response_is_never_filed_twice(app: Flask, physio_client: Flask
     nameless = {key: value for key, value in first.items() if key != "identifier"}
     assert post_import(physio_client, json.dumps(nameless).encode()).status_code == 303  # nothing to know it by
     assert counts(app)[0] == before[0] + 2
+
+
+def test_the_clinics_own_export_is_never_filed_again(app: Flask, physio_client: FlaskClient) -> None:
+    # A screening's own FHIR download, imported as it is, would be a second screening of the same
+    # answers; of one deleted since (its retention, the person's request), it would bring it back.
+    reference = submit_screening(app, profile("ideal_neck"))
+    with app.app_context():
+        bundle = fhir.screening_bundle(
+            reference, profile("ideal_neck"), "2026-11-25T18:00:00Z", rules.evaluate(profile("ideal_neck"))
+        )
+    own = bundle["entry"][1]["resource"]
+    before = counts(app)
+    refused = post_import(physio_client, json.dumps(own).encode())
+    assert refused.status_code == 400
+    assert f"IMS Screen&#39;s own export of screening {reference}, which is here" in refused.get_data(as_text=True)
+    gone = {**own, "identifier": {**own["identifier"], "value": "IMS-GONE2345"}}
+    refused = post_import(physio_client, json.dumps(gone).encode())
+    assert refused.status_code == 400
+    assert "own export of screening IMS-GONE2345, which is no longer stored" in refused.get_data(as_text=True)
+    assert counts(app) == before
+    # Another installation's export (another PUBLIC_BASE_URL) is another tool's response.
+    elsewhere = {**own, "identifier": {"system": "https://other-clinic.example/fhir/sid/screening", "value": reference}}
+    assert post_import(physio_client, json.dumps(elsewhere).encode()).status_code == 303
 
 
 def test_a_response_larger_than_other_posts_may_be_imported(app: Flask, physio_client: FlaskClient) -> None:

@@ -107,7 +107,8 @@ def test_an_imported_screening_is_marked_with_when_it_was_imported(
     # still be able to tell that it came from elsewhere, and since when the clinic has had it.
     bundle = fhir.screening_bundle("IMS-TEST2345", ideal_answers, "2026-03-01T18:00:00Z", rules.evaluate(ideal_answers))
     with app.app_context():
-        screening = fhir_import.import_response(json.dumps(bundle["entry"][1]["resource"]).encode())
+        response = {**bundle["entry"][1]["resource"], "identifier": {"system": "urn:example:other-tool", "value": "1"}}
+        screening = fhir_import.import_response(json.dumps(response).encode())
         db.session.commit()
         imported, imported_at = screening.reference, screening.imported_at
     own = submit(app, ideal_answers, MONDAY)
