@@ -67,7 +67,6 @@ def test_emergency_first_then_review_and_export(
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", trace), trace  # no raw indicator or question names
 
     change_status_and_add_note(page, "in_review", "Phoned the patient; they are on their way to emergency.")
-    page.evaluate("() => window.scrollTo(0, 0)")  # the redirect's #notes anchor scrolled to the bottom
     screenshot(page, "staff-screening")
 
     page.goto("/staff/")

@@ -275,7 +275,7 @@ def test_a_screening_moves_along_the_workflow_and_the_timeline_shows_who_and_whe
     for client, status in moves:
         response = change_status(client, reference, status)
         assert response.status_code == 303, (status, text_of(response)[:300])
-        assert response.location.endswith(f"/staff/screenings/{reference}#workflow")
+        assert response.location.endswith(f"/staff/screenings/{reference}")  # its top: the confirmation
     assert screening(app, reference).review_status == "referred"
     with app.app_context():
         changes = db.session.scalars(select(StatusChange).order_by(StatusChange.id)).all()

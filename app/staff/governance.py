@@ -65,4 +65,6 @@ def blind_judgement() -> ResponseReturnValue:
         review.set_judges_blind(bool(form.enabled.data), current_user)
         db.session.commit()
         flash("Judging blind is on." if form.enabled.data else "Judging blind is off.", "success")
-    return redirect(url_for("staff_rules.overview", _anchor="blind"), code=303)
+    # To the top of the page, where the confirmation is shown (opened at the switch, the page had
+    # scrolled it out of sight).
+    return redirect(url_for("staff_rules.overview"), code=303)

@@ -96,8 +96,6 @@ class QueueFilterForm(Form):
 class FollowUpForm(FlaskForm):
     """A form of the screening page whose post runs one follow-up use-case (see `_follow_up`)."""
 
-    #: The part of the screening page that holds the form, where the page opens again after a post.
-    anchor: ClassVar[str]
     #: The form's name in the screening page's template.
     template_name: ClassVar[str]
     #: The field beside which the use-case's refusals are shown (`refusal_field_for`).
@@ -112,7 +110,7 @@ AnyFollowUpForm = TypeVar("AnyFollowUpForm", bound=FollowUpForm)
 
 
 class StatusForm(FollowUpForm):
-    anchor, template_name, refusal_field = "workflow", "status_form", "status"
+    template_name, refusal_field = "status_form", "status"
     # Every status, though the page offers only the allowed moves: the workflow refuses the others
     # with its own message.
     status = SelectField("Change the status to", choices=choices(review.STATUS_LABELS), validators=[InputRequired()])
@@ -132,7 +130,7 @@ class StatusForm(FollowUpForm):
 
 
 class NoteForm(FollowUpForm):
-    anchor, template_name, refusal_field = "add-note", "note_form", "body"
+    template_name, refusal_field = "note_form", "body"
     body = TextAreaField(
         "Add a note",
         validators=[InputRequired("Write the note before adding it"), Length(max=review.NOTE_MAX_LENGTH)],
@@ -141,7 +139,7 @@ class NoteForm(FollowUpForm):
 
 
 class JudgementForm(FollowUpForm):
-    anchor, template_name, refusal_field = "judgement", "judgement_form", "reason"
+    template_name, refusal_field = "judgement_form", "reason"
     # Led by a blank choice, so nothing is chosen for the physiotherapist: a preselected outcome
     # (the browser shows the first option) makes agreeing one click and inflates the agreement.
     outcome = SelectField(
@@ -268,7 +266,7 @@ def _follow_up(
 
     The view finds the screening and validates the form; `use_case(screening, form)` then acts and
     returns what to tell the physiotherapist. On success the view commits and sends the browser back
-    to the form's part of the page; otherwise it shows the screening again (status 400), with the
+    to the page, which opens with that confirmation; otherwise it shows the screening again (status 400), with the
     use-case's refusal (its ValueError) beside the form's `refusal_field`.
     """
 
@@ -285,9 +283,10 @@ def _follow_up(
                 else:
                     db.session.commit()
                     flash(done, "success")
-                    return redirect(
-                        url_for("staff.screening", reference=found.reference, _anchor=form.anchor), code=303
-                    )
+                    # To the top of the page, where the confirmation is (and, on a desktop, the
+                    # forms too): opened at the form's own part, the page had scrolled the
+                    # confirmation out of sight.
+                    return redirect(url_for("staff.screening", reference=found.reference), code=303)
             return _render_screening(found, status=400, **{form.template_name: form})
 
         return view

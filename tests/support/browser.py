@@ -545,9 +545,19 @@ def change_status_and_add_note(page: Any, status: str, note: str) -> None:
     page.select_option("#status", status)
     click_and_wait(page, page.get_by_role("button", name="Change status"))
     assert text_of(page, ".notice") == f"Status changed to {status.replace('_', ' ')}."
+    assert_on_screen(page, ".notice")
     page.fill("#body", note)
     click_and_wait(page, page.get_by_role("button", name="Add note"))
+    assert text_of(page, ".notice") == "Note added."
+    assert_on_screen(page, ".notice")
     assert note in page.locator("main").inner_text()
+
+
+def assert_on_screen(page: Any, selector: str) -> None:
+    """The first `selector` is within the part of the page the browser shows, without scrolling."""
+    box = page.locator(selector).first.bounding_box()
+    height = page.viewport_size["height"]
+    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= height, (selector, box, height)
 
 
 def text_of(page: Any, selector: str) -> str:
