@@ -61,6 +61,13 @@ ERROR_PAGES = {
     ),
 }
 
+#: The patients' words that send them back to their start page, as staff read them (their start is
+#: the queue).
+STAFF_MESSAGES = {
+    404: "There is no page at this address. Check the address, or go to the queue.",
+    405: "Go back to the queue and follow the links from there.",
+}
+
 #: Seconds a client is told to wait when the rate-limit store is unreachable.
 RETRY_AFTER_STORAGE_ERROR = 30
 
@@ -105,6 +112,7 @@ def handle_http_error(error: HTTPException) -> ResponseReturnValue:
         # way back to the form (the patients' page tells them to shorten what they typed).
         if code == 413:
             return render_template("staff/too_large.html", **staff_too_large()), code, headers
+        page = page._replace(message=STAFF_MESSAGES.get(code, page.message))
         return render_template("staff/error.html", code=code, page=page), code, headers
     return render_template("errors/error.html", code=code, page=page), code, headers
 

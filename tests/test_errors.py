@@ -89,10 +89,13 @@ def assert_a_staff_error_page(html: str, title: str) -> None:
 def test_a_staff_address_that_does_not_exist_has_a_page_of_the_portal(
     client: FlaskClient, physio_client: FlaskClient
 ) -> None:
-    for who in (physio_client, client):  # signed in, or not (the gate lets an unknown address 404)
+    for who, menu in ((physio_client, True), (client, False)):  # the gate lets an unknown address 404
         response = who.get("/staff/screenings/IMS-NOSUCH00/nothing-here", headers={"Accept-Language": "pa"})
         assert response.status_code == 404
-        assert_a_staff_error_page(response.get_data(as_text=True), "Page not found")
+        html = response.get_data(as_text=True)
+        assert_a_staff_error_page(html, "Page not found")
+        assert "Check the address, or go to the queue." in html and "the start" not in html
+        assert ("Sign out" in html) is menu  # the portal's menu for the signed-in
 
 
 def test_a_staff_page_that_fails_before_its_user_is_known_still_has_a_page_of_the_portal(
@@ -110,4 +113,4 @@ def test_a_staff_page_that_fails_before_its_user_is_known_still_has_a_page_of_th
     assert response.status_code == 500
     html = response.get_data(as_text=True)
     assert_a_staff_error_page(html, "Something went wrong on our side")
-    assert "secret detail" not in html
+    assert "secret detail" not in html and "Sign out" not in html

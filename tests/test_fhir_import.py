@@ -449,6 +449,8 @@ def test_staff_import_a_response_as_a_screening_judged_by_the_rules_and_audited(
     shown = physio_client.get(response.location).get_data(as_text=True)
     assert "IMS Screen did not show this result to the person" in shown  # the notice after importing
     assert "IMS Screen never showed the person this result" in shown  # and the screening says so
+    # Never asked about follow-up questions, rather than said to have refused them.
+    assert "No follow-up: IMS Screen never asked this person" in shown and "did not agree" not in shown
 
 
 def test_a_refused_import_names_every_problem_and_stores_nothing(app: Flask, physio_client: FlaskClient) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import argon2
 import pyotp
@@ -710,6 +710,22 @@ def test_after_signing_in_the_page_asked_for_opens(app: Flask, client: FlaskClie
 
 
 @sqlite_only
+def test_signing_in_returns_to_the_page_asked_for(client: FlaskClient, staff: StaffAccounts) -> None:
+    staff.create(EMAIL)
+    for asked_for in ("/staff/overview", "/staff/?status=new"):
+        redirected = client.get(asked_for)
+        assert path(redirected) == SIGN_IN
+        # The page's address as asked for: no "?" added to one without a query.
+        assert parse_qs(urlsplit(redirected.location).query)["next"] == [asked_for]
+        signed_in = client.post(
+            SIGN_IN,
+            query_string={"next": asked_for},
+            data={"email": EMAIL, "password": STAFF_PASSWORD, "csrf_token": token(client)},
+        )
+        assert signed_in.status_code == 303 and signed_in.location == asked_for
+        client.post("/staff/sign-out", data={"csrf_token": token(client, "/staff/")})
+
+
 @pytest.mark.parametrize(
     "target",
     [

@@ -111,7 +111,10 @@ def test_the_counts_by_outcome_and_by_status(app: Flask, physio_client: FlaskCli
         found["Declined"],
         found["Referred elsewhere"],
     ) == (1, 1, 0, 2, 1, 0)
+    page = physio_client.get(QUEUE).get_data(as_text=True)
     assert "5 screenings" in text_of(physio_client.get(QUEUE))
+    # The urgent outcomes' border marks a count with screenings in it, not "0 See doctor".
+    assert 'class="count count--emergency"' in page and "count--see_doctor" not in page
 
 
 def test_the_number_of_matches_follows_every_kind_of_filter(app: Flask, physio_client: FlaskClient) -> None:

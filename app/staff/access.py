@@ -55,7 +55,10 @@ def guard_staff_routes() -> ResponseReturnValue | None:
             _end_timed_out_session()
         return None
     if not current_user.is_authenticated:
-        return redirect(url_for("staff_auth.sign_in", next=request.full_path if request.method == "GET" else None))
+        # The page asked for, to return to after signing in: its path, and its query when it has
+        # one (Werkzeug's full_path ends in "?" when it has none).
+        asked_for = request.full_path.removesuffix("?") if request.method == "GET" else None
+        return redirect(url_for("staff_auth.sign_in", next=asked_for))
     if _session_expired():
         _end_timed_out_session()
         return redirect(url_for("staff_auth.sign_in"))

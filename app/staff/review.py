@@ -52,7 +52,8 @@ APPOINTMENT_MAX_AHEAD = timedelta(days=366)
 
 
 class AppointmentRefused(ValueError):
-    """An appointment date that cannot be right: before the screening was sent, or over a year ahead."""
+    """An appointment that is missing, or on a date that cannot be right: before the screening was
+    sent, or over a year ahead (said beside the date, where it is entered)."""
 
 
 def check_appointment(screening: Screening, appointment_at: datetime, now: datetime | None = None) -> None:
@@ -88,7 +89,7 @@ def change_status(
         )
     if to_status == "booked":
         if appointment_at is None:
-            raise ValueError("Enter the appointment's date and time to mark the screening booked.")
+            raise AppointmentRefused("Enter the appointment's date and time to mark the screening booked.")
         check_appointment(screening, appointment_at)
         screening.appointment_at = appointment_at
     change = StatusChange(screening=screening, author=author, from_status=screening.review_status, to_status=to_status)
