@@ -52,6 +52,9 @@ def test_emergency_first_then_review_and_export(
     page.goto("/staff/")
     first = page.locator("tbody tr").first
     assert "mergency" in first.inner_text(), first.inner_text()
+    # The most urgent row is on the first screen: the filters are folded, exports come after.
+    box = first.bounding_box()
+    assert box is not None and box["y"] + box["height"] <= DESKTOP["height"], box
     screenshot(page, "staff-queue")
     # Its own emergency: the server is shared, and other tests' emergencies may stand before it.
     click_and_wait(page, page.locator("tbody tr", has_text=reference[0]).locator("a").first)
