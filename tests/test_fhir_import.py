@@ -742,7 +742,10 @@ def test_an_imported_screening_was_submitted_when_the_person_answered_and_says_b
     assert screening.imported_at is not None and screening.imported_at > screening.submitted_at
     imported = local_datetime(screening.imported_at)
     page = physio_client.get(f"/staff/screenings/{screening.reference}").get_data(as_text=True)
-    assert f"Answered 20 Nov 2026, 09:15 (from the file); imported {imported} by Physio" in page
+    assert f"Answered 20 Nov 2026, 09:15 (from the file); imported {imported} by Physio" in page  # timeline
+    # Its facts say when the person answered, then the import apart: the import's time once there.
+    assert "<dt>When</dt><dd>Answered 20 Nov 2026, 09:15 (from the file)</dd>" in page
+    assert f"<dt>Imported</dt><dd>On {imported} by Physio" in page
     day_only = import_of(
         app, physio_client, {**authored("2026-11-21"), "identifier": {"system": "urn:x", "value": "2"}}
     )
@@ -759,6 +762,7 @@ def test_an_import_without_an_authored_date_was_submitted_when_imported_and_says
     imported = local_datetime(screening.imported_at)
     page = physio_client.get(f"/staff/screenings/{screening.reference}").get_data(as_text=True)
     assert f"Imported {imported} by Physio; the file gives no date for when the person answered" in page
+    assert "<dt>When</dt><dd>The file gives no date for when the person answered</dd>" in page
 
 
 def test_a_response_authored_in_the_future_is_refused_on_the_import_page(
