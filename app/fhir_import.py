@@ -131,7 +131,9 @@ def read_response(
 ) -> ReadResponse:
     """Read and check a QuestionnaireResponse (or a Bundle holding exactly one) against the shipped
     questionnaire, in the version of the shipped rules, as published by `where` (by default the
-    app's); raise InvalidResponse naming every problem.
+    app's); raise InvalidResponse naming every problem (an answer to a question the other answers
+    leave out only once no answer that cannot be right is left: which questions apply follows
+    from the others).
 
     `assume_current_version`: the person importing confirms the response answers the current
     questionnaire, so one whose `questionnaire` is the canonical URL without `|version` is read as
@@ -154,10 +156,12 @@ def read_response(
         raise InvalidResponse(problems)
     answers = reader.answers
     problems = rules.questionnaire().problems(answers)
-    if any(NOT_APPLICABLE not in problem for problem in problems):
-        # Which questions apply is worked out from the other answers, so only from valid ones:
-        # with an age of 150, the pregnancy questions "do not apply", which is not their problem.
-        problems = [problem for problem in problems if NOT_APPLICABLE not in problem]
+    not_applicable = {f"{question_id}: {NOT_APPLICABLE}" for question_id in answers}
+    if any(problem not in not_applicable for problem in problems):
+        # Which questions apply is worked out from the other answers, so the answers that cannot
+        # be right are named first, alone: with an age of 150, the pregnancy questions "do not
+        # apply", which is not their problem. Any left over are named once these are put right.
+        problems = [problem for problem in problems if problem not in not_applicable]
     problems = [_worded(problem) for problem in problems]
     if not problems:
         problems = _completeness_problems(answers)
@@ -582,7 +586,7 @@ def import_response(
             raise InvalidResponse(
                 [f"This response was imported already, as screening {already.reference}: it is not filed twice."]
             )
-        _refuse_own_export(read.source)
+        _refuse_own_export(read)
     screening = file_response(read, now)
     audit.record(
         "import_fhir",
@@ -595,27 +599,38 @@ def import_response(
     return screening
 
 
-def _refuse_own_export(source: str) -> None:
-    """Refuse a response this installation exported itself (its identifier is one of this
-    installation's screenings): filing it would make a second screening of the same answers, or
-    bring back one deleted after its retention period or at the person's request."""
-    system, _, reference = source.partition("|")
+def _refuse_own_export(read: ReadResponse) -> None:
+    """Refuse a response this installation exported itself (its identifier names one of its
+    screenings) when filing it would only copy that screening, or bring back one no longer stored
+    (deleted after its retention period, or at the person's request).
+
+    One whose answers were changed in another tool is filed: the rules must judge the answers as
+    they now are (a warning sign added there must reach the clinic).
+    """
+    system, _, reference = (read.source or "").partition("|")
     if system != fhir.publication().identifier_system("screening"):
         return
-    stored = db.session.scalar(select(Screening.reference).where(Screening.reference == reference))
-    if stored is not None:
+    stored = db.session.scalar(select(Screening).where(Screening.reference == reference))
+    if stored is None:
         raise InvalidResponse(
             [
-                f"This response is IMS Screen's own export of screening {stored}, which is here: open it "
-                "rather than filing a copy (if its answers were changed in another tool, add a note to it)."
+                f"This response is IMS Screen's own export of screening {reference[:40]!r}, which is not "
+                "stored here (it may have been deleted after its retention period, or at the person's "
+                "request): it is not filed again."
             ]
         )
-    raise InvalidResponse(
-        [
-            f"This response is IMS Screen's own export of screening {reference[:40]}, which is no longer "
-            "stored (deleted after its retention period, or at the person's request): it is not filed again."
-        ]
-    )
+    if _as_the_rules_read(stored.answers) == _as_the_rules_read(read.answers):
+        raise InvalidResponse(
+            [
+                f"This response is IMS Screen's own export of screening {stored.reference}, with the same "
+                "answers, and that screening is here: open it rather than filing a copy."
+            ]
+        )
+
+
+def _as_the_rules_read(answers: Mapping[str, object] | None) -> dict[str, object]:
+    """Each answer as the rules read it (a duration in whole weeks, however it was stored)."""
+    return {question.id: question.rule_value((answers or {}).get(question.id)) for question in rules.questionnaire()}
 
 
 def imported_by(screening: Screening) -> str | None:

@@ -16,6 +16,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ from app.clock import utcnow
 from app.display import local_datetime
 from app.extensions import db
 from app.models import AuditEvent, Notification, Screening
-from rules.questionnaire import duration
+from rules.questionnaire import NOT_APPLICABLE, duration
 from tests.conftest import csrf_token_from, submit_screening
 from tests.support.journey import as_stored, profile
 
@@ -302,6 +303,16 @@ def test_what_the_questionnaire_refuses_is_named_with_the_question() -> None:
     }
 
 
+def test_an_answer_to_a_question_the_other_answers_leave_out_is_refused() -> None:
+    # Named when it is the only problem left (it is held back only while a value cannot be right).
+    response = response_of(profile("ideal_neck"))
+    item(response, "age")["answer"] = [{"valueInteger": 70}]  # past the age the pregnancy questions ask
+    assert problems_of(response) == [
+        f"{fhir_import._named(rules.questionnaire().questions[question_id])}: {NOT_APPLICABLE}"
+        for question_id in ("rf_pregnancy_signs", "pregnant")
+    ]
+
+
 def test_an_unanswered_required_question_is_never_judged_as_no() -> None:
     """A response the answers of which do not decide the outcome needs every required question:
     without the page level, the old reader read nothing and the rules said clinician_review."""
@@ -499,12 +510,26 @@ def test_the_clinics_own_export_is_never_filed_again(app: Flask, physio_client: 
     before = counts(app)
     refused = post_import(physio_client, json.dumps(own).encode())
     assert refused.status_code == 400
-    assert f"IMS Screen&#39;s own export of screening {reference}, which is here" in refused.get_data(as_text=True)
+    assert f"own export of screening {reference}, with the same answers, and that screening is here" in unescape(
+        refused.get_data(as_text=True)
+    )
     gone = {**own, "identifier": {**own["identifier"], "value": "IMS-GONE2345"}}
     refused = post_import(physio_client, json.dumps(gone).encode())
     assert refused.status_code == 400
-    assert "own export of screening IMS-GONE2345, which is no longer stored" in refused.get_data(as_text=True)
+    assert "own export of screening 'IMS-GONE2345', which is not stored here" in unescape(
+        refused.get_data(as_text=True)
+    )
     assert counts(app) == before
+    # Its answers changed in another tool (a warning sign added there): filed, and judged by the rules.
+    changed = copy.deepcopy(own)
+    item(changed, "rf_weight_loss")["answer"] = [
+        {"valueCoding": {"system": fhir.publication().choice_system("rf_weight_loss"), "code": "yes"}}
+    ]
+    filed = post_import(physio_client, json.dumps(changed).encode())
+    assert filed.status_code == 303
+    with app.app_context():
+        copy_of_it = db.session.scalars(select(Screening).order_by(Screening.id.desc())).first()
+        assert copy_of_it is not None and copy_of_it.reference != reference and copy_of_it.outcome == "see_doctor"
     # Another installation's export (another PUBLIC_BASE_URL) is another tool's response.
     elsewhere = {**own, "identifier": {"system": "https://other-clinic.example/fhir/sid/screening", "value": reference}}
     assert post_import(physio_client, json.dumps(elsewhere).encode()).status_code == 303

@@ -651,6 +651,22 @@ def test_an_idle_session_times_out(app: Flask, staff: StaffAccounts, clock: Cloc
 
 
 @sqlite_only
+def test_a_timed_out_session_is_not_shown_as_signed_in_on_a_missing_staff_page(
+    app: Flask, staff: StaffAccounts, clock: Clock
+) -> None:
+    # A staff page that does not exist shows the portal's menu to the signed-in: not to a session
+    # past its idle limit, which ends there as on any staff page.
+    staff.create(EMAIL)
+    client = app.test_client()
+    sign_in(client)
+    assert "Sign out" in text_of(client.get("/staff/no-such-page"))
+    clock.advance(minutes=30, seconds=1)
+    missing = client.get("/staff/no-such-page")
+    assert missing.status_code == 404 and "Sign out" not in text_of(missing)
+    assert not is_signed_in(client)
+
+
+@sqlite_only
 def test_the_idle_limit_comes_from_the_configuration(app: Flask, staff: StaffAccounts, clock: Clock) -> None:
     app.config["STAFF_IDLE_MINUTES"] = 5
     staff.create(EMAIL)
@@ -712,7 +728,7 @@ def test_after_signing_in_the_page_asked_for_opens(app: Flask, client: FlaskClie
 @sqlite_only
 def test_signing_in_returns_to_the_page_asked_for(client: FlaskClient, staff: StaffAccounts) -> None:
     staff.create(EMAIL)
-    for asked_for in ("/staff/overview", "/staff/?status=new"):
+    for asked_for in ("/staff/overview", "/staff/?status=new", "/staff/?reference=IMS-?"):
         redirected = client.get(asked_for)
         assert path(redirected) == SIGN_IN
         # The page's address as asked for: no "?" added to one without a query.

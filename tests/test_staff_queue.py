@@ -140,6 +140,24 @@ def test_the_number_of_matches_follows_every_kind_of_filter(app: Flask, physio_c
     assert "2 screenings," in total(submitted_to="2026-03-10")
 
 
+@pytest.mark.parametrize(
+    ("query", "summary"),
+    [
+        ({}, None),
+        ({"name": "   ", "reference": " "}, None),  # spaces filter nothing
+        ({"outcome": "likely"}, "Filter the queue (filters in use)"),
+        ({"submitted_from": "2026-02-30"}, "Filter the queue (a filter could not be used)"),
+    ],
+)
+def test_the_filters_are_folded_unless_they_filter(
+    physio_client: FlaskClient, query: dict[str, str], summary: str | None
+) -> None:
+    page = physio_client.get(QUEUE, query_string=query).get_data(as_text=True)
+    fold = re.search(r'<details class="disclosure filters-fold"( open)?>\s*<summary>([^<]*)</summary>', page)
+    assert fold is not None
+    assert (fold[2] if fold[1] else None) == summary, fold[0]
+
+
 def test_filter_by_outcome_status_and_reference(app: Flask, physio_client: FlaskClient) -> None:
     refs = insert_submitted(
         app,

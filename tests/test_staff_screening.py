@@ -223,6 +223,14 @@ def test_booking_needs_the_appointment_and_keeps_it(app: Flask, physio_client: F
         r'id="appointment_date-error"[^>]*>.*?' + re.escape("Enter the appointment's date and time"), page, re.DOTALL
     )
     assert "<title>Error: Screening " in page
+    # The date given and the time not: said beside the time, which is what is missing.
+    url = f"/staff/screenings/{reference}"
+    only_date = post_form(physio_client, url, url + "/status", {"status": "booked", "appointment_date": "2026-12-20"})
+    assert re.search(
+        r'id="appointment_time-error"[^>]*>.*?' + re.escape("Enter the appointment's date and time"),
+        unescape(only_date.get_data(as_text=True)),
+        re.DOTALL,
+    )
     assert screening(app, reference).review_status == "new"
     assert change_status(physio_client, reference, "booked").status_code == 303
     booked = screening(app, reference)

@@ -8,6 +8,7 @@ from flask_login import current_user, logout_user
 
 from app import clock
 from app.extensions import db, login_manager
+from app.links import is_staff_address
 from app.models import StaffUser
 
 #: The only staff endpoints reachable without a full sign-in.
@@ -46,6 +47,12 @@ def is_staff_endpoint(endpoint: str | None) -> bool:
 def guard_staff_routes() -> ResponseReturnValue | None:
     """Before every request: refuse staff pages to anyone not fully signed in, or not an admin."""
     endpoint = request.endpoint
+    if endpoint is None and is_staff_address(request.path):
+        # No page here (a 404 or 405 follows), but its page shows the signed-in account's menu:
+        # a timed-out session must not show it.
+        if current_user.is_authenticated and _session_expired():
+            _end_timed_out_session()
+        return None
     if not is_staff_endpoint(endpoint):
         return None
     if endpoint in PUBLIC_ENDPOINTS:
@@ -57,7 +64,8 @@ def guard_staff_routes() -> ResponseReturnValue | None:
     if not current_user.is_authenticated:
         # The page asked for, to return to after signing in: its path, and its query when it has
         # one (Werkzeug's full_path ends in "?" when it has none).
-        asked_for = request.full_path.removesuffix("?") if request.method == "GET" else None
+        query = request.query_string.decode("latin-1")
+        asked_for = request.path + (f"?{query}" if query else "") if request.method == "GET" else None
         return redirect(url_for("staff_auth.sign_in", next=asked_for))
     if _session_expired():
         _end_timed_out_session()

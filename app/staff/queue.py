@@ -87,7 +87,7 @@ class QueueFilterForm(Form):
             review_status=self.status.data or None,
             submitted_from=self.submitted_from.data,
             submitted_to=self.submitted_to.data,
-            reference=self.reference.data or None,
+            reference=(self.reference.data or "").strip() or None,  # spaces alone filter nothing
             location=self.location.data or None,
             name=(self.name.data or "").strip() or None,
         )
@@ -119,8 +119,13 @@ class StatusForm(FollowUpForm):
     appointment_time = TimeField("Appointment time", validators=[Optional()])
 
     def refusal_field_for(self, problem: ValueError) -> str:
-        """An appointment refused for its date is said beside the date, where it is corrected."""
-        return "appointment_date" if isinstance(problem, review.AppointmentRefused) else self.refusal_field
+        """An appointment refused is said beside what is to be corrected: its time when only the
+        time is missing, its date otherwise."""
+        if not isinstance(problem, review.AppointmentRefused):
+            return self.refusal_field
+        return (
+            "appointment_time" if self.appointment_date.data and not self.appointment_time.data else "appointment_date"
+        )
 
     def appointment_at(self) -> datetime | None:
         """The appointment as an aware datetime in the clinic's time zone, when both parts are given."""
@@ -177,6 +182,8 @@ def queue() -> ResponseReturnValue:
         "staff/queue.html",
         form=form,
         filter_valid=valid,
+        # What the queue is filtered by, not what was typed: spaces alone filter nothing.
+        filters_in_use=query_filter != queries.QueueFilter(),
         screenings=page.rows,
         page=page,
         page_link_refused=PAGE_LINK_REFUSED if page.refused else None,
