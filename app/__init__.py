@@ -83,9 +83,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(health.bp)
     app.register_blueprint(fhir_public.bp)
+    # First of the hooks that read the request's query (the language links read it first).
+    errors.init_app(app)
     i18n.init_app(app)
     patient.init_app(app)
-    errors.init_app(app)
     staff.init_app(app)
     display.init_app(app)
     security.init_app(app)

@@ -2,7 +2,7 @@
 
 from typing import NamedTuple
 
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask, abort, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from limits.errors import StorageError
@@ -76,11 +76,24 @@ JSON_PATHS = ("/healthz",)
 
 
 def init_app(app: Flask) -> None:
-    """Register one handler for every status code in ERROR_PAGES."""
+    """Register one handler for every status code in ERROR_PAGES, and the refusal of a query
+    string that cannot be read (before any other hook reads it)."""
+    app.before_request(refuse_undecodable_query)
     for code in ERROR_PAGES:
         app.register_error_handler(code, handle_http_error)
     app.register_error_handler(StorageError, refuse_without_rate_limits)
     app.register_error_handler(SecurityError, refuse_unknown_host)
+
+
+def refuse_undecodable_query() -> None:  # a before_request handler
+    """400 for a query string that is not UTF-8: Werkzeug cannot decode it, wherever `request.args`
+    is read, and the request ended in a 500. Only raw bytes do this (percent-encoded ones are
+    read), and only the development server lets them through: gunicorn refuses such a request
+    line itself."""
+    try:
+        request.query_string.decode()
+    except UnicodeDecodeError:
+        abort(400)
 
 
 def refuse_unknown_host(error: SecurityError) -> ResponseReturnValue:

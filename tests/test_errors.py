@@ -114,3 +114,11 @@ def test_a_staff_page_that_fails_before_its_user_is_known_still_has_a_page_of_th
     html = response.get_data(as_text=True)
     assert_a_staff_error_page(html, "Something went wrong on our side")
     assert "secret detail" not in html and "Sign out" not in html
+
+
+@pytest.mark.parametrize("path", ["/", "/start", "/screening/about", "/staff/", "/staff/sign-in", "/no-such-page"])
+def test_a_query_string_that_is_not_utf8_is_a_bad_request_not_a_server_error(failing_app: Flask, path: str) -> None:
+    # Raw bytes, as the development server passes them on (WSGI gives them as latin-1).
+    response = failing_app.test_client().get(path, environ_overrides={"QUERY_STRING": "lang=\xff\xfe"})
+    assert response.status_code == 400
+    assert "Something was wrong with that request" in response.get_data(as_text=True)
