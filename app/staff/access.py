@@ -47,26 +47,22 @@ def is_staff_endpoint(endpoint: str | None) -> bool:
 def guard_staff_routes() -> ResponseReturnValue | None:
     """Before every request: refuse staff pages to anyone not fully signed in, or not an admin."""
     endpoint = request.endpoint
-    if endpoint is None and is_staff_address(request.path):
-        # No page here (a 404 or 405 follows), but its page shows the signed-in account's menu:
-        # a timed-out session must not show it.
-        if current_user.is_authenticated and _session_expired():
-            _end_timed_out_session()
+    # An address under /staff that no page answers: a 404 or 405 follows, in the portal's layout.
+    missing_page = endpoint is None and is_staff_address(request.path)
+    if not (missing_page or is_staff_endpoint(endpoint)):
         return None
-    if not is_staff_endpoint(endpoint):
-        return None
-    if endpoint in PUBLIC_ENDPOINTS:
+    if missing_page or endpoint in PUBLIC_ENDPOINTS:
         # Open to anyone, but a timed-out session must not act as signed in there either (the
-        # set-up page would let it replace the account's authenticator app).
+        # set-up page would let it replace the account's authenticator app; a missing page would
+        # show it the account's menu).
         if current_user.is_authenticated and _session_expired():
             _end_timed_out_session()
         return None
     if not current_user.is_authenticated:
-        # The page asked for, to return to after signing in: its path, and its query when it has
-        # one (Werkzeug's full_path ends in "?" when it has none).
-        query = request.query_string.decode("latin-1")
-        asked_for = request.path + (f"?{query}" if query else "") if request.method == "GET" else None
-        return redirect(url_for("staff_auth.sign_in", next=asked_for))
+        # The page asked for, to return to after signing in (Werkzeug's full_path ends in "?"
+        # when there is no query).
+        asked_for = request.full_path if request.query_string else request.path
+        return redirect(url_for("staff_auth.sign_in", next=asked_for if request.method == "GET" else None))
     if _session_expired():
         _end_timed_out_session()
         return redirect(url_for("staff_auth.sign_in"))
